@@ -1,0 +1,17 @@
+# losscape: data -> trained MLPs -> weights -> loss landscapes -> figures, one MLflow run per job.
+# Orchestration only: what is made, from what, to where. All logic is in src/losscape/.
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/landscape.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,90 @@
+"""Datasets: named generating functions and deterministic sampling from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def sine(X: np.ndarray) -> np.ndarray:
+    """N1's curve (article fig. 3): one period of sin, which two tanh units can fit."""
+    return np.sin(X[:, 0])
+
+
+def waves_with_spike(X: np.ndarray) -> np.ndarray:
+    """N2's surface (article fig. 2): smooth waves plus a narrow spike near (-2, 0).
+
+    A (10, 10) tanh network fits the waves well, but the spike is too narrow for
+    it and too thinly sampled, so the loss over the input (fig. 4) is high around
+    x = -2, y in [-1, 1], as the article observed.
+    """
+    x, y = X[:, 0], X[:, 1]
+    waves = np.sin(x) * np.cos(y / 1.5)
+    spike = 1.5 * np.exp(-((x + 2.0) ** 2) / (2 * 0.18**2) - y**2 / (2 * 0.55**2))
+    return waves + spike
+
+
+def paraboloid(X: np.ndarray) -> np.ndarray:
+    """A bowl: easy to fit, useful as a control."""
+    return np.sum(X**2, axis=1) / X.shape[1]
+
+
+def gaussian_bump(X: np.ndarray) -> np.ndarray:
+    return np.exp(-np.sum(X**2, axis=1) / 2.0)
+
+
+GENERATORS = {f.__name__: f for f in (sine, waves_with_spike, paraboloid, gaussian_bump)}
+
+
+
+def feature_columns(n_features: int) -> list[str]:
+    return [f"x{k}" for k in range(n_features)]
+
+
+def generating_function(name: str):
+    try:
+        return GENERATORS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown generating function {name!r}; choose one of {sorted(GENERATORS)}"
+        ) from None
+
+
+def sample_inputs(domain, n_samples: int, sampling: str, rng: np.random.Generator) -> np.ndarray:
+    """Points in the box `domain` = [[lo, hi], …]: a regular grid or uniform draws."""
+    lows = np.array([lo for lo, _ in domain], dtype=np.float64)
+    highs = np.array([hi for _, hi in domain], dtype=np.float64)
+    n_features = len(domain)
+    if sampling == "uniform":
+        return lows + (highs - lows) * rng.random((n_samples, n_features))
+    if sampling == "grid":
+        per_axis = int(round(n_samples ** (1.0 / n_features)))
+        if per_axis**n_features != n_samples:
+            raise ValueError(
+                f"sampling 'grid' needs n_samples to be a perfect power of the {n_features} "
+                f"features (e.g. {per_axis**n_features}), got {n_samples}"
+            )
+        axes = [np.linspace(lo, hi, per_axis) for lo, hi in zip(lows, highs)]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        return np.stack([m.ravel() for m in mesh], axis=1)
+    raise ValueError(f"unknown sampling {sampling!r}; expected 'grid' or 'uniform'")
+
+
+def generate(
+    *, function: str, n_samples: int, domain, noise: float = 0.0, seed: int = 0,
+    sampling: str = "uniform",
+) -> pd.DataFrame:
+    """A dataset with columns x0[, x1, …] and y, identical for identical arguments."""
+    rng = np.random.default_rng(seed)
+    X = sample_inputs(domain, n_samples, sampling, rng)
+    y = generating_function(function)(X)
+    if noise:
+        y = y + noise * rng.standard_normal(n_samples)
+    frame = pd.DataFrame(X, columns=feature_columns(X.shape[1]))
+    frame["y"] = y
+    return frame
+
+
+def split_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    features = [c for c in frame.columns if c != "y"]
+    return frame[features].to_numpy(np.float64), frame["y"].to_numpy(np.float64)

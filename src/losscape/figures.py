@@ -1,0 +1,117 @@
+"""Figure stages: read the pipeline's tables, prepare what a plot needs, save the PNG.
+
+The drawing itself is in losscape.plots; the network evaluations a figure needs
+(a fitted curve, a target surface) are made here with the same forward pass the
+landscapes use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from losscape import io, plots
+from losscape.data import generating_function, split_xy
+from losscape.network import parameter_names
+
+DENSE = 400  # points of a fitted curve
+SURFACE = 121  # points per axis of a target or prediction surface
+
+
+def _surface_grid(X: np.ndarray, n: int = SURFACE):
+    x0 = np.linspace(X[:, 0].min(), X[:, 0].max(), n)
+    x1 = np.linspace(X[:, 1].min(), X[:, 1].max(), n)
+    mesh = np.meshgrid(x0, x1, indexing="ij")
+    return x0, x1, np.stack([m.ravel() for m in mesh], axis=1)
+
+
+def _samples_description(metadata: dict) -> str:
+    samples, n = metadata.get("samples", []), metadata.get("n_samples", 0)
+    if len(samples) == 1:
+        return f"one data point (row {samples[0]})"
+    if samples == list(range(n)):
+        return f"all {n} data points"
+    return f"{n} data points"
+
+
+def dataset_figure(data_path, function: str, out_path) -> None:
+    frame, _ = io.read_table(data_path)
+    X, _ = split_xy(frame)
+    name = _stem(data_path)
+    grid = None
+    if X.shape[1] == 2:
+        x0, x1, points = _surface_grid(X)
+        grid = (x0, x1, generating_function(function)(points).reshape(len(x0), len(x1)))
+    title = f"Dataset {name}: target {function}, {len(frame)} samples"
+    plots.save_figure(plots.dataset_figure(frame, title=title, grid=grid), out_path)
+
+
+def network_figure(weights_path, out_path) -> None:
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(weights_path)
+    sizes = "-".join(str(s) for s in net.layer_sizes)
+    title = (
+        f"Network {_network_name(weights_path)}: {sizes} MLP, {net.activation} hidden units, "
+        f"{net.out_activation} output, {len(net.flat)} parameters"
+    )
+    plots.save_figure(plots.network_diagram(list(net.layer_sizes), frame, title=title), out_path)
+
+
+def fit_figure(weights_path, data_path, function: str, out_path) -> None:
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(data_path)
+    X, y = split_xy(frame)
+    target_fn = generating_function(function)
+    mse = float(np.mean((net.predict(X) - y) ** 2))
+    title = f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} (training MSE {mse:.3g})"
+    if X.shape[1] == 1:
+        x_dense = np.linspace(X[:, 0].min(), X[:, 0].max(), DENSE)
+        prediction = net.predict(x_dense[:, None])
+        target = target_fn(x_dense[:, None])
+        fig = plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction, target=target)
+    elif X.shape[1] == 2:
+        x0, x1, points = _surface_grid(X)
+        shape = (len(x0), len(x1))
+        fig = plots.fit_figure(
+            frame, title=title, x_dense=(x0, x1), prediction=net.predict(points).reshape(shape),
+            target=target_fn(points).reshape(shape),
+        )
+    else:
+        raise ValueError(f"{data_path}: a fit figure needs 1 or 2 input features, not {X.shape[1]}")
+    plots.save_figure(fig, out_path)
+
+
+def landscape_figure(landscape_path, data_path, out_path) -> None:
+    table, metadata = io.read_table(landscape_path)
+    spec, network = metadata["landscape"], metadata["network"]["name"]
+    name = _stem(landscape_path)
+    if spec["kind"] == "input":
+        data, _ = io.read_table(data_path)
+        title = (
+            f"{name}: squared error of {network} over its input (x0, x1); "
+            f"weights fixed at their trained values; target = generating function"
+        )
+        fig = plots.input_landscape_figure(table, data, title=title)
+    else:
+        axes = tuple(spec["axes"])
+        centre = metadata["centre"]
+        title = (
+            f"{name}: MSE of {network} on {_samples_description(metadata)} over {axes[0]} and "
+            f"{axes[1]} (±{spec['span']:g}); the other {len(_all_names(metadata)) - 2} weights "
+            f"held at their trained values"
+        )
+        fig = plots.weights_landscape_figure(table, axes=axes, centre=centre, title=title)
+    plots.save_figure(fig, out_path)
+
+
+def _all_names(metadata) -> list[str]:
+    return parameter_names(metadata["network"]["layer_sizes"])
+
+
+def _stem(path) -> str:
+    return Path(path).stem
+
+
+def _network_name(weights_path) -> str:
+    return Path(weights_path).parent.name

@@ -1,0 +1,151 @@
+"""Files: Parquet tables with key-value metadata, skops model files, hashes.
+
+The only module that knows file formats. Every write goes to a temporary file in
+the same directory and is renamed into place, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from losscape.provenance import canonical_json
+
+# Row groups bound the memory a reader needs and let a writer stream a large grid.
+ROW_GROUP_SIZE = 1 << 20
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path`; move it onto `path` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _schema_metadata(metadata: dict[str, Any]) -> dict[bytes, bytes]:
+    return {str(k).encode(): canonical_json(v).encode() for k, v in metadata.items()}
+
+
+def write_table(frame: pd.DataFrame, path, metadata: dict[str, Any] | None = None) -> None:
+    """Parquet with each metadata entry JSON-encoded under its own key."""
+    write_table_chunks([frame], path, metadata)
+
+
+def write_table_chunks(
+    chunks: Iterable[pd.DataFrame], path, metadata: dict[str, Any] | None = None
+) -> None:
+    """Stream frames of one schema into a Parquet file, one or more row groups each.
+
+    The key-value metadata is written with the footer, so it may be a dict that the
+    caller fills while the chunks are produced (e.g. counts known only at the end).
+    """
+    metadata = {} if metadata is None else metadata
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for chunk in chunks:
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+            if writer is None:
+                raise ValueError(f"no rows to write to {path}")
+            for key, value in _schema_metadata(metadata).items():
+                writer.add_key_value_metadata({key: value})
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+def read_metadata(path) -> dict[str, Any]:
+    # File-level key-value metadata: what the writer's footer holds, ours and pyarrow's.
+    raw = pq.read_metadata(path).metadata or {}
+    out = {}
+    for key, value in raw.items():
+        key = key.decode()
+        if key in ("pandas", "ARROW:schema"):
+            continue
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value.decode()
+    return out
+
+
+def read_table(path, columns: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    return pd.read_parquet(path, columns=columns), read_metadata(path)
+
+
+# --- networks -----------------------------------------------------------------
+
+
+def write_weights(net, path, extra: dict[str, Any] | None = None) -> None:
+    from losscape.network import weights_frame
+
+    metadata = {
+        "activation": net.activation,
+        "out_activation": net.out_activation,
+        "layer_sizes": list(net.layer_sizes),
+        **(extra or {}),
+    }
+    write_table(weights_frame(net), path, metadata)
+
+
+def read_weights(path):
+    from losscape.network import network_from_frame
+
+    frame, metadata = read_table(path)
+    missing = [k for k in ("activation", "out_activation", "layer_sizes") if k not in metadata]
+    if missing:
+        raise ValueError(f"{path}: weights file lacks metadata key(s) {missing}")
+    return network_from_frame(
+        frame, metadata["layer_sizes"], metadata["activation"], metadata["out_activation"],
+        source=str(path),
+    )
+
+
+# Types a model file may contain; anything else makes loading fail (skops' trusted check).
+TRUSTED_MODEL_TYPES = [
+    "sklearn.neural_network._multilayer_perceptron.MLPRegressor",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.utils._bunch.Bunch",
+]
+
+
+def write_model(model, path) -> None:
+    import skops.io
+
+    with atomic_path(path) as tmp:
+        skops.io.dump(model, tmp)
+
+
+def read_model(path):
+    import skops.io
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file")
+    untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_MODEL_TYPES]
+    if untrusted:
+        raise ValueError(f"{path}: refusing to load model file with untrusted types {untrusted}")
+    return skops.io.load(path, trusted=TRUSTED_MODEL_TYPES)

@@ -1,0 +1,173 @@
+"""Loss landscapes on 2-D grids, evaluated from the weights with batched numpy.
+
+A weights slice moves two named parameters over [trained - span, trained + span]
+and holds every other one at its trained value. The grid is processed in chunks of
+parameter vectors, so memory stays bounded whatever the resolution; layers below
+the lowest moving weight are computed once, not per grid point.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from losscape.network import Network, forward_from, hidden_before, mse, parameter_layer
+
+# Working-set budget for one chunk of grid points (activations of every layer).
+CHUNK_BYTES = 32 * 1024 * 1024
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular grid: `first` is the slow (outer) axis of the flattened table."""
+
+    names: tuple[str, str]
+    first: np.ndarray
+    second: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.first), len(self.second)
+
+    @property
+    def size(self) -> int:
+        return len(self.first) * len(self.second)
+
+    def points(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Coordinates of flat grid points [start, stop) as an (m, 2) array."""
+        flat = np.arange(start, self.size if stop is None else stop)
+        rows, cols = np.divmod(flat, len(self.second))
+        return np.stack([self.first[rows], self.second[cols]], axis=1)
+
+
+def axis_values(centre: float, span: float, resolution: int) -> np.ndarray:
+    """`resolution` points over [centre - span, centre + span]; the middle one is the centre."""
+    values = np.linspace(centre - span, centre + span, resolution)
+    if resolution % 2:
+        values[resolution // 2] = centre  # exact, not centre +- rounding
+    return values
+
+
+def weights_grid(net: Network, axes: tuple[str, str], span, resolution) -> Grid:
+    spans = span if isinstance(span, (list, tuple)) else (span, span)
+    resolutions = resolution if isinstance(resolution, (list, tuple)) else (resolution, resolution)
+    if axes[0] == axes[1]:
+        raise ValueError(f"a weights landscape needs two different weights, got {axes[0]!r} twice")
+    values = [axis_values(net.value(a), s, r) for a, s, r in zip(axes, spans, resolutions)]
+    return Grid(tuple(axes), values[0], values[1])
+
+
+def select_samples(n_available: int, samples) -> np.ndarray:
+    """'all', one index, or a list of indices -> sorted-as-given index array, range-checked."""
+    if samples == "all" or samples is None:
+        return np.arange(n_available)
+    indices = np.atleast_1d(np.asarray(samples))
+    if indices.size == 0 or not np.issubdtype(indices.dtype, np.integer):
+        raise ValueError(f"samples must be 'all', an index or a list of indices, got {samples!r}")
+    bad = indices[(indices < 0) | (indices >= n_available)]
+    if bad.size:
+        raise IndexError(
+            f"sample index {int(bad[0])} is out of range: the dataset has {n_available} rows "
+            f"(valid indices 0..{n_available - 1})"
+        )
+    return indices
+
+
+def chunk_size(n_samples: int, widest: int, budget: int = CHUNK_BYTES) -> int:
+    # ~3 live arrays of (chunk, n_samples, widest) float64 during one layer.
+    return max(1, budget // (3 * 8 * max(1, n_samples) * max(1, widest)))
+
+
+def weights_slice_chunks(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, progress: Progress | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (start, mse of grid points start…) chunk by chunk: the plain batched pass."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    columns = [net.index(name) for name in grid.names]
+    first_layer = min(parameter_layer(name) for name in grid.names)
+    hidden = hidden_before(net, X, first_layer)
+    step = chunk_size(len(y), max(net.layer_sizes[first_layer - 1 :]))
+    for start in range(0, grid.size, step):
+        stop = min(grid.size, start + step)
+        flat = np.repeat(net.flat[None, :], stop - start, axis=0)
+        flat[:, columns] = grid.points(start, stop)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = mse(forward_from(net, flat, hidden, first_layer), y)
+        if progress:
+            progress(stop, grid.size)
+        yield start, loss
+
+
+def weights_slice(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, progress: Progress | None = None
+) -> np.ndarray:
+    """MSE at every grid point, shape grid.shape."""
+    loss = np.empty(grid.size)
+    for start, values in weights_slice_chunks(net, X, y, grid, progress):
+        loss[start : start + len(values)] = values
+    return loss.reshape(grid.shape)
+
+
+def input_bounds(X: np.ndarray, margin: float) -> list[tuple[float, float]]:
+    """The data's bounding box on each of the first two features, widened by `margin`."""
+    return [(float(X[:, k].min()) - margin, float(X[:, k].max()) + margin) for k in range(2)]
+
+
+def input_grid(bounds, resolution: int) -> Grid:
+    (lo0, hi0), (lo1, hi1) = bounds
+    return Grid(("x0", "x1"), np.linspace(lo0, hi0, resolution), np.linspace(lo1, hi1, resolution))
+
+
+def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | None = None) -> pd.DataFrame:
+    """Squared error of the network over a grid of inputs, against the generating function."""
+    if net.layer_sizes[0] != 2:
+        raise ValueError(
+            f"an input landscape needs a network with 2 inputs; this one has {net.layer_sizes[0]}"
+        )
+    points = grid.points()
+    prediction = np.empty(grid.size)
+    step = chunk_size(1, max(net.layer_sizes)) * 64
+    for start in range(0, grid.size, step):
+        stop = min(grid.size, start + step)
+        with np.errstate(over="ignore", invalid="ignore"):
+            prediction[start:stop] = net.predict(points[start:stop])
+        if progress:
+            progress(stop, grid.size)
+    target = target_fn(points) if target_fn is not None else np.full(grid.size, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = (prediction - target) ** 2
+    return pd.DataFrame(
+        {"x0": points[:, 0], "x1": points[:, 1], "target": target, "prediction": prediction,
+         "loss": loss}
+    )
+
+
+def grid_frame(grid: Grid, loss: np.ndarray, start: int = 0) -> pd.DataFrame:
+    """Rows for flat grid points [start, start + len(loss)): the two coordinates, then loss."""
+    loss = np.ravel(loss)
+    points = grid.points(start, start + len(loss))
+    return pd.DataFrame({grid.names[0]: points[:, 0], grid.names[1]: points[:, 1], "loss": loss})
+
+
+def summarize(frame: pd.DataFrame, axes: tuple[str, str]) -> dict[str, float]:
+    """Min, max, where the minimum is, and how many cells are not finite."""
+    loss = frame["loss"].to_numpy()
+    finite = np.isfinite(loss)
+    stats = {"n_points": int(loss.size), "n_nonfinite": int((~finite).sum())}
+    if not finite.any():
+        return stats | {"loss_min": math.nan, "loss_max": math.nan}
+    masked = np.where(finite, loss, np.inf)
+    at_min = int(np.argmin(masked))
+    at_max = int(np.argmax(np.where(finite, loss, -np.inf)))
+    stats |= {"loss_min": float(loss[at_min]), "loss_max": float(loss[at_max])}
+    for axis in axes:
+        stats[f"argmin_{axis}"] = float(frame[axis].iloc[at_min])
+        stats[f"argmax_{axis}"] = float(frame[axis].iloc[at_max])
+    return stats

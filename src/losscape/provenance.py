@@ -1,0 +1,38 @@
+"""Content hashes for provenance: of config values and of files.
+
+Kept free of heavy imports: the Snakefile uses it while it parses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value):
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def stable_hash(value: Any, length: int = 16) -> str:
+    """A short hash of a JSON-able value, independent of dict order and of the process."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+def sha256_file(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,139 @@
+"""One function per pipeline stage: files in, files out, a dict of metrics back.
+
+Workflow scripts call exactly one of these inside their MLflow run; tests call them
+directly, without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from losscape import io
+from losscape.data import generate, generating_function, split_xy
+from losscape.landscape import (
+    grid_frame,
+    input_bounds,
+    input_grid,
+    input_landscape,
+    select_samples,
+    summarize,
+    weights_grid,
+    weights_slice_chunks,
+)
+from losscape.network import Network, mse
+from losscape.training import fit_mlp
+
+log = logging.getLogger("losscape")
+
+
+class ProgressLog:
+    """Logs 'done/total, elapsed, time left' at most every `every` seconds."""
+
+    def __init__(self, label: str, every: float = 5.0):
+        self.label, self.every = label, every
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.last < self.every:
+            return
+        self.last = now
+        elapsed = now - self.started
+        left = elapsed / done * (total - done) if done else float("nan")
+        log.info("%s: %d/%d grid points (%.0f%%), %.1fs elapsed, ~%.1fs left",
+                 self.label, done, total, 100 * done / total, elapsed, left)
+
+
+def make_dataset(spec: dict, out_path) -> dict:
+    frame = generate(**spec)
+    io.write_table(frame, out_path, {"dataset": spec})
+    log.info("wrote %d rows to %s", len(frame), out_path)
+    return {"n_samples": len(frame), "y_mean": float(frame["y"].mean()), "y_std": float(frame["y"].std())}
+
+
+def train(data_path, settings: dict, model_path, weights_path):
+    """Fit, then write the model (skops) and its weights table. Returns the FitResult."""
+    frame, _ = io.read_table(data_path)
+    X, y = split_xy(frame)
+    result = fit_mlp(X, y, settings)
+    for message in result.warnings:
+        log.warning("ConvergenceWarning: %s", message)
+    net = Network.from_estimator(result.model)
+    io.write_model(result.model, model_path)
+    io.write_weights(net, weights_path, {"training": settings})
+    log.info("trained %s in %d iterations: mse=%.3g r2=%.4f converged=%s",
+             list(net.layer_sizes), result.n_iter, result.mse, result.r2, result.converged)
+    return result
+
+
+def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash: str) -> dict:
+    """MSE over two named weights, every other weight at its trained value."""
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(data_path)
+    X, y = split_xy(frame)
+    samples = select_samples(len(y), spec.get("samples", "all"))
+    X, y = X[samples], y[samples]
+    axes = tuple(spec["axes"])
+    grid = weights_grid(net, axes, spec["span"], spec["resolution"])
+    centre_loss = float(mse(net.predict(X), y))
+    progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
+    chunks = (
+        grid_frame(grid, loss, start) for start, loss in weights_slice_chunks(net, X, y, grid, progress)
+    )
+    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
+    io.write_table_chunks(chunks, out_path, metadata)
+    return _finish_landscape(out_path, axes, centre_loss)
+
+
+def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_function: str,
+                          config_hash: str) -> dict:
+    """Squared error over the input plane, against the dataset's generating function."""
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(data_path)
+    X, _ = split_xy(frame)
+    bounds = input_bounds(X, spec.get("margin", 0.5))
+    grid = input_grid(bounds, spec["resolution"])
+    table = input_landscape(net, grid, generating_function(target_function),
+                            ProgressLog("input landscape"))
+    samples = np.arange(len(X))
+    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata["bounds"] = bounds
+    centre = [(lo + hi) / 2 for lo, hi in bounds]
+    centre_loss = float(table["loss"].iloc[_nearest_index(grid, centre)])
+    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": centre_loss}
+    io.write_table(table, out_path, metadata)
+    return _finish_landscape(out_path, ("x0", "x1"), centre_loss)
+
+
+def _nearest_index(grid, point) -> int:
+    i = int(np.argmin(np.abs(grid.first - point[0])))
+    j = int(np.argmin(np.abs(grid.second - point[1])))
+    return i * len(grid.second) + j
+
+
+def _landscape_metadata(spec, net: Network, weights_path, samples, config_hash) -> dict:
+    return {
+        "landscape": spec,
+        "network": {
+            "name": spec["network"],
+            "layer_sizes": list(net.layer_sizes),
+            "activation": net.activation,
+            "out_activation": net.out_activation,
+            "weights_file": str(weights_path),
+        },
+        "samples": samples.tolist(),
+        "n_samples": int(len(samples)),
+        "config_hash": config_hash,
+    }
+
+
+def _finish_landscape(out_path, axes, centre_loss) -> dict:
+    frame, _ = io.read_table(out_path, columns=[*axes, "loss"])
+    stats = summarize(frame, axes)
+    stats["loss_centre"] = centre_loss
+    log.info("landscape written to %s: %s", out_path, stats)
+    return stats

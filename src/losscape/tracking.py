@@ -1,0 +1,209 @@
+"""MLflow: one run per pipeline job. The only module that imports mlflow.
+
+Where runs go is the environment's business, not the config's: MLFLOW_TRACKING_URI
+(default sqlite:///mlflow.db in the working directory) and MLFLOW_EXPERIMENT_NAME,
+which the Snakefile sets from config. Neither is a rule param, so moving the store
+reruns nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import mlflow
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
+
+from losscape.io import TRUSTED_MODEL_TYPES
+from losscape.provenance import canonical_json, sha256_file, stable_hash
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "losscape"
+# An identifier of one `snakemake` invocation, so a later one can tell its runs apart.
+INVOCATION_ENV = "LOSSCAPE_INVOCATION"
+GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
+OUTPUT_TAG = "output_sha256"
+MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def experiment_name() -> str:
+    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+
+
+def _client() -> MlflowClient:
+    mlflow.set_tracking_uri(tracking_uri())
+    return MlflowClient()
+
+
+def prepare_store(experiment: str | None = None) -> str:
+    """Create the store and the experiment once, before any job starts.
+
+    Parallel jobs that each initialise a fresh SQLite store race on its schema; done
+    here, in one process, they find both ready. Runs an earlier, interrupted
+    invocation left RUNNING are marked KILLED. Returns the experiment id.
+    """
+    client = _client()
+    name = experiment or experiment_name()
+    found = client.get_experiment_by_name(name)
+    experiment_id = found.experiment_id if found else client.create_experiment(name)
+    this_invocation = os.environ.get(INVOCATION_ENV, "")
+    stale = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=10000
+    )
+    for run in stale:
+        if run.data.tags.get("invocation") != this_invocation:
+            client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
+            client.set_terminated(run.info.run_id, status="KILLED")
+    return experiment_id
+
+
+def metric_key(name: str) -> str:
+    """MLflow keys allow only [\\w-. :/]: 'argmin_W1[0,0]' becomes 'argmin_W1_0_0'."""
+    return re.sub(r"[^\w\-. :/]", "_", name.replace("]", "")).strip("_")
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """Nested params as dotted keys: {'network': {'alpha': 0}} -> {'network.alpha': '0'}."""
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            out.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    text = value if isinstance(value, str) else canonical_json(value)
+    return {metric_key(prefix): text[:MAX_PARAM_LENGTH]}
+
+
+class JobRun:
+    """The handle a job script gets: log metrics, artifacts, inputs and its model."""
+
+    def __init__(self, run_id: str, client: MlflowClient):
+        self.run_id = run_id
+        self.client = client
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        clean = {metric_key(k): float(v) for k, v in metrics.items() if v is not None}
+        mlflow.log_metrics(clean)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+    def log_artifact(self, path, folder: str | None = None) -> None:
+        mlflow.log_artifact(str(path), artifact_path=folder)
+
+    def log_artifact_to(self, run_id: str, path, folder: str | None = None) -> None:
+        self.client.log_artifact(run_id, str(path), artifact_path=folder)
+
+    def record_output(self, path) -> None:
+        """Tag the job's main output by content, so downstream runs can find this one."""
+        mlflow.set_tag(OUTPUT_TAG, sha256_file(path))
+
+    def link_to_producer(self, path, nest: bool = True) -> str | None:
+        """Tag (and by default nest) this run with the run whose main output is `path`."""
+        found = self.client.search_runs(
+            [mlflow.active_run().info.experiment_id],
+            filter_string=f"tags.{OUTPUT_TAG} = '{sha256_file(path)}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        if not found:
+            print(f"tracking: no run in this store produced {path}; not linked")
+            return None
+        parent = found[0].info.run_id
+        mlflow.set_tag("upstream_run_id", parent)
+        if nest:
+            mlflow.set_tag("mlflow.parentRunId", parent)
+        return parent
+
+    def log_sklearn_model(self, model, X_example) -> None:
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        signature = infer_signature(X_example, model.predict(X_example))
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=X_example[:5],
+            # explicit requirements: inferring them costs seconds per job
+            pip_requirements=model_requirements(),
+            serialization_format="skops",
+            skops_trusted_types=TRUSTED_MODEL_TYPES,
+        )
+
+    def log_dataset(self, frame, source: str, name: str, targets: str = "y") -> None:
+        import mlflow.data
+
+        dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=targets)
+        mlflow.log_input(dataset, context="training")
+
+
+def model_requirements() -> list[str]:
+    """Pinned versions of what loading the logged model needs, read from this environment."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "scipy", "skops")]
+
+
+def _terminate_on_sigterm():
+    # Snakemake stops jobs with SIGTERM; turn it into an exception so the run ends KILLED.
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        pass
+
+
+@contextmanager
+def job_run(
+    stage: str, rule: str, wildcards: dict[str, str], params: dict[str, Any]
+) -> Iterator[JobRun]:
+    """One MLflow run for one job; FAILED (with the error) or KILLED if the job does not finish."""
+    client = _client()
+    experiment = mlflow.set_experiment(experiment_name())
+    run_name = "-".join([rule, *[str(v) for v in wildcards.values()]])
+    tags = {
+        "stage": stage,
+        "rule": rule,
+        "params_hash": stable_hash(params),
+        "invocation": os.environ.get(INVOCATION_ENV, ""),
+        **{k: str(v) for k, v in wildcards.items()},
+    }
+    if os.environ.get(GIT_COMMIT_ENV):
+        tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
+    _terminate_on_sigterm()
+    started = time.perf_counter()
+    run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)
+    try:
+        mlflow.log_params(flatten(params))
+        yield JobRun(run.info.run_id, client)
+    except KeyboardInterrupt as error:
+        mlflow.set_tag("error", f"interrupted ({error})")
+        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        raise
+    except BaseException as error:
+        mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:5000])
+        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
+        raise
+    else:
+        mlflow.log_metric("job_seconds", time.perf_counter() - started)
+        mlflow.end_run()
+
+
+def runs(experiment: str | None = None) -> list:
+    """Every run of the experiment (for tests and reports)."""
+    client = _client()
+    found = client.get_experiment_by_name(experiment or experiment_name())
+    if found is None:
+        return []
+    return client.search_runs([found.experiment_id], max_results=50000)

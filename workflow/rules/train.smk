@@ -1,0 +1,15 @@
+rule train:
+    input:
+        data=lambda wc: f"{RESULTS}/data/{network_dataset(wc.network)}.parquet",
+    output:
+        model=f"{RESULTS}/models/{{network}}/model.skops",
+        weights=f"{RESULTS}/models/{{network}}/weights.parquet",
+    params:
+        settings=lambda wc: training_settings(wc.network),
+        dataset=lambda wc: network_dataset(wc.network),
+    log:
+        f"{RESULTS}/logs/train/{{network}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{network}}.tsv"
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,16 @@
+from losscape import io, stages
+from losscape.data import split_xy
+from losscape.jobs import pipeline_job
+
+with pipeline_job(snakemake, "train") as run:
+    run.link_to_producer(snakemake.input.data, nest=False)
+    result = stages.train(
+        snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights
+    )
+    run.log_metrics(result.metrics())
+    run.set_tags({"converged": result.converged, "convergence_warning": " | ".join(result.warnings)})
+    frame, _ = io.read_table(snakemake.input.data)
+    run.log_dataset(frame, source=snakemake.input.data, name=snakemake.params.dataset)
+    run.log_sklearn_model(result.model, split_xy(frame)[0])
+    run.log_artifact(snakemake.output.weights)
+    run.record_output(snakemake.output.weights)

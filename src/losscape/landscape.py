@@ -115,9 +115,11 @@ def weights_slice(
     return loss.reshape(grid.shape)
 
 
-def input_bounds(X: np.ndarray, margin: float) -> list[tuple[float, float]]:
-    """The data's bounding box on each of the first two features, widened by `margin`."""
-    return [(float(X[:, k].min()) - margin, float(X[:, k].max()) + margin) for k in range(2)]
+def input_bounds(X: np.ndarray, margin: float, domain=None) -> list[tuple[float, float]]:
+    """`domain` (else the data's bounding box) on the first two features, widened by `margin`."""
+    if domain is None:
+        domain = [(X[:, k].min(), X[:, k].max()) for k in range(2)]
+    return [(float(lo) - margin, float(hi) + margin) for lo, hi in domain[:2]]
 
 
 def input_grid(bounds, resolution: int) -> Grid:

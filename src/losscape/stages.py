@@ -93,9 +93,11 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_
                           config_hash: str) -> dict:
     """Squared error over the input plane, against the dataset's generating function."""
     net = io.read_weights(weights_path)
-    frame, _ = io.read_table(data_path)
+    frame, data_metadata = io.read_table(data_path)
     X, _ = split_xy(frame)
-    bounds = input_bounds(X, spec.get("margin", 0.5))
+    # A generated dataset's domain, else the data's bounding box, widened by the margin.
+    domain = data_metadata.get("dataset", {}).get("domain")
+    bounds = input_bounds(X, spec.get("margin", 0.5), domain)
     grid = input_grid(bounds, spec["resolution"])
     table = input_landscape(net, grid, generating_function(target_function),
                             ProgressLog("input landscape"))

@@ -140,9 +140,18 @@ class JobRun:
         )
 
     def log_dataset(self, frame, source: str, name: str, targets: str = "y") -> None:
-        import mlflow.data
+        import warnings
+        from pathlib import Path
 
-        dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=targets)
+        import mlflow.data
+        from mlflow.data.sources import LocalArtifactDatasetSource
+
+        # A typed source: a bare path string makes mlflow guess among sources and warn.
+        local = LocalArtifactDatasetSource(str(Path(source).resolve()))
+        with warnings.catch_warnings():
+            # mlflow's own digest code trips a pandas 4 deprecation; not ours to fix.
+            warnings.filterwarnings("ignore", message=".*keyword-only.*")
+            dataset = mlflow.data.from_pandas(frame, source=local, name=name, targets=targets)
         mlflow.log_input(dataset, context="training")
 
 

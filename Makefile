@@ -1,0 +1,28 @@
+# Two entry points for a fresh clone; both create .venv and install into it first.
+#   make run   - install, then run the pipeline on config/config.yaml (snakemake --cores 4)
+#   make test  - install with test extras, then run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 4
+
+.PHONY: run test install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+run: install
+	$(BIN)/snakemake --cores $(CORES)
+
+test: install-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf results .snakemake mlflow.db mlruns

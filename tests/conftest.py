@@ -1,0 +1,26 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
+
+
+def fitted_mlp(hidden, activation, n_features=1, n=60, seed=0, max_iter=50):
+    """A small MLPRegressor fitted briefly on random data: real coefs_, not hand-made."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, n_features))
+    y = np.sin(X).sum(axis=1) + 0.1 * rng.standard_normal(n)
+    model = MLPRegressor(
+        hidden_layer_sizes=hidden, activation=activation, solver="lbfgs", max_iter=max_iter,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model, X, y
+
+
+@pytest.fixture
+def n1_model():
+    return fitted_mlp((2,), "tanh", n_features=1, n=200, max_iter=500)

@@ -1,0 +1,196 @@
+"""End to end: the real Snakemake workflow on a small config, MLflow in a temp SQLite store."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from mlflow.tracking import MlflowClient
+
+from losscape import io
+from losscape.data import split_xy
+from workflow_support import SMALL_CONFIG, make_workspace, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.pipeline
+
+EXPECTED_JOBS = sorted(
+    [("data", "dataset=curve"), ("data", "dataset=surface"),
+     ("train", "network=N1"), ("train", "network=N2"),
+     ("landscape", "landscape=N2_input"), ("landscape", "landscape=N1_one"),
+     ("landscape", "landscape=N1_all"),
+     ("figure_dataset", "dataset=curve"), ("figure_dataset", "dataset=surface"),
+     ("figure_network", "network=N1"), ("figure_network", "network=N2"),
+     ("figure_fit", "network=N1"), ("figure_fit", "network=N2"),
+     ("figure_landscape", "landscape=N2_input"), ("figure_landscape", "landscape=N1_one"),
+     ("figure_landscape", "landscape=N1_all")]
+)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = make_workspace(tmp_path_factory.mktemp("pipeline"))
+    assert planned_jobs(root) == EXPECTED_JOBS
+    snakemake(root, "--cores", "4")
+    return root
+
+
+@pytest.fixture
+def edited(workspace):
+    """Edit the config for one test; the original is restored afterwards."""
+    config = copy.deepcopy(SMALL_CONFIG)
+    yield config
+    write_config(workspace, SMALL_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def runs(workspace):
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("losscape-test")
+    return client, client.search_runs([experiment.experiment_id], max_results=1000)
+
+
+def test_every_expected_file_exists(workspace):
+    results = workspace / "results"
+    expected = [f"data/{d}.parquet" for d in ("curve", "surface")]
+    for network in ("N1", "N2"):
+        expected += [f"models/{network}/model.skops", f"models/{network}/weights.parquet",
+                     f"figures/network_{network}.png", f"figures/fit_{network}.png",
+                     f"logs/train/{network}.log", f"benchmarks/train/{network}.tsv"]
+    for landscape in ("N2_input", "N1_one", "N1_all"):
+        expected += [f"landscapes/{landscape}.parquet", f"figures/landscape_{landscape}.png"]
+    expected += ["figures/dataset_curve.png", "figures/dataset_surface.png"]
+    missing = [p for p in expected if not (results / p).is_file()]
+    assert not missing
+    assert (results / "figures/landscape_N1_one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_data_and_weights_tables(workspace):
+    data, meta = io.read_table(workspace / "results/data/surface.parquet")
+    assert list(data.columns) == ["x0", "x1", "y"] and len(data) == 150
+    assert meta["dataset"]["function"] == "waves_with_spike"
+    weights, meta = io.read_table(workspace / "results/models/N1/weights.parquet")
+    assert list(weights.columns) == ["name", "layer", "kind", "i", "j", "value"]
+    assert weights["name"].tolist() == ["W1[0,0]", "W1[0,1]", "b1[0]", "b1[1]", "W2[0,0]", "W2[1,0]", "b2[0]"]
+    assert meta["activation"] == "tanh" and meta["out_activation"] == "identity"
+    assert meta["layer_sizes"] == [1, 2, 1]
+    model = io.read_model(workspace / "results/models/N1/model.skops")
+    np.testing.assert_array_equal(weights["value"][:2], model.coefs_[0][0])
+
+
+def test_weights_landscape_table_and_metadata(workspace):
+    path = workspace / "results/landscapes/N1_one.parquet"
+    table, meta = io.read_table(path)
+    assert list(table.columns) == ["W1[0,0]", "W2[0,0]", "loss"]
+    assert len(table) == 49
+    assert pq.ParquetFile(path).metadata.num_rows == 49
+    assert meta["landscape"]["axes"] == ["W1[0,0]", "W2[0,0]"]
+    assert meta["network"]["name"] == "N1" and meta["network"]["layer_sizes"] == [1, 2, 1]
+    assert meta["samples"] == [10]
+    assert len(meta["config_hash"]) == 16
+    # the centre value is the MSE that the trained model's predict gives on the same sample
+    model = io.read_model(workspace / "results/models/N1/model.skops")
+    X, y = split_xy(io.read_table(workspace / "results/data/curve.parquet")[0])
+    expected = float(np.mean((model.predict(X[[10]]) - y[[10]]) ** 2))
+    assert meta["centre"]["loss"] == pytest.approx(expected, rel=1e-9)
+    centre_row = table.iloc[len(table) // 2]
+    assert centre_row["W1[0,0]"] == meta["centre"]["W1[0,0]"] == model.coefs_[0][0, 0]
+    assert centre_row["loss"] == pytest.approx(expected, rel=1e-9)
+    # an arbitrary grid point equals predict with both weights set
+    row = table.iloc[5]
+    model.coefs_[0][0, 0], model.coefs_[1][0, 0] = row["W1[0,0]"], row["W2[0,0]"]
+    assert row["loss"] == pytest.approx(float(np.mean((model.predict(X[[10]]) - y[[10]]) ** 2)), rel=1e-10)
+
+
+def test_all_points_landscape_centre(workspace):
+    table, meta = io.read_table(workspace / "results/landscapes/N1_all.parquet")
+    assert list(table.columns) == ["b1[0]", "W2[1,0]", "loss"] and meta["n_samples"] == 40
+    model = io.read_model(workspace / "results/models/N1/model.skops")
+    X, y = split_xy(io.read_table(workspace / "results/data/curve.parquet")[0])
+    expected = float(np.mean((model.predict(X) - y) ** 2))
+    assert table["loss"].iloc[len(table) // 2] == pytest.approx(expected, rel=1e-9)
+
+
+def test_input_landscape_table(workspace):
+    table, meta = io.read_table(workspace / "results/landscapes/N2_input.parquet")
+    assert list(table.columns) == ["x0", "x1", "target", "prediction", "loss"]
+    assert len(table) == 121
+    assert table["x0"].min() == pytest.approx(-3.5) and table["x1"].max() == pytest.approx(3.5)
+    model = io.read_model(workspace / "results/models/N2/model.skops")
+    np.testing.assert_allclose(table["prediction"], model.predict(table[["x0", "x1"]].to_numpy()),
+                               rtol=1e-12, atol=1e-12)
+    assert meta["landscape"]["kind"] == "input"
+
+
+def test_one_finished_run_per_job(runs):
+    _, found = runs
+    names = sorted(r.info.run_name for r in found)
+    expected = sorted(f"{rule}-{wc.split('=')[1]}" for rule, wc in EXPECTED_JOBS)
+    assert names == expected
+    assert {r.info.status for r in found} == {"FINISHED"}
+
+
+def test_training_runs_record_metrics_model_and_dataset(runs):
+    client, found = runs
+    train = {r.data.tags["network"]: r for r in found if r.data.tags.get("stage") == "train"}
+    for run in train.values():
+        assert {"final_loss", "r2", "n_iter", "converged"} <= set(run.data.metrics)
+        assert run.data.params["settings.hidden_layer_sizes"] in ("[2]", "[4,3]")
+        assert run.data.tags["params_hash"]
+        assert run.inputs.dataset_inputs, "the training dataset is logged with log_input"
+        assert client.search_logged_models(experiment_ids=[run.info.experiment_id],
+                                           filter_string=f"source_run_id = '{run.info.run_id}'")
+    assert train["N2"].data.metrics["converged"] == 0.0
+    assert "Maximum iterations (20) reached" in train["N2"].data.tags["convergence_warning"]
+    assert train["N2"].data.tags["converged"] == "False"
+
+
+def test_landscape_runs_nest_under_their_training_run(runs):
+    _, found = runs
+    by_name = {r.info.run_name: r for r in found}
+    for landscape, network in (("N2_input", "N2"), ("N1_one", "N1"), ("N1_all", "N1")):
+        run = by_name[f"landscape-{landscape}"]
+        assert run.data.tags["mlflow.parentRunId"] == by_name[f"train-{network}"].info.run_id
+        assert {"loss_min", "loss_max", "loss_centre"} <= set(run.data.metrics)
+        figure = by_name[f"figure_landscape-{landscape}"]
+        assert figure.data.tags["mlflow.parentRunId"] == run.info.run_id
+
+
+def test_landscape_run_shows_its_figure(runs):
+    client, found = runs
+    run = next(r for r in found if r.info.run_name == "landscape-N1_one")
+    paths = [a.path for a in client.list_artifacts(run.info.run_id, "figures")]
+    assert paths == ["figures/landscape_N1_one.png"]
+
+
+def test_nothing_to_do_after_a_full_run(workspace):
+    assert planned_jobs(workspace) == []
+
+
+def test_moving_the_store_reruns_nothing(workspace, tmp_path):
+    assert planned_jobs(workspace, env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/other.db"}) == []
+
+
+def test_edit_that_changes_nothing_reruns_nothing(workspace, edited):
+    edited["datasets"]["surface"]["noise"] = 0.0  # the schema default, now explicit
+    edited["networks"] = dict(reversed(list(edited["networks"].items())))
+    write_config(workspace, edited)
+    assert planned_jobs(workspace) == []
+
+
+def test_changing_n2_architecture_reruns_only_n2(workspace, edited):
+    edited["networks"]["N2"]["hidden_layer_sizes"] = [5]
+    write_config(workspace, edited)
+    assert planned_jobs(workspace) == sorted(
+        [("train", "network=N2"), ("landscape", "landscape=N2_input"),
+         ("figure_landscape", "landscape=N2_input"), ("figure_network", "network=N2"),
+         ("figure_fit", "network=N2")]
+    )
+
+
+def test_changing_one_resolution_reruns_that_landscape_and_figure(workspace, edited):
+    edited["landscapes"]["N1_one"]["resolution"] = 9
+    write_config(workspace, edited)
+    assert planned_jobs(workspace) == [("figure_landscape", "landscape=N1_one"),
+                                       ("landscape", "landscape=N1_one")]

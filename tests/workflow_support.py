@@ -1,0 +1,75 @@
+"""Running the real workflow in a scratch copy, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+SMALL_CONFIG = {
+    "experiment": "losscape-test",
+    "datasets": {
+        "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
+                  "sampling": "grid", "noise": 0.0, "seed": 0},
+        "surface": {"function": "waves_with_spike", "n_samples": 150,
+                    "domain": [[-3.0, 3.0], [-3.0, 3.0]], "sampling": "uniform", "seed": 1},
+    },
+    "networks": {
+        "N1": {"dataset": "curve", "hidden_layer_sizes": [2], "activation": "tanh",
+               "solver": "lbfgs", "alpha": 0.0, "max_iter": 300, "tol": 1e-6, "random_state": 0},
+        # stopped early on purpose: its ConvergenceWarning must be recorded
+        "N2": {"dataset": "surface", "hidden_layer_sizes": [4, 3], "activation": "tanh",
+               "solver": "adam", "alpha": 0.0, "max_iter": 20, "tol": 1e-6, "random_state": 0},
+    },
+    "landscapes": {
+        "N2_input": {"network": "N2", "kind": "input", "resolution": 11, "margin": 0.5},
+        "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
+                   "span": 2.0, "resolution": 7, "samples": [10]},
+        "N1_all": {"network": "N1", "kind": "weights", "axes": ["b1[0]", "W2[1,0]"],
+                   "span": 1.0, "resolution": 9, "samples": "all"},
+    },
+}
+
+
+def make_workspace(root: Path, config: dict | None = None) -> Path:
+    """A copy of the workflow (not the results) with its own config."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", root / "Snakefile")
+    shutil.copytree(REPO / "workflow", root / "workflow", dirs_exist_ok=True)
+    (root / "config").mkdir(exist_ok=True)
+    write_config(root, config or SMALL_CONFIG)
+    return root
+
+
+def write_config(root: Path, config: dict) -> None:
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def snakemake(root: Path, *args: str, env: dict | None = None, check: bool = True):
+    environment = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    environment.update(env or {})
+    command = [sys.executable, "-m", "snakemake", "--nocolor", *args]
+    result = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(root: Path, env: dict | None = None) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run would execute, 'all' excluded."""
+    output = snakemake(root, "-n", "--cores", "1", env=env).stdout
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        match = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if not match or match[1] == "all":
+            continue
+        wildcards = re.search(r"wildcards: (.*)", block)
+        jobs.append((match[1], wildcards[1].strip() if wildcards else ""))
+    return sorted(jobs)

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 4
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test clean docs-figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,8 @@ test: install-test
 
 clean:
 	rm -rf results .snakemake mlflow.db mlruns
+
+# The README shows the pipeline's own figures: refresh them after `make run`.
+docs-figures:
+	mkdir -p docs/figures
+	cp results/figures/*.png docs/figures/

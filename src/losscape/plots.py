@@ -256,11 +256,15 @@ def fit_figure(data: pd.DataFrame, *, title: str, x_dense, prediction: np.ndarra
         return _fit_figure_2d(data, title, x_dense, prediction, target)
     fig = _new_figure(title, (8, 4.5))
     ax = fig.add_subplot()
-    ax.scatter(data["x0"], data["y"], s=14, color="0.4", label="training data", zorder=3)
+    # hollow markers under the curves: with dense data, filled ones would hide the fit
+    ax.scatter(data["x0"], data["y"], s=18, facecolors="none", edgecolors="0.55", lw=0.6,
+               label="training data", zorder=1)
     x_dense = np.ravel(x_dense)  # (m, 1) model outputs are accepted as well as (m,)
     if target is not None:
-        ax.plot(x_dense, np.ravel(target), "--", color="C2", lw=1.5, label="true function")
-    ax.plot(x_dense, np.ravel(prediction), color="C3", lw=2, label="network prediction")
+        ax.plot(x_dense, np.ravel(target), "--", color="C2", lw=2, label="true function",
+                zorder=3)
+    ax.plot(x_dense, np.ravel(prediction), color="C3", lw=1.5, label="network prediction",
+            zorder=2)
     _label(ax, "x0", "y")
     ax.legend()
     return fig

@@ -1,0 +1,31 @@
+"""environment.yml (conda) and pyproject.toml (pip) must list the same dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _requirement(text: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", text)
+    return match[1].lower().replace("_", "-"), match[2].replace(" ", "")
+
+
+def test_environment_yml_lists_the_pyproject_dependencies():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pip_side = dict(_requirement(r) for r in project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        pip_side.update(_requirement(r) for r in extra)
+    conda = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
+    conda_side = dict(_requirement(d) for d in conda if isinstance(d, str))
+    conda_side.pop("python"), conda_side.pop("pip")
+    assert conda_side == pip_side
+
+
+def test_environment_requires_the_same_python():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    conda = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
+    assert f"python{project['requires-python']}" in conda

@@ -1,4 +1,4 @@
-"""Datasets: named generating functions and deterministic sampling from them."""
+"""Datasets: named generating functions, deterministic sampling, and users' own data."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def gaussian_bump(X: np.ndarray) -> np.ndarray:
 
 GENERATORS = {f.__name__: f for f in (sine, waves_with_spike, paraboloid, gaussian_bump)}
 
-
+# Fewer rows leave nothing to fit a loss to (and no variance for R²): a generated
+# dataset's n_samples has the same minimum in the schema.
+MIN_TRAINING_ROWS = 2
 
 def feature_columns(n_features: int) -> list[str]:
     return [f"x{k}" for k in range(n_features)]
@@ -88,3 +90,68 @@ def generate(
 def split_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     features = [c for c in frame.columns if c != "y"]
     return frame[features].to_numpy(np.float64), frame["y"].to_numpy(np.float64)
+
+
+def _row_position(row: int, source_is_csv: bool) -> str:
+    # A CSV's line: the header is line 1 and blank lines are kept as rows when reading.
+    return f"row {row} (line {row + 2})" if source_is_csv else f"row {row}"
+
+
+def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) -> pd.DataFrame:
+    """A user's table as x0, x1, …, y (float64), or a DataFileError naming column and row.
+
+    Every value used must be a finite number: a network cannot train on NaN, and the
+    landscapes would silently average over it.
+    """
+    from losscape.io import DataFileError
+
+    wanted = [*features, target]
+    missing = [c for c in wanted if c not in raw.columns]
+    if missing:
+        shown = ", ".join(repr(str(c)) for c in raw.columns)
+        raise DataFileError(f"{source}: no column {', '.join(map(repr, missing))}; its columns are {shown}")
+    if len(raw) == 0:
+        raise DataFileError(f"{source}: the file has a header but no data rows")
+    is_csv = str(source).lower().endswith(".csv")
+    columns = {}
+    for new_name, column in zip([*feature_columns(len(features)), "y"], wanted):
+        values = raw[column]
+        if pd.api.types.is_bool_dtype(values):
+            raise DataFileError(f"{source}: column {column!r} holds true/false values, not numbers")
+        numbers = pd.to_numeric(values, errors="coerce")
+        not_numeric = numbers.isna() & values.notna()
+        if not_numeric.any():
+            row = int(np.flatnonzero(not_numeric.to_numpy())[0])
+            raise DataFileError(
+                f"{source}: column {column!r}, {_row_position(row, is_csv)}: "
+                f"{values.iloc[row]!r} is not a number"
+            )
+        array = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(array)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            what = "empty (NaN)" if np.isnan(array[row]) else f"{array[row]} (not finite)"
+            raise DataFileError(
+                f"{source}: column {column!r}, {_row_position(row, is_csv)}: {what}; "
+                f"{int(bad.sum())} value(s) in this column are not finite numbers"
+            )
+        columns[new_name] = array
+    return pd.DataFrame(columns)
+
+
+def nearest_neighbour_target(X: np.ndarray, y: np.ndarray):
+    """A target function for data without a generating one: y of the nearest sample.
+
+    Euclidean distance in the features' own units; exact at the samples, piecewise
+    constant (Voronoi cells) between them.
+    """
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.asarray(X, dtype=np.float64))
+    y = np.asarray(y, dtype=np.float64)
+
+    def target(points: np.ndarray) -> np.ndarray:
+        _, nearest = tree.query(np.asarray(points, dtype=np.float64), k=1)
+        return y[nearest]
+
+    return target

@@ -14,6 +14,7 @@ import numpy as np
 from losscape import io, plots
 from losscape.data import generating_function, split_xy
 from losscape.network import parameter_names
+from losscape.parity_plot import parity_figure
 
 DENSE = 400  # points of a fitted curve
 SURFACE = 121  # points per axis of a target or prediction surface
@@ -35,16 +36,27 @@ def _samples_description(metadata: dict) -> str:
     return f"{n} data points"
 
 
-def dataset_figure(data_path, function: str, out_path) -> None:
-    frame, _ = io.read_table(data_path)
+def dataset_figure(data_path, function: str | None, out_path) -> None:
+    frame, metadata = io.read_table(data_path)
     X, _ = split_xy(frame)
     name = _stem(data_path)
     grid = None
-    if X.shape[1] == 2:
+    if X.shape[1] == 2 and function:
         x0, x1, points = _surface_grid(X)
         grid = (x0, x1, generating_function(function)(points).reshape(len(x0), len(x1)))
-    title = f"Dataset {name}: target {function}, {len(frame)} samples"
+    title = f"Dataset {name}: {_origin(metadata, function)}, {len(frame)} samples"
+    if X.shape[1] > 2:
+        title += f"; showing x0 and x1 of its {X.shape[1]} features"
     plots.save_figure(plots.dataset_figure(frame, title=title, grid=grid), out_path)
+
+
+def _origin(metadata: dict, function: str | None) -> str:
+    """'target sine', or for a user's file where it came from and what its columns were."""
+    if function:
+        return f"target {function}"
+    source = metadata.get("source", {})
+    columns = ", ".join(f"{new} = {old}" for new, old in source.get("columns", {}).items())
+    return f"your data from {source.get('path', '?')} ({columns})"
 
 
 def network_figure(weights_path, out_path) -> None:
@@ -58,27 +70,30 @@ def network_figure(weights_path, out_path) -> None:
     plots.save_figure(plots.network_diagram(list(net.layer_sizes), frame, title=title), out_path)
 
 
-def fit_figure(weights_path, data_path, function: str, out_path) -> None:
+def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
+    """The fitted curve (1 input) or surface (2), against the generating function if any."""
     net = io.read_weights(weights_path)
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
-    target_fn = generating_function(function)
-    mse = float(np.mean((net.predict(X) - y) ** 2))
+    # A user's data has no generating function: then only the data and the fit are drawn.
+    target_fn = generating_function(function) if function else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        mse = float(np.mean((net.predict(X) - y) ** 2))
     title = f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} (training MSE {mse:.3g})"
     if X.shape[1] == 1:
         x_dense = np.linspace(X[:, 0].min(), X[:, 0].max(), DENSE)
         prediction = net.predict(x_dense[:, None])
-        target = target_fn(x_dense[:, None])
+        target = target_fn(x_dense[:, None]) if target_fn else None
         fig = plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction, target=target)
     elif X.shape[1] == 2:
         x0, x1, points = _surface_grid(X)
         shape = (len(x0), len(x1))
         fig = plots.fit_figure(
             frame, title=title, x_dense=(x0, x1), prediction=net.predict(points).reshape(shape),
-            target=target_fn(points).reshape(shape),
+            target=target_fn(points).reshape(shape) if target_fn else None,
         )
-    else:
-        raise ValueError(f"{data_path}: a fit figure needs 1 or 2 input features, not {X.shape[1]}")
+    else:  # more inputs than a plot has axes: predicted against actual
+        fig = parity_figure(y, net.predict(X), title=f"{title}; {X.shape[1]} input features")
     plots.save_figure(fig, out_path)
 
 
@@ -88,9 +103,11 @@ def landscape_figure(landscape_path, data_path, out_path) -> None:
     name = _stem(landscape_path)
     if spec["kind"] == "input":
         data, _ = io.read_table(data_path)
+        # Say what the error is measured against: a user's data has no generating function.
+        target = metadata.get("target", "the generating function")
         title = (
             f"{name}: squared error of {network} over its input (x0, x1); "
-            f"weights fixed at their trained values; target = generating function"
+            f"weights fixed at their trained values; target = {target}"
         )
         fig = plots.input_landscape_figure(table, data, title=title)
     else:

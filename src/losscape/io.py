@@ -1,14 +1,18 @@
-"""Files: Parquet tables with key-value metadata, skops model files, hashes.
+"""Files: Parquet tables with key-value metadata, skops model files, users' data files.
 
 The only module that knows file formats. Every write goes to a temporary file in
 the same directory and is renamed into place, so a crash never leaves half a file.
+Nothing here unpickles: tables are Parquet or CSV, models are skops files loaded with
+an explicit list of trusted types.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,11 +35,21 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        # mkstemp makes the file private (0600); give the result the usual umask-based mode.
+        os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def _umask() -> int:
+    # Read once: setting and restoring the umask is not atomic.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _schema_metadata(metadata: dict[str, Any]) -> dict[bytes, bytes]:
@@ -95,6 +109,39 @@ def read_table(path, columns: list[str] | None = None) -> tuple[pd.DataFrame, di
     return pd.read_parquet(path, columns=columns), read_metadata(path)
 
 
+# --- users' data files -----------------------------------------------------------
+
+USER_DATA_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; the message names the file (and column, row)."""
+
+
+def read_user_table(path) -> pd.DataFrame:
+    """A user's CSV or Parquet file as read, or a DataFileError saying why it can't be."""
+    path = Path(path)
+    kind = USER_DATA_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataFileError(
+            f"{path}: unsupported file type {path.suffix!r}; use one of {sorted(USER_DATA_FORMATS)}"
+        )
+    if not path.is_file():
+        where = "" if path.is_absolute() else f" (relative paths are read from {Path.cwd()})"
+        raise DataFileError(f"{path}: no such file{where}")
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{path}: the file is empty")
+    try:
+        if kind == "CSV":
+            # Blank lines are kept (as empty rows) so that row numbers match the file's lines.
+            return pd.read_csv(path, skip_blank_lines=False)
+        return pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path}: the file is empty (no header, no rows)") from None
+    except (pd.errors.ParserError, pa.ArrowException, OSError, UnicodeDecodeError) as error:
+        raise DataFileError(f"{path}: not a readable {kind} file ({error})") from None
+
+
 # --- networks -----------------------------------------------------------------
 
 
@@ -132,6 +179,10 @@ TRUSTED_MODEL_TYPES = [
 ]
 
 
+class UntrustedModelError(ValueError):
+    """A model file that is not a skops file, or that references types outside the trusted list."""
+
+
 def write_model(model, path) -> None:
     import skops.io
 
@@ -145,7 +196,17 @@ def read_model(path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
-    untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_MODEL_TYPES]
+    if not zipfile.is_zipfile(path):
+        # e.g. a pickle renamed to .skops: never handed to anything that would unpickle it
+        raise UntrustedModelError(f"{path}: not a skops model file (not a zip archive); not loaded")
+    try:
+        found = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # a damaged archive or schema: say so, load nothing
+        raise UntrustedModelError(f"{path}: unreadable skops model file ({error}); not loaded") from None
+    untrusted = sorted(t for t in found if t not in TRUSTED_MODEL_TYPES)
     if untrusted:
-        raise ValueError(f"{path}: refusing to load model file with untrusted types {untrusted}")
+        raise UntrustedModelError(
+            f"{path}: refusing to load a model file that references untrusted types {untrusted}; "
+            f"a losscape model contains only {TRUSTED_MODEL_TYPES} and numpy arrays"
+        )
     return skops.io.load(path, trusted=TRUSTED_MODEL_TYPES)

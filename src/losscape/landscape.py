@@ -142,8 +142,9 @@ def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | No
             prediction[start:stop] = net.predict(points[start:stop])
         if progress:
             progress(stop, grid.size)
-    target = target_fn(points) if target_fn is not None else np.full(grid.size, np.nan)
+    # Far from the data (a huge margin) targets and errors may overflow: inf, not a warning.
     with np.errstate(over="ignore", invalid="ignore"):
+        target = target_fn(points) if target_fn is not None else np.full(grid.size, np.nan)
         loss = (prediction - target) ** 2
     return pd.DataFrame(
         {"x0": points[:, 0], "x1": points[:, 1], "target": target, "prediction": prediction,

@@ -12,7 +12,13 @@ import time
 import numpy as np
 
 from losscape import io
-from losscape.data import generate, generating_function, split_xy
+from losscape.data import (
+    generate,
+    generating_function,
+    nearest_neighbour_target,
+    split_xy,
+    user_dataset,
+)
 from losscape.landscape import (
     grid_frame,
     input_bounds,
@@ -51,6 +57,32 @@ def make_dataset(spec: dict, out_path) -> dict:
     frame = generate(**spec)
     io.write_table(frame, out_path, {"dataset": spec})
     log.info("wrote %d rows to %s", len(frame), out_path)
+    return _dataset_metrics(frame)
+
+
+def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> dict:
+    """A user's CSV/Parquet file as results/data/{dataset}.parquet (x0, …, y) with its sha256."""
+    from losscape.provenance import sha256_file
+
+    digest = sha256_file(source_path)
+    if expected_sha256 and digest != expected_sha256:
+        raise io.DataFileError(
+            f"{source_path} changed after snakemake planned this run (sha256 {digest[:12]}…, "
+            f"planned {expected_sha256[:12]}…); run snakemake again"
+        )
+    frame = user_dataset(io.read_user_table(source_path), spec["features"], spec["target"], source_path)
+    names = [c for c in frame.columns if c != "y"]
+    source = {
+        "path": str(source_path),
+        "sha256": digest,
+        "columns": {**dict(zip(names, spec["features"])), "y": spec["target"]},
+    }
+    io.write_table(frame, out_path, {"dataset": spec, "source": source})
+    log.info("copied %d rows of %s (sha256 %s) to %s", len(frame), source_path, digest, out_path)
+    return _dataset_metrics(frame)
+
+
+def _dataset_metrics(frame) -> dict:
     return {"n_samples": len(frame), "y_mean": float(frame["y"].mean()), "y_std": float(frame["y"].std())}
 
 
@@ -80,35 +112,61 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
     grid = weights_grid(net, axes, spec["span"], spec["resolution"])
     centre_loss = float(mse(net.predict(X), y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
-    chunks = (
-        grid_frame(grid, loss, start) for start, loss in weights_slice_chunks(net, X, y, grid, progress)
-    )
     metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
+    chunks = _counting_nonfinite(
+        (grid_frame(grid, loss, start) for start, loss in weights_slice_chunks(net, X, y, grid, progress)),
+        metadata,
+    )
     io.write_table_chunks(chunks, out_path, metadata)
     return _finish_landscape(out_path, axes, centre_loss)
 
 
-def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_function: str,
+# What an input landscape's `target` column is, by where the data came from.
+TARGET_GENERATING = "generating function {}"
+TARGET_NEAREST = "y of the nearest data point"
+
+
+def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_function: str | None,
                           config_hash: str) -> dict:
-    """Squared error over the input plane, against the dataset's generating function."""
+    """Squared error over the input plane, against the dataset's generating function.
+
+    A user's data has none: there the target at a grid point is y of the nearest data
+    point (exact at the data, piecewise constant between), and the metadata says so.
+    """
     net = io.read_weights(weights_path)
     frame, data_metadata = io.read_table(data_path)
-    X, _ = split_xy(frame)
+    X, y = split_xy(frame)
     # A generated dataset's domain, else the data's bounding box, widened by the margin.
     domain = data_metadata.get("dataset", {}).get("domain")
     bounds = input_bounds(X, spec.get("margin", 0.5), domain)
     grid = input_grid(bounds, spec["resolution"])
-    table = input_landscape(net, grid, generating_function(target_function),
-                            ProgressLog("input landscape"))
+    if target_function:
+        target_fn, target = generating_function(target_function), TARGET_GENERATING.format(target_function)
+    else:
+        target_fn, target = nearest_neighbour_target(X, y), TARGET_NEAREST
+    table = input_landscape(net, grid, target_fn, ProgressLog("input landscape"))
     samples = np.arange(len(X))
     metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["bounds"] = bounds
+    metadata["target"] = target
     centre = [(lo + hi) / 2 for lo, hi in bounds]
     centre_loss = float(table["loss"].iloc[_nearest_index(grid, centre)])
     metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": centre_loss}
-    io.write_table(table, out_path, metadata)
+    io.write_table_chunks(_counting_nonfinite([table], metadata), out_path, metadata)
     return _finish_landscape(out_path, ("x0", "x1"), centre_loss)
+
+
+def _counting_nonfinite(chunks, metadata: dict):
+    """Pass chunks through, keeping in `metadata` how many loss cells are NaN or ±inf.
+
+    The count lands in the file's footer, written after the last chunk, so a reader
+    learns it without scanning the table.
+    """
+    metadata["n_nonfinite"] = 0
+    for chunk in chunks:
+        metadata["n_nonfinite"] += int((~np.isfinite(chunk["loss"].to_numpy())).sum())
+        yield chunk
 
 
 def _nearest_index(grid, point) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -26,6 +27,8 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_EXPERIMENT = "losscape"
 # An identifier of one `snakemake` invocation, so a later one can tell its runs apart.
 INVOCATION_ENV = "LOSSCAPE_INVOCATION"
+# "host:pid" of that invocation's snakemake process: is it still alive?
+INVOCATION_PROCESS_ENV = "LOSSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
 OUTPUT_TAG = "output_sha256"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
@@ -48,8 +51,10 @@ def prepare_store(experiment: str | None = None) -> str:
     """Create the store and the experiment once, before any job starts.
 
     Parallel jobs that each initialise a fresh SQLite store race on its schema; done
-    here, in one process, they find both ready. Runs an earlier, interrupted
-    invocation left RUNNING are marked KILLED. Returns the experiment id.
+    here, in one process, they find both ready. Runs that an earlier invocation left
+    RUNNING are marked KILLED once that invocation is known to be gone (its snakemake
+    process no longer exists on this host); a live one, sharing the store, is left
+    alone. Returns the experiment id.
     """
     client = _client()
     name = experiment or experiment_name()
@@ -60,10 +65,33 @@ def prepare_store(experiment: str | None = None) -> str:
         [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=10000
     )
     for run in stale:
-        if run.data.tags.get("invocation") != this_invocation:
-            client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
-            client.set_terminated(run.info.run_id, status="KILLED")
+        tags = run.data.tags
+        if tags.get("invocation") == this_invocation:
+            continue
+        if invocation_alive(tags.get("invocation_process", "")):
+            print(f"tracking: run {run.info.run_id} ({run.info.run_name}) belongs to a snakemake "
+                  f"invocation still running ({tags['invocation_process']}); left RUNNING")
+            continue
+        client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
+        client.set_terminated(run.info.run_id, status="KILLED")
     return experiment_id
+
+
+def invocation_alive(process: str) -> bool:
+    """Whether 'host:pid' names a live process other than this one, on this host.
+
+    An unknown or foreign host counts as gone: a run cannot be shown to be alive there.
+    """
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def metric_key(name: str) -> str:
@@ -162,15 +190,18 @@ def model_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "scipy", "skops")]
 
 
-def _terminate_on_sigterm():
-    # Snakemake stops jobs with SIGTERM; turn it into an exception so the run ends KILLED.
+def _interrupt_on_signals():
+    # Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process
+    # group; both become a KeyboardInterrupt naming the signal, so the run ends KILLED.
     def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        pass
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                signal.signal(signum, handler)
+        except ValueError:  # not the main thread
+            pass
 
 
 @contextmanager
@@ -186,18 +217,19 @@ def job_run(
         "rule": rule,
         "params_hash": stable_hash(params),
         "invocation": os.environ.get(INVOCATION_ENV, ""),
+        "invocation_process": os.environ.get(INVOCATION_PROCESS_ENV, ""),
         **{k: str(v) for k, v in wildcards.items()},
     }
     if os.environ.get(GIT_COMMIT_ENV):
         tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
-    _terminate_on_sigterm()
+    _interrupt_on_signals()
     started = time.perf_counter()
     run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)
     try:
         mlflow.log_params(flatten(params))
         yield JobRun(run.info.run_id, client)
     except KeyboardInterrupt as error:
-        mlflow.set_tag("error", f"interrupted ({error})")
+        mlflow.set_tag("error", f"interrupted ({error or 'KeyboardInterrupt'})")
         mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
         raise
     except BaseException as error:

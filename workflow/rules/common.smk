@@ -1,14 +1,22 @@
 import os
 import re
+import socket
 import subprocess
 import uuid
 
 from snakemake.utils import validate
 
 from losscape.provenance import stable_hash
+from losscape.validation import check_config, check_schema
 
 
+# Bad config stops here, before any job starts or any file is written: first the schema
+# in words (every problem, each with its key path), then snakemake's own validation,
+# which fills in the defaults, then what only the data can tell (names, rows, files).
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+check_schema(config, SCHEMA, workflow.configfiles)
 validate(config, "../schemas/config.schema.yaml")
+DATASET_FACTS = check_config(config, workflow.configfiles)
 
 DATASETS = list(config["datasets"])
 NETWORKS = list(config["networks"])
@@ -16,29 +24,14 @@ LANDSCAPES = list(config.get("landscapes") or {})
 RESULTS = "results"
 
 
-def _check_references():
-    for name, net in config["networks"].items():
-        if net["dataset"] not in config["datasets"]:
-            raise ValueError(
-                f"config: networks.{name}.dataset names {net['dataset']!r}, which is not "
-                f"under datasets (defined: {', '.join(DATASETS)})"
-            )
-    for name, spec in (config.get("landscapes") or {}).items():
-        if spec["network"] not in config["networks"]:
-            raise ValueError(
-                f"config: landscapes.{name}.network names {spec['network']!r}, which is not "
-                f"under networks (defined: {', '.join(NETWORKS)})"
-            )
-
-
-_check_references()
-
-
 # Where runs are tracked is the environment's business, so that moving the store
 # reruns nothing; the experiment name is set here from config for every job.
 os.environ["MLFLOW_EXPERIMENT_NAME"] = config["experiment"]
 os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
+# host:pid of this invocation, so that a later one can tell a dead invocation's runs
+# (to be marked KILLED) from those of one still running on the same store.
+os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
 
 
 def _git_commit():
@@ -67,6 +60,21 @@ def dataset_spec(name):
     return dict(config["datasets"][name])
 
 
+def dataset_function(name):
+    """The generating function of a generated dataset; None for a user's file."""
+    return config["datasets"][name].get("function")
+
+
+def dataset_source(wc):
+    """A user's data file (content-hashed, so its timestamp alone reruns nothing)."""
+    path = config["datasets"][wc.dataset].get("path")
+    return {"source": ancient(path)} if path else {}
+
+
+def dataset_source_sha256(name):
+    return DATASET_FACTS[name].sha256
+
+
 def network_dataset(network):
     return config["networks"][network]["dataset"]
 
@@ -91,13 +99,15 @@ def landscape_kind(landscape):
 def landscape_config_hash(landscape):
     """Hash of every config value that the landscape's table depends on."""
     network = landscape_network(landscape)
-    return stable_hash(
-        {
-            "landscape": landscape_spec(landscape),
-            "network": training_settings(network),
-            "dataset": dataset_spec(network_dataset(network)),
-        }
-    )
+    dataset = network_dataset(network)
+    inputs = {
+        "landscape": landscape_spec(landscape),
+        "network": training_settings(network),
+        "dataset": dataset_spec(dataset),
+    }
+    if dataset_source_sha256(dataset):  # a user's file: its content, not just its path
+        inputs["dataset_sha256"] = dataset_source_sha256(dataset)
+    return stable_hash(inputs)
 
 
 def all_targets():
@@ -109,7 +119,9 @@ def all_targets():
 
 
 onstart:
-    # Create the MLflow store and experiment once, before parallel jobs race to.
+    # Snakemake calls this after building the DAG and before scheduling any job. It
+    # creates the MLflow store and experiment once, before parallel jobs race to, and
+    # marks KILLED the runs that a dead invocation left RUNNING.
     from losscape.tracking import prepare_store
 
     prepare_store(config["experiment"])

@@ -4,7 +4,7 @@ rule figure_dataset:
     output:
         f"{RESULTS}/figures/dataset_{{dataset}}.png",
     params:
-        function=lambda wc: dataset_spec(wc.dataset)["function"],
+        function=lambda wc: dataset_function(wc.dataset),
     log:
         f"{RESULTS}/logs/figures/dataset_{{dataset}}.log",
     benchmark:
@@ -33,7 +33,7 @@ rule figure_fit:
     output:
         f"{RESULTS}/figures/fit_{{network}}.png",
     params:
-        function=lambda wc: dataset_spec(network_dataset(wc.network))["function"],
+        function=lambda wc: dataset_function(network_dataset(wc.network)),
     log:
         f"{RESULTS}/logs/figures/fit_{{network}}.log",
     benchmark:

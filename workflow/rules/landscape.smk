@@ -7,10 +7,13 @@ def landscape_inputs(wc):
 
 
 def landscape_target_function(wc):
-    """The generating function an input landscape compares against (None for weights)."""
+    """The generating function an input landscape compares against.
+
+    None for a weights landscape, and for a user's data (its nearest data point is the target).
+    """
     if landscape_kind(wc.landscape) != "input":
         return None
-    return dataset_spec(network_dataset(landscape_network(wc.landscape)))["function"]
+    return dataset_function(network_dataset(landscape_network(wc.landscape)))
 
 
 rule landscape:

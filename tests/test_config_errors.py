@@ -1,0 +1,280 @@
+"""Bad config and bad data files: the message a user sees from `snakemake -n`, before any job.
+
+Every problem is reported at once, so each group of cases below shares one dry run on a
+config that contains all of them (each case under its own names, so none hides another);
+each case is still its own test, asserting its own line of the message.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workflow_support import SMALL_CONFIG, make_workspace, snakemake
+
+pytestmark = pytest.mark.pipeline
+
+
+def _problems(result) -> list[str]:
+    """The '  - ...' lines of the ConfigError snakemake printed."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    text = result.stderr + result.stdout
+    assert "invalid config (config/config.yaml)" in text, text
+    return [line[4:] for line in text.splitlines() if line.startswith("  - ")]
+
+
+# --- what the schema catches (one dry run) ---------------------------------------------
+
+SCHEMA_CASES = {
+    "unknown top-level key": (
+        lambda c: c.update(landscape={}),
+        "config: unknown key 'landscape' (did you mean 'landscapes'?); allowed keys: "
+        "experiment, datasets, networks, landscapes"),
+    "unknown nested key": (
+        lambda c: c["landscapes"]["N1_one"].update(colour="red"),
+        "landscapes.N1_one: unknown key 'colour'; allowed keys: network, resolution, kind, axes, "
+        "span, samples"),
+    "wrong type (string for integer)": (
+        lambda c: c["datasets"]["curve"].update(n_samples="40"),
+        "datasets.curve.n_samples: '40' is not an integer"),
+    "wrong type (number for list)": (
+        lambda c: c["networks"]["N1"].update(hidden_layer_sizes=2),
+        "networks.N1.hidden_layer_sizes: 2 is not a list"),
+    "resolution below 2": (
+        lambda c: c["landscapes"]["N1_one"].update(resolution=1),
+        "landscapes.N1_one.resolution: 1 is less than the minimum of 2"),
+    "span zero": (
+        lambda c: c["landscapes"]["N1_all"].update(span=0),
+        "landscapes.N1_all.span: 0 is less than or equal to the minimum of 0"),
+    "span beyond float64's reach": (
+        lambda c: c["landscapes"].update(huge={"network": "N1", "kind": "weights", "resolution": 3,
+                                               "axes": ["b1[0]", "b2[0]"], "span": 1e101}),
+        "landscapes.huge.span: 1e+101 is greater than the maximum of 1e+100"),
+    "negative noise": (
+        lambda c: c["datasets"]["surface"].update(noise=-0.1),
+        "datasets.surface.noise: -0.1 is less than the minimum of 0"),
+    "unknown activation": (
+        lambda c: c["networks"]["N2"].update(activation="sigmoid"),
+        "networks.N2.activation: 'sigmoid' is not one of 'identity', 'logistic', 'tanh', 'relu'"),
+    "landscape without kind": (
+        lambda c: c["landscapes"].update(nokind={"network": "N1", "resolution": 3}),
+        "landscapes.nokind: missing key 'kind'"),
+    "malformed weight name": (
+        lambda c: c["landscapes"].update(badname={"network": "N1", "kind": "weights", "resolution": 3,
+                                                  "axes": ["W1[0]", "b2[0]"], "span": 1.0}),
+        "landscapes.badname.axes[0]: 'W1[0]' is not allowed: a weight name, W{l}[i,j] or b{l}[j]"),
+    "name that cannot be a file name": (
+        lambda c: c["landscapes"].update({"bad-name": {"network": "N2", "kind": "input",
+                                                       "resolution": 3}}),
+        "landscapes: name 'bad-name' is not allowed: Letters, digits and underscores"),
+    "negative sample index": (
+        lambda c: c["landscapes"]["N1_all"].update(samples=-3),
+        "landscapes.N1_all.samples: -3 is not allowed here: Data rows the loss is averaged over"),
+    "user dataset without target": (
+        lambda c: c["datasets"].update(mine={"path": "data/mine.csv", "features": ["a"]}),
+        "datasets.mine: missing key 'target' (Your own data, a CSV or Parquet file"),
+    "generated dataset without function": (
+        lambda c: c["datasets"].update(gen={"n_samples": 5, "domain": [[0, 1]]}),
+        "datasets.gen: missing key 'function' (A dataset generated from a named function "
+        "(function, n_samples, domain); give `path` instead to use your own file.)"),
+}
+
+
+def _schema_config() -> dict:
+    config = copy.deepcopy(SMALL_CONFIG)
+    for edit, _ in SCHEMA_CASES.values():
+        edit(config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def schema_run(tmp_path_factory):
+    root = make_workspace(tmp_path_factory.mktemp("schema_errors"), _schema_config())
+    return root, snakemake(root, "-n", "--cores", "1", check=False)
+
+
+@pytest.mark.parametrize("case", list(SCHEMA_CASES))
+def test_schema_problem_is_named_by_key_path(schema_run, case):
+    _, result = schema_run
+    expected = SCHEMA_CASES[case][1]
+    problems = _problems(result)
+    assert [p for p in problems if p.startswith(expected)], f"{expected!r} not in {problems}"
+
+
+def test_every_schema_problem_is_reported_at_once(schema_run):
+    _, result = schema_run
+    problems = _problems(result)
+    assert len(problems) == len(SCHEMA_CASES)
+    assert f"{len(SCHEMA_CASES)} problems:" in result.stdout + result.stderr
+
+
+def test_a_real_run_on_bad_config_writes_nothing(schema_run):
+    root, _ = schema_run
+    result = snakemake(root, "--cores", "1", check=False)
+    assert _problems(result)
+    assert not (root / "results").exists() and not (root / "mlflow.db").exists()
+    assert not (root / "mlruns").exists()
+
+
+# --- what only the data and the cross-references tell (one dry run) ---------------------
+
+
+def _write_data_files(data):
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (12, 2))
+    good = pd.DataFrame({"id": range(12), "height": X[:, 0], "width": X[:, 1], "price": X.sum(1)})
+    good.to_csv(data / "good.csv", index=False)
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 0], "t": X[:, 1]}).to_parquet(data / "wide.parquet")
+    (data / "empty.csv").write_text("")
+    (data / "header_only.csv").write_text("height,width,price\n")
+    text = good.to_csv(index=False).splitlines()
+    text[4] = text[4].replace(text[4].split(",")[2], "abc")  # row 3, column width
+    (data / "not_numeric.csv").write_text("\n".join(text) + "\n")
+    nan = good.copy()
+    nan.loc[2, "price"] = np.nan
+    nan.to_csv(data / "nan.csv", index=False)
+    inf = good.copy()
+    inf.loc[0, "height"] = np.inf
+    inf.to_csv(data / "inf.csv", index=False)
+    good.iloc[:1].to_csv(data / "one_row.csv", index=False)
+    (data / "table.txt").write_text("height,width,price\n1,2,3\n")
+    (data / "garbage.parquet").write_bytes(b"PAR1 this is not parquet")
+    nulls = good.drop(columns="id").copy()
+    nulls.loc[4, "width"] = None
+    nulls.to_parquet(data / "nulls.parquet")
+
+
+def _file(name, path, features=("height", "width"), target="price"):
+    return {name: {"path": f"data/{path}", "features": list(features), "target": target}}
+
+
+def _net(name, dataset, hidden=(2,)):
+    return {name: {"dataset": dataset, "hidden_layer_sizes": list(hidden)}}
+
+
+def _weights(name, network, axes, samples="all"):
+    return {name: {"network": network, "kind": "weights", "resolution": 3, "span": 1.0,
+                   "axes": list(axes), "samples": samples}}
+
+
+DATA_CASES = {
+    "network on an undefined dataset": (
+        lambda c: c["networks"].update(_net("N9", "curv")),
+        "networks.N9.dataset: 'curv' is not defined under datasets (did you mean 'curve'?); "
+        "defined: curve, surface,"),
+    "landscape on an undefined network": (
+        lambda c: c["landscapes"].update({"L9": {"network": "N7", "kind": "input", "resolution": 3}}),
+        "landscapes.L9.network: 'N7' is not defined under networks; defined: N1, N2,"),
+    "input landscape on a 1-D network": (
+        lambda c: c["landscapes"].update({"N1_in": {"network": "N1", "kind": "input", "resolution": 3}}),
+        "landscapes.N1_in: kind 'input' maps the loss over a network's 2 inputs, but network 'N1' "
+        "has 1 (dataset 'curve': 40 samples over a 1-D domain)"),
+    "input landscape on a user file with 3 features": (
+        lambda c: (c["datasets"].update(_file("wide", "wide.parquet", ("a", "b", "c"), "t")),
+                   c["networks"].update(_net("NW", "wide")),
+                   c["landscapes"].update({"NW_in": {"network": "NW", "kind": "input", "resolution": 3}})),
+        "landscapes.NW_in: kind 'input' maps the loss over a network's 2 inputs, but network 'NW' "
+        "has 3 (dataset 'wide': 12 rows of data/wide.parquet, features ['a', 'b', 'c'])"),
+    "weight the network does not have": (
+        lambda c: c["landscapes"].update(_weights("N1_bad", "N1", ["W1[0,0]", "W2[0,1]"])),
+        "landscapes.N1_bad.axes[1]: network 'N1' (layer sizes [1, 2, 1]) has no weight 'W2[0,1]'; "
+        "its weights are: W1[0,0], W1[0,1], b1[0], b1[1], W2[0,0], W2[1,0], b2[0]"),
+    "weight a big network does not have": (
+        lambda c: c["landscapes"].update(_weights("N2_bad", "N2", ["W3[0,1]", "b1[0]"])),
+        "landscapes.N2_bad.axes[0]: network 'N2' (layer sizes [2, 4, 3, 1]) has no weight 'W3[0,1]'; "
+        "its weights are: W1[i,j] for i in 0..1, j in 0..3; b1[j] for j in 0..3; W2[i,j] for i in "
+        "0..3, j in 0..2; b2[j] for j in 0..2; W3[i,j] for i in 0..2, j in 0..0; b3[j] for j in 0..0"),
+    "the same weight twice": (
+        lambda c: c["landscapes"].update(_weights("N1_twice", "N1", ["b1[0]", "b1[0]"])),
+        "landscapes.N1_twice.axes: the two axes must be different weights, got 'b1[0]' twice"),
+    "sample index past a generated dataset": (
+        lambda c: c["landscapes"].update(_weights("N1_row", "N1", ["b1[0]", "b2[0]"], [3, 40])),
+        "landscapes.N1_row.samples: row 40 is out of range: dataset 'curve' has 40 rows (valid 0..39)"),
+    "sample index past a user's file": (
+        lambda c: (c["datasets"].update(_file("good", "good.csv")), c["networks"].update(_net("NG", "good")),
+                   c["landscapes"].update(_weights("NG_row", "NG", ["b1[0]", "b2[0]"], 12))),
+        "landscapes.NG_row.samples: row 12 is out of range: dataset 'good' has 12 rows (valid 0..11)"),
+    "empty domain interval": (
+        lambda c: c["datasets"].update(flat={"function": "paraboloid", "n_samples": 9,
+                                             "domain": [[0, 1], [3, -3]]}),
+        "datasets.flat.domain[1]: low 3 must be below high -3"),
+    "grid that is not a perfect power": (
+        lambda c: c["datasets"].update(grid={"function": "paraboloid", "n_samples": 10,
+                                             "domain": [[0, 1], [0, 1]], "sampling": "grid"}),
+        "datasets.grid.n_samples: sampling 'grid' needs a perfect power of the 2 feature(s), e.g. 9; got 10"),
+    "missing file": (
+        lambda c: c["datasets"].update(_file("missing", "missing.csv")),
+        "datasets.missing.path: data/missing.csv: no such file (relative paths are read from "),
+    "empty file": (
+        lambda c: c["datasets"].update(_file("empty", "empty.csv")),
+        "datasets.empty.path: data/empty.csv: the file is empty"),
+    "header but no rows": (
+        lambda c: c["datasets"].update(_file("header", "header_only.csv")),
+        "datasets.header.path: data/header_only.csv: the file has a header but no data rows"),
+    "missing column": (
+        lambda c: c["datasets"].update(_file("typo", "good.csv", ("height", "widht"))),
+        "datasets.typo.path: data/good.csv: no column 'widht'; its columns are 'id', 'height', "
+        "'width', 'price'"),
+    "non-numeric value": (
+        lambda c: c["datasets"].update(_file("text", "not_numeric.csv")),
+        "datasets.text.path: data/not_numeric.csv: column 'width', row 3 (line 5): 'abc' is not a number"),
+    "NaN (empty cell)": (
+        lambda c: c["datasets"].update(_file("nan", "nan.csv")),
+        "datasets.nan.path: data/nan.csv: column 'price', row 2 (line 4): empty (NaN); "
+        "1 value(s) in this column are not finite numbers"),
+    "inf": (
+        lambda c: c["datasets"].update(_file("inf", "inf.csv")),
+        "datasets.inf.path: data/inf.csv: column 'height', row 0 (line 2): inf (not finite)"),
+    "null in a Parquet file": (
+        lambda c: c["datasets"].update(_file("nulls", "nulls.parquet")),
+        "datasets.nulls.path: data/nulls.parquet: column 'width', row 4: empty (NaN)"),
+    "fewer rows than training needs": (
+        lambda c: (c["datasets"].update(_file("one", "one_row.csv")), c["networks"].update(_net("N_one", "one"))),
+        "networks.N_one: dataset 'one' (data/one_row.csv) has 1 row; training needs at least 2"),
+    "unsupported file type": (
+        lambda c: c["datasets"].update(_file("txt", "table.txt")),
+        "datasets.txt.path: data/table.txt: unsupported file type '.txt'; use one of ['.csv', '.parquet']"),
+    "unreadable Parquet": (
+        lambda c: c["datasets"].update(_file("garbage", "garbage.parquet")),
+        "datasets.garbage.path: data/garbage.parquet: not a readable Parquet file ("),
+    "target that is also a feature": (
+        lambda c: c["datasets"].update(_file("circular", "good.csv", ("height", "price"))),
+        "datasets.circular.target: column 'price' is also one of the features"),
+}
+
+
+@pytest.fixture(scope="module")
+def data_run(tmp_path_factory):
+    config = copy.deepcopy(SMALL_CONFIG)
+    for edit, _ in DATA_CASES.values():
+        edit(config)
+    root = make_workspace(tmp_path_factory.mktemp("data_errors"), config)
+    _write_data_files(root / "data")
+    return root, snakemake(root, "-n", "--cores", "1", check=False)
+
+
+@pytest.mark.parametrize("case", list(DATA_CASES))
+def test_data_problem_names_file_key_column_and_row(data_run, case):
+    _, result = data_run
+    expected = DATA_CASES[case][1]
+    problems = _problems(result)
+    assert [p for p in problems if p.startswith(expected)], f"{expected!r} not in {problems}"
+
+
+def test_every_data_problem_is_reported_at_once(data_run):
+    root, result = data_run
+    assert len(_problems(result)) == len(DATA_CASES)
+    missing = [p for p in _problems(result) if p.startswith("datasets.missing.path")]
+    assert str(root) in missing[0]  # where a relative path was looked for
+
+
+def test_a_single_problem_says_so(tmp_path):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["landscapes"]["N1_one"]["axes"] = ["W1[0,0]", "W9[0,0]"]
+    result = snakemake(make_workspace(tmp_path, config), "-n", "--cores", "1", check=False)
+    text = result.stdout + result.stderr
+    assert "invalid config (config/config.yaml), 1 problem:\n  - landscapes.N1_one.axes[1]: " in text

@@ -43,6 +43,7 @@ def make_workspace(root: Path, config: dict | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", root / "Snakefile")
     shutil.copytree(REPO / "workflow", root / "workflow", dirs_exist_ok=True)
+    shutil.copytree(REPO / "profiles", root / "profiles", dirs_exist_ok=True)
     (root / "config").mkdir(exist_ok=True)
     write_config(root, config or SMALL_CONFIG)
     return root

@@ -1,0 +1,276 @@
+"""Faults: a job that raises, Ctrl-C, a hard kill, half-written files; for real.
+
+Real Snakemake runs on a small config, a real MLflow SQLite store read back with sqlite3,
+real Parquet files. Nothing is mocked: the failing job fails because its artifact store
+really is unusable, and the interruptions are real signals to the process group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from losscape import io
+from losscape.tracking import INVOCATION_ENV, INVOCATION_PROCESS_ENV, prepare_store
+from workflow_support import make_workspace, snakemake
+
+# One dataset, one network, two landscapes: 9 jobs, each a few seconds.
+FAULT_CONFIG = {
+    "experiment": "losscape-faults",
+    "datasets": {
+        "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
+                  "sampling": "grid"},
+    },
+    "networks": {
+        "N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300},
+    },
+    "landscapes": {
+        "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
+                   "span": 2.0, "resolution": 7, "samples": [10]},
+        "N1_all": {"network": "N1", "kind": "weights", "axes": ["b1[0]", "W2[1,0]"],
+                   "span": 1.0, "resolution": 9},
+    },
+}
+
+# The jobs the interruption tests run (as MLflow run names) and the files each makes:
+# enough for two jobs at a time and a few seconds of work, not the whole pipeline.
+OUTPUTS = {
+    "data-curve": ["data/curve.parquet"],
+    "figure_dataset-curve": ["figures/dataset_curve.png"],
+    "train-N1": ["models/N1/model.skops", "models/N1/weights.parquet"],
+    "landscape-N1_one": ["landscapes/N1_one.parquet"],
+    "landscape-N1_all": ["landscapes/N1_all.parquet"],
+}
+TARGETS = [f"results/{f}" for files in OUTPUTS.values() for f in files]
+
+
+def store_runs(root: Path) -> list[tuple[str, str, str]]:
+    """(run name, status, error tag) of every run, read straight from the SQLite file."""
+    db = root / "mlflow.db"
+    if not db.exists():
+        return []
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as connection:
+        try:
+            rows = connection.execute(
+                "SELECT r.name, r.status, t.value FROM runs r LEFT JOIN tags t "
+                "ON t.run_uuid = r.run_uuid AND t.key = 'error' ORDER BY r.start_time"
+            ).fetchall()
+        except sqlite3.OperationalError:  # the store's tables are being created
+            return []
+    return [(name, status, error or "") for name, status, error in rows]
+
+
+def leftover_temporaries(root: Path) -> list[Path]:
+    return [p for p in (root / "results").rglob("*") if p.name.endswith(".tmp")]
+
+
+def start_snakemake(root: Path, *args: str) -> subprocess.Popen:
+    """Snakemake in its own process group, with SIGINT handled as in a terminal.
+
+    A process started in the background by a non-interactive shell inherits SIGINT
+    ignored; reset it, or the test would not test Ctrl-C at all.
+    """
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--nocolor", *args], cwd=root, env=env,
+        stdout=open(root / "snakemake.out", "w"), stderr=subprocess.STDOUT,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_for_running_job(root: Path, process: subprocess.Popen, after: int = 1) -> str:
+    """Block until `after` runs have finished and one is RUNNING; return its name."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (root / "snakemake.out").read_text()
+        runs = store_runs(root)
+        running = [name for name, status, _ in runs if status == "RUNNING"]
+        if running and sum(status == "FINISHED" for _, status, _ in runs) >= after:
+            return running[0]
+        time.sleep(0.05)
+    raise AssertionError("no job started within 300 s")
+
+
+def assert_work_finished(root: Path) -> list[tuple[str, str, str]]:
+    """Every output made, no run RUNNING, every job with a FINISHED run."""
+    runs = store_runs(root)
+    assert not [r for r in runs if r[1] == "RUNNING"], runs
+    assert {name for name, status, _ in runs if status == "FINISHED"} == set(OUTPUTS)
+    for name, files in OUTPUTS.items():
+        for f in files:
+            assert (root / "results" / f).is_file(), f
+    assert not leftover_temporaries(root)
+    return runs
+
+
+# --- files are written whole or not at all -------------------------------------------
+
+
+def test_a_failing_writer_leaves_no_file_and_no_temporary(tmp_path):
+    def chunks():
+        yield pd.DataFrame({"loss": np.arange(3.0)})
+        raise RuntimeError("disk full, say")
+
+    target = tmp_path / "out" / "table.parquet"
+    with pytest.raises(RuntimeError, match="disk full"):
+        io.write_table_chunks(chunks(), target, {"n": 1})
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_failing_rewrite_keeps_the_previous_file(tmp_path):
+    target = tmp_path / "table.parquet"
+    io.write_table(pd.DataFrame({"loss": [1.0, 2.0]}), target, {"version": 1})
+    before = target.read_bytes()
+
+    def chunks():
+        yield pd.DataFrame({"loss": [9.0]})
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        io.write_table_chunks(chunks(), target, {"version": 2})
+    assert target.read_bytes() == before
+    assert io.read_table(target)[1]["version"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["table.parquet"]
+
+
+def test_written_files_have_the_usual_permissions(tmp_path):
+    # the temporary file is private (0600) while written; the result must not stay so
+    target = tmp_path / "table.parquet"
+    io.write_table(pd.DataFrame({"loss": [1.0]}), target)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+# --- runs of dead invocations ---------------------------------------------------------
+
+
+def test_prepare_store_kills_runs_of_dead_invocations_only(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    experiment = prepare_store("faults")
+    client = MlflowClient(uri)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = os.uname().nodename
+    runs = {}
+    for label, invocation, process in [
+        ("dead", "old", f"{host}:{dead.pid}"),
+        ("live", "other", f"{host}:{live.pid}"),
+        ("untagged", "older", ""),
+        ("ours", "this", f"{host}:{os.getpid()}"),
+    ]:
+        run = client.create_run(experiment, run_name=label,
+                                tags={"invocation": invocation, "invocation_process": process})
+        runs[label] = run.info.run_id
+    try:
+        monkeypatch.setenv(INVOCATION_ENV, "this")
+        monkeypatch.setenv(INVOCATION_PROCESS_ENV, f"{host}:{os.getpid()}")
+        prepare_store("faults")
+        status = {label: client.get_run(run_id).info.status for label, run_id in runs.items()}
+    finally:
+        live.kill()
+        live.wait()
+    assert status == {"dead": "KILLED", "live": "RUNNING", "untagged": "KILLED", "ours": "RUNNING"}
+    error = client.get_run(runs["dead"]).data.tags["error"]
+    assert error == "interrupted: its snakemake invocation ended"
+
+
+# --- through Snakemake ------------------------------------------------------------------
+
+pipeline = pytest.mark.pipeline
+
+
+@pipeline
+def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    # A real fault: the artifact store is a file, so logging the model (after the
+    # model and weights files were written) raises inside the train job.
+    (root / "mlruns").write_text("not a directory")
+    target = "results/models/N1/weights.parquet"
+    result = snakemake(root, "--cores", "1", target, check=False)
+    assert result.returncode != 0
+    assert "Error in rule train" in result.stdout + result.stderr
+    runs = {name: (status, error) for name, status, error in store_runs(root)}
+    assert runs["data-curve"] == ("FINISHED", "")
+    status, error = runs["train-N1"]
+    assert status == "FAILED"
+    assert "mlruns" in error and error.split(":")[0] in ("NotADirectoryError", "FileExistsError",
+                                                         "OSError", "MlflowException")
+    # The job had written both its files (its log says so) before it raised; Snakemake
+    # removed them, and no temporary was left.
+    log = (root / "results/logs/train/N1.log").read_text()
+    assert log.index("trained [1, 2, 1]") < log.index("job failed")
+    assert not [f for f in OUTPUTS["train-N1"] if (root / "results" / f).exists()]
+    assert not leftover_temporaries(root)
+
+    (root / "mlruns").unlink()
+    snakemake(root, "--cores", "1", target)
+    statuses = sorted(status for name, status, _ in store_runs(root) if name == "train-N1")
+    assert statuses == ["FAILED", "FINISHED"]
+    assert io.read_weights(root / target).names[0] == "W1[0,0]"
+
+
+@pipeline
+def test_ctrl_c_leaves_no_partial_output_and_the_next_run_finishes(tmp_path):
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    process = start_snakemake(root, "--cores", "2", *TARGETS)
+    interrupted = wait_for_running_job(root, process)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    assert process.wait(timeout=120) != 0
+    runs = store_runs(root)
+    assert not leftover_temporaries(root)
+    # The job that was interrupted ended its own run (KILLED) and Snakemake removed its
+    # outputs; whatever is left on disk was made by a job that finished.
+    stopped = [(name, status, error) for name, status, error in runs if status != "FINISHED"]
+    assert stopped, f"{interrupted} was running, yet every run finished: {runs}"
+    for name, status, error in stopped:
+        assert status in ("KILLED", "RUNNING"), runs
+        if status == "KILLED":
+            assert error.startswith("interrupted (SIGINT")
+        assert not [f for f in OUTPUTS[name] if (root / "results" / f).exists()]
+    finished = {name for name, status, _ in runs if status == "FINISHED"}
+    present = {name for name, files in OUTPUTS.items()
+               if all((root / "results" / f).exists() for f in files)}
+    assert present <= finished
+
+    # No flag needed: the workflow profile reruns jobs whose outputs Snakemake marked
+    # incomplete. A job interrupted just after its run ended (while its process exited)
+    # is rerun too, so it may have two FINISHED runs.
+    snakemake(root, "--cores", "2", *TARGETS)
+    runs = assert_work_finished(root)
+    for name, status, error in runs:
+        if status != "FINISHED":
+            assert status == "KILLED" and error.startswith("interrupted"), runs
+
+
+@pipeline
+def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_path):
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    process = start_snakemake(root, "--cores", "2", *TARGETS)
+    killed = wait_for_running_job(root, process)
+    os.killpg(process.pid, signal.SIGKILL)  # no handler runs: as a power cut would
+    process.wait(timeout=60)
+    assert (killed, "RUNNING", "") in store_runs(root)
+
+    # A kill leaves Snakemake's lock on the directory: it says so, and how to remove it.
+    locked = snakemake(root, "--cores", "2", *TARGETS, check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    snakemake(root, "--unlock")
+    # The next start marks the dead invocation's runs KILLED before any job runs (onstart)
+    # and reruns what was left incomplete (the workflow profile).
+    snakemake(root, "--cores", "2", *TARGETS)
+    runs = assert_work_finished(root)
+    assert (killed, "KILLED", "interrupted: its snakemake invocation ended") in runs

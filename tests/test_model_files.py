@@ -1,0 +1,106 @@
+"""Security of files: model files load only with skops' trusted-types check; nothing unpickles.
+
+The tampered files here are made the way an attacker would: a real model file whose
+skops schema is edited to reference a dangerous callable, and a pickle renamed to .skops
+whose loading would run code (it would create a marker file).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import fitted_mlp
+from losscape import io
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    model, _, _ = fitted_mlp((2,), "tanh", max_iter=20)
+    path = tmp_path / "model.skops"
+    io.write_model(model, path)
+    return model, path
+
+
+def tamper(path: Path, module: str, name: str) -> None:
+    """Make one of the model's attributes a reference to module.name, as skops writes one."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    schema = json.loads(members["schema.json"])
+    attributes = schema["content"]["content"]
+    attributes["out_activation_"] = {"__class__": name, "__module__": module,
+                                     "__loader__": "TypeNode", "__id__": 1}
+    members["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+
+
+def test_a_model_file_round_trips_with_the_trusted_types(model_file):
+    model, path = model_file
+    loaded = io.read_model(path)
+    for ours, theirs in zip(model.coefs_ + model.intercepts_, loaded.coefs_ + loaded.intercepts_):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("module,name", [("builtins", "eval"), ("os", "system"), ("posix", "system")])
+def test_a_tampered_model_file_is_refused(model_file, module, name):
+    _, path = model_file
+    tamper(path, module, name)
+    with pytest.raises(io.UntrustedModelError) as refused:
+        io.read_model(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: refusing to load a model file that references untrusted "
+                              f"types ['{module}.{name}']")
+
+
+def test_a_pickle_disguised_as_a_model_is_never_unpickled(tmp_path):
+    marker = tmp_path / "code-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return open, (str(marker), "w")  # what unpickling would execute
+
+    path = tmp_path / "model.skops"
+    path.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(io.UntrustedModelError, match=r"not a skops model file \(not a zip archive\); not loaded"):
+        io.read_model(path)
+    assert not marker.exists()
+    pickle.loads(path.read_bytes())  # the payload is real: loading it the unsafe way runs it
+    assert marker.exists()
+
+
+def test_a_damaged_model_file_is_refused_with_a_clear_error(model_file):
+    _, path = model_file
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("schema.json", "{not json")
+    with pytest.raises(io.UntrustedModelError, match="unreadable skops model file"):
+        io.read_model(path)
+
+
+# What would load a file by unpickling it: none of these may appear in the pipeline's code.
+UNSAFE_LOADERS = re.compile(
+    r"\bimport (c?pickle|dill|cloudpickle|joblib)\b|\bfrom (c?pickle|dill|cloudpickle|joblib) import"
+    r"|read_pickle|pickle\.loads?\(|joblib\.load|allow_pickle\s*=\s*True|torch\.load"
+    r"|serialization_format\s*=\s*[\"'](cloudpickle|pickle)"
+)
+
+
+def test_nothing_in_the_pipeline_unpickles():
+    sources = sorted((REPO / "src").rglob("*.py")) + sorted((REPO / "workflow").rglob("*.py"))
+    sources += sorted((REPO / "workflow").rglob("*.smk")) + [REPO / "Snakefile"]
+    assert len(sources) > 10
+    found = [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in sources
+             for n, line in enumerate(p.read_text().splitlines(), start=1) if UNSAFE_LOADERS.search(line)]
+    assert found == []
+    # the MLflow model is logged in skops format, with the same trusted types
+    tracking = (REPO / "src/losscape/tracking.py").read_text()
+    assert 'serialization_format="skops"' in tracking and "skops_trusted_types=TRUSTED_MODEL_TYPES" in tracking

@@ -109,7 +109,8 @@ def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) ->
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
         shown = ", ".join(repr(str(c)) for c in raw.columns)
-        raise DataFileError(f"{source}: no column {', '.join(map(repr, missing))}; its columns are {shown}")
+        names = ", ".join(map(repr, missing))
+        raise DataFileError(f"{source}: no column {names}; its columns are {shown}")
     if len(raw) == 0:
         raise DataFileError(f"{source}: the file has a header but no data rows")
     is_csv = str(source).lower().endswith(".csv")

@@ -79,12 +79,14 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
     target_fn = generating_function(function) if function else None
     with np.errstate(over="ignore", invalid="ignore"):
         mse = float(np.mean((net.predict(X) - y) ** 2))
-    title = f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} (training MSE {mse:.3g})"
+    title = (f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} "
+             f"(training MSE {mse:.3g})")
     if X.shape[1] == 1:
         x_dense = np.linspace(X[:, 0].min(), X[:, 0].max(), DENSE)
         prediction = net.predict(x_dense[:, None])
         target = target_fn(x_dense[:, None]) if target_fn else None
-        fig = plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction, target=target)
+        fig = plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction,
+                               target=target)
     elif X.shape[1] == 2:
         x0, x1, points = _surface_grid(X)
         shape = (len(x0), len(x1))

@@ -202,7 +202,9 @@ def read_model(path):
     try:
         found = skops.io.get_untrusted_types(file=path)
     except Exception as error:  # a damaged archive or schema: say so, load nothing
-        raise UntrustedModelError(f"{path}: unreadable skops model file ({error}); not loaded") from None
+        raise UntrustedModelError(
+            f"{path}: unreadable skops model file ({error}); not loaded"
+        ) from None
     untrusted = sorted(t for t in found if t not in TRUSTED_MODEL_TYPES)
     if untrusted:
         raise UntrustedModelError(

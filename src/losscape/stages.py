@@ -70,7 +70,8 @@ def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> d
             f"{source_path} changed after snakemake planned this run (sha256 {digest[:12]}…, "
             f"planned {expected_sha256[:12]}…); run snakemake again"
         )
-    frame = user_dataset(io.read_user_table(source_path), spec["features"], spec["target"], source_path)
+    raw = io.read_user_table(source_path)
+    frame = user_dataset(raw, spec["features"], spec["target"], source_path)
     names = [c for c in frame.columns if c != "y"]
     source = {
         "path": str(source_path),
@@ -83,7 +84,8 @@ def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> d
 
 
 def _dataset_metrics(frame) -> dict:
-    return {"n_samples": len(frame), "y_mean": float(frame["y"].mean()), "y_std": float(frame["y"].std())}
+    y = frame["y"]
+    return {"n_samples": len(frame), "y_mean": float(y.mean()), "y_std": float(y.std())}
 
 
 def train(data_path, settings: dict, model_path, weights_path):
@@ -113,11 +115,11 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
     centre_loss = float(mse(net.predict(X), y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
     metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
-    chunks = _counting_nonfinite(
-        (grid_frame(grid, loss, start) for start, loss in weights_slice_chunks(net, X, y, grid, progress)),
-        metadata,
-    )
+    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
+                          "loss": centre_loss}
+    frames = (grid_frame(grid, loss, start)
+              for start, loss in weights_slice_chunks(net, X, y, grid, progress))
+    chunks = _counting_nonfinite(frames, metadata)
     io.write_table_chunks(chunks, out_path, metadata)
     return _finish_landscape(out_path, axes, centre_loss)
 
@@ -127,8 +129,8 @@ TARGET_GENERATING = "generating function {}"
 TARGET_NEAREST = "y of the nearest data point"
 
 
-def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_function: str | None,
-                          config_hash: str) -> dict:
+def input_space_landscape(weights_path, data_path, out_path, spec: dict,
+                          target_function: str | None, config_hash: str) -> dict:
     """Squared error over the input plane, against the dataset's generating function.
 
     A user's data has none: there the target at a grid point is y of the nearest data
@@ -142,7 +144,8 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict, target_
     bounds = input_bounds(X, spec.get("margin", 0.5), domain)
     grid = input_grid(bounds, spec["resolution"])
     if target_function:
-        target_fn, target = generating_function(target_function), TARGET_GENERATING.format(target_function)
+        target_fn = generating_function(target_function)
+        target = TARGET_GENERATING.format(target_function)
     else:
         target_fn, target = nearest_neighbour_target(X, y), TARGET_NEAREST
     table = input_landscape(net, grid, target_fn, ProgressLog("input landscape"))

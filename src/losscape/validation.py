@@ -70,7 +70,8 @@ def _describe(error) -> str:
         words = []
         for key in extra:
             close = difflib.get_close_matches(str(key), allowed, n=1)
-            words.append(f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            words.append(f"unknown key {key!r}{hint}")
         return f"{'; '.join(words)}; allowed keys: {', '.join(allowed)}"
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -99,7 +100,9 @@ def schema_problems(config: dict, schema: dict) -> list[str]:
         if "propertyNames" in error.absolute_schema_path:
             # a name (not a value) is wrong: the instance is the key itself
             description = error.schema.get("description", error.message)
-            problems.append(f"{key_path(path)}: name {error.instance!r} is not allowed: {description}")
+            problems.append(
+                f"{key_path(path)}: name {error.instance!r} is not allowed: {description}"
+            )
             continue
         problems.append(f"{key_path(path)}: {_describe(error)}")
     return sorted(dict.fromkeys(problems))
@@ -211,7 +214,9 @@ def describe_names(sizes: list[int], limit: int = 30) -> str:
 def _check_landscape(where, spec, config, facts, problems) -> None:
     network_name = spec["network"]
     if network_name not in config["networks"]:
-        problems.append(_undefined(f"{where}.network", network_name, "networks", config["networks"]))
+        problems.append(
+            _undefined(f"{where}.network", network_name, "networks", config["networks"])
+        )
         return
     network = config["networks"][network_name]
     dataset = network["dataset"]
@@ -236,7 +241,9 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                 f"{axis!r}; its weights are: {describe_names(sizes)}"
             )
     if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:
-        problems.append(f"{where}.axes: the two axes must be different weights, got {spec['axes'][0]!r} twice")
+        problems.append(
+            f"{where}.axes: the two axes must be different weights, got {spec['axes'][0]!r} twice"
+        )
     samples = spec.get("samples", "all")
     rows = [samples] if isinstance(samples, int) else ([] if samples == "all" else samples)
     for row in rows:

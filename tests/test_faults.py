@@ -271,6 +271,14 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
     snakemake(root, "--unlock")
     # The next start marks the dead invocation's runs KILLED before any job runs (onstart)
     # and reruns what was left incomplete (the workflow profile).
+    started_again = time.time() * 1000
     snakemake(root, "--cores", "2", *TARGETS)
     runs = assert_work_finished(root)
     assert (killed, "KILLED", "interrupted: its snakemake invocation ended") in runs
+    # ... and it did so before the new invocation's first job started its run
+    with sqlite3.connect(root / "mlflow.db") as connection:
+        (marked,) = connection.execute(
+            "SELECT max(end_time) FROM runs WHERE status = 'KILLED'").fetchone()
+        (first_new,) = connection.execute(
+            "SELECT min(start_time) FROM runs WHERE start_time > ?", (started_again,)).fetchone()
+    assert started_again < marked < first_new

@@ -39,7 +39,8 @@ def pipeline_job(snakemake, stage: str):
     from losscape.tracking import job_run
 
     wildcards = {k: v for k, v in snakemake.wildcards.items()}
-    params = {k: v for k, v in snakemake.params.items()}
+    # A param that does not apply to this job (None) would only clutter the run.
+    params = {k: v for k, v in snakemake.params.items() if v is not None}
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
         with job_run(stage, snakemake.rule, wildcards, params) as run:

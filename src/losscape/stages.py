@@ -7,7 +7,6 @@ directly, without Snakemake.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 
@@ -30,27 +29,10 @@ from losscape.landscape import (
     weights_slice_chunks,
 )
 from losscape.network import Network, mse
+from losscape.progress import ProgressLog
 from losscape.training import fit_mlp
 
 log = logging.getLogger("losscape")
-
-
-class ProgressLog:
-    """Logs 'done/total, elapsed, time left' at most every `every` seconds."""
-
-    def __init__(self, label: str, every: float = 5.0):
-        self.label, self.every = label, every
-        self.started = self.last = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - self.last < self.every:
-            return
-        self.last = now
-        elapsed = now - self.started
-        left = elapsed / done * (total - done) if done else float("nan")
-        log.info("%s: %d/%d grid points (%.0f%%), %.1fs elapsed, ~%.1fs left",
-                 self.label, done, total, 100 * done / total, elapsed, left)
 
 
 def make_dataset(spec: dict, out_path) -> dict:

@@ -1,0 +1,73 @@
+"""A long landscape job logs chunks done and the time left (losscape.progress)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from conftest import fitted_mlp
+
+from losscape.landscape import weights_grid, weights_slice_chunks
+from losscape.network import Network
+from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
+
+LINE = re.compile(
+    r"(?P<label>.+): chunk (?P<chunk>\d+)/(?P<chunks>\d+) done "
+    r"\((?P<done>\d+)/(?P<total>\d+) grid points, (?P<percent>\d+)%\), "
+    r"(?P<elapsed>[\d.]+)s elapsed, ~(?P<left>[\d.]+)s left"
+)
+
+
+def progress_lines(records) -> list[dict]:
+    found = [LINE.fullmatch(r.getMessage()) for r in records if r.name == "losscape"]
+    return [{k: m[k] for k in LINE.groupindex} for m in found if m]
+
+
+@pytest.fixture
+def slice_in_chunks():
+    """A real network and a weights grid that the engine evaluates in several chunks."""
+    model, X, y = fitted_mlp((2,), "tanh", n=200, max_iter=200)
+    net = Network.from_estimator(model)
+    grid = weights_grid(net, ("W1[0,0]", "W2[0,0]"), 1.0, 101)
+    return net, X, y, grid
+
+
+def test_every_chunk_is_logged_with_time_left(slice_in_chunks, caplog):
+    net, X, y, grid = slice_in_chunks
+    caplog.set_level(logging.INFO, logger="losscape")
+    progress = ProgressLog("N1 slice", every=0)
+    sizes = [len(loss) for _, loss in weights_slice_chunks(net, X, y, grid, progress)]
+    assert len(sizes) >= 3, "the grid should need several chunks"
+    lines = progress_lines(caplog.records)
+    assert len(lines) == len(sizes)
+    done = 0
+    for number, (line, size) in enumerate(zip(lines, sizes, strict=True), start=1):
+        done += size
+        assert line["label"] == "N1 slice"
+        assert int(line["chunk"]) == number
+        assert int(line["chunks"]) == len(sizes)
+        assert (int(line["done"]), int(line["total"])) == (done, grid.size)
+        assert int(line["percent"]) == round(100 * done / grid.size)
+    assert float(lines[-1]["left"]) == 0.0
+
+
+def test_a_long_interval_logs_only_the_end(slice_in_chunks, caplog):
+    net, X, y, grid = slice_in_chunks
+    caplog.set_level(logging.INFO, logger="losscape")
+    chunks = list(weights_slice_chunks(net, X, y, grid, ProgressLog("slice", every=3600)))
+    lines = progress_lines(caplog.records)
+    assert len(chunks) >= 3 and len(lines) == 1
+    assert lines[0]["chunk"] == lines[0]["chunks"] == str(len(chunks))
+    assert lines[0]["done"] == lines[0]["total"] == str(grid.size)
+
+
+def test_interval_from_the_environment(monkeypatch):
+    monkeypatch.delenv(PROGRESS_EVERY_ENV, raising=False)
+    assert progress_interval() == 5.0
+    monkeypatch.setenv(PROGRESS_EVERY_ENV, "0.5")
+    assert progress_interval() == 0.5 and ProgressLog("x").every == 0.5
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv(PROGRESS_EVERY_ENV, bad)
+        with pytest.raises(ValueError, match=PROGRESS_EVERY_ENV):
+            progress_interval()

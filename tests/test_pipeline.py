@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -194,3 +196,49 @@ def test_changing_one_resolution_reruns_that_landscape_and_figure(workspace, edi
     write_config(workspace, edited)
     assert planned_jobs(workspace) == [("figure_landscape", "landscape=N1_one"),
                                        ("landscape", "landscape=N1_one")]
+
+
+def report_variable(html: str, name: str):
+    """The JSON the Snakemake HTML report embeds as `<script id="name"> var name = ...`."""
+    script = html.index(f'<script id="{name}">')
+    start = html.index(f"var {name} = ", script) + len(f"var {name} = ")
+    return json.JSONDecoder().raw_decode(html, start)[0]
+
+
+def test_report_holds_every_figure_with_its_category_and_caption(workspace, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(workspace, "--report", str(report))
+    html = report.read_text()
+    results, categories = report_variable(html, "results"), report_variable(html, "categories")
+    figures = sorted((workspace / "results/figures").glob("*.png"))
+    assert len(figures) == sum(rule.startswith("figure_") for rule, _ in EXPECTED_JOBS)
+    assert sorted(results) == [f"results/figures/{f.name}" for f in figures]
+    for figure in figures:
+        entry = results[f"results/figures/{figure.name}"]
+        encoded = entry["data_uri"].split("base64,", 1)[1]
+        assert base64.b64decode(encoded) == figure.read_bytes(), figure.name
+        assert "Held fixed" in entry["caption"], figure.name
+    placed = {
+        path: (category, sub)
+        for category, subs in categories.items()
+        for sub, paths in subs.items()
+        for path in paths
+    }
+    assert placed["results/figures/dataset_surface.png"][0] == "Data"
+    assert placed["results/figures/fit_N2.png"] == ("Networks", "N2")
+    assert placed["results/figures/network_N1.png"] == ("Networks", "N1")
+    assert placed["results/figures/landscape_N1_all.png"] == ("Loss landscapes", "N1")
+    assert placed["results/figures/landscape_N2_input.png"] == ("Loss landscapes", "N2")
+    assert sorted(placed) == sorted(results)
+    weights = results["results/figures/landscape_N1_all.png"]
+    assert weights["labels"] == {"landscape": "N1_all", "kind": "weights",
+                                 "over": "b1[0] × W2[1,0]", "samples": "all"}
+    assert "b1[0]" in weights["caption"] and "W2[1,0]" in weights["caption"]
+    assert "every other weight and bias" in weights["caption"]
+    assert "all data points" in weights["caption"]
+    one = results["results/figures/landscape_N1_one.png"]["caption"]
+    assert "the data rows [10]" in one and "± 2.0" in one
+    assert "input plane" in results["results/figures/landscape_N2_input.png"]["caption"]
+    assert "150 samples of the generating function" in (
+        results["results/figures/dataset_surface.png"]["caption"]
+    )

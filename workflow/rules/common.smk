@@ -110,6 +110,20 @@ def landscape_config_hash(landscape):
     return stable_hash(inputs)
 
 
+def landscape_report_labels(landscape):
+    """The columns a landscape figure gets in the Snakemake report."""
+    spec = config["landscapes"][landscape]
+    axes = spec.get("axes") or ["x0", "x1"]
+    # an input landscape compares against the generating function, not data rows
+    samples = "-" if spec["kind"] == "input" else spec.get("samples", "all")
+    return {
+        "landscape": landscape,
+        "kind": spec["kind"],
+        "over": " × ".join(str(a) for a in axes),
+        "samples": str(samples),
+    }
+
+
 def all_targets():
     targets = expand(f"{RESULTS}/figures/dataset_{{dataset}}.png", dataset=DATASETS)
     targets += expand(f"{RESULTS}/figures/network_{{network}}.png", network=NETWORKS)

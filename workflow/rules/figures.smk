@@ -2,7 +2,12 @@ rule figure_dataset:
     input:
         data=f"{RESULTS}/data/{{dataset}}.parquet",
     output:
-        f"{RESULTS}/figures/dataset_{{dataset}}.png",
+        report(
+            f"{RESULTS}/figures/dataset_{{dataset}}.png",
+            caption="../report/dataset.rst",
+            category="Data",
+            labels={"dataset": "{dataset}", "figure": "samples"},
+        ),
     params:
         function=lambda wc: dataset_function(wc.dataset),
     log:
@@ -17,7 +22,13 @@ rule figure_network:
     input:
         weights=f"{RESULTS}/models/{{network}}/weights.parquet",
     output:
-        f"{RESULTS}/figures/network_{{network}}.png",
+        report(
+            f"{RESULTS}/figures/network_{{network}}.png",
+            caption="../report/network.rst",
+            category="Networks",
+            subcategory="{network}",
+            labels={"network": "{network}", "figure": "trained weights"},
+        ),
     log:
         f"{RESULTS}/logs/figures/network_{{network}}.log",
     benchmark:
@@ -31,7 +42,13 @@ rule figure_fit:
         weights=f"{RESULTS}/models/{{network}}/weights.parquet",
         data=lambda wc: f"{RESULTS}/data/{network_dataset(wc.network)}.parquet",
     output:
-        f"{RESULTS}/figures/fit_{{network}}.png",
+        report(
+            f"{RESULTS}/figures/fit_{{network}}.png",
+            caption="../report/fit.rst",
+            category="Networks",
+            subcategory="{network}",
+            labels={"network": "{network}", "figure": "fit to its data"},
+        ),
     params:
         function=lambda wc: dataset_function(network_dataset(wc.network)),
     log:
@@ -47,7 +64,13 @@ rule figure_landscape:
         landscape=f"{RESULTS}/landscapes/{{landscape}}.parquet",
         data=lambda wc: landscape_inputs(wc)["data"],
     output:
-        f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     log:
         f"{RESULTS}/logs/figures/landscape_{{landscape}}.log",
     benchmark:

@@ -1,0 +1,234 @@
+"""The MLflow UI in a real browser: `mlflow server` over a pipeline run's SQLite store,
+browsed with headless Chromium driven by Selenium.
+
+This module's pipeline run also shows a landscape job's progress in its log file, so CI
+runs one small pipeline for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from mlflow.tracking import MlflowClient
+from service_support import chromium_unavailable, headless_chromium, mlflow_server, screenshot
+from workflow_support import make_workspace, planned_jobs, snakemake
+
+from losscape import io
+
+pytestmark = pytest.mark.pipeline
+
+EXPERIMENT = "losscape-ui"
+UI_CONFIG = {
+    "experiment": EXPERIMENT,
+    "datasets": {
+        "curve": {"function": "sine", "n_samples": 200, "domain": [[-3.14159, 3.14159]],
+                  "sampling": "grid"},
+    },
+    "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},
+    "landscapes": {
+        # 101 x 101 points over all 200 samples: several chunks, so the log shows progress
+        "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
+                   "span": 2.0, "resolution": 101, "samples": "all"},
+    },
+}
+LANDSCAPE_RUN = "landscape-N1_one"
+TIMEOUT = 60  # seconds the UI may take to show something
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """A finished pipeline run in a local SQLite store; the jobs it ran, from its dry run."""
+    root = make_workspace(tmp_path_factory.mktemp("ui"), UI_CONFIG)
+    jobs = planned_jobs(root)
+    snakemake(root, "--cores", "2", env={"LOSSCAPE_PROGRESS_EVERY": "0"})
+    return root, jobs
+
+
+@pytest.fixture(scope="module")
+def store(pipeline):
+    root, _ = pipeline
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    found = client.search_runs([experiment.experiment_id], max_results=1000)
+    return client, {run.info.run_name: run for run in found}
+
+
+@pytest.fixture(scope="module")
+def server(pipeline, tmp_path_factory):
+    root, _ = pipeline
+    log = tmp_path_factory.mktemp("server") / "mlflow-server.log"
+    with mlflow_server(f"sqlite:///{root / 'mlflow.db'}", log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = chromium_unavailable()
+    if reason:
+        pytest.skip(f"no browser for the MLflow UI test: {reason}")
+    with headless_chromium() as driver:
+        yield driver
+
+
+def wait(driver, condition, message: str):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, TIMEOUT).until(condition, message)
+
+
+def page_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def by_text(driver, text: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//*[normalize-space(text())='{text}']")
+
+
+def close_assistant(driver) -> None:
+    """Close the 'MLflow Assistant' side panel, so screenshots show the page."""
+    from selenium.webdriver.common.by import By
+
+    for button in driver.find_elements(By.CSS_SELECTOR, "button[aria-label='Close']"):
+        if button.is_displayed():
+            button.click()
+
+
+def open_experiment(driver, server: str) -> None:
+    """From the experiment list, in 'Model training' mode, to the experiment's runs."""
+    from selenium.webdriver.common.by import By
+
+    driver.get("about:blank")  # a full page load, not a hash change within the app
+    driver.get(f"{server}/#/experiments")
+    wait(driver, lambda d: d.find_elements(By.LINK_TEXT, EXPERIMENT), "experiment list")
+    by_text(driver, "Model training").click()
+    driver.find_element(By.LINK_TEXT, EXPERIMENT).click()
+    wait(driver, lambda d: re.search(r"\d+ matching runs", page_text(d)) and run_names(d),
+         "the runs table")
+    close_assistant(driver)
+
+
+def expand_all_runs(driver) -> list[str]:
+    """Expand every parent run (the table collapses children); the run names shown."""
+    from selenium.webdriver.common.by import By
+
+    expander = "button[data-component-id*='runnamecellrenderer']"
+    plus = "V4.5"  # the vertical bar of the '+' icon; a '-' icon has none
+    for _ in range(100):
+        collapsed = [
+            b for b in driver.find_elements(By.CSS_SELECTOR, expander)
+            if plus in b.find_element(By.CSS_SELECTOR, "path").get_attribute("d")
+        ]
+        if not collapsed:
+            break
+        shown = len(run_names(driver))
+        collapsed[0].click()
+        wait(driver, lambda d, n=shown: len(run_names(d)) > n, "child runs after expanding")
+    return run_names(driver)
+
+
+def run_names(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    links = driver.find_elements(By.CSS_SELECTOR, ".ag-row a[href*='/runs/']")
+    return [link.text for link in links if link.text]
+
+
+def table_rows(driver, header: str) -> dict[str, str]:
+    """The name -> value rows of the run page's table whose first column is `header`."""
+    from selenium.webdriver.common.by import By
+
+    for table in driver.find_elements(By.CSS_SELECTOR, "[role=table]"):
+        rows = [
+            [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "[role=cell]")]
+            for row in table.find_elements(By.CSS_SELECTOR, "[role=row]")
+        ]
+        if table.text.split("\n", 1)[0] == header:
+            return {cells[0]: cells[1] for cells in rows if len(cells) == 2}
+    raise AssertionError(f"no table headed {header!r} on {driver.current_url}")
+
+
+def test_the_experiment_shows_one_run_per_job(pipeline, server, browser):
+    _, jobs = pipeline
+    open_experiment(browser, server)
+    expected = sorted(f"{rule}-{wildcards.split('=', 1)[1]}" for rule, wildcards in jobs)
+    count = re.search(r"(\d+) matching runs", page_text(browser))
+    assert int(count[1]) == len(expected)
+    shown = expand_all_runs(browser)
+    screenshot(browser, "mlflow_ui_runs")
+    assert sorted(shown) == expected
+
+
+def test_a_landscape_run_shows_its_params_metrics_and_figure(pipeline, store, server, browser):
+    from selenium.webdriver.common.by import By
+
+    root, _ = pipeline
+    _, runs = store
+    run = runs[LANDSCAPE_RUN]
+    open_experiment(browser, server)
+    expand_all_runs(browser)
+    browser.find_element(By.LINK_TEXT, LANDSCAPE_RUN).click()
+    wait(browser, lambda d: "Parameters (" in page_text(d), "the run page")
+    close_assistant(browser)
+
+    params = table_rows(browser, "Parameter")
+    assert params == run.data.params
+    spec = UI_CONFIG["landscapes"]["N1_one"]
+    assert params["spec.resolution"] == str(spec["resolution"])
+    assert params["spec.axes"] == '["W1[0,0]","W2[0,0]"]'
+
+    metrics = {name: float(value) for name, value in table_rows(browser, "Metric").items()}
+    assert metrics == pytest.approx(run.data.metrics, rel=1e-12)
+    table, _ = io.read_table(root / "results/landscapes/N1_one.parquet")
+    assert metrics["loss_min"] == pytest.approx(float(table["loss"].min()), rel=1e-12)
+    assert metrics["n_points"] == len(table) == spec["resolution"] ** 2
+    screenshot(browser, "mlflow_ui_landscape_run")
+
+    by_text(browser, "Artifacts").click()
+    wait(browser, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='figures']"),
+         "the artifact tree")
+    by_text(browser, "figures").click()
+    figure = "landscape_N1_one.png"
+    wait(browser, lambda d: d.find_elements(By.XPATH, f"//*[normalize-space(text())='{figure}']"),
+         "the figure in the artifact tree")
+    by_text(browser, figure).click()
+    image = wait(
+        browser,
+        lambda d: next((i for i in d.find_elements(By.CSS_SELECTOR, "img[src^='blob:']")
+                        if d.execute_script("return arguments[0].naturalWidth", i) > 0), None),
+        "the figure's preview",
+    )
+    shown = browser.execute_async_script(
+        """const [image, done] = arguments;
+        fetch(image.src).then(r => r.arrayBuffer()).then(buffer => done(
+            Array.from(new Uint8Array(buffer), b => b.toString(16).padStart(2, "0")).join("")));""",
+        image,
+    )
+    screenshot(browser, "mlflow_ui_landscape_figure")
+    local = (root / "results/figures" / figure).read_bytes()
+    assert hashlib.sha256(bytes.fromhex(shown)).hexdigest() == hashlib.sha256(local).hexdigest()
+
+
+LOG_LINE = re.compile(
+    r"chunk (\d+)/(\d+) done \((\d+)/(\d+) grid points, \d+%\), [\d.]+s elapsed, ~([\d.]+)s left"
+)
+
+
+def test_the_landscape_log_shows_chunks_done_and_time_left(pipeline):
+    root, _ = pipeline
+    log = (root / "results/logs/landscape/N1_one.log").read_text()
+    lines = [tuple(map(float, m.groups())) for m in LOG_LINE.finditer(log)]
+    table, _ = io.read_table(root / "results/landscapes/N1_one.parquet")
+    assert len(lines) >= 2, log
+    chunks = int(lines[-1][1])
+    assert [int(line[0]) for line in lines] == list(range(1, chunks + 1))
+    assert {int(line[1]) for line in lines} == {chunks}
+    done = [int(line[2]) for line in lines]
+    assert done == sorted(done) and done[-1] == len(table)
+    assert {int(line[3]) for line in lines} == {len(table)}
+    assert lines[-1][4] == 0.0

@@ -1,0 +1,136 @@
+"""A team's setup: the pipeline logs to a remote `mlflow server` over HTTP.
+
+The server keeps runs in its own SQLite store and artifacts in its own directory
+(--artifacts-destination); the pipeline's machine gets neither, only
+MLFLOW_TRACKING_URI=http://127.0.0.1:PORT.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import mlflow.artifacts
+import mlflow.sklearn
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+from service_support import mlflow_server
+from workflow_support import make_workspace, planned_jobs, snakemake
+
+from losscape import io
+from losscape.data import split_xy
+
+pytestmark = pytest.mark.pipeline
+
+EXPERIMENT = "losscape-remote"
+REMOTE_CONFIG = {
+    "experiment": EXPERIMENT,
+    "datasets": {
+        "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
+                  "sampling": "grid"},
+    },
+    "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},
+    "landscapes": {
+        "N1_all": {"network": "N1", "kind": "weights", "axes": ["b1[0]", "W2[1,0]"],
+                   "span": 1.0, "resolution": 9},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The tracking server: its store and its artifacts live only on its side."""
+    home = tmp_path_factory.mktemp("tracking-server")
+    with mlflow_server(f"sqlite:///{home / 'server.db'}", home / "server.log",
+                       artifacts=home / "artifacts") as url:
+        yield url, home
+
+
+@pytest.fixture(scope="module")
+def pipeline(server, tmp_path_factory):
+    url, _ = server
+    root = make_workspace(tmp_path_factory.mktemp("remote-client"), REMOTE_CONFIG)
+    env = {"MLFLOW_TRACKING_URI": url}
+    jobs = planned_jobs(root, env=env)
+    snakemake(root, "--cores", "2", env=env)
+    return root, jobs
+
+
+@pytest.fixture(scope="module")
+def remote(server, pipeline):
+    url, _ = server
+    client = MlflowClient(tracking_uri=url)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    return client, experiment, {run.info.run_name: run for run in runs}
+
+
+def test_every_job_logs_its_run_over_http(pipeline, remote):
+    root, jobs = pipeline
+    _, _, runs = remote
+    assert sorted(runs) == sorted(f"{rule}-{wc.split('=', 1)[1]}" for rule, wc in jobs)
+    assert {run.info.status for run in runs.values()} == {"FINISHED"}
+    landscape, train = runs["landscape-N1_all"], runs["train-N1"]
+    assert landscape.data.tags["mlflow.parentRunId"] == train.info.run_id
+    # nothing was logged on the pipeline's side
+    assert not (root / "mlflow.db").exists() and not (root / "mlruns").exists()
+
+
+def test_artifacts_arrive_through_the_server(pipeline, server, remote):
+    root, _ = pipeline
+    url, home = server
+    client, experiment, runs = remote
+    assert experiment.artifact_location.startswith("mlflow-artifacts:")
+    landscape = runs["landscape-N1_all"]
+    figure = "landscape_N1_all.png"
+    fetched = client.download_artifacts(landscape.info.run_id, f"figures/{figure}",
+                                        str(root / "fetched"))
+    local = (root / "results/figures" / figure).read_bytes()
+    assert open(fetched, "rb").read() == local
+    stored = list((home / "artifacts").rglob(figure))
+    assert len(stored) == 2, "the landscape run and the figure run each hold the figure"
+    assert all(path.read_bytes() == local for path in stored)
+
+    train = runs["train-N1"]
+    weights = client.download_artifacts(train.info.run_id, "weights.parquet", str(root / "w"))
+    assert open(weights, "rb").read() == (root / "results/models/N1/weights.parquet").read_bytes()
+
+
+def test_the_logged_model_predicts_like_the_pipelines_model(pipeline, server, remote):
+    root, _ = pipeline
+    url, _ = server
+    client, experiment, runs = remote
+    (model,) = client.search_logged_models(
+        experiment_ids=[experiment.experiment_id],
+        filter_string=f"source_run_id = '{runs['train-N1'].info.run_id}'",
+    )
+    folder = mlflow.artifacts.download_artifacts(
+        artifact_uri=model.artifact_location, dst_path=str(root / "model"), tracking_uri=url
+    )
+    served = mlflow.sklearn.load_model(folder)
+    ours = io.read_model(root / "results/models/N1/model.skops")
+    X, _ = split_xy(io.read_table(root / "results/data/curve.parquet")[0])
+    np.testing.assert_array_equal(served.predict(X), ours.predict(X))
+
+
+def test_prepare_store_works_over_http(server):
+    """What the Snakefile's onstart does: create the experiment, end runs left RUNNING."""
+    url, _ = server
+    client = MlflowClient(tracking_uri=url)
+    experiment_id = client.create_experiment("losscape-stale")
+    stale = client.create_run(experiment_id, tags={"invocation": "an-earlier-one"})
+    script = (
+        "from losscape.tracking import prepare_store; "
+        "print('ids', prepare_store('losscape-stale'), prepare_store('losscape-new'))"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "LOSSCAPE_INVOCATION": "this-one"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, check=True)
+    _, first, second = done.stdout.splitlines()[-1].split()
+    assert first == experiment_id
+    assert client.get_experiment_by_name("losscape-new").experiment_id == second
+    after = client.get_run(stale.info.run_id)
+    assert after.info.status == "KILLED"
+    assert "interrupted" in after.data.tags["error"]

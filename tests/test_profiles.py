@@ -1,0 +1,79 @@
+"""Profiles: local defaults picked up by a plain `snakemake`, and the SLURM profile's plan."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+
+import pytest
+import yaml
+from workflow_support import REPO, SMALL_CONFIG, make_workspace, snakemake
+
+pytestmark = pytest.mark.pipeline
+
+ONE_DATASET = {
+    "experiment": "losscape-profile",
+    "datasets": {"curve": SMALL_CONFIG["datasets"]["curve"]},
+    "networks": {"N1": SMALL_CONFIG["networks"]["N1"]},
+    "landscapes": {"N1_one": SMALL_CONFIG["landscapes"]["N1_one"]},
+}
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    root = make_workspace(tmp_path / "ws", ONE_DATASET)
+    shutil.copytree(REPO / "profiles", root / "profiles")
+    return root
+
+
+def load_profile(name: str) -> dict:
+    return yaml.safe_load((REPO / "profiles" / name / "config.yaml").read_text())
+
+
+def test_a_plain_snakemake_uses_the_default_profile(workspace):
+    """`cores` comes from profiles/default: without it, Snakemake refuses to run."""
+    target = "results/data/curve.parquet"
+    without = snakemake(workspace, "--workflow-profile", "none", target, check=False)
+    assert without.returncode != 0 and "--cores" in without.stderr
+    done = snakemake(workspace, target)
+    assert "workflow specific profile profiles/default" in done.stderr
+    assert f"Provided cores: {load_profile('default')['cores']}" in done.stderr
+    assert (workspace / target).is_file()
+
+
+def planned_resources(output: str) -> dict[str, dict[str, str]]:
+    """rule -> the resources (and threads) its first job in a dry run's plan gets."""
+    plan = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if not rule or rule[1] == "all" or rule[1] in plan:
+            continue
+        found = re.search(r"resources: (.*)", block)
+        resources = dict(item.split("=", 1) for item in found[1].split(", ")) if found else {}
+        threads = re.search(r"threads: (\d+)", block)
+        resources["threads"] = threads[1] if threads else "1"
+        plan[rule[1]] = resources
+    return plan
+
+
+def test_the_slurm_profile_plans_every_job_with_its_resources(workspace):
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed "
+                    "(pip install -e '.[slurm]'): Snakemake rejects 'executor: slurm' without it")
+    profile = load_profile("slurm")
+    assert profile["executor"] == "slurm"
+    # A dry run executes locally and caps threads at --cores (1 unless given); on the
+    # cluster each job gets its own node share, so lift the cap to see the profile's value.
+    dry = snakemake(workspace, "--workflow-profile", "profiles/slurm", "--dry-run", "--cores", "64")
+    assert "workflow specific profile profiles/slurm" in dry.stderr
+    plan = planned_resources(dry.stdout)
+    rules = snakemake(workspace, "--list-rules").stdout.split()
+    assert sorted(plan) == sorted(r for r in rules if r != "all")
+    named = set(profile["set-resources"]) | set(profile.get("set-threads", {}))
+    assert named <= set(rules), f"the profile names rules the workflow lacks: {named - set(rules)}"
+    for rule, resources in plan.items():
+        wanted = {**profile["default-resources"], **profile["set-resources"].get(rule, {})}
+        for key in ("mem_mb", "runtime"):
+            assert resources[key] == str(wanted[key]), (rule, key)
+        assert resources["threads"] == str(profile.get("set-threads", {}).get(rule, 1)), rule

@@ -26,7 +26,8 @@ RESULTS = "results"
 
 # Where runs are tracked is the environment's business, so that moving the store
 # reruns nothing; the experiment name is set here from config for every job.
-os.environ["MLFLOW_EXPERIMENT_NAME"] = config["experiment"]
+# (update(), because `snakemake --lint` takes os.environ[...] for a read it wants declared.)
+os.environ.update(MLFLOW_EXPERIMENT_NAME=config["experiment"])
 os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
 # host:pid of this invocation, so that a later one can tell a dead invocation's runs
@@ -108,6 +109,24 @@ def landscape_config_hash(landscape):
     if dataset_source_sha256(dataset):  # a user's file: its content, not just its path
         inputs["dataset_sha256"] = dataset_source_sha256(dataset)
     return stable_hash(inputs)
+
+
+def landscape_inputs(wc):
+    network = landscape_network(wc.landscape)
+    return {
+        "weights": f"{RESULTS}/models/{network}/weights.parquet",
+        "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
+    }
+
+
+def landscape_target_function(wc):
+    """The generating function an input landscape compares against.
+
+    None for a weights landscape, and for a user's data (its nearest data point is the target).
+    """
+    if landscape_kind(wc.landscape) != "input":
+        return None
+    return dataset_function(network_dataset(landscape_network(wc.landscape)))
 
 
 def landscape_report_labels(landscape):

@@ -11,5 +11,7 @@ rule data:
         f"{RESULTS}/logs/data/{{dataset}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/data/{{dataset}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/data.py"

@@ -14,6 +14,8 @@ rule figure_dataset:
         f"{RESULTS}/logs/figures/dataset_{{dataset}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/dataset_{{dataset}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_dataset.py"
 
@@ -33,6 +35,8 @@ rule figure_network:
         f"{RESULTS}/logs/figures/network_{{network}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/network_{{network}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_network.py"
 
@@ -55,6 +59,8 @@ rule figure_fit:
         f"{RESULTS}/logs/figures/fit_{{network}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/fit_{{network}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_fit.py"
 
@@ -75,5 +81,7 @@ rule figure_landscape:
         f"{RESULTS}/logs/figures/landscape_{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/landscape_{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_landscape.py"

@@ -1,21 +1,3 @@
-def landscape_inputs(wc):
-    network = landscape_network(wc.landscape)
-    return {
-        "weights": f"{RESULTS}/models/{network}/weights.parquet",
-        "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
-    }
-
-
-def landscape_target_function(wc):
-    """The generating function an input landscape compares against.
-
-    None for a weights landscape, and for a user's data (its nearest data point is the target).
-    """
-    if landscape_kind(wc.landscape) != "input":
-        return None
-    return dataset_function(network_dataset(landscape_network(wc.landscape)))
-
-
 rule landscape:
     input:
         unpack(landscape_inputs),
@@ -29,5 +11,7 @@ rule landscape:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/landscape.py"

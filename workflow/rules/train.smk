@@ -11,5 +11,7 @@ rule train:
         f"{RESULTS}/logs/train/{{network}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{network}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/train.py"

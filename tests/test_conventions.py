@@ -1,0 +1,122 @@
+"""The conventions of the field, checked in CI: snakemake --lint, snakefmt, ruff, config docs
+generated from the schema, the workflow catalog file, and the rules' conda environment."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+from workflow_support import REPO, make_workspace, snakemake
+
+from losscape import config_docs
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *command], cwd=REPO, capture_output=True,
+                          text=True)
+
+
+def test_snakemake_lint_reports_nothing(tmp_path):
+    root = make_workspace(tmp_path / "lint", yaml.safe_load((REPO / "config/config.yaml").read_text()))
+    shutil.copytree(REPO / "profiles", root / "profiles")
+    linted = snakemake(root, "--lint", check=False)
+    output = linted.stdout + linted.stderr
+    assert linted.returncode == 0 and "Lints for" not in output, output
+    assert "Congratulations, your workflow is in a good condition!" in output
+
+
+def test_snakefmt_is_clean():
+    checked = run_tool("snakefmt", "--check", "--diff", "Snakefile", "workflow")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_ruff_is_clean():
+    checked = run_tool("ruff", "check", "--no-cache", ".")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_config_readme_is_the_one_generated_from_the_schema():
+    assert (REPO / "config/README.md").read_text() == config_docs.render(), (
+        "config/README.md is stale: run `make config-docs`"
+    )
+
+
+def schema_keys(node) -> set[str]:
+    """Every key any `properties` of the schema defines (placeholders `{}` aside)."""
+    found = set()
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            if sub != {}:
+                found.add(name)
+        for value in node.values():
+            found |= schema_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= schema_keys(value)
+    return found
+
+
+def config_keys(config: dict) -> set[str]:
+    """The keys config/config.yaml uses (entry names under the named sections aside)."""
+    found = set(config)
+    for section in ("datasets", "networks", "landscapes"):
+        for entry in (config.get(section) or {}).values():
+            found |= set(entry)
+    return found
+
+
+def test_config_readme_documents_every_key():
+    readme = (REPO / "config/README.md").read_text()
+    schema = config_docs.load_schema()
+    documented = set(re.findall(r"`(\w+)`", readme))
+    assert schema_keys(schema) <= documented
+    assert config_keys(yaml.safe_load((REPO / "config/config.yaml").read_text())) <= documented
+
+
+def test_config_docs_check_mode_reports_a_stale_file(tmp_path, monkeypatch):
+    stale = tmp_path / "README.md"
+    stale.write_text("# outdated\n")
+    monkeypatch.setattr(config_docs, "README", stale)
+    assert config_docs.main(["--check"]) == 1
+    assert config_docs.main([]) == 0 and config_docs.main(["--check"]) == 0
+    assert stale.read_text() == config_docs.render()
+
+
+def test_workflow_catalog_file():
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    assert set(usage) == {"mandatory-flags", "software-stack-deployment", "report"}
+    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
+    deployment = usage["software-stack-deployment"]
+    assert set(deployment) == {"conda", "apptainer", "apptainer+conda"}
+    assert usage["report"] is True and deployment["conda"] is True
+    # conda: true holds only while every rule names its environment, which --lint checks
+    smk = "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    assert smk.count("\nrule ") + smk.startswith("rule ") == smk.count('"../envs/losscape.yaml"')
+
+
+def requirement(text: str) -> tuple[str, str]:
+    """('scikit-learn', '>=1.5') from 'scikit-learn>=1.5' or 'scikit_learn >= 1.5'."""
+    name, spec = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", text).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def test_the_rules_conda_env_lists_the_runtime_dependencies():
+    """(environment.yml, the developer's environment, is checked by test_environment.py.)"""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    conda = yaml.safe_load((REPO / "workflow/envs/losscape.yaml").read_text())["dependencies"]
+    listed = dict(requirement(item) for item in conda if isinstance(item, str))
+    assert listed.pop("python") == project["requires-python"]
+    listed.pop("pip")
+    assert listed == dict(requirement(r) for r in project["dependencies"])
+
+
+@pytest.mark.parametrize("name", ["default", "slurm"])
+def test_profiles_parse(name):
+    profile = yaml.safe_load((REPO / "profiles" / name / "config.yaml").read_text())
+    assert isinstance(profile, dict) and profile

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 4
 
-.PHONY: run test install install-test clean docs-figures
+.PHONY: run test install install-test clean docs-figures config-docs report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ test: install-test
 
 clean:
 	rm -rf results .snakemake mlflow.db mlruns
+
+# The Snakemake report of the last run: every figure with its caption, in one HTML file.
+report: install
+	$(BIN)/snakemake --report results/report.html
+
+# config/README.md is generated from the config schema; run this after editing the schema.
+config-docs: install
+	$(BIN)/python -m losscape.config_docs
 
 # The README shows the pipeline's own figures: refresh them after `make run`.
 docs-figures:

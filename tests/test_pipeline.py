@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from losscape import io
 from losscape.data import split_xy
+from service_support import chromium_unavailable, headless_chromium
 from workflow_support import SMALL_CONFIG, make_workspace, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.pipeline
@@ -205,11 +206,16 @@ def report_variable(html: str, name: str):
     return json.JSONDecoder().raw_decode(html, start)[0]
 
 
-def test_report_holds_every_figure_with_its_category_and_caption(workspace, tmp_path):
-    report = tmp_path / "report.html"
-    snakemake(workspace, "--report", str(report))
-    html = report.read_text()
-    results, categories = report_variable(html, "results"), report_variable(html, "categories")
+@pytest.fixture(scope="module")
+def report(workspace, tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    snakemake(workspace, "--report", str(path))
+    html = path.read_text()
+    return path, report_variable(html, "results"), report_variable(html, "categories")
+
+
+def test_report_holds_every_figure_with_its_category_and_caption(workspace, report):
+    _, results, categories = report
     figures = sorted((workspace / "results/figures").glob("*.png"))
     assert len(figures) == sum(rule.startswith("figure_") for rule, _ in EXPECTED_JOBS)
     assert sorted(results) == [f"results/figures/{f.name}" for f in figures]
@@ -231,8 +237,7 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, tmp_
     assert placed["results/figures/landscape_N2_input.png"] == ("Loss landscapes", "N2")
     assert sorted(placed) == sorted(results)
     weights = results["results/figures/landscape_N1_all.png"]
-    assert weights["labels"] == {"landscape": "N1_all", "kind": "weights",
-                                 "over": "b1[0] × W2[1,0]", "samples": "all"}
+    assert weights["labels"] == {"figure": "N1_all: weights over b1[0] × W2[1,0], samples all"}
     assert "b1[0]" in weights["caption"] and "W2[1,0]" in weights["caption"]
     assert "every other weight and bias" in weights["caption"]
     assert "all data points" in weights["caption"]
@@ -242,3 +247,42 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, tmp_
     assert "150 samples of the generating function" in (
         results["results/figures/dataset_surface.png"]["caption"]
     )
+
+
+def test_report_shows_every_figure_in_a_browser(report):
+    """Click through every category in headless Chromium: each figure opens, nothing throws."""
+    from selenium.webdriver.common.by import By
+
+    reason = chromium_unavailable()
+    if reason:
+        pytest.skip(f"no browser to open the report: {reason}")
+    path, results, categories = report
+
+    def click(text):
+        browser.find_element(By.XPATH, f"//*[normalize-space(text())='{text}']").click()
+
+    with headless_chromium() as browser:
+        for category, subcategories in categories.items():
+            for subcategory, paths in subcategories.items():
+                browser.get("about:blank")
+                browser.get(path.as_uri())
+                click(category)
+                if len(subcategories) > 1:
+                    click(subcategory)
+                shown = set()
+                for number in range(len(paths)):
+                    views = browser.find_elements(By.CSS_SELECTOR, "a[iconname=eye]")
+                    assert len(views) == len(paths), (category, subcategory, severe(browser))
+                    views[number].click()
+                    shown |= {
+                        image.get_attribute("src")
+                        for image in browser.find_elements(By.CSS_SELECTOR, "img[src^='data:image/png']")
+                        if browser.execute_script("return arguments[0].naturalWidth", image) > 0
+                    }
+                assert shown == {results[p]["data_uri"] for p in paths}, (category, subcategory)
+        assert not severe(browser)
+
+
+def severe(browser) -> list[str]:
+    """The browser's console errors since the last call."""
+    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]

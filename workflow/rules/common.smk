@@ -130,17 +130,18 @@ def landscape_target_function(wc):
 
 
 def landscape_report_labels(landscape):
-    """The columns a landscape figure gets in the Snakemake report."""
+    """The report's label for a landscape figure: its name and what it maps.
+
+    One label only: the report turns a second label with two values into a toggle, which
+    breaks when two landscapes of a network differ in it.
+    """
     spec = config["landscapes"][landscape]
-    axes = spec.get("axes") or ["x0", "x1"]
-    # an input landscape compares against the generating function, not data rows
-    samples = "-" if spec["kind"] == "input" else spec.get("samples", "all")
-    return {
-        "landscape": landscape,
-        "kind": spec["kind"],
-        "over": " × ".join(str(a) for a in axes),
-        "samples": str(samples),
-    }
+    text = f"{landscape}: {spec['kind']}"
+    if spec.get("axes"):
+        text += " over " + " × ".join(spec["axes"])
+    if spec["kind"] == "weights":
+        text += f", samples {spec.get('samples', 'all')}"
+    return {"figure": text}
 
 
 def all_targets():

@@ -6,7 +6,7 @@ rule figure_dataset:
             f"{RESULTS}/figures/dataset_{{dataset}}.png",
             caption="../report/dataset.rst",
             category="Data",
-            labels={"dataset": "{dataset}", "figure": "samples"},
+            labels={"figure": "{dataset}"},
         ),
     params:
         function=lambda wc: dataset_function(wc.dataset),
@@ -29,7 +29,7 @@ rule figure_network:
             caption="../report/network.rst",
             category="Networks",
             subcategory="{network}",
-            labels={"network": "{network}", "figure": "trained weights"},
+            labels={"figure": "{network}: trained weights"},
         ),
     log:
         f"{RESULTS}/logs/figures/network_{{network}}.log",
@@ -51,7 +51,7 @@ rule figure_fit:
             caption="../report/fit.rst",
             category="Networks",
             subcategory="{network}",
-            labels={"network": "{network}", "figure": "fit to its data"},
+            labels={"figure": "{network}: fit to its data"},
         ),
     params:
         function=lambda wc: dataset_function(network_dataset(wc.network)),

@@ -1,6 +1,7 @@
 # losscape: data -> trained MLPs -> weights -> loss landscapes -> figures, one MLflow run per job.
 # Orchestration only: what is made, from what, to where. All logic is in src/losscape/.
 
+
 configfile: "config/config.yaml"
 
 

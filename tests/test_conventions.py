@@ -11,9 +11,9 @@ import tomllib
 
 import pytest
 import yaml
-from workflow_support import REPO, make_workspace, snakemake
 
 from losscape import config_docs
+from workflow_support import REPO, make_workspace, snakemake
 
 
 def run_tool(*command: str) -> subprocess.CompletedProcess:

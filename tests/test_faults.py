@@ -107,7 +107,7 @@ def assert_work_finished(root: Path) -> list[tuple[str, str, str]]:
     runs = store_runs(root)
     assert not [r for r in runs if r[1] == "RUNNING"], runs
     assert {name for name, status, _ in runs if status == "FINISHED"} == set(OUTPUTS)
-    for name, files in OUTPUTS.items():
+    for files in OUTPUTS.values():
         for f in files:
             assert (root / "results" / f).is_file(), f
     assert not leftover_temporaries(root)
@@ -251,7 +251,7 @@ def test_ctrl_c_leaves_no_partial_output_and_the_next_run_finishes(tmp_path):
     # is rerun too, so it may have two FINISHED runs.
     snakemake(root, "--cores", "2", *TARGETS)
     runs = assert_work_finished(root)
-    for name, status, error in runs:
+    for _, status, error in runs:
         if status != "FINISHED":
             assert status == "KILLED" and error.startswith("interrupted"), runs
 

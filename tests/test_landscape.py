@@ -5,11 +5,11 @@ from conftest import fitted_mlp
 from losscape.data import waves_with_spike
 from losscape.landscape import (
     axis_values,
+    grid_frame,
     input_grid,
     input_landscape,
     select_samples,
     summarize,
-    grid_frame,
     weights_grid,
     weights_slice,
 )

@@ -12,10 +12,10 @@ import re
 
 import pytest
 from mlflow.tracking import MlflowClient
-from service_support import chromium_unavailable, headless_chromium, mlflow_server, screenshot
-from workflow_support import make_workspace, planned_jobs, snakemake
 
 from losscape import io
+from service_support import chromium_unavailable, headless_chromium, mlflow_server, screenshot
+from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
 

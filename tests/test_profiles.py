@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 import yaml
+
 from workflow_support import REPO, SMALL_CONFIG, make_workspace, snakemake
 
 pytestmark = pytest.mark.pipeline

@@ -6,8 +6,8 @@ import logging
 import re
 
 import pytest
-from conftest import fitted_mlp
 
+from conftest import fitted_mlp
 from losscape.landscape import weights_grid, weights_slice_chunks
 from losscape.network import Network
 from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval

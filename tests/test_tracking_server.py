@@ -16,11 +16,11 @@ import mlflow.sklearn
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from service_support import mlflow_server
-from workflow_support import make_workspace, planned_jobs, snakemake
 
 from losscape import io
 from losscape.data import split_xy
+from service_support import mlflow_server
+from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
 

@@ -13,8 +13,9 @@ import re
 import signal
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import mlflow
 from mlflow.entities import RunStatus

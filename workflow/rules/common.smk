@@ -9,7 +9,6 @@ from snakemake.utils import validate
 from losscape.provenance import stable_hash
 from losscape.validation import check_config, check_schema
 
-
 # Bad config stops here, before any job starts or any file is written: first the schema
 # in words (every problem, each with its key path), then snakemake's own validation,
 # which fills in the defaults, then what only the data can tell (names, rows, files).
@@ -38,7 +37,11 @@ os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{o
 def _git_commit():
     try:
         return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=workflow.basedir
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=workflow.basedir,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""

@@ -28,9 +28,9 @@ UI_CONFIG = {
     },
     "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},
     "landscapes": {
-        # 101 x 101 points over all 200 samples: several chunks, so the log shows progress
+        # 61 x 61 points over all 200 samples: two chunks, so the log shows progress
         "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
-                   "span": 2.0, "resolution": 101, "samples": "all"},
+                   "span": 2.0, "resolution": 61, "samples": "all"},
     },
 }
 LANDSCAPE_RUN = "landscape-N1_one"

@@ -4,7 +4,6 @@ generated from the schema, the workflow catalog file, and the rules' conda envir
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,7 +22,6 @@ def run_tool(*command: str) -> subprocess.CompletedProcess:
 
 def test_snakemake_lint_reports_nothing(tmp_path):
     root = make_workspace(tmp_path / "lint", yaml.safe_load((REPO / "config/config.yaml").read_text()))
-    shutil.copytree(REPO / "profiles", root / "profiles")
     linted = snakemake(root, "--lint", check=False)
     output = linted.stdout + linted.stderr
     assert linted.returncode == 0 and "Lints for" not in output, output

@@ -240,9 +240,9 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, repo
     assert weights["labels"] == {"figure": "N1_all: weights over b1[0] × W2[1,0], samples all"}
     assert "b1[0]" in weights["caption"] and "W2[1,0]" in weights["caption"]
     assert "every other weight and bias" in weights["caption"]
-    assert "all data points" in weights["caption"]
+    assert "all data points as two weights move" in weights["caption"]
     one = results["results/figures/landscape_N1_one.png"]["caption"]
-    assert "the data rows [10]" in one and "± 2.0" in one
+    assert "the data rows [10] as two weights move" in one and "± 2.0" in one
     assert "input plane" in results["results/figures/landscape_N2_input.png"]["caption"]
     assert "150 samples of the generating function" in (
         results["results/figures/dataset_surface.png"]["caption"]

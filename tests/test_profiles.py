@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 
 import pytest
 import yaml
@@ -24,7 +23,6 @@ ONE_DATASET = {
 @pytest.fixture
 def workspace(tmp_path):
     root = make_workspace(tmp_path / "ws", ONE_DATASET)
-    shutil.copytree(REPO / "profiles", root / "profiles")
     return root
 
 

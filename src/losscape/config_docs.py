@@ -105,27 +105,37 @@ class Renderer:
     def entry(self, node: dict) -> list[str]:
         """The keys of one named entry, then the keys each variant adds."""
         node = self.resolve(node)
-        lines = self.table(node)
         base = frozenset(node.get("properties", {}))
-        for condition in node.get("allOf", []):
-            if "if" not in condition or "then" not in condition:
-                continue
-            lines += ["", f"Keys when {self.condition(condition['if'])}:", ""]
-            lines += self.table(condition["then"], skip=base | self.discriminators(condition))
+        lines = self.table(node) if base else []
+        conditions = [node] if "if" in node else []
+        conditions += [c for c in node.get("allOf", []) if "if" in c]
+        for condition in conditions:
+            skip = base | self.discriminators(condition)
+            when = self.condition(condition["if"])
+            if "then" in condition:
+                lines += self.variant(f"Keys when {when}", condition["then"], skip)
+            if "else" in condition:
+                lines += self.variant("Keys otherwise", condition["else"], skip)
         for key in ("oneOf", "anyOf"):
             for number, option in enumerate(node.get(key, []), start=1):
                 option = self.resolve(option)
-                title = option.get("title") or option.get("description") or f"variant {number}"
-                lines += ["", f"Keys of {' '.join(str(title).split())}:", ""]
-                lines += self.table(option, skip=base)
+                title = option.get("title") or f"variant {number}"
+                lines += self.variant(f"Keys of {' '.join(str(title).split())}", option, base)
+        while lines and not lines[0]:
+            lines.pop(0)
         return lines
 
+    def variant(self, heading: str, node: dict, skip: frozenset) -> list[str]:
+        node = self.resolve(node)
+        lines = ["", f"{heading}:", ""]
+        if node.get("description"):
+            lines += [" ".join(node["description"].split()), ""]
+        return lines + self.table(node, skip=skip)
+
     def condition(self, node: dict) -> str:
-        parts = [
-            f"`{name}` is {code(sub['const'])}"
-            for name, sub in node.get("properties", {}).items()
-            if "const" in sub
-        ]
+        properties = node.get("properties", {})
+        parts = [f"`{k}` is {code(v['const'])}" for k, v in properties.items() if "const" in v]
+        parts += [f"`{name}` is given" for name in node.get("required", [])]
         return " and ".join(parts) or "the condition holds"
 
     @staticmethod
@@ -145,7 +155,12 @@ class Renderer:
                 text += f" Names: {' '.join(names['description'].split())}"
             if node.get("minProperties"):
                 text += f" At least {node['minProperties']} entry."
-            lines += [text, "", "Keys of each entry:", ""]
+            lines += [text, ""]
+            resolved = self.resolve(entry)
+            if resolved.get("description"):
+                lines += [" ".join(resolved["description"].split()), ""]
+            if resolved.get("properties"):
+                lines += ["Keys of each entry:", ""]
             lines += self.entry(entry)
         elif node.get("type") == "object" and "properties" in node:
             lines += self.table(node)

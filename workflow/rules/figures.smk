@@ -48,6 +48,8 @@ rule figure_landscape:
         data=lambda wc: landscape_inputs(wc)["data"],
     output:
         f"{RESULTS}/figures/landscape_{{landscape}}.png",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind(*GRID_KINDS)),
     log:
         f"{RESULTS}/logs/figures/landscape_{{landscape}}.log",
     benchmark:

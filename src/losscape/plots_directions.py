@@ -68,7 +68,8 @@ def _contour(ax, x, y, z, norm, levels, cmap="viridis", lines=True):
     """Filled contour of z on the shared norm; values outside it are clipped to its ends."""
     z = np.asarray(z, float)
     ax.set_facecolor(BAD_COLOUR)
-    zm = np.ma.masked_invalid(np.clip(z, norm.vmin, norm.vmax))
+    # mask first: clipping would turn inf into the top colour instead of a grey hole
+    zm = np.ma.clip(np.ma.masked_invalid(z), norm.vmin, norm.vmax)
     X, Y = np.meshgrid(x, y, indexing="ij")
     if zm.count() > 1 and float(zm.max()) > float(zm.min()):
         mappable = ax.contourf(X, Y, zm, levels=levels, norm=norm, cmap=_cmap(cmap))

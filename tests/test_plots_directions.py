@@ -77,16 +77,19 @@ def test_loss_scale_is_logarithmic_only_for_wide_ranges():
 def test_corner_plot_lower_triangle_with_names_on_the_margins(strict_warnings):
     pairs = list(combinations(NAMES, 2))
     fig = pdr.corner_plot(pairs_table(pairs), NAMES, CENTRE, title="corner")
-    panels = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 6 and len(colorbars(fig)) == 1
     assert "shared by all panels" in colorbars(fig)[0].get_ylabel()
-    grid = np.array(fig.axes[:9]).reshape(3, 3)
-    assert [ax.get_xlabel() for ax in grid[2]] == NAMES[:3]
-    assert [grid[r][0].get_ylabel() for r in range(3)] == NAMES[1:]
+    by_cell = {(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start): ax
+               for ax in panels}
+    assert sorted(by_cell) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)]
+    assert [by_cell[2, c].get_xlabel() for c in range(3)] == NAMES[:3]
+    assert [by_cell[r, 0].get_ylabel() for r in range(3)] == NAMES[1:]
+    assert by_cell[1, 1].get_xlabel() == by_cell[1, 1].get_ylabel() == ""  # inner panel
     # panel (row 1, col 0) is the pair (W1[0,0], W2[0,0])
     pair = ("W1[0,0]", "W2[0,0]")
-    assert marker(grid[1][0], f"trained {pair}") == (0.5, 2.0)
-    assert marker(grid[1][0], f"minimum {pair}") == pytest.approx((0.75, 1.5))
+    assert marker(by_cell[1, 0], f"trained {pair}") == (0.5, 2.0)
+    assert marker(by_cell[1, 0], f"minimum {pair}") == pytest.approx((0.75, 1.5))
     # one colour scale: every panel's contour set uses the same limits
     limits = {(c.norm.vmin, c.norm.vmax) for ax in panels for c in ax.collections
               if hasattr(c, "levels")}
@@ -97,8 +100,11 @@ def test_corner_plot_lower_triangle_with_names_on_the_margins(strict_warnings):
 def test_corner_plot_of_listed_pairs_leaves_the_others_empty(strict_warnings):
     table = pairs_table([("W1[0,0]", "b2[0]"), ("b1[0]", "W2[0,0]")])
     fig = pdr.corner_plot(table, NAMES, CENTRE, title="subset")
-    panels = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 2
+    # each panel is the lowest of its column and the first of its row: both names shown
+    assert {(ax.get_xlabel(), ax.get_ylabel()) for ax in panels} == {
+        ("W1[0,0]", "b2[0]"), ("b1[0]", "W2[0,0]")}
     render(fig)
 
 

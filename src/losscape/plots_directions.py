@@ -97,39 +97,45 @@ def _grid_minimum(x, y, z):
 def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: str) -> Figure:
     """Lower triangle of small contour panels, one per pair; one shared colour scale.
 
-    Panel (row r, column c) shows the pair (names[c], names[r + 1]); pairs absent from the
-    table leave their panel empty.
+    The panel in row r, column c shows the pair (names[c], names[r + 1]): a column shares its
+    x weight, a row its y weight. Only panels of pairs in the table are created (fewer axes
+    to lay out: drawing, not computing, is most of this job's time).
     """
     n = len(names) - 1
     size = max(6.0, 1.75 * n + 2.0)
     fig = _new_figure(title, (size + 1.2, size))
     norm, levels, label = loss_scale(table["loss"].to_numpy(float))
     groups = {pair: frame for pair, frame in table.groupby(["x_name", "y_name"], sort=False)}
-    axes = fig.subplots(n, n, squeeze=False, sharex="col", sharey="row")
-    mappable = None
-    for r in range(n):
-        for c in range(n):
-            ax = axes[r][c]
-            pair = (names[c], names[r + 1])
-            if c > r or pair not in groups:
-                ax.set_axis_off()
-                continue
-            x, y, z = _grid(groups[pair], "x", "y", "loss")
-            mappable = _contour(ax, x, y, z, norm, levels, lines=False)
-            ax.plot([centre[pair[0]]], [centre[pair[1]]], ms=6, gid=f"trained {pair}", **TRAINED)
-            found = _grid_minimum(x, y, z)
-            if found:
-                ax.plot([found[0]], [found[1]], ms=7, gid=f"minimum {pair}", **MINIMUM)
-            ax.set_box_aspect(1)
-            ax.tick_params(labelsize=7)
-            ax.xaxis.set_major_locator(MaxNLocator(3))
-            ax.yaxis.set_major_locator(MaxNLocator(3))
-            if r == n - 1:
-                ax.set_xlabel(names[c], fontsize=10)
-            if c == 0:
-                ax.set_ylabel(names[r + 1], fontsize=10)
+    cells = [(r, c) for r in range(n) for c in range(r + 1) if (names[c], names[r + 1]) in groups]
+    grid = fig.add_gridspec(n, n)
+    column_axis, row_axis, panels, mappable = {}, {}, [], None
+    for r, c in cells:
+        pair = (names[c], names[r + 1])
+        ax = fig.add_subplot(grid[r, c], sharex=column_axis.get(c), sharey=row_axis.get(r))
+        column_axis.setdefault(c, ax)
+        row_axis.setdefault(r, ax)
+        x, y, z = _grid(groups[pair], "x", "y", "loss")
+        mappable = _contour(ax, x, y, z, norm, levels, lines=False)
+        ax.plot([centre[pair[0]]], [centre[pair[1]]], ms=6, gid=f"trained {pair}", **TRAINED)
+        found = _grid_minimum(x, y, z)
+        if found:
+            ax.plot([found[0]], [found[1]], ms=7, gid=f"minimum {pair}", **MINIMUM)
+        ax.set_box_aspect(1)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        # names on the margins: below the lowest panel of a column, left of a row's first
+        if not any(cc == c and rr > r for rr, cc in cells):
+            ax.set_xlabel(names[c], fontsize=10)
+        else:
+            ax.tick_params(labelbottom=False)
+        if not any(rr == r and cc < c for rr, cc in cells):
+            ax.set_ylabel(names[r + 1], fontsize=10)
+        else:
+            ax.tick_params(labelleft=False)
+        panels.append(ax)
     if mappable is not None:
-        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)", ax=axes,
+        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)", ax=panels,
                       shrink=0.6, aspect=30)
     # In the empty upper triangle; a figure legend does not take space from the panels.
     fig.legend(handles=[

@@ -215,3 +215,12 @@ def test_interpolation_shape(curve, monotone, barrier):
     shape = interpolation_shape(alphas, loss, float(curve(0.0)), float(curve(1.0)))
     assert shape["monotone_between"] == monotone
     assert shape["barrier"] == barrier
+
+
+def test_too_many_weights_for_a_corner_plot_is_refused_before_any_work(trained):
+    root, n2 = trained["root"], trained["N2"]
+    spec = dict(network="N2", kind="weight_pairs", axes="all", span=1.0, resolution=3)
+    paths = [root / f"big.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png")]
+    with pytest.raises(ValueError, match="465 pairs of 31 weights .* list the weights to pair"):
+        direction_stages.weight_pairs_landscape(n2["weights"], n2["data"], *paths, spec, "h", "big")
+    assert not any(p.exists() for p in paths)

@@ -40,6 +40,9 @@ from losscape.stages import _landscape_metadata
 
 log = logging.getLogger("losscape")
 
+# A corner plot of more weights has panels too small to read (25 weights: 300 pairs).
+MAX_CORNER_WEIGHTS = 25
+
 # Statistics whose spread across seeds says whether a random plane's picture depends on it.
 SEED_SPREAD_STATISTICS = ("loss_min", "loss_max", "loss_mean", "loss_median", "drop",
                           "range_a", "range_b", "anisotropy", "cosine_d1_d2")
@@ -69,6 +72,12 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
     """
     net, X, y, samples = _inputs(weights_path, data_path, spec)
     pairs = weight_pairs(net.layer_sizes, spec.get("axes", "all"))
+    involved = {n for pair in pairs for n in pair}
+    if len(involved) > MAX_CORNER_WEIGHTS:
+        raise ValueError(
+            f"landscape {name}: {len(pairs)} pairs of {len(involved)} weights is more than a "
+            f"corner plot can show ({MAX_CORNER_WEIGHTS} weights at most); list the weights "
+            f"to pair under `axes` (network {spec['network']} has {len(net.names)})")
     loss_centre = float(mse(net.predict(X), y))
     rows, frames = [], []
     for k, (xn, yn) in enumerate(pairs, start=1):
@@ -80,7 +89,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
         frames.append(pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0],
                                     "y": points[:, 1], "loss": loss.ravel()}))
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
-    names = sorted({n for pair in pairs for n in pair}, key=net.index)
+    names = sorted(involved, key=net.index)
     metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["pairs"] = [list(p) for p in pairs]
     metadata["centre"] = {n: net.value(n) for n in names} | {"loss": loss_centre}
@@ -104,7 +113,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
     steepest = stats.loc[stats["loss_max"].idxmax()]
     log.info("steepest pair: %s x %s (max %.4g)", steepest.x_name, steepest.y_name,
              steepest.loss_max)
-    return {
+    metrics = {
         "n_pairs": len(pairs),
         "loss_centre": loss_centre,
         "loss_min": float(stats["loss_min"].min()),
@@ -115,6 +124,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
         "anisotropy_median": float(finite_anisotropy.median()),
         "n_nonfinite": int(stats["n_nonfinite"].sum()),
     }
+    return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
 # --- random_plane ------------------------------------------------------------------------

@@ -97,6 +97,17 @@ def test_corner_plot_lower_triangle_with_names_on_the_margins(strict_warnings):
     render(fig)
 
 
+@pytest.mark.parametrize("low,high", [(9.1e-7, 860.0), (0.0106, 2.3), (0.5, 3.0)])
+def test_colorbar_ticks_stay_inside_the_colour_scale(strict_warnings, low, high):
+    """A tick outside the norm stretches the bar with an uncoloured band."""
+    a, b, loss = plane()
+    loss = low + (loss - loss.min()) / (loss.max() - loss.min()) * (high - low)
+    fig = pdr.random_plane_figure(a, b, loss, low, title="ticks")
+    (cbar,) = colorbars(fig)
+    ticks = cbar.get_yticks()
+    assert len(ticks) >= 2 and low * (1 - 1e-9) <= ticks.min() and ticks.max() <= high * (1 + 1e-9)
+
+
 def test_corner_plot_of_listed_pairs_leaves_the_others_empty(strict_warnings):
     table = pairs_table([("W1[0,0]", "b2[0]"), ("b1[0]", "W2[0,0]")])
     fig = pdr.corner_plot(table, NAMES, CENTRE, title="subset")

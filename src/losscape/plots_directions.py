@@ -57,8 +57,12 @@ def loss_colorbar(fig, mappable, norm, label, **kwargs):
     else:
         ticks = MaxNLocator(6).tick_values(norm.vmin, norm.vmax)
     # locators pad beyond the data; ticks outside the norm would stretch the bar
-    span = 1e-9 * (norm.vmax - norm.vmin)
-    cbar.set_ticks([t for t in ticks if norm.vmin - span <= t <= norm.vmax + span])
+    slack = 1e-9 * max(abs(norm.vmin), abs(norm.vmax), norm.vmax - norm.vmin)
+    if isinstance(norm, LogNorm):
+        inside = [t for t in ticks if norm.vmin * (1 - 1e-9) <= t <= norm.vmax * (1 + 1e-9)]
+    else:
+        inside = [t for t in ticks if norm.vmin - slack <= t <= norm.vmax + slack]
+    cbar.set_ticks(inside)
     cbar.minorticks_off()
     cbar.set_label(label)
     return cbar

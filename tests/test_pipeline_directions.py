@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -181,4 +182,4 @@ def test_bad_direction_config_stops_before_any_job(workspace, edited, change, me
     write_config(workspace, edited)
     result = snakemake(workspace, "-n", "--cores", "1", check=False)
     assert result.returncode != 0
-    assert __import__("re").search(message, result.stdout + result.stderr)
+    assert re.search(message, result.stdout + result.stderr)

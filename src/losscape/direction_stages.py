@@ -34,7 +34,7 @@ from losscape.landscape import (
     weights_grid,
     weights_slice,
 )
-from losscape.network import Network, mse
+from losscape.network import mse
 from losscape.slice_statistics import slice_statistics
 from losscape.stages import _landscape_metadata
 
@@ -56,7 +56,7 @@ def _inputs(weights_path, data_path, spec):
     return net, X[samples], y[samples], samples
 
 
-def _held_fixed(metadata, name: str, network: str) -> str:
+def _title_prefix(metadata, name: str, network: str) -> str:
     return f"{name}: MSE of {network} on {_samples_description(metadata)}"
 
 
@@ -97,7 +97,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
     stats = pd.DataFrame(rows)
     io.write_table(stats, stats_path, metadata)
     io.write_csv(stats, csv_path)
-    title = (f"{_held_fixed(metadata, name, spec['network'])}, for {len(pairs)} pairs of its "
+    title = (f"{_title_prefix(metadata, name, spec['network'])}, for {len(pairs)} pairs of its "
              f"{len(net.names)} weights (each ±{spec['span']:g} around its trained value)")
     io.write_sortable_html(stats, html_path, title, caption=(
         "One row per pair; click a column header to sort. x/y: the pair's first/second weight; "
@@ -166,7 +166,7 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
     io.write_table(stats, stats_path, metadata)
     io.write_csv(stats, csv_path)
     biases = "bias entries zeroed" if zero_biases else "biases normalised with their neuron"
-    what = (f"{_held_fixed(metadata, name, spec['network'])} over theta + a·d1 + b·d2: "
+    what = (f"{_title_prefix(metadata, name, spec['network'])} over theta + a·d1 + b·d2: "
             f"theta = trained weights, d1, d2 = filter-normalised Gaussian directions "
             f"({biases})")
     first = seeds[0]
@@ -213,7 +213,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
     shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)
     plots.save_figure(plots_directions.interpolation_figure(
         alphas, loss, loss_initial, loss_trained, shape,
-        title=f"{_held_fixed(metadata, name, spec['network'])} along the straight line from "
+        title=f"{_title_prefix(metadata, name, spec['network'])} along the straight line from "
               f"its initial weights (alpha = 0) to its trained weights (alpha = 1): "
               f"theta(alpha) = (1 - alpha)·initial + alpha·trained"), figure_path)
     return {"loss_initial": loss_initial, "loss_trained": loss_trained,
@@ -278,7 +278,7 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path,
     metrics = trajectory_metrics(plane, path)
     plots.save_figure(plots_directions.trajectory_pca_figure(
         grid.first, grid.second, loss, path, plane.explained,
-        title=f"{_held_fixed(metadata, name, spec['network'])} on the PCA plane of its training "
+        title=f"{_title_prefix(metadata, name, spec['network'])} on the PCA plane of its training "
               f"path ({path_meta.get('solver')}, {len(path) - 1} iterations) through the trained "
               f"weights; path points coloured by their distance from the plane"), figure_path)
     return metrics

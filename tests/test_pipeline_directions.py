@@ -172,7 +172,7 @@ def test_grid_kinds_keep_their_own_rules_beside_the_new_ones(workspace, edited):
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"N1_plane": {"axes": "all"}}, "Additional properties are not allowed \\('axes'"),
+    ({"N1_plane": {"axes": "all"}}, "landscapes.N1_plane: unknown key 'axes'"),
     ({"N1_pairs": {"axes": ["W1[0,0]", "W1(0,1)"]}}, "W1\\(0,1\\)"),
     ({"N1_plane": {"seeds": []}}, "seeds"),
 ])

@@ -17,6 +17,7 @@ import pandas as pd
 from losscape import io, plots, plots_directions
 from losscape.data import split_xy
 from losscape.directions import (
+    MAX_CORNER_WEIGHTS,
     cosine,
     interpolation_alphas,
     interpolation_points,
@@ -39,9 +40,6 @@ from losscape.slice_statistics import slice_statistics
 from losscape.stages import _landscape_metadata
 
 log = logging.getLogger("losscape")
-
-# A corner plot of more weights has panels too small to read (25 weights: 300 pairs).
-MAX_CORNER_WEIGHTS = 25
 
 # Statistics whose spread across seeds says whether a random plane's picture depends on it.
 SEED_SPREAD_STATISTICS = ("loss_min", "loss_max", "loss_mean", "loss_median", "drop",

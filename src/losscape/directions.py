@@ -22,6 +22,10 @@ from losscape.network import Network, parameter_index, parameter_names
 
 # --- pairs of named weights ------------------------------------------------------------
 
+# A corner plot of more weights has panels too small to read (25 weights: 300 pairs).
+MAX_CORNER_WEIGHTS = 25
+
+
 
 def weight_pairs(layer_sizes, axes) -> list[tuple[str, str]]:
     """The pairs a `weight_pairs` landscape maps.

@@ -13,9 +13,11 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/directions.smk"
 
 
 rule all:
     input:
         all_targets(),
+        direction_targets(),
     default_target: True

@@ -63,9 +63,9 @@ def snakemake(root: Path, *args: str, env: dict | None = None, check: bool = Tru
     return result
 
 
-def planned_jobs(root: Path, env: dict | None = None) -> list[tuple[str, str]]:
+def planned_jobs(root: Path, env: dict | None = None, targets=()) -> list[tuple[str, str]]:
     """(rule, wildcards) of every job a dry run would execute, 'all' excluded."""
-    output = snakemake(root, "-n", "--cores", "1", env=env).stdout
+    output = snakemake(root, "-n", "--cores", "1", *targets, env=env).stdout
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
         match = re.match(r"(?:local)?rule (\w+):", block.strip())

@@ -171,6 +171,85 @@ def read_weights(path):
     )
 
 
+def write_trajectory(net, states, path, extra: dict[str, Any] | None = None) -> None:
+    """One row per recorded iterate: `iteration`, then one column per weight name."""
+    import numpy as np
+
+    frame = pd.DataFrame(np.asarray(states, dtype=np.float64), columns=net.names)
+    frame.insert(0, "iteration", np.arange(len(frame), dtype=np.int64))
+    metadata = {
+        "activation": net.activation,
+        "out_activation": net.out_activation,
+        "layer_sizes": list(net.layer_sizes),
+        **(extra or {}),
+    }
+    write_table(frame, path, metadata)
+
+
+def read_trajectory(path):
+    """(iterations, states (n, P), metadata); the columns must be the network's weight names."""
+    from losscape.network import parameter_names
+
+    frame, metadata = read_table(path)
+    names = parameter_names(metadata["layer_sizes"])
+    if list(frame.columns) != ["iteration", *names]:
+        raise ValueError(f"{path}: expected columns 'iteration' and the {len(names)} weight "
+                         f"names of layer sizes {metadata['layer_sizes']}")
+    return frame["iteration"].to_numpy(), frame[names].to_numpy(dtype="float64"), metadata
+
+
+# --- tables for people: CSV and a sortable HTML page ------------------------------
+
+
+def write_csv(frame: pd.DataFrame, path) -> None:
+    with atomic_path(path) as tmp:
+        # repr-exact floats: a CSV reader gets back the Parquet values bit for bit
+        frame.to_csv(tmp, index=False, float_format=None)
+
+
+_SORTABLE_SCRIPT = """<script>
+// Click a column header to sort by it; click again to reverse.
+document.querySelectorAll("table.sortable th").forEach((th, col) => {
+  th.style.cursor = "pointer";
+  th.addEventListener("click", () => {
+    const body = th.closest("table").tBodies[0];
+    const ascending = th.dataset.order !== "asc";
+    th.dataset.order = ascending ? "asc" : "desc";
+    const key = row => {
+      const text = row.cells[col].textContent.trim();
+      const number = Number(text);
+      return text !== "" && !Number.isNaN(number) ? number : text;
+    };
+    const rows = Array.from(body.rows).sort((a, b) => {
+      const x = key(a), y = key(b);
+      const order = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === "number" ? -1 : 1);
+      return ascending ? order : -order;
+    });
+    rows.forEach(row => body.appendChild(row));
+  });
+});
+</script>"""
+
+
+def write_sortable_html(frame: pd.DataFrame, path, title: str, caption: str = "") -> None:
+    """A self-contained HTML page: the table, sortable by clicking a column header."""
+    import html
+
+    table = frame.to_html(index=False, classes="sortable", border=0, float_format="{:.6g}".format,
+                          na_rep="")
+    page = (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>\n<style>"
+        "body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;font-size:13px}"
+        "th,td{padding:3px 8px;text-align:right;border-bottom:1px solid #ddd}"
+        "th{background:#f0f0f0;position:sticky;top:0}</style></head><body>\n"
+        f"<h2>{html.escape(title)}</h2>\n<p>{html.escape(caption)}</p>\n{table}\n"
+        f"{_SORTABLE_SCRIPT}\n</body></html>\n"
+    )
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+
+
 # Types a model file may contain; anything else makes loading fail (skops' trusted check).
 TRUSTED_MODEL_TYPES = [
     "sklearn.neural_network._multilayer_perceptron.MLPRegressor",

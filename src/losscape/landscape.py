@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from losscape.network import Network, forward_from, hidden_before, mse, parameter_layer
+from losscape.network import Network, forward, forward_from, hidden_before, mse, parameter_layer
 
 # Working-set budget for one chunk of grid points (activations of every layer).
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -113,6 +113,65 @@ def weights_slice(
     for start, values in weights_slice_chunks(net, X, y, grid, progress):
         loss[start : start + len(values)] = values
     return loss.reshape(grid.shape)
+
+
+def plane_grid(first: np.ndarray, second: np.ndarray, names=("a", "b")) -> Grid:
+    """A grid of coefficients (a, b) along two directions in weight space."""
+    return Grid(tuple(names), np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64))
+
+
+def plane_slice_chunks(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
+    directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (start, mse) of `origin + a * d1 + b * d2` for grid points (a, b) start…
+
+    The sibling of weights_slice_chunks for any two directions (random, PCA, …): every
+    weight may move, so each chunk runs the whole batched forward pass.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    origin = np.asarray(origin, dtype=np.float64)
+    d1, d2 = (np.asarray(d, dtype=np.float64) for d in directions)
+    for name, vector in (("origin", origin), ("first direction", d1), ("second direction", d2)):
+        if vector.shape != net.flat.shape:
+            raise ValueError(f"{name} has shape {vector.shape}; the network has "
+                             f"{net.flat.size} parameters")
+    step = chunk_size(len(y), max(net.layer_sizes))
+    for start in range(0, grid.size, step):
+        stop = min(grid.size, start + step)
+        ab = grid.points(start, stop)
+        # (a, b) = (0, 0) gives `origin` exactly: 0 * d is 0 and origin + 0 is origin.
+        flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = mse(forward(net, flat, X), y)
+        if progress:
+            progress(stop, grid.size)
+        yield start, loss
+
+
+def plane_slice(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
+    directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
+) -> np.ndarray:
+    """MSE of `origin + a * d1 + b * d2` at every grid point (a, b), shape grid.shape."""
+    loss = np.empty(grid.size)
+    for start, values in plane_slice_chunks(net, X, y, grid, origin, directions, progress):
+        loss[start : start + len(values)] = values
+    return loss.reshape(grid.shape)
+
+
+def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray) -> np.ndarray:
+    """MSE of each parameter vector (row of `flats`, shape (m, P)), in bounded chunks."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    flats = np.atleast_2d(np.asarray(flats, dtype=np.float64))
+    loss = np.empty(len(flats))
+    step = chunk_size(len(y), max(net.layer_sizes))
+    for start in range(0, len(flats), step):
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss[start : start + step] = mse(forward(net, flats[start : start + step], X), y)
+    return loss
 
 
 def input_bounds(X: np.ndarray, margin: float, domain=None) -> list[tuple[float, float]]:

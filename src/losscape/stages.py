@@ -70,16 +70,33 @@ def _dataset_metrics(frame) -> dict:
     return {"n_samples": len(frame), "y_mean": float(y.mean()), "y_std": float(y.std())}
 
 
-def train(data_path, settings: dict, model_path, weights_path):
-    """Fit, then write the model (skops) and its weights table. Returns the FitResult."""
+def train(data_path, settings: dict, model_path, weights_path, initial_weights_path=None,
+          trajectory_path=None):
+    """Fit, then write the model (skops) and its weights table. Returns the FitResult.
+
+    Given the two extra paths, the same fit also records its path: the initial weights
+    (same format as the weights table) and the weights after every iteration.
+    """
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
-    result = fit_mlp(X, y, settings)
+    record = initial_weights_path is not None or trajectory_path is not None
+    result = fit_mlp(X, y, settings, record=record)
     for message in result.warnings:
         log.warning("ConvergenceWarning: %s", message)
     net = Network.from_estimator(result.model)
     io.write_model(result.model, model_path)
     io.write_weights(net, weights_path, {"training": settings})
+    if record:
+        path = result.trajectory
+        initial = Network(net.layer_sizes, net.activation, net.out_activation, path.initial)
+        if initial_weights_path is not None:
+            io.write_weights(initial, initial_weights_path, {"training": settings})
+        if trajectory_path is not None:
+            io.write_trajectory(net, path.states, trajectory_path, {
+                "training": settings, "solver": result.model.solver,
+                "ends_at_fitted_weights": path.ends_at_fitted_weights})
+        log.info("recorded %d states from the initial weights to the fitted ones "
+                 "(ends at the fitted weights: %s)", len(path.states), path.ends_at_fitted_weights)
     log.info("trained %s in %d iterations: mse=%.3g r2=%.4f converged=%s",
              list(net.layer_sizes), result.n_iter, result.mse, result.r2, result.converged)
     return result

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from losscape.trajectory import Trajectory, record_fit
+
 # The config keys that become MLPRegressor arguments, and nothing else.
 ESTIMATOR_KEYS = (
     "hidden_layer_sizes", "activation", "solver", "alpha", "max_iter", "tol", "random_state",
@@ -22,6 +24,7 @@ class FitResult:
     n_iter: int
     converged: bool
     warnings: list[str] = field(default_factory=list)
+    trajectory: Trajectory | None = None  # when recorded: initial weights and every iterate
 
     def metrics(self) -> dict[str, float]:
         return {
@@ -39,16 +42,24 @@ def estimator_arguments(settings: dict) -> dict:
     return args
 
 
-def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict) -> FitResult:
-    """Fit an MLPRegressor; a ConvergenceWarning is kept and reported, not silenced."""
+def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False) -> FitResult:
+    """Fit an MLPRegressor; a ConvergenceWarning is kept and reported, not silenced.
+
+    With `record`, the same fit also records its path (losscape.trajectory): the fitted
+    weights are bit-identical either way.
+    """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
     # keyword arguments only: in scikit-learn 1.9 the first positional one is `loss`.
     model = MLPRegressor(**estimator_arguments(settings))
+    trajectory = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(X, y)
+        if record:
+            trajectory = record_fit(model, X, y)
+        else:
+            model.fit(X, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     for other in caught:
         if not issubclass(other.category, ConvergenceWarning):
@@ -58,4 +69,4 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict) -> FitResult:
     mse = float(np.mean(residual**2))
     variance = float(np.mean((y - y.mean()) ** 2))
     r2 = 1.0 - mse / variance if variance > 0 else float("nan")
-    return FitResult(model, mse, r2, int(model.n_iter_), not messages, messages)
+    return FitResult(model, mse, r2, int(model.n_iter_), not messages, messages, trajectory)

@@ -230,20 +230,14 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                 f"{network_name!r} has {known.n_features} (dataset {dataset!r}: {known.described})"
             )
         return
-    if spec["kind"] != "weights":
-        return
     sizes = layer_sizes(network, known.n_features)
-    names = set(parameter_names(sizes))
-    for k, axis in enumerate(spec["axes"]):
-        if axis not in names:
-            problems.append(
-                f"{where}.axes[{k}]: network {network_name!r} (layer sizes {sizes}) has no weight "
-                f"{axis!r}; its weights are: {describe_names(sizes)}"
-            )
-    if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:
-        problems.append(
-            f"{where}.axes: the two axes must be different weights, got {spec['axes'][0]!r} twice"
-        )
+    if spec["kind"] == "weights":
+        _check_weight_names(f"{where}.axes", spec["axes"], network_name, sizes, problems)
+        if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:
+            problems.append(f"{where}.axes: the two axes must be different weights, got "
+                            f"{spec['axes'][0]!r} twice")
+    elif spec["kind"] == "weight_pairs":
+        _check_pair_axes(f"{where}.axes", spec.get("axes", "all"), network_name, sizes, problems)
     samples = spec.get("samples", "all")
     rows = [samples] if isinstance(samples, int) else ([] if samples == "all" else samples)
     for row in rows:
@@ -253,6 +247,42 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                 f"{known.n_rows} rows (valid 0..{known.n_rows - 1})"
             )
             break
+
+
+def _check_weight_names(where, names, network_name, sizes, problems) -> None:
+    known = set(parameter_names(sizes))
+    for k, name in enumerate(names):
+        if name not in known:
+            problems.append(
+                f"{where}[{k}]: network {network_name!r} (layer sizes {sizes}) has no weight "
+                f"{name!r}; its weights are: {describe_names(sizes)}"
+            )
+
+
+def _check_pair_axes(where, axes, network_name, sizes, problems) -> None:
+    """A weight_pairs landscape's axes: 'all', names, or [name, name] pairs (schema-checked)."""
+    from losscape.directions import MAX_CORNER_WEIGHTS
+
+    involved = (parameter_names(sizes) if axes == "all"
+                else {n for item in axes for n in ([item] if isinstance(item, str) else item)})
+    if len(involved) > MAX_CORNER_WEIGHTS:
+        problems.append(
+            f"{where}: {len(involved)} weights of network {network_name!r} are more than a "
+            f"corner plot can show ({MAX_CORNER_WEIGHTS} at most); list the weights to pair")
+    if axes == "all":
+        return
+    if all(isinstance(a, str) for a in axes):
+        _check_weight_names(where, axes, network_name, sizes, problems)
+        return
+    seen = set()
+    for k, pair in enumerate(axes):
+        _check_weight_names(f"{where}[{k}]", pair, network_name, sizes, problems)
+        if pair[0] == pair[1]:
+            problems.append(f"{where}[{k}]: a pair needs two different weights, got "
+                            f"{pair[0]!r} twice")
+        if frozenset(pair) in seen:
+            problems.append(f"{where}[{k}]: the pair {list(pair)} is listed twice")
+        seen.add(frozenset(pair))
 
 
 def _undefined(where: str, name: Any, section: str, defined) -> str:

@@ -100,6 +100,15 @@ def landscape_kind(landscape):
     return config["landscapes"][landscape]["kind"]
 
 
+def landscapes_of_kind(*kinds):
+    """Names of the landscapes of these kinds: each kind has its own rule(s)."""
+    return [n for n, spec in (config.get("landscapes") or {}).items() if spec["kind"] in kinds]
+
+
+# The kinds the `landscape` and `figure_landscape` rules make; other kinds have their own rules.
+GRID_KINDS = ("input", "weights")
+
+
 def landscape_config_hash(landscape):
     """Hash of every config value that the landscape's table depends on."""
     network = landscape_network(landscape)
@@ -151,7 +160,8 @@ def all_targets():
     targets = expand(f"{RESULTS}/figures/dataset_{{dataset}}.png", dataset=DATASETS)
     targets += expand(f"{RESULTS}/figures/network_{{network}}.png", network=NETWORKS)
     targets += expand(f"{RESULTS}/figures/fit_{{network}}.png", network=NETWORKS)
-    targets += expand(f"{RESULTS}/figures/landscape_{{landscape}}.png", landscape=LANDSCAPES)
+    targets += expand(f"{RESULTS}/figures/landscape_{{landscape}}.png",
+                      landscape=landscapes_of_kind(*GRID_KINDS))
     return targets
 
 

@@ -77,6 +77,8 @@ rule figure_landscape:
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind(*GRID_KINDS)),
     log:
         f"{RESULTS}/logs/figures/landscape_{{landscape}}.log",
     benchmark:

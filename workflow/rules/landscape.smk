@@ -3,6 +3,8 @@ rule landscape:
         unpack(landscape_inputs),
     output:
         f"{RESULTS}/landscapes/{{landscape}}.parquet",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind(*GRID_KINDS)),
     params:
         spec=lambda wc: landscape_spec(wc.landscape),
         target_function=landscape_target_function,

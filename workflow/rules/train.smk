@@ -4,6 +4,9 @@ rule train:
     output:
         model=f"{RESULTS}/models/{{network}}/model.skops",
         weights=f"{RESULTS}/models/{{network}}/weights.parquet",
+        # the same fit, recorded: where it started and every iterate (losscape.trajectory)
+        initial_weights=f"{RESULTS}/models/{{network}}/initial_weights.parquet",
+        trajectory=f"{RESULTS}/models/{{network}}/trajectory.parquet",
     params:
         settings=lambda wc: training_settings(wc.network),
         dataset=lambda wc: network_dataset(wc.network),

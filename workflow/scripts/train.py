@@ -5,7 +5,8 @@ from losscape.jobs import pipeline_job
 with pipeline_job(snakemake, "train") as run:
     run.link_to_producer(snakemake.input.data, nest=False)
     result = stages.train(
-        snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights
+        snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights,
+        snakemake.output.initial_weights, snakemake.output.trajectory,
     )
     run.log_metrics(result.metrics())
     run.set_tags({"converged": result.converged, "convergence_warning": " | ".join(result.warnings)})
@@ -13,4 +14,6 @@ with pipeline_job(snakemake, "train") as run:
     run.log_dataset(frame, source=snakemake.input.data, name=snakemake.params.dataset)
     run.log_sklearn_model(result.model, split_xy(frame)[0])
     run.log_artifact(snakemake.output.weights)
+    run.log_artifact(snakemake.output.initial_weights)
+    run.log_artifact(snakemake.output.trajectory)
     run.record_output(snakemake.output.weights)

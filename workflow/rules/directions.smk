@@ -1,0 +1,115 @@
+# Landscapes along chosen directions: every pair of weights, random filter-normalised planes,
+# the initial-to-trained line and the PCA plane of the training path. Each job computes its
+# tables and draws its figures in one MLflow run (a second job per figure would double the
+# fixed cost of a job, which is most of the time here).
+
+DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_pca")
+
+
+def direction_targets():
+    targets = expand(f"{RESULTS}/figures/landscape_{{landscape}}.png",
+                     landscape=landscapes_of_kind(*DIRECTION_KINDS))
+    targets += expand(f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+                      landscape=landscapes_of_kind("random_plane"))
+    targets += expand(f"{RESULTS}/tables/{{landscape}}.html",
+                      landscape=landscapes_of_kind("weight_pairs"))
+    return targets
+
+
+def network_file(name):
+    """An input function: results/models/{network}/{name} of the landscape's network."""
+    return lambda wc: f"{RESULTS}/models/{landscape_network(wc.landscape)}/{name}"
+
+
+def landscape_data(wc):
+    return f"{RESULTS}/data/{network_dataset(landscape_network(wc.landscape))}.parquet"
+
+
+rule weight_pairs:
+    input:
+        weights=network_file("weights.parquet"),
+        data=landscape_data,
+    output:
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
+        csv=f"{RESULTS}/tables/{{landscape}}.csv",
+        html=f"{RESULTS}/tables/{{landscape}}.html",
+        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind("weight_pairs")),
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    script:
+        "../scripts/weight_pairs.py"
+
+
+rule random_plane:
+    input:
+        weights=network_file("weights.parquet"),
+        data=landscape_data,
+    output:
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
+        stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
+        csv=f"{RESULTS}/tables/{{landscape}}.csv",
+        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        spread_figure=f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind("random_plane")),
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    script:
+        "../scripts/random_plane.py"
+
+
+rule interpolation:
+    input:
+        initial_weights=network_file("initial_weights.parquet"),
+        weights=network_file("weights.parquet"),
+        data=landscape_data,
+    output:
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind("interpolation")),
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    script:
+        "../scripts/interpolation.py"
+
+
+rule trajectory_pca:
+    input:
+        trajectory=network_file("trajectory.parquet"),
+        weights=network_file("weights.parquet"),
+        data=landscape_data,
+    output:
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        path=f"{RESULTS}/landscapes/{{landscape}}.path.parquet",
+        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind("trajectory_pca")),
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    script:
+        "../scripts/trajectory_pca.py"

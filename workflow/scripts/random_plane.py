@@ -1,0 +1,16 @@
+from losscape import direction_stages
+from losscape.jobs import pipeline_job
+
+out = snakemake.output
+with pipeline_job(snakemake, "landscape") as run:
+    run.link_to_producer(snakemake.input.weights)
+    metrics = direction_stages.random_plane_landscape(
+        snakemake.input.weights, snakemake.input.data, out.table, out.directions, out.stats, out.csv,
+        out.figure, out.spread_figure, snakemake.params.spec, snakemake.params.config_hash,
+        snakemake.wildcards.landscape,
+    )
+    run.log_metrics(metrics)
+    run.log_artifact(out.figure, "figures")
+    run.log_artifact(out.spread_figure, "figures")
+    run.log_artifact(out.csv, "tables")
+    run.record_output(out.table)

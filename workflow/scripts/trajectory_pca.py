@@ -1,0 +1,14 @@
+from losscape import direction_stages
+from losscape.jobs import pipeline_job
+
+out = snakemake.output
+with pipeline_job(snakemake, "landscape") as run:
+    run.link_to_producer(snakemake.input.weights)
+    metrics = direction_stages.trajectory_pca_landscape(
+        snakemake.input.trajectory, snakemake.input.weights, snakemake.input.data, out.table, out.path,
+        out.figure, snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
+    )
+    run.log_metrics(metrics)
+    run.log_artifact(out.figure, "figures")
+    run.log_artifact(out.path, "tables")
+    run.record_output(out.table)

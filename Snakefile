@@ -9,9 +9,11 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
     input:
         all_targets(),
+        analysis_targets(),
     default_target: True

@@ -3,6 +3,11 @@
 # input window) comes from that landscape's table, an input file, so editing the landscape
 # reruns the analysis too.
 
+import json
+
+from losscape.provenance import canonical_json
+
+
 ANALYSES = dict(config.get("analyses") or {})
 # The landscape kind each analysis kind works on.
 ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "input_attack": "input"}
@@ -32,7 +37,10 @@ _check_analyses()
 
 
 def analysis_spec(analysis):
-    return dict(ANALYSES[analysis])
+    """The analysis' config with keys sorted at every level: Snakemake compares params in
+    order, and schema defaults are inserted wherever validation puts them, so without this
+    writing out a default (or reordering keys) would rerun the analysis."""
+    return json.loads(canonical_json(ANALYSES[analysis]))
 
 
 def analysis_inputs(wc):

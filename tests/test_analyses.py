@@ -118,6 +118,9 @@ def test_optimizer_stage_tables_and_metrics(files):
         expected = steps.max() if np.isfinite(steps).all() else np.nan
         np.testing.assert_equal(metrics[f"steps_to_eps_{method}"], expected)
     assert tags["verdict_momentum"] == meta["verdict"]
+    # one data point: the minimum is a curve of exact fits, so no distance to it is reported
+    assert meta["minimum_is_isolated"] is False and np.isnan(metrics["final_distance_gd"])
+    assert "not isolated" in meta["verdict"]
     # path losses are the slice's MSE at those weights, through predict
     model = files["curve"][2]
     X, y = split_xy(io.read_table(data)[0])

@@ -26,8 +26,7 @@ CONFIG["analyses"] = {
 }
 ANALYSIS_JOBS = sorted([
     ("curvature", "analysis=curv"), ("figure_curvature", "analysis=curv"),
-    ("optimizers", "analysis=opt"), ("figure_optimizers", "analysis=opt"),
-    ("animation_optimizers", "analysis=opt"),
+    ("optimizers", "analysis=opt"), ("figure_optimizers_animated", "analysis=opt"),
     ("input_attack", "analysis=attack"), ("figure_input_attack", "analysis=attack"),
 ])
 
@@ -128,9 +127,9 @@ def test_analysis_runs_log_metrics_tags_and_nest_under_their_landscape(runs):
     shown = sorted(a.path for a in client.list_artifacts(curv.info.run_id, "figures"))
     assert shown == ["figures/convexity_curv.png", "figures/hessian_curv.png",
                      "figures/plateau_curv.png"]
-    gif = by_name["animation_optimizers-opt"]
-    assert [a.path for a in client.list_artifacts(gif.info.run_id, "figures")] == [
-        "figures/optimizers_opt.gif"]
+    animated = by_name["figure_optimizers_animated-opt"]
+    assert sorted(a.path for a in client.list_artifacts(animated.info.run_id, "figures")) == [
+        "figures/optimizers_opt.gif", "figures/optimizers_opt.png"]
 
 
 def test_nothing_to_do_after_a_full_run(workspace):
@@ -158,8 +157,7 @@ def test_editing_the_landscape_reruns_its_analyses(workspace, edited):
     write_config(workspace, edited)
     assert planned_jobs(workspace) == sorted([
         ("landscape", "landscape=N1_all"), ("figure_landscape", "landscape=N1_all"),
-        ("optimizers", "analysis=opt"), ("figure_optimizers", "analysis=opt"),
-        ("animation_optimizers", "analysis=opt")])
+        ("optimizers", "analysis=opt"), ("figure_optimizers_animated", "analysis=opt")])
 
 
 @pytest.mark.parametrize("change,message", [

@@ -124,3 +124,7 @@ def test_momentum_verdict_says_which_way_it_falls():
     assert momentum_verdict({"gd": math.nan, "nesterov": 95.0}, far, 500).startswith(
         "momentum needed")
     assert momentum_verdict({"gd": 10.0, "adam": 5.0}, far, 500).startswith("not compared")
+    assert "Distance from the minimum after 500 steps (farthest start): GD 1, Nesterov 0.1" in (
+        momentum_verdict({"gd": 300.0, "nesterov": 100.0}, far, 500))
+    assert "not isolated" in momentum_verdict({"gd": 300.0, "nesterov": 100.0},
+                                              {"gd": math.nan, "nesterov": math.nan}, 500)

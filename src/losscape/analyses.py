@@ -28,7 +28,14 @@ from losscape.curvature import (
     symmetric_2x2_eigenvalues,
 )
 from losscape.data import generating_function, generating_gradient, split_xy
-from losscape.optimizers import best_rate, momentum_verdict, run, steps_to_epsilon, worst_case
+from losscape.optimizers import (
+    METHODS,
+    best_rate,
+    momentum_verdict,
+    run,
+    steps_to_epsilon,
+    worst_case,
+)
 
 log = logging.getLogger("losscape")
 
@@ -184,8 +191,10 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
                          f"trained values {centre.tolist()})")
     epsilon, max_steps = float(spec["epsilon"]), int(spec["max_steps"])
     runs, paths, chosen, edge = [], [], {}, {}
-    for method, settings in spec["methods"].items():
-        settings = dict(settings or {})
+    # In the order of optimizers.METHODS, whatever the config's order: tables and legends
+    # then read GD, heavy ball, Nesterov, Adam.
+    for method in sorted(spec["methods"], key=_method_order):
+        settings = dict(spec["methods"][method] or {})
         rates = np.asarray(settings.pop("learning_rates", spec["learning_rates"]), dtype=np.float64)
         result = run(method, plane.value_and_gradient, starts, rates, max_steps, window, **settings)
         steps = steps_to_epsilon(result.loss, minimum.loss, epsilon)  # (rates, starts)
@@ -195,8 +204,12 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
         runs.append(_runs_frame(method, rates, starts, steps, result, minimum, best))
         paths.append(_paths_frame(method, rates[best], result.points[best], result.loss[best]))
     runs_frame, paths_frame = pd.concat(runs, ignore_index=True), pd.concat(paths, ignore_index=True)
+    # A distance to "the" minimum only means something if it is isolated (positive definite
+    # 2x2 Hessian); on one data point it is a curve of exact fits.
+    curvature_at_min = np.array(symmetric_2x2_eigenvalues(plane.hessian(minimum.point)))
+    isolated = bool(curvature_at_min[0] > eigenvalue_tolerance(curvature_at_min))
     distances = {m: float(runs_frame[(runs_frame["method"] == m) & runs_frame["chosen"]]
-                          ["final_distance"].max()) for m in chosen}
+                          ["final_distance"].max()) if isolated else math.nan for m in chosen}
     verdict = momentum_verdict({m: worst_case(steps) for m, (_, steps) in chosen.items()},
                                distances, max_steps)
     meta = {
@@ -204,6 +217,7 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
         "samples": metadata["samples"], "n_samples": metadata["n_samples"], "axes": list(axes),
         "centre": metadata["centre"], "epsilon": epsilon, "max_steps": max_steps,
         "starts": starts.tolist(), "window": window, "verdict": verdict,
+        "minimum_is_isolated": isolated,
         "slice_minimum": {axes[0]: float(minimum.point[0]), axes[1]: float(minimum.point[1]),
                           "loss": minimum.loss, "gradient_norm": minimum.gradient_norm,
                           "grid_loss": minimum.grid_loss},
@@ -223,6 +237,10 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
             metrics[f"steps_to_eps_{method}_start{k}"] = float(value)
     log.info("optimizers: %s", verdict)
     return metrics, {"verdict_momentum": verdict}
+
+
+def _method_order(method: str) -> int:
+    return METHODS.index(method) if method in METHODS else len(METHODS)
 
 
 def _edge_fraction(points: np.ndarray, window) -> float:

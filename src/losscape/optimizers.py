@@ -149,14 +149,17 @@ def momentum_verdict(worst_steps: dict[str, float], distances: dict[str, float],
 
     worst_steps: per method, steps to epsilon of its slowest start at its best rate (NaN:
     some start never stays within epsilon). distances: per method, the largest distance
-    from the slice's minimum after the last step.
+    from the slice's minimum after the last step; NaN when the minimum is not isolated.
     """
     momentum = [m for m in ("momentum", "nesterov") if m in worst_steps]
     details = "; ".join(
         f"{SHORT.get(m, m)} {'-' if math.isnan(v) else f'{v:.0f}'}" for m, v in worst_steps.items())
-    details = (f"steps to epsilon (slowest start, best rate; - = not within {max_steps}): "
-               f"{details}. Distance from the minimum after {max_steps} steps: "
-               + ", ".join(f"{SHORT.get(m, m)} {d:.2g}" for m, d in distances.items()))
+    details = f"steps to epsilon (slowest start, best rate; - = not within {max_steps}): {details}."
+    if distances and not any(math.isnan(d) for d in distances.values()):
+        details += (f" Distance from the minimum after {max_steps} steps (farthest start): "
+                    + ", ".join(f"{SHORT.get(m, m)} {d:.2g}" for m, d in distances.items()))
+    else:
+        details += " The minimum is not isolated (a valley of equal minima): no distance to it."
     if "gd" not in worst_steps or not momentum:
         return f"not compared (the config needs gd and momentum or nesterov). {details}"
     gd = worst_steps["gd"]

@@ -36,6 +36,10 @@ def _check_analyses():
 _check_analyses()
 
 
+def optimizer_analyses(animated):
+    return [n for n in analyses_of("optimizers") if ANALYSES[n].get("animation", True) == animated]
+
+
 def analysis_spec(analysis):
     """The analysis' config with keys sorted at every level: Snakemake compares params in
     order, and schema defaults are inserted wherever validation puts them, so without this
@@ -161,9 +165,9 @@ rule figure_optimizers:
         paths=rules.optimizers.output.paths,
         landscape=analysis_landscape,
     output:
-        f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
     wildcard_constraints:
-        analysis=_choice(analyses_of("optimizers")),
+        analysis=_choice(optimizer_analyses(animated=False)),
     log:
         f"{RESULTS}/logs/figures/optimizers_{{analysis}}.log",
     benchmark:
@@ -172,21 +176,13 @@ rule figure_optimizers:
         "../scripts/figure_optimizers.py"
 
 
-rule animation_optimizers:
-    input:
-        runs=rules.optimizers.output.runs,
-        paths=rules.optimizers.output.paths,
-        landscape=analysis_landscape,
+# The same figure plus the GIF, in one job: a job of its own would cost another start-up.
+use rule figure_optimizers as figure_optimizers_animated with:
     output:
-        f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
+        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+        gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
     wildcard_constraints:
-        analysis=_choice(analyses_of("optimizers")),
-    log:
-        f"{RESULTS}/logs/figures/optimizers_{{analysis}}_gif.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/optimizers_{{analysis}}_gif.tsv"
-    script:
-        "../scripts/figure_optimizers.py"
+        analysis=_choice(optimizer_analyses(animated=True)),
 
 
 rule figure_input_attack:

@@ -1,18 +1,14 @@
-# Both the PNG (rule figure_optimizers) and the GIF (rule animation_optimizers).
+# Rules figure_optimizers (the PNG) and figure_optimizers_animated (the PNG and the GIF).
 from losscape import analysis_figures
 from losscape.jobs import pipeline_job
 
+inputs = (snakemake.input.runs, snakemake.input.paths, snakemake.input.landscape)
 with pipeline_job(snakemake, "figures") as run:
     analysis_run = run.link_to_producer(snakemake.input.runs)
-    out = snakemake.output[0]
-    if out.endswith(".gif"):
-        analysis_figures.optimizer_animation(
-            snakemake.input.runs, snakemake.input.paths, snakemake.input.landscape, out
-        )
-    else:
-        analysis_figures.optimizer_figure(
-            snakemake.input.runs, snakemake.input.paths, snakemake.input.landscape, out
-        )
-    run.log_artifact(out, "figures")
-    if analysis_run:
-        run.log_artifact_to(analysis_run, out, "figures")
+    analysis_figures.optimizer_figure(*inputs, snakemake.output.png)
+    if "gif" in snakemake.output.keys():
+        analysis_figures.optimizer_animation(*inputs, snakemake.output.gif)
+    for figure in snakemake.output:
+        run.log_artifact(figure, "figures")
+        if analysis_run:
+            run.log_artifact_to(analysis_run, figure, "figures")

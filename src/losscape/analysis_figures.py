@@ -56,8 +56,12 @@ def curvature_figures(hessian_path, map_path, hessian_out, convexity_out, platea
         title=f"{name}: convexity map - {window}", note=note), convexity_out)
     threshold = float(map_meta["plateau_threshold"])
     norm = cmap["grad_norm"].to_numpy(float)
+    flat = [float(np.nanmean(np.abs(cmap[f"grad_{k}"].to_numpy(float)) < threshold))
+            for k in range(2)]
     note = (f"|gradient| on the slice: median {np.nanmedian(norm):.3g}, "
-            f"5th percentile {np.nanpercentile(norm, 5):.3g}")
+            f"5th percentile {np.nanpercentile(norm, 5):.3g}\n"
+            f"flat along one axis only (|partial derivative| < {threshold:g}):\n"
+            f"  along {axes[0]} on {flat[0]:.1%} of the grid, along {axes[1]} on {flat[1]:.1%}")
     plots.save_figure(plots_curvature.plateau_figure(
         cmap, axes=axes, centre=map_meta["centre"], minimum=minimum, threshold=threshold,
         title=f"{name}: plateau map - {window}", note=note), plateau_out)

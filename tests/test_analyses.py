@@ -17,7 +17,8 @@ from losscape.training import fit_mlp
 CURVE = {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"}
 SURFACE = {"function": "waves_with_spike", "n_samples": 120, "domain": [[-3.0, 3.0], [-3.0, 3.0]],
            "seed": 2}
-OPTIMIZERS = {"kind": "optimizers", "landscape": "n1_one", "start_offsets": [[-1.0, 1.0], [1.0, 0.5]],
+OPTIMIZERS = {"kind": "optimizers", "landscape": "n1_one",
+              "start_offsets": [[-1.0, 1.0], [1.0, 0.5]],
               "learning_rates": [1e-3, 1e-2, 0.1], "epsilon": 1e-3, "max_steps": 60,
               "methods": {"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {"beta": 0.9},
                           "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}}
@@ -79,7 +80,8 @@ def test_a_stale_landscape_is_refused(files, tmp_path):
     io.write_weights(changed, tmp_path / "other_weights.parquet")
     with pytest.raises(ValueError, match="out of date"):
         analyses.curvature(tmp_path / "other_weights.parquet", data, root / "n1_one.parquet",
-                           {"plateau_threshold": 1.0}, tmp_path / "h.parquet", tmp_path / "m.parquet")
+                           {"plateau_threshold": 1.0}, tmp_path / "h.parquet",
+                           tmp_path / "m.parquet")
     assert not (tmp_path / "h.parquet").exists()
 
 

@@ -125,7 +125,9 @@ def test_plane_gradient_and_hessian_match_finite_differences(n1):
     model, net, X, y = n1
     plane = PlaneLoss.over_weights(net, X, y, AXES)
     u = np.array([net.value(AXES[0]) + 0.4, net.value(AXES[1]) - 0.7])
-    f = lambda v: predict_mse(model, net, net.with_values(dict(zip(AXES, v))).flat, X, y)  # noqa: E731
+    def f(v):
+        return predict_mse(model, net, net.with_values(dict(zip(AXES, v))).flat, X, y)
+
     _, grad = plane.value_and_gradient(u)
     h = 1e-6
     fd = np.array([(f(u + h * e) - f(u - h * e)) / (2 * h) for e in np.eye(2)])

@@ -93,7 +93,7 @@ def test_hessian_matches_second_differences_of_predict(activation, hidden, n_fea
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_hessian_matches_differences_of_the_gradient(activation):
-    """Column j of H is the derivative of the analytic gradient along e_j (relu: away from kinks)."""
+    """Column j of H is the derivative of the analytic gradient along e_j (relu: off kinks)."""
     model, X, y = fitted_mlp((4, 3), activation, n_features=2)
     net = Network.from_estimator(model)
     H = hessian(net, X, y)

@@ -73,9 +73,10 @@ def _check_consistent(expected: np.ndarray, computed: np.ndarray, path) -> None:
     """
     finite = np.isfinite(expected) & np.isfinite(computed)
     floor = 1e-12 * float(np.max(np.abs(expected[finite]), initial=0.0))
-    excess = np.abs(expected[finite] - computed[finite]) - CONSISTENCY_RTOL * np.abs(expected[finite])
+    difference = np.abs(expected[finite] - computed[finite])
+    excess = difference - CONSISTENCY_RTOL * np.abs(expected[finite])
     if np.any(excess > floor) or not np.array_equal(np.isfinite(expected), np.isfinite(computed)):
-        worst = float(np.max(np.abs(expected[finite] - computed[finite]), initial=0.0))
+        worst = float(np.max(difference, initial=0.0))
         raise ValueError(f"{path}: its loss column differs from the loss of the given weights and "
                          f"data (max difference {worst:.3g}); is it out of date?")
 
@@ -169,15 +170,16 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
     is run in its projected form on the landscape's window (iterates clipped to it); with
     one data point the zero-loss valley runs out of any window, and an unbounded run
     would follow it (or be thrown by a large step) out of sight. The slice's minimum is
-    the landscape grid's best point refined by damped Newton (curvature.slice_minimum). A run's steps-to-epsilon is the first step from which its
-    loss stays within epsilon of that minimum. Each method's learning rate is the one of
+    the landscape grid's best point refined by damped Newton (curvature.slice_minimum).
+    A run's steps-to-epsilon is the first step from which its loss stays within epsilon
+    of that minimum. Each method's learning rate is the one of
     the configured list that reaches epsilon from the most starts, then in the fewest
     steps for the slowest start: every method at its best, a fair comparison.
     """
     net, X, y, table, metadata = _load_slice(weights_path, data_path, landscape_path, "weights")
     plane, axes, points, grid_loss = _plane(net, X, y, table, metadata)
-    best = int(np.nanargmin(grid_loss))
-    _check_consistent(grid_loss[[best]], plane.value_and_gradient(points[[best]])[0],
+    lowest = int(np.nanargmin(grid_loss))  # one point suffices to catch a stale landscape
+    _check_consistent(grid_loss[[lowest]], plane.value_and_gradient(points[[lowest]])[0],
                       landscape_path)
     window = [(float(points[:, k].min()), float(points[:, k].max())) for k in range(2)]
     minimum = slice_minimum(plane, points, grid_loss, window)
@@ -203,7 +205,8 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
         edge[method] = _edge_fraction(result.points[best], window)
         runs.append(_runs_frame(method, rates, starts, steps, result, minimum, best))
         paths.append(_paths_frame(method, rates[best], result.points[best], result.loss[best]))
-    runs_frame, paths_frame = pd.concat(runs, ignore_index=True), pd.concat(paths, ignore_index=True)
+    runs_frame = pd.concat(runs, ignore_index=True)
+    paths_frame = pd.concat(paths, ignore_index=True)
     # A distance to "the" minimum only means something if it is isolated (positive definite
     # 2x2 Hessian); on one data point it is a curve of exact fits.
     curvature_at_min = np.array(symmetric_2x2_eigenvalues(plane.hessian(minimum.point)))
@@ -290,7 +293,8 @@ def input_attack(weights_path, data_path, landscape_path, spec: dict, target_fun
         raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
     frame, _ = io.read_table(data_path)
     X, _ = split_xy(frame)
-    loss = InputLoss(net, generating_function(target_function), generating_gradient(target_function))
+    loss = InputLoss(net, generating_function(target_function),
+                     generating_gradient(target_function))
     error = loss.value(X)
     k = int(spec["top_k"])
     worst = worst_inputs(error, k)

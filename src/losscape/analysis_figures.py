@@ -15,7 +15,8 @@ from losscape.optimizers import LABELS
 
 
 def _samples_text(metadata: dict) -> str:
-    samples, n = metadata.get("samples", []), metadata.get("n_samples", len(metadata.get("samples", [])))
+    samples = metadata.get("samples", [])
+    n = metadata.get("n_samples", len(samples))
     if len(samples) == 1:
         return f"one data point (row {samples[0]})"
     return f"all {n} data points" if samples == list(range(n)) else f"{n} data points"

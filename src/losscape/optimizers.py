@@ -132,7 +132,7 @@ def worst_case(steps: np.ndarray) -> float:
 
 
 def best_rate(steps: np.ndarray) -> int:
-    """Index of the rate reaching epsilon from most starts, then with the fewest worst-case steps."""
+    """Index of the rate that reaches epsilon from most starts, then in fewest worst-case steps."""
     reached = np.isfinite(steps).sum(axis=1)
     worst = np.where(np.isfinite(steps), steps, -1).max(axis=1)
     total = np.where(np.isfinite(steps), steps, 0).sum(axis=1)

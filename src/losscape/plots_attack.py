@@ -11,7 +11,15 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from losscape.plots import _cmap, _colour_scale, _grid, _legend_below, _masked, _new_figure, _scale_label
+from losscape.plots import (
+    _cmap,
+    _colour_scale,
+    _grid,
+    _legend_below,
+    _masked,
+    _new_figure,
+    _scale_label,
+)
 
 
 def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFrame,
@@ -92,8 +100,8 @@ def _ascent_paths(ax, paths: pd.DataFrame, shown: np.ndarray, radius: float) -> 
         ax.plot(path["x0"].iloc[-1:], path["x1"].iloc[-1:], "^", ms=6, color="lime",
                 mec="black", mew=0.5, zorder=5)
     return [Line2D([], [], color="lime", marker="^", mec="black", lw=1.3,
-                   label=f"gradient ascent: the {len(shown)} data points it helped most, spaced apart "
-                         f"(radius {radius:g})")]
+                   label=f"gradient ascent: the {len(shown)} data points it helped most, "
+                         f"spaced apart (radius {radius:g})")]
 
 
 def _worst_points(ax, worst: pd.DataFrame) -> list:
@@ -122,7 +130,8 @@ def _before_after(ax, found: pd.DataFrame) -> None:
     limits = (floor / 1.5, max(float(np.nanmax(a)), float(np.nanmax(b))) * 1.5)
     ax.plot(limits, limits, "--", color="0.4", lw=1, label="no change")
     ax.set(xscale="log", yscale="log", xlim=limits, ylim=limits,
-           xlabel="squared error at the data point", ylabel="highest squared error the ascent found")
+           xlabel="squared error at the data point",
+           ylabel="highest squared error the ascent found")
     ratio = float(np.mean(after) / np.mean(before)) if np.mean(before) > 0 else float("nan")
     ax.set_title(f"what a short ascent finds near each data point\nmean error {np.mean(before):.3g}"
                  f" \u2192 {np.mean(after):.3g} ({ratio:.1f}x); highest {np.max(before):.3g} "

@@ -160,17 +160,80 @@ def test_editing_the_landscape_reruns_its_analyses(workspace, edited):
         ("optimizers", "analysis=opt"), ("figure_optimizers_animated", "analysis=opt")])
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda c: c["analyses"]["curv"].update(landscape="nope"),
-     "analyses.curv.landscape names 'nope', which is not under landscapes"),
-    (lambda c: c["analyses"]["curv"].update(landscape="N2_input"),
-     "analyses.curv is a curvature analysis, which needs a landscape of kind 'weights'"),
-    (lambda c: c["analyses"]["attack"].update(top_k=0), "top_k"),
-    (lambda c: c["analyses"]["opt"].update(methods={"rmsprop": {}}), "rmsprop"),
-])
-def test_bad_analysis_config_is_refused_with_a_clear_message(workspace, edited, change, message):
-    change(edited)
-    write_config(workspace, edited)
-    result = snakemake(workspace, "-n", "--cores", "1", check=False)
+# --- bad config: every problem named by its key, before any job (one dry run per check layer)
+
+SCHEMA_CASES = {
+    "top_k below 1": (lambda c: c["analyses"].update(
+        bad_topk={"kind": "input_attack", "landscape": "N2_input", "top_k": 0}),
+        "analyses.bad_topk.top_k: 0 is less than the minimum of 1"),
+    "unknown optimizer": (lambda c: c["analyses"].update(
+        bad_method={"kind": "optimizers", "landscape": "N1_all", "start_offsets": [[0, 0]],
+                    "methods": {"rmsprop": {}}}),
+        "analyses.bad_method.methods: unknown key 'rmsprop'"),
+    "unknown analysis kind": (lambda c: c["analyses"].update(
+        bad_kind_name={"kind": "hessian", "landscape": "N1_all"}),
+        "analyses.bad_kind_name.kind: 'hessian' is not one of 'curvature', 'optimizers', "
+        "'input_attack'"),
+}
+
+REFERENCE_CASES = {
+    "undefined landscape": (lambda c: c["analyses"].update(
+        bad_ref={"kind": "curvature", "landscape": "N1_ones"}),
+        "analyses.bad_ref.landscape: 'N1_ones' is not defined under landscapes (did you mean "
+        "'N1_one'?)"),
+    "landscape of the wrong kind": (lambda c: c["analyses"].update(
+        bad_kind={"kind": "curvature", "landscape": "N2_input"}),
+        "analyses.bad_kind: a curvature analysis needs a landscape of kind 'weights'; "
+        "landscapes.N2_input is of kind 'input'"),
+    "start outside the window": (lambda c: c["analyses"].update(
+        bad_start={"kind": "optimizers", "landscape": "N1_all",
+                   "start_offsets": [[0.5, 0.5], [0.0, 3.0]]}),
+        "analyses.bad_start.start_offsets[1]: [0.0, 3.0] starts outside landscape 'N1_all''s "
+        "window: each offset from the trained value must be within its span, 1"),
+    "input attack on a user's file": (lambda c: (
+        c["datasets"].update(mine={"path": "data/mine.csv", "features": ["a", "b"],
+                                   "target": "y"}),
+        c["networks"].update(N_mine={"dataset": "mine", "hidden_layer_sizes": [3]}),
+        c["landscapes"].update(mine_input={"network": "N_mine", "kind": "input",
+                                           "resolution": 5}),
+        c["analyses"].update(bad_data={"kind": "input_attack", "landscape": "mine_input"})),
+        "analyses.bad_data: an input attack differentiates the error against the data's "
+        "generating function; dataset 'mine' is a user's file (data/mine.csv), which has none"),
+}
+
+
+def _dry_run(root, cases):
+    config = copy.deepcopy(CONFIG)
+    for edit, _ in cases.values():
+        edit(config)
+    make_workspace(root, config)
+    (root / "data").mkdir(exist_ok=True)
+    rows = "\n".join(f"{a},{b},{a * b}" for a, b in [(0.1, 1), (0.5, 2), (0.9, 0), (0.3, 3)])
+    (root / "data" / "mine.csv").write_text("a,b,y\n" + rows + "\n")
+    result = snakemake(root, "-n", "--cores", "1", check=False)
     assert result.returncode != 0
-    assert message in result.stdout + result.stderr
+    return [line[4:] for line in (result.stderr + result.stdout).splitlines()
+            if line.startswith("  - ")]
+
+
+@pytest.fixture(scope="module")
+def schema_problems(tmp_path_factory):
+    return _dry_run(tmp_path_factory.mktemp("analysis_schema"), SCHEMA_CASES)
+
+
+@pytest.fixture(scope="module")
+def reference_problems(tmp_path_factory):
+    return _dry_run(tmp_path_factory.mktemp("analysis_references"), REFERENCE_CASES)
+
+
+@pytest.mark.parametrize("case", list(SCHEMA_CASES))
+def test_bad_analysis_values_are_named_by_key(schema_problems, case):
+    expected = SCHEMA_CASES[case][1]
+    assert any(line.startswith(expected) for line in schema_problems), schema_problems
+
+
+@pytest.mark.parametrize("case", list(REFERENCE_CASES))
+def test_bad_analysis_references_are_named_by_key(reference_problems, case):
+    expected = REFERENCE_CASES[case][1]
+    assert any(line.startswith(expected) for line in reference_problems), reference_problems
+    assert len(reference_problems) == len(REFERENCE_CASES)

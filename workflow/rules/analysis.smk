@@ -1,7 +1,7 @@
 # Analyses of a landscape (issue 4 §3-5): curvature, optimizers on a weights slice, and an
 # attack on the input space. Each analysis names the landscape it works on; its slice (or
 # input window) comes from that landscape's table, an input file, so editing the landscape
-# reruns the analysis too.
+# reruns the analysis too. The config was checked at parse time (losscape.validation).
 
 import json
 
@@ -9,31 +9,10 @@ from losscape.provenance import canonical_json
 
 
 ANALYSES = dict(config.get("analyses") or {})
-# The landscape kind each analysis kind works on.
-ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "input_attack": "input"}
 
 
 def analyses_of(kind):
     return [name for name, spec in ANALYSES.items() if spec["kind"] == kind]
-
-
-def _check_analyses():
-    for name, spec in ANALYSES.items():
-        landscape = spec["landscape"]
-        if landscape not in LANDSCAPES:
-            raise ValueError(
-                f"config: analyses.{name}.landscape names {landscape!r}, which is not under "
-                f"landscapes (defined: {', '.join(LANDSCAPES) or 'none'})"
-            )
-        wanted, found = ANALYSIS_LANDSCAPE_KIND[spec["kind"]], landscape_kind(landscape)
-        if found != wanted:
-            raise ValueError(
-                f"config: analyses.{name} is a {spec['kind']} analysis, which needs a landscape "
-                f"of kind {wanted!r}; landscapes.{landscape} is of kind {found!r}"
-            )
-
-
-_check_analyses()
 
 
 def optimizer_analyses(animated):
@@ -64,7 +43,7 @@ def analysis_landscape(wc):
 def attack_target_function(wc):
     """The generating function the input-space error is measured against."""
     network = landscape_network(ANALYSES[wc.analysis]["landscape"])
-    return dataset_spec(network_dataset(network))["function"]
+    return dataset_function(network_dataset(network))
 
 
 def analysis_targets():

@@ -38,4 +38,4 @@ config-docs: install
 # The README shows the pipeline's own figures: refresh them after `make run`.
 docs-figures:
 	mkdir -p docs/figures
-	cp results/figures/*.png docs/figures/
+	cp results/figures/*.png results/figures/*.gif docs/figures/

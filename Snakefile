@@ -14,10 +14,12 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/directions.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
     input:
         all_targets(),
         direction_targets(),
+        analysis_targets(),
     default_target: True

@@ -19,9 +19,16 @@ def waves_with_spike(X: np.ndarray) -> np.ndarray:
     x = -2, y in [-1, 1], as the article observed.
     """
     x, y = X[:, 0], X[:, 1]
-    waves = np.sin(x) * np.cos(y / 1.5)
-    spike = 1.5 * np.exp(-((x + 2.0) ** 2) / (2 * 0.18**2) - y**2 / (2 * 0.55**2))
-    return waves + spike
+    return np.sin(x) * np.cos(y / 1.5) + _spike(x, y)
+
+
+# The spike of waves_with_spike: height, centre and widths (x, y) of a Gaussian.
+SPIKE_HEIGHT, SPIKE_CENTRE, SPIKE_WIDTHS = 1.5, (-2.0, 0.0), (0.18, 0.55)
+
+
+def _spike(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    (cx, cy), (sx, sy) = SPIKE_CENTRE, SPIKE_WIDTHS
+    return SPIKE_HEIGHT * np.exp(-((x - cx) ** 2) / (2 * sx**2) - (y - cy) ** 2 / (2 * sy**2))
 
 
 def paraboloid(X: np.ndarray) -> np.ndarray:
@@ -39,6 +46,42 @@ GENERATORS = {f.__name__: f for f in (sine, waves_with_spike, paraboloid, gaussi
 # dataset's n_samples has the same minimum in the schema.
 MIN_TRAINING_ROWS = 2
 
+
+# Analytic gradients of the generating functions, (n, d) like X: the input-space loss
+# (prediction - target)^2 depends on x through the target too.
+def _sine_gradient(X: np.ndarray) -> np.ndarray:
+    grad = np.zeros_like(X)
+    grad[:, 0] = np.cos(X[:, 0])
+    return grad
+
+
+def _waves_with_spike_gradient(X: np.ndarray) -> np.ndarray:
+    x, y = X[:, 0], X[:, 1]
+    spike = _spike(x, y)
+    (cx, cy), (sx, sy) = SPIKE_CENTRE, SPIKE_WIDTHS
+    grad = np.zeros_like(X)
+    grad[:, 0] = np.cos(x) * np.cos(y / 1.5) - spike * (x - cx) / sx**2
+    grad[:, 1] = -np.sin(x) * np.sin(y / 1.5) / 1.5 - spike * (y - cy) / sy**2
+    return grad
+
+
+def _paraboloid_gradient(X: np.ndarray) -> np.ndarray:
+    return 2.0 * X / X.shape[1]
+
+
+def _gaussian_bump_gradient(X: np.ndarray) -> np.ndarray:
+    return -X * gaussian_bump(X)[:, None]
+
+
+GRADIENTS = {
+    "sine": _sine_gradient,
+    "waves_with_spike": _waves_with_spike_gradient,
+    "paraboloid": _paraboloid_gradient,
+    "gaussian_bump": _gaussian_bump_gradient,
+}
+assert GRADIENTS.keys() == GENERATORS.keys()
+
+
 def feature_columns(n_features: int) -> list[str]:
     return [f"x{k}" for k in range(n_features)]
 
@@ -50,6 +93,11 @@ def generating_function(name: str):
         raise KeyError(
             f"unknown generating function {name!r}; choose one of {sorted(GENERATORS)}"
         ) from None
+
+
+def generating_gradient(name: str):
+    generating_function(name)  # the same clear error for an unknown name
+    return GRADIENTS[name]
 
 
 def sample_inputs(domain, n_samples: int, sampling: str, rng: np.random.Generator) -> np.ndarray:

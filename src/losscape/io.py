@@ -29,11 +29,16 @@ ROW_GROUP_SIZE = 1 << 20
 
 
 @contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path`; move it onto `path` only on success."""
+def atomic_path(path, keep_suffix: bool = False):
+    """Yield a temporary path beside `path`; move it onto `path` only on success.
+
+    keep_suffix: the temporary name ends like `path` (e.g. `.gif`), for writers that
+    choose the format from the file name.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    suffix = f".tmp{path.suffix}" if keep_suffix else ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         # mkstemp makes the file private (0600); give the result the usual umask-based mode.

@@ -132,6 +132,8 @@ def check_config(config: dict, config_files=()) -> dict[str, DatasetFacts]:
         _check_network(f"networks.{name}", spec, config, facts, problems)
     for name, spec in (config.get("landscapes") or {}).items():
         _check_landscape(f"landscapes.{name}", spec, config, facts, problems)
+    for name, spec in (config.get("analyses") or {}).items():
+        _check_analysis(f"analyses.{name}", spec, config, problems)
     raise_if(problems, config_files)
     return facts
 
@@ -283,6 +285,43 @@ def _check_pair_axes(where, axes, network_name, sizes, problems) -> None:
         if frozenset(pair) in seen:
             problems.append(f"{where}[{k}]: the pair {list(pair)} is listed twice")
         seen.add(frozenset(pair))
+
+
+# The landscape kind each analysis kind works on.
+ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "input_attack": "input"}
+
+
+def _check_analysis(where, spec, config, problems) -> None:
+    landscapes = config.get("landscapes") or {}
+    name = spec["landscape"]
+    if name not in landscapes:
+        problems.append(_undefined(f"{where}.landscape", name, "landscapes", landscapes))
+        return
+    landscape, wanted = landscapes[name], ANALYSIS_LANDSCAPE_KIND[spec["kind"]]
+    if landscape["kind"] != wanted:
+        problems.append(
+            f"{where}: a {spec['kind']} analysis needs a landscape of kind {wanted!r}; "
+            f"landscapes.{name} is of kind {landscape['kind']!r}"
+        )
+        return
+    if spec["kind"] == "optimizers":
+        # The window is trained value +- span on each axis, so an offset must stay within it.
+        span = landscape["span"]
+        for k, offset in enumerate(spec["start_offsets"]):
+            if any(abs(value) > span for value in offset):
+                problems.append(
+                    f"{where}.start_offsets[{k}]: {offset} starts outside landscape {name!r}'s "
+                    f"window: each offset from the trained value must be within its span, {span:g}"
+                )
+    if spec["kind"] == "input_attack":
+        network = config["networks"].get(landscape["network"])
+        dataset = config["datasets"].get(network["dataset"]) if network else None
+        if dataset is not None and "path" in dataset:
+            problems.append(
+                f"{where}: an input attack differentiates the error against the data's "
+                f"generating function; dataset {network['dataset']!r} is a user's file "
+                f"({dataset['path']}), which has none"
+            )
 
 
 def _undefined(where: str, name: Any, section: str, defined) -> str:

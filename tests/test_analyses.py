@@ -1,0 +1,199 @@
+"""The analysis stages and their figures, without Snakemake: real files in a temp directory,
+results checked against MLPRegressor.predict and brute force."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from losscape import analyses, analysis_figures, io, stages
+from losscape.data import generate, generating_function, split_xy
+from losscape.network import Network
+from losscape.training import fit_mlp
+
+CURVE = {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"}
+SURFACE = {"function": "waves_with_spike", "n_samples": 120, "domain": [[-3.0, 3.0], [-3.0, 3.0]],
+           "seed": 2}
+OPTIMIZERS = {"kind": "optimizers", "landscape": "n1_one",
+              "start_offsets": [[-1.0, 1.0], [1.0, 0.5]],
+              "learning_rates": [1e-3, 1e-2, 0.1], "epsilon": 1e-3, "max_steps": 60,
+              "methods": {"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {"beta": 0.9},
+                          "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}}
+ATTACK = {"kind": "input_attack", "landscape": "n2_input", "top_k": 5, "arrows": 6,
+          "ascent": {"step_size": 0.05, "steps": 6, "radius": 0.2}}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("analyses")
+    paths = {}
+    for name, spec, hidden in (("curve", CURVE, (2,)), ("surface", SURFACE, (5, 4))):
+        frame = generate(**spec)
+        io.write_table(frame, root / f"{name}.parquet", {"dataset": spec})
+        X, y = split_xy(frame)
+        model = fit_mlp(X, y, {"hidden_layer_sizes": list(hidden), "activation": "tanh",
+                               "solver": "lbfgs", "alpha": 0.0, "max_iter": 200,
+                               "random_state": 0}).model
+        io.write_weights(Network.from_estimator(model), root / f"{name}_weights.parquet")
+        paths[name] = (root / f"{name}.parquet", root / f"{name}_weights.parquet", model)
+    data, weights, _ = paths["curve"]
+    spec = {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"], "span": 1.5,
+            "resolution": 9, "samples": [12]}
+    stages.weights_landscape(weights, data, root / "n1_one.parquet", spec, "0" * 16)
+    data, weights, _ = paths["surface"]
+    stages.input_space_landscape(weights, data, root / "n2_input.parquet",
+                                 {"network": "N2", "kind": "input", "resolution": 15,
+                                  "margin": 0.5}, "waves_with_spike", "0" * 16)
+    paths["root"] = root
+    return paths
+
+
+def test_curvature_stage_uses_the_landscapes_samples(files):
+    root = files["root"]
+    data, weights, model = files["curve"]
+    out = root / "curvature"
+    spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
+    metrics, tags = analyses.curvature(weights, data, root / "n1_one.parquet", spec,
+                                       out / "hessian.parquet", out / "map.parquet")
+    table, meta = io.read_table(out / "hessian.parquet")
+    X, y = split_xy(io.read_table(data)[0])
+    # one data point, row 12: its loss at the trained weights, through predict
+    assert meta["loss"] == pytest.approx(float((model.predict(X[[12]])[0] - y[12]) ** 2), rel=1e-10)
+    assert [metrics[f"hessian_eig_{k}"] for k in range(7)] == table["eigenvalue"].tolist()
+    # one data point: flat directions W1[0,j] x + b1[j] = const make it not strictly convex
+    assert metrics["is_strictly_convex"] == 0.0 and tags["strictly_convex"] == "no"
+    cmap, map_meta = io.read_table(out / "map.parquet")
+    landscape, _ = io.read_table(root / "n1_one.parquet")
+    np.testing.assert_allclose(cmap["loss"], landscape["loss"], rtol=1e-12)
+    assert metrics["plateau_fraction"] == float(np.mean(cmap["grad_norm"] < 0.5))
+    assert map_meta["slice_minimum"]["loss"] <= landscape["loss"].min()
+
+
+def test_a_stale_landscape_is_refused(files, tmp_path):
+    root = files["root"]
+    data, weights, _ = files["curve"]
+    net = io.read_weights(weights)
+    changed = Network(net.layer_sizes, net.activation, net.out_activation, net.flat + 0.1)
+    io.write_weights(changed, tmp_path / "other_weights.parquet")
+    with pytest.raises(ValueError, match="out of date"):
+        analyses.curvature(tmp_path / "other_weights.parquet", data, root / "n1_one.parquet",
+                           {"plateau_threshold": 1.0}, tmp_path / "h.parquet",
+                           tmp_path / "m.parquet")
+    assert not (tmp_path / "h.parquet").exists()
+
+
+def test_analyses_refuse_the_wrong_landscape_kind(files, tmp_path):
+    root = files["root"]
+    data, weights, _ = files["surface"]
+    with pytest.raises(ValueError, match="kind 'weights', not 'input'"):
+        analyses.curvature(weights, data, root / "n2_input.parquet", {"plateau_threshold": 1.0},
+                           tmp_path / "h.parquet", tmp_path / "m.parquet")
+    data, weights, _ = files["curve"]
+    with pytest.raises(ValueError, match="kind 'input'"):
+        analyses.input_attack(weights, data, root / "n1_one.parquet", ATTACK, "sine",
+                              *(tmp_path / f"{k}.parquet" for k in "abcd"))
+
+
+def test_optimizer_stage_tables_and_metrics(files):
+    root = files["root"]
+    data, weights, _ = files["curve"]
+    out = root / "optimizers"
+    metrics, tags = analyses.optimizers(weights, data, root / "n1_one.parquet", OPTIMIZERS,
+                                        out / "optimizer_runs.parquet",
+                                        out / "optimizer_paths.parquet")
+    runs, meta = io.read_table(out / "optimizer_runs.parquet")
+    paths, _ = io.read_table(out / "optimizer_paths.parquet")
+    assert len(runs) == 4 * 3 * 2 and runs.groupby("method")["chosen"].sum().eq(2).all()
+    assert len(paths) == 4 * 2 * 61
+    net = io.read_weights(weights)
+    centre = np.array([net.value("W1[0,0]"), net.value("W2[0,0]")])
+    first = paths[paths["step"] == 0][["u0", "u1"]].to_numpy()
+    np.testing.assert_allclose(first[:2], centre + np.array(OPTIMIZERS["start_offsets"]))
+    (lo0, hi0), (lo1, hi1) = meta["window"]
+    assert paths["u0"].between(lo0, hi0).all() and paths["u1"].between(lo1, hi1).all()
+    for method in ("gd", "momentum", "nesterov", "adam"):
+        chosen = runs[(runs["method"] == method) & runs["chosen"]]
+        steps = chosen["steps_to_eps"].to_numpy()
+        expected = steps.max() if np.isfinite(steps).all() else np.nan
+        np.testing.assert_equal(metrics[f"steps_to_eps_{method}"], expected)
+    assert tags["verdict_momentum"] == meta["verdict"]
+    # one data point: the minimum is a curve of exact fits, so no distance to it is reported
+    assert meta["minimum_is_isolated"] is False and np.isnan(metrics["final_distance_gd"])
+    assert "not isolated" in meta["verdict"]
+    # path losses are the slice's MSE at those weights, through predict
+    model = files["curve"][2]
+    X, y = split_xy(io.read_table(data)[0])
+    row = paths.iloc[100]
+    flat = net.with_values({"W1[0,0]": row["u0"], "W2[0,0]": row["u1"]})
+    model.coefs_, model.intercepts_ = flat.to_estimator_arrays()
+    assert row["loss"] == pytest.approx(float((model.predict(X[[12]])[0] - y[12]) ** 2), rel=1e-9)
+
+
+def test_starts_outside_the_window_are_refused(files, tmp_path):
+    root = files["root"]
+    data, weights, _ = files["curve"]
+    spec = dict(OPTIMIZERS, start_offsets=[[0.0, 0.0], [2.0, 0.0]])
+    with pytest.raises(ValueError, match=r"start_offsets \[\[2.0, 0.0\]\]"):
+        analyses.optimizers(weights, data, root / "n1_one.parquet", spec, tmp_path / "r.parquet",
+                            tmp_path / "p.parquet")
+
+
+def test_input_attack_stage_against_predict(files):
+    root = files["root"]
+    data, weights, model = files["surface"]
+    out = root / "attack"
+    names = ("worst_inputs", "ascent", "ascent_paths", "gradient_field")
+    metrics, _ = analyses.input_attack(weights, data, root / "n2_input.parquet", ATTACK,
+                                       "waves_with_spike", *(out / f"{n}.parquet" for n in names))
+    X, _ = split_xy(io.read_table(data)[0])
+    error = (model.predict(X) - generating_function("waves_with_spike")(X)) ** 2
+    worst, _ = io.read_table(out / "worst_inputs.parquet")
+    np.testing.assert_array_equal(worst["row"], np.argsort(-error, kind="stable")[:5])
+    np.testing.assert_allclose(worst["error"], np.sort(error)[::-1][:5], rtol=1e-12)
+    found, _ = io.read_table(out / "ascent.parquet")
+    target = generating_function("waves_with_spike")(found[["x0", "x1"]].to_numpy())
+    np.testing.assert_allclose(found["error"],
+                               (model.predict(found[["x0", "x1"]].to_numpy()) - target) ** 2,
+                               rtol=1e-10, atol=1e-15)
+    assert (found["gain"] >= 0).all()
+    assert metrics["ascent_error_ratio"] == pytest.approx(found["error"].mean() / error.mean())
+    assert metrics["worst_error"] == pytest.approx(error.max())
+
+
+def test_every_figure_renders_without_warnings(files, tmp_path):
+    root = files["root"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysis_figures.curvature_figures(root / "curvature/hessian.parquet",
+                                           root / "curvature/map.parquet", tmp_path / "h.png",
+                                           tmp_path / "c.png", tmp_path / "p.png")
+        opt = root / "optimizers"
+        analysis_figures.optimizer_figure(opt / "optimizer_runs.parquet",
+                                          opt / "optimizer_paths.parquet",
+                                          root / "n1_one.parquet", tmp_path / "o.png")
+        attack = root / "attack"
+        analysis_figures.attack_figure(root / "n2_input.parquet", attack / "worst_inputs.parquet",
+                                       attack / "ascent.parquet", attack / "ascent_paths.parquet",
+                                       attack / "gradient_field.parquet", tmp_path / "a.png")
+    for name in "hcpoa":
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_animation_has_frames_and_is_reproducible(files, tmp_path):
+    opt = files["root"] / "optimizers"
+    for name in ("one.gif", "two.gif"):
+        analysis_figures.optimizer_animation(opt / "optimizer_runs.parquet",
+                                             opt / "optimizer_paths.parquet",
+                                             files["root"] / "n1_one.parquet", tmp_path / name)
+    with Image.open(tmp_path / "one.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames > 10
+        gif.seek(0)
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert (first != last).any(), "the paths must grow from frame to frame"
+    assert (tmp_path / "one.gif").read_bytes() == (tmp_path / "two.gif").read_bytes()
+    assert not list(tmp_path.glob(".*.tmp*")), "no temporary file is left behind"

@@ -85,7 +85,28 @@ def training_settings(network):
 
 
 def landscape_spec(landscape):
-    return dict(config["landscapes"][landscape])
+    """What the table depends on: the landscape's entry without `tiles`, which only says
+    how many jobs compute it (the tiles are joined into the same table, bit for bit)."""
+    return {k: v for k, v in config["landscapes"][landscape].items() if k != "tiles"}
+
+
+def landscape_tiles(landscape):
+    return int(config["landscapes"][landscape].get("tiles", 1))
+
+
+def _check_tiles():
+    for name, spec in (config.get("landscapes") or {}).items():
+        rows = spec["resolution"]
+        if landscape_tiles(name) > rows:
+            raise ValueError(
+                f"config: landscapes.{name}.tiles is {landscape_tiles(name)}, more than the grid's "
+                f"{rows} rows (resolution); a tile is at least one row"
+            )
+
+
+_check_tiles()
+TILED = [name for name in LANDSCAPES if landscape_tiles(name) > 1]
+UNTILED = [name for name in LANDSCAPES if landscape_tiles(name) == 1]
 
 
 def landscape_network(landscape):

@@ -185,8 +185,11 @@ def gather_landscape(tile_paths, out_path) -> dict:
         tile = meta.get("tile")
         if tile is None:
             raise ValueError(f"{path}: not a landscape tile (no 'tile' metadata)")
-        if meta.get("config_hash") != first.get("config_hash") or tile["count"] != len(tile_paths):
-            raise ValueError(f"{path}: tile of another landscape or tiling than {tile_paths[0]}")
+        if meta.get("config_hash") != first.get("config_hash"):
+            raise ValueError(f"{path}: tile of another landscape than {tile_paths[0]}")
+        if tile["count"] != len(tile_paths):
+            raise ValueError(f"{path}: tile {tile['index']} of {tile['count']}, but "
+                             f"{len(tile_paths)} tiles were given")
         if tile["rows"][0] != expected_rows:
             raise ValueError(f"{path}: starts at grid row {tile['rows'][0]}, expected {expected_rows}")
         expected_rows = tile["rows"][1]

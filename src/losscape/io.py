@@ -27,7 +27,7 @@ from losscape.provenance import canonical_json
 ROW_GROUP_SIZE = 1 << 20
 # Landscape tables: fixed row groups from the first row, so the same rows make the
 # same file however they were produced (one job, or tiles gathered).
-LANDSCAPE_ROW_GROUP = 1 << 18
+LANDSCAPE_ROW_GROUP = 1 << 16
 
 
 @contextmanager
@@ -107,11 +107,19 @@ def write_columns(
         with pq.ParquetWriter(tmp, schema) as writer:
 
             def flush(n):
-                nonlocal pending, n_pending
-                table = pa.Table.from_batches(pending, schema).combine_chunks()
-                writer.write_table(table.slice(0, n), row_group_size=row_group)
-                rest = table.slice(n)
-                pending, n_pending = rest.to_batches(), rest.num_rows
+                # Exactly n rows, made contiguous: the pages then do not depend on the chunks.
+                nonlocal n_pending
+                taken, count = [], 0
+                while count < n:
+                    batch = pending.pop(0)
+                    if count + batch.num_rows > n:
+                        pending.insert(0, batch.slice(n - count))
+                        batch = batch.slice(0, n - count)
+                    taken.append(batch)
+                    count += batch.num_rows
+                table = pa.Table.from_batches(taken, schema).combine_chunks()
+                writer.write_table(table, row_group_size=row_group)
+                n_pending -= n
 
             for chunk in chunks:
                 missing = [name for name in columns if name not in chunk]

@@ -207,8 +207,8 @@ def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | No
 def row_columns(grid: Grid, first: int, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Table columns for whole grid rows from `first`: the two coordinates, then the values."""
     n = len(next(iter(values.values())))
-    points = grid.points(first * grid.shape[1], (first + n) * grid.shape[1])
-    out = {grid.names[0]: points[:, 0], grid.names[1]: points[:, 1]}
+    out = {grid.names[0]: np.repeat(grid.first[first : first + n], len(grid.second)),
+           grid.names[1]: np.tile(grid.second, n)}
     out.update({k: np.ravel(v) for k, v in values.items()})
     return out
 

@@ -37,8 +37,8 @@ from losscape.network import ACTIVATIONS, Network
 
 # Working set of the per-axis arrays of one block of samples.
 WORK_BYTES = 48 * 1024 * 1024
-# Cells of loss accumulated at once when the samples come in several blocks.
-BAND_CELLS = 1 << 21
+# Cells of loss computed and handed on together (whole blocks of rows).
+BAND_CELLS = 1 << 18
 # Recompute a cell directly when its terms exceed its loss this many times over:
 # with rounding ~eps * sqrt(n) * terms, cells keep about 11 significant digits.
 CANCELLATION = 1e-11 / np.finfo(np.float64).eps
@@ -176,51 +176,41 @@ class _Path:
         n_rows, n_cols = self.grid.shape
         rows = range(n_rows) if rows is None else rows
         blocks = list(aligned_blocks(rows, n_rows))
-        single = len(self.sample_blocks) == 1 or not self.cellwise
-        per_band = 1 if single else max(1, BAND_CELLS // (ROW_BLOCK * n_cols))
+        per_band = max(1, BAND_CELLS // (ROW_BLOCK * n_cols))
         done, total = 0, len(rows) * n_cols
         for b in range(0, len(blocks), per_band):
-            band = blocks[b : b + per_band]
+            group = blocks[b : b + per_band]
+            band = range(group[0].start, group[-1].stop)
             sums = None
             if self.cellwise:
-                sums = [np.zeros((len(block), n_cols)) for block in band]
+                sums = np.zeros((len(band), n_cols))
                 for k in range(len(self.sample_blocks)):
                     f = self.factors(k)
-                    for block, out in zip(band, sums):
-                        self.cell_sums(f, block, out)
-            losses = [self.expand(block, None if sums is None else sums[i]) for i, block in enumerate(band)]
-            for block, loss in zip(band, self._guard(band, losses)):
-                first, values = trimmed(block, loss, rows)
-                done += values.size
-                if progress:
-                    progress(done, total)
-                yield first, values
+                    for block in group:  # products shaped by the block, never by the band
+                        self.cell_sums(f, block, sums[block.start - band.start : block.stop - band.start])
+            first, values = trimmed(band, self._guard(band, self.expand(band, sums)), rows)
+            done += values.size
+            if progress:
+                progress(done, total)
+            yield first, values
 
-    def _guard(self, band, losses):
+    def _guard(self, band: range, expanded) -> np.ndarray:
         """Recompute directly the cells whose loss drowns in the rounding of its terms.
 
-        expand returns (loss, terms) for the expanded forms, with terms bounding the
-        magnitude of what was summed; a plain loss array needs no guard.
+        The expanded forms give (loss, terms), terms bounding what was summed; the
+        one-unit path gives the loss alone, summed from the residuals, needing no guard.
         """
-        if not isinstance(losses[0], tuple):
-            return losses
+        if not isinstance(expanded, tuple):
+            return expanded
+        loss, terms = expanded
         limit = CANCELLATION / (4.0 + np.sqrt(self.n))
-        cells, out = [], []
-        for block, (loss, terms) in zip(band, losses):
-            suspect = ~(terms <= limit * self.n * loss)  # also catches nan and inf
-            i, j = np.nonzero(suspect)
-            cells.append((i + block.start, j))
-            out.append(loss)
-        rows_, cols = (np.concatenate(parts) for parts in zip(*cells))
-        if rows_.size:
-            total = np.zeros(rows_.size)
+        i, j = np.nonzero(~(terms <= limit * self.n * loss))  # also catches nan and inf
+        if i.size:
+            total = np.zeros(i.size)
             for k in range(len(self.sample_blocks)):
-                total += _rowsq(self.cell_residual(self.factors(k), rows_, cols))
-            exact, start = total / self.n, 0
-            for block, loss, (i, j) in zip(band, out, cells):
-                loss[i - block.start, j] = exact[start : start + i.size]
-                start += i.size
-        return out
+                total += _rowsq(self.cell_residual(self.factors(k), i + band.start, j))
+            loss[i, j] = total / self.n
+        return loss
 
 
 class _Quadratic(_Path):
@@ -243,10 +233,10 @@ class _Quadratic(_Path):
             return _rowsq(A), A @ H[0], np.full(len(A), H[0] @ H[0])
         return _rowsq(A), _rowsq(A, H), _rowsq(H)
 
-    def expand(self, block, _):
+    def expand(self, band, _):
         a2, ah, h2 = self.axis_sums()
         s = self.offsets[self.plan.high.name]
-        here = slice(block.start, block.stop)
+        here = slice(band.start, band.stop)
         if self.plan.low_first:
             a2, ah, h2, s = a2[here, None], ah[here, None], h2[here, None], s[None, :]
         else:
@@ -279,9 +269,9 @@ class _Separable(_Path):
         R, C = f
         out += R[block.start : block.stop] @ C.T
 
-    def expand(self, block, cross):
+    def expand(self, band, cross):
         r2, c2 = self.axis_sums()
-        terms = r2[block.start : block.stop, None] + c2[None, :]
+        terms = r2[band.start : band.stop, None] + c2[None, :]
         with np.errstate(over="ignore", invalid="ignore"):
             return (terms + 2.0 * cross) / self.n, terms
 
@@ -349,7 +339,7 @@ class _OneUnit(_Path):
             buf += c[row] if low_first else c
             out[r] += _rowsq(buf)
 
-    def expand(self, block, sums):
+    def expand(self, band, sums):
         return sums / self.n
 
 

@@ -34,10 +34,12 @@ from losscape.network import ACTIVATIONS, Network, parameter_layer  # noqa: E402
 from losscape.structured import plan_pair, weights_slice_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# N2: one pair per class (one_unit twice: exp-factored through a bias, direct through a weight)
+# N2: one pair per class (one_unit: two inputs of a unit, and a deeper weight with the
+# unit's bias (exp-factored) or with one of its input weights (direct); rank_update: two
+# units of layer 1, and one)
 N2_PAIRS = [("W3[2,0]", "b3[0]"), ("W1[0,3]", "W3[4,0]"), ("W2[1,2]", "W2[4,7]"),
             ("W2[1,2]", "b2[2]"), ("W1[0,3]", "b2[5]"), ("W1[0,3]", "W2[3,5]"),
-            ("W1[0,3]", "W1[1,7]")]
+            ("W1[0,3]", "W1[1,7]"), ("W1[0,3]", "b1[3]")]
 NAIVE_POINTS = 60  # grid points per pair timed for the naive baseline (then scaled)
 SUBSET_ROWS = 16  # rows timed where a full pass would take minutes (then scaled)
 
@@ -156,32 +158,49 @@ def recomputed_units(net: Network, axes) -> int:
 # --- one row of the table -------------------------------------------------------------
 
 
-def measure(label, model, net, X, y, pairs, resolution, bound: ActivationBound, rng, full_plain):
-    ours = plain = naive = act = 0.0
-    scaled_ours = scaled_plain = False
-    cells = 0
-    for axes in pairs:
-        grid = weights_grid(net, axes, span=3.0, resolution=resolution)
-        if plan_pair(net, axes).kind == "plain" and not full_plain:
-            ours += engine_seconds(net, X, y, grid, range(SUBSET_ROWS)) * resolution / SUBSET_ROWS
-            scaled_ours = True
-        else:
-            ours += engine_seconds(net, X, y, grid)
-        seconds, scaled = plain_seconds(net, X, y, grid, full_plain)
-        plain, scaled_plain = plain + seconds, scaled_plain or scaled
-        naive += naive_seconds(model, net, X, y, grid, rng)
-        act += bound.bound(grid.size * len(y) * recomputed_units(net, axes))
-        cells += grid.size * len(y)
+def measure_pair(model, net, X, y, axes, resolution, bound: ActivationBound, rng, full_plain) -> dict:
+    """Seconds of ours, naive, batched and the activation bound for one pair of weights."""
+    grid = weights_grid(net, axes, span=3.0, resolution=resolution)
+    kind = plan_pair(net, axes).kind
+    # paths that recompute whole layers per cell: time a band of rows at large sizes
+    heavy = kind in ("rank_update", "plain") and grid.size * len(y) > 2e8
+    if heavy:
+        ours = engine_seconds(net, X, y, grid, range(SUBSET_ROWS)) * resolution / SUBSET_ROWS
+    else:
+        ours = engine_seconds(net, X, y, grid)
+    plain, plain_scaled = plain_seconds(net, X, y, grid, full_plain)
+    return {"kind": kind, "ours": ours, "ours_scaled": heavy, "plain": plain,
+            "plain_scaled": plain_scaled, "naive": naive_seconds(model, net, X, y, grid, rng),
+            "bound": bound.bound(grid.size * len(y) * recomputed_units(net, axes)),
+            "cells": grid.size * len(y)}
+
+
+def report(label, results, resolution, n_samples) -> dict:
+    """One table row: the pairs' seconds summed."""
+    total = {key: sum(r[key] for r in results) for key in ("ours", "plain", "naive", "bound", "cells")}
+    notes = [n for n, key in [("ours scaled from rows", "ours_scaled"),
+                              ("batched scaled from rows", "plain_scaled")]
+             if any(r[key] for r in results)]
     row = {
-        "case": label, "grid": f"{resolution}^2", "pairs": len(pairs), "samples": len(y),
-        "ours_s": ours, "ns_per_cell": ours / cells * 1e9, "naive_s": naive, "batched_s": plain,
-        "bound_s": act, "vs_naive": naive / ours, "vs_batched": plain / ours,
-        "to_bound": ours / act if act else float("nan"),
-        "note": ", ".join(n for n, s in [("ours scaled from rows", scaled_ours),
-                                         ("batched scaled from rows", scaled_plain)] if s),
+        "case": label, "grid": f"{resolution}^2", "pairs": len(results), "samples": n_samples,
+        "ours_s": total["ours"], "ns_per_cell": total["ours"] / total["cells"] * 1e9,
+        "naive_s": total["naive"], "batched_s": total["plain"], "bound_s": total["bound"],
+        "vs_naive": total["naive"] / total["ours"], "vs_batched": total["plain"] / total["ours"],
+        "to_bound": total["ours"] / total["bound"] if total["bound"] else float("nan"),
+        "note": ", ".join(notes),
     }
     print_row(row)
     return row
+
+
+def n1_rows(n1, resolution, bound, rng, full_plain) -> dict:
+    """N1: all 21 pairs, then the same pairs by class; returns the all-pairs row."""
+    pairs = list(itertools.combinations(n1[1].names, 2))
+    results = [measure_pair(*n1, axes, resolution, bound, rng, full_plain) for axes in pairs]
+    headline = report("N1 all pairs", results, resolution, len(n1[3]))
+    for kind in sorted({r["kind"] for r in results}):
+        report(f"N1 {kind}", [r for r in results if r["kind"] == kind], resolution, len(n1[3]))
+    return headline
 
 
 COLUMNS = ["case", "grid", "pairs", "samples", "ours_s", "ns_per_cell", "naive_s", "batched_s",
@@ -282,24 +301,27 @@ def baseline_rss() -> float:
 # --- main -----------------------------------------------------------------------------
 
 
-def memory(n1, n2) -> None:
+def memory(n1, n2) -> float:
     print(f"\n# peak RSS (VmHWM) of one landscape stage in a child process that also imports "
           f"mlflow, as a job does (imports alone: {baseline_rss():.0f} MB)")
     print("| case | peak RSS MB | seconds |")
     print("|---|---|---|")
     cases = ["N1:W1[0,0]/b1[0]:2001:default:all", "N1:W1[0,0]/W1[0,1]:2001:default:all",
              "N1:W1[0,0]/W2[0,0]:2001:default:all", "N2:input:2001:default:all",
-             "N2:W1[0,3]/W2[3,5]:2001:default:16", "N2:W1[0,3]/W1[1,7]:2001:default:8",
+             "N2:W1[0,3]/W2[3,5]:2001:default:16", "N2:W1[0,3]/W1[1,7]:2001:default:16",
              "N1:W1[0,0]/W2[0,0]:2001:100000:all", "N1:W1[0,0]/W1[0,1]:2001:100000:40",
              "N1:W1[0,0]/b1[0]:2001:100000:8"]
     with tempfile.TemporaryDirectory() as workdir:
         for name, case in (("N1", n1), ("N2", n2)):
             io.write_weights(case[1], Path(workdir) / f"{name}.weights.parquet")
+        peaks = []
         for case in cases:
             rss, seconds = peak_rss(case, workdir)
+            peaks.append(rss)
             print(f"| {case} | {rss:.0f} | {seconds:.1f} |", flush=True)
     print("# case = network:axes or input:resolution:samples (default = the config's):rows "
           "(all, or a tile of about that many rows)")
+    return max(peaks)
 
 
 def machine() -> str:
@@ -332,24 +354,17 @@ def main() -> None:
         memory(n1, n2)
         return
     print_header()
-    all_pairs = list(itertools.combinations(n1[1].names, 2))
-    headline = measure("N1 all pairs", *n1, all_pairs, 201, bound, rng, full_plain=True)
-    by_kind = {}
-    for axes in all_pairs:
-        by_kind.setdefault(plan_pair(n1[1], axes).kind, []).append(axes)
-    for kind, pairs in sorted(by_kind.items()):
-        measure(f"N1 {kind}", *n1, pairs, 201, bound, rng, full_plain=True)
-    measure("N1 all pairs", *n1, all_pairs, 1001, bound, rng, full_plain=False)
-    for kind, pairs in sorted(by_kind.items()):
-        measure(f"N1 {kind}", *n1, pairs, 1001, bound, rng, full_plain=False)
+    headline = n1_rows(n1, 201, bound, rng, full_plain=True)
+    fine = n1_rows(n1, 1001, bound, rng, full_plain=False)
     for resolution in (201, 1001):
         for axes in N2_PAIRS:
-            kind = plan_pair(n2[1], axes).kind
-            measure(f"N2 {kind} {axes[0]} x {axes[1]}", *n2, [axes], resolution, bound, rng,
-                    full_plain=False)
+            result = measure_pair(*n2, axes, resolution, bound, rng, full_plain=False)
+            report(f"N2 {result['kind']} {axes[0]} x {axes[1]}", [result], resolution, len(n2[3]))
         input_row(n2[0], n2[1], bound, resolution, rng)
-    if not args.skip_memory:
-        memory(n1, n2)
+    peak = memory(n1, n2) if not args.skip_memory else float("nan")
+    print(f"# targets: N1 all pairs 201^2 vs naive >= 100x: {headline['vs_naive']:.0f}x; "
+          f"ratio to activation bound < 1: {headline['to_bound']:.3f}; N1 21 pairs 1001^2 < 3 s: "
+          f"{fine['ours_s']:.2f} s; peak RSS at 2001^2 < 500 MB: {peak:.0f} MB")
     print(f"# benchmark took {time.perf_counter() - started:.0f} s; load average now "
           + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     print(f"speedup_vs_naive={headline['vs_naive']:.1f} speedup_vs_batched={headline['vs_batched']:.1f} "

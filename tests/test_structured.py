@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape import structured
+from losscape import expanded, slicing, unitwise
 from losscape.landscape import tile_rows, weights_grid, weights_slice
 from losscape.network import Network
 from losscape.structured import plan_pair, weights_slice_rows, weights_slice_structured
@@ -21,7 +21,8 @@ DEEP_PAIRS = {
     "one_unit": [("W2[0,2]", "W2[1,2]"), ("b2[1]", "W2[2,1]"),  # two inputs of one unit
                  ("W1[1,0]", "W2[0,3]"), ("W2[2,1]", "b1[2]"),  # deeper weight x unit input
                  ("W1[0,1]", "b2[0]"), ("b2[3]", "b1[0]")],  # deeper weight x unit bias
-    "plain": [("W1[0,0]", "W1[1,2]"), ("b1[1]", "W1[0,1]")],
+    "rank_update": [("W1[0,0]", "W1[1,2]"), ("b1[1]", "W1[0,1]"),  # two units of layer 1
+                    ("W1[1,2]", "b1[2]"), ("W1[0,1]", "W1[1,1]")],  # one unit of layer 1
 }
 
 
@@ -42,6 +43,7 @@ def test_every_n1_pair_in_both_orientations_equals_the_plain_pass(activation):
         assert_matches_plain(net, X, y, axes)
     # every N1 pair is structured: none falls back to the plain pass
     assert kinds == {"output_quadratic", "separable", "one_unit"}
+    assert plan_pair(net, ("W1[0,0]", "W2[0,0]")).kind == "output_quadratic"
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -54,6 +56,16 @@ def test_deeper_network_pairs_of_every_class_equal_the_plain_pass(kind, activati
         assert_matches_plain(net, X, y, axes, span=(0.8, 2.5), resolution=(7, 10))
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_rank_update_across_layers_below_the_last_hidden_one(activation):
+    model, X, y = fitted_mlp((3, 3, 2), activation, n_features=2, n=40)
+    net = Network.from_estimator(model)
+    for axes in [("W1[0,1]", "W2[1,2]"), ("b2[0]", "b1[1]"), ("W1[1,0]", "W2[0,1]"),
+                 ("W2[0,1]", "W2[2,1]"), ("b1[2]", "W2[2,0]")]:
+        assert plan_pair(net, axes).kind == "rank_update"
+        assert_matches_plain(net, X, y, axes, span=(1.2, 0.6), resolution=(6, 9))
+
+
 def predict_mse(model, net, X, y, updates):
     model.coefs_, model.intercepts_ = net.with_values(updates).to_estimator_arrays()
     return float(np.mean((model.predict(X) - y) ** 2))
@@ -62,7 +74,7 @@ def predict_mse(model, net, X, y, updates):
 @pytest.mark.parametrize("seed", range(8))
 def test_random_networks_and_pairs_equal_predict_with_the_weights_set(seed):
     rng = np.random.default_rng(seed)
-    hidden = tuple(int(w) for w in rng.integers(1, 5, size=rng.integers(1, 3)))
+    hidden = tuple(int(w) for w in rng.integers(1, 5, size=rng.integers(1, 4)))
     activation = ACTIVATIONS[seed % 4]
     model, X, y = fitted_mlp(hidden, activation, n_features=int(rng.integers(1, 4)), n=40, seed=seed)
     net = Network.from_estimator(model)
@@ -92,7 +104,7 @@ def test_cells_lost_to_cancellation_are_recomputed(monkeypatch):
     assert expected[1, 0] < 1e-7
     np.testing.assert_allclose(weights_slice_structured(net, X, y, grid), expected, rtol=1e-10)
     # without the recomputation the same cell is off by far more than the tolerance
-    monkeypatch.setattr(structured, "CANCELLATION", np.inf)
+    monkeypatch.setattr(slicing, "CANCELLATION", np.inf)
     unguarded = weights_slice_structured(net, X, y, grid)
     assert abs(unguarded[1, 0] - expected[1, 0]) > 1e-9 * expected[1, 0]
 
@@ -103,11 +115,11 @@ def test_pre_activations_beyond_the_exp_range_take_the_direct_form():
     big = net.with_values({"W1[0,0]": 200.0, "b1[0]": -30.0})
     axes = ("W1[0,0]", "b1[0]")
     grid = weights_grid(big, axes, span=1.0, resolution=5)
-    path = structured._OneUnit(big, X, y, grid, plan_pair(big, axes))
+    path = unitwise.OneUnit(big, X, y, grid, plan_pair(big, axes))
     assert path.factors(0)[0] == "direct"
     assert_matches_plain(big, X, y, axes, span=1.0, resolution=5)
     grid = weights_grid(net, axes, span=1.0, resolution=5)
-    small = structured._OneUnit(net, X, y, grid, plan_pair(net, axes))
+    small = unitwise.OneUnit(net, X, y, grid, plan_pair(net, axes))
     assert small.factors(0)[0] == "exp"
 
 
@@ -121,7 +133,7 @@ def all_pairs_by_kind(net):
 @pytest.mark.parametrize("sample_bytes", [None, 8 * 11 * 30 * 7])
 def test_any_band_of_rows_gives_the_same_bits_as_the_whole_grid(monkeypatch, sample_bytes):
     if sample_bytes:  # samples in several blocks: cells accumulate block by block
-        monkeypatch.setattr(structured, "WORK_BYTES", sample_bytes)
+        monkeypatch.setattr(slicing, "WORK_BYTES", sample_bytes)
     model, X, y = fitted_mlp((3, 4), "tanh", n_features=2, n=50)
     net = Network.from_estimator(model)
     rng = np.random.default_rng(1)
@@ -141,8 +153,8 @@ def test_several_sample_blocks_agree_with_one(monkeypatch):
     net = Network.from_estimator(model)
     pairs = [p for pairs in DEEP_PAIRS.values() for p in pairs]
     single = [weights_slice_structured(net, X, y, weights_grid(net, a, 1.0, 9)) for a in pairs]
-    monkeypatch.setattr(structured, "WORK_BYTES", 8 * 9 * 30 * 6)
-    path = structured._Separable(net, X, y, weights_grid(net, pairs[6], 1.0, 9), plan_pair(net, pairs[6]))
+    monkeypatch.setattr(slicing, "WORK_BYTES", 8 * 9 * 30 * 6)
+    path = expanded.Separable(net, X, y, weights_grid(net, pairs[6], 1.0, 9), plan_pair(net, pairs[6]))
     assert len(path.sample_blocks) > 3
     for axes, expected in zip(pairs, single):
         got = weights_slice_structured(net, X, y, weights_grid(net, axes, 1.0, 9))

@@ -1,9 +1,12 @@
-"""Loss landscapes on 2-D grids, evaluated from the weights with batched numpy.
+"""Loss landscapes on 2-D grids: grids, tiles, and the plain batched pass.
 
 A weights slice moves two named parameters over [trained - span, trained + span]
-and holds every other one at its trained value. The grid is processed in chunks of
-parameter vectors, so memory stays bounded whatever the resolution; layers below
-the lowest moving weight are computed once, not per grid point.
+and holds every other one at its trained value. The plain pass here runs one forward
+pass per grid point, batched, from the lowest moving layer up (layers below it are
+computed once); it is the reference for the structured paths (losscape.structured),
+which the pipeline uses. Grids are processed in blocks of ROW_BLOCK rows aligned to
+row 0, and points in chunks, so memory stays bounded and a tile (a range of rows)
+computes exactly what the whole grid computes for those rows.
 """
 
 from __future__ import annotations

@@ -106,4 +106,4 @@ def test_more_tiles_than_rows_is_refused_by_name(workspace, edited):
     write_config(workspace, edited)
     result = snakemake(workspace, "-n", check=False)
     assert result.returncode != 0
-    assert "landscapes.tiled.tiles is 10, more than the grid's 9 rows" in result.stdout + result.stderr
+    assert "landscapes.tiled.tiles: 10 tiles, more than the grid's 9 rows" in result.stdout + result.stderr

@@ -94,17 +94,6 @@ def landscape_tiles(landscape):
     return int(config["landscapes"][landscape].get("tiles", 1))
 
 
-def _check_tiles():
-    for name, spec in (config.get("landscapes") or {}).items():
-        rows = spec["resolution"]
-        if landscape_tiles(name) > rows:
-            raise ValueError(
-                f"config: landscapes.{name}.tiles is {landscape_tiles(name)}, more than the grid's "
-                f"{rows} rows (resolution); a tile is at least one row"
-            )
-
-
-_check_tiles()
 TILED = [name for name in LANDSCAPES if landscape_tiles(name) > 1]
 UNTILED = [name for name in LANDSCAPES if landscape_tiles(name) == 1]
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/pipeline_timing.py [--cores 4] [--repeats 3]
 
-Copies the workflow and config/config.yaml into a scratch directory (results and MLflow
-store there too), runs `snakemake --cores N` from clean, then again with nothing to do,
-and reads every job's Snakemake benchmark file. Then it times, in fresh interpreters,
+Copies the workflow (Snakefile, workflow/, profiles/) and config/config.yaml into a
+scratch directory (results and MLflow store there too), runs `snakemake --cores N` from
+clean, then again with nothing to do, and reads every job's Snakemake benchmark file. Then it times, in fresh interpreters,
 what every job pays before doing its work: interpreter start, the imports of each kind
 of job, opening the MLflow store, one empty tracked run. The load average is printed
 before and after: other processes on the machine inflate every figure.
@@ -68,6 +68,8 @@ def load() -> str:
 def workspace(root: Path) -> Path:
     shutil.copy(ROOT / "Snakefile", root / "Snakefile")
     shutil.copytree(ROOT / "workflow", root / "workflow")
+    if (ROOT / "profiles").is_dir():  # the workflow profile that `make run` reads too
+        shutil.copytree(ROOT / "profiles", root / "profiles")
     (root / "config").mkdir()
     shutil.copy(ROOT / "config" / "config.yaml", root / "config" / "config.yaml")
     return root

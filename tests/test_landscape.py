@@ -123,3 +123,24 @@ def test_summary_finds_minimum_of_known_quadratic():
     assert stats["argmin_b1[0]"] == pytest.approx(-1.0)
     assert stats["loss_min"] == pytest.approx(0.0, abs=1e-12)
     assert stats["loss_max"] == pytest.approx(2.5**2 + 2 * 3.0**2)
+
+
+def test_streamed_summary_equals_argmin_over_the_whole_table():
+    from losscape.summary import RunningSummary
+
+    rng = np.random.default_rng(3)
+    loss = rng.integers(0, 5, size=200).astype(float)  # many ties for min and max
+    loss[[0, 7, 150]] = [np.nan, np.inf, -np.inf]
+    a, b = rng.standard_normal(200), np.arange(200.0)
+    finite = np.isfinite(loss)
+    at_min = int(np.argmin(np.where(finite, loss, np.inf)))
+    at_max = int(np.argmax(np.where(finite, loss, -np.inf)))
+    for cuts in ([0, 200], [0, 1, 2, 99, 100, 200], list(range(0, 201, 13)) + [200]):
+        summary = RunningSummary(("a", "b"))
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            summary.update({"a": a[lo:hi], "b": b[lo:hi], "loss": loss[lo:hi]})
+        stats = summary.result()
+        assert stats["n_points"] == 200 and stats["n_nonfinite"] == 3
+        assert (stats["loss_min"], stats["argmin_b"]) == (loss[at_min], float(at_min))
+        assert (stats["loss_max"], stats["argmax_b"]) == (loss[at_max], float(at_max))
+        assert stats["argmin_a"] == a[at_min]

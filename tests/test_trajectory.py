@@ -9,8 +9,8 @@ from sklearn.neural_network import MLPRegressor
 
 from losscape import io, stages
 from losscape.data import generate
-from losscape.trajectory import estimator_flat, record_fit
 from losscape.training import fit_mlp
+from losscape.trajectory import estimator_flat, record_fit
 
 SOLVERS = {
     "lbfgs": dict(solver="lbfgs", max_iter=400, tol=1e-7),

@@ -10,8 +10,8 @@ gradient (losscape.data.GRADIENTS).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -13,7 +13,6 @@ from losscape import io, plots, plots_attack, plots_curvature, plots_paths
 from losscape.optimizers import LABELS
 
 
-
 def _samples_text(metadata: dict) -> str:
     samples = metadata.get("samples", [])
     n = metadata.get("n_samples", len(samples))

@@ -246,7 +246,7 @@ def slice_minimum(plane: PlaneLoss, points: np.ndarray, loss: np.ndarray, bounds
     u = start.copy()
     value, grad = plane.value_and_gradient(u)
     damping, iterations = 1e-3, 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         if np.linalg.norm(grad) < gradient_tol:
             break
         h = plane.hessian(u)

@@ -19,7 +19,6 @@ import numpy as np
 
 from losscape.network import Network, parameter_index, parameter_names
 
-
 # --- pairs of named weights ------------------------------------------------------------
 
 # A corner plot of more weights has panels too small to read (25 weights: 300 pairs).

@@ -148,7 +148,7 @@ def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.
     with np.errstate(over="ignore", invalid="ignore"):
         # Forward: R{z} and R{a} layer by layer; R{X} = 0.
         r_z, r_input = [], None
-        for index, (coef, intercept) in enumerate(fwd.layers):
+        for index, (coef, _intercept) in enumerate(fwd.layers):
             v_coef, v_intercept = moves[index]
             rz = fwd.inputs[index] @ v_coef + v_intercept[..., None, :]
             if r_input is not None:

@@ -26,6 +26,9 @@ from losscape.provenance import canonical_json
 
 # Row groups bound the memory a reader needs and let a writer stream a large grid.
 ROW_GROUP_SIZE = 1 << 20
+# Landscape tables: fixed row groups from the first row, so the same rows make the
+# same file however they were produced (one job, or tiles gathered).
+LANDSCAPE_ROW_GROUP = 1 << 16
 
 
 @contextmanager
@@ -91,6 +94,68 @@ def write_table_chunks(
         finally:
             if writer is not None:
                 writer.close()
+
+
+def write_columns(
+    chunks: Iterable[dict[str, Any]], path, columns: list[str], metadata: dict[str, Any] | None = None,
+    row_group: int = LANDSCAPE_ROW_GROUP,
+) -> int:
+    """Stream float64 columns (dicts of equal-length arrays, in order) into a Parquet file.
+
+    Row groups hold exactly `row_group` rows (the last one fewer), whatever the chunk
+    sizes, so the file depends only on the rows and the metadata. The metadata dict is
+    written with the footer and may be filled while the chunks are produced. Returns
+    the number of rows.
+    """
+    schema = pa.schema([(name, pa.float64()) for name in columns])
+    pending, n_pending, n_rows = [], 0, 0
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+
+            def flush(n):
+                # Exactly n rows, made contiguous: the pages then do not depend on the chunks.
+                nonlocal n_pending
+                taken, count = [], 0
+                while count < n:
+                    batch = pending.pop(0)
+                    if count + batch.num_rows > n:
+                        pending.insert(0, batch.slice(n - count))
+                        batch = batch.slice(0, n - count)
+                    taken.append(batch)
+                    count += batch.num_rows
+                table = pa.Table.from_batches(taken, schema).combine_chunks()
+                writer.write_table(table, row_group_size=row_group)
+                n_pending -= n
+
+            for chunk in chunks:
+                missing = [name for name in columns if name not in chunk]
+                if missing:
+                    raise ValueError(f"{path}: chunk lacks column(s) {missing}")
+                batch = pa.record_batch([pa.array(chunk[name], pa.float64()) for name in columns],
+                                        schema=schema)
+                pending.append(batch)
+                n_pending += batch.num_rows
+                n_rows += batch.num_rows
+                while n_pending >= row_group:
+                    flush(row_group)
+            if n_pending:
+                flush(n_pending)
+            # One call, keys sorted: the footer then does not depend on how the dict was built.
+            writer.add_key_value_metadata(dict(sorted(_schema_metadata(metadata or {}).items())))
+    return n_rows
+
+
+def iter_columns(path, columns: list[str] | None = None, batch_rows: int = LANDSCAPE_ROW_GROUP):
+    """Yield a Parquet file's rows as dicts of numpy arrays, a bounded batch at a time."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
+        yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
+
+
+def column_names(path) -> list[str]:
+    return pq.ParquetFile(path).schema_arrow.names
 
 
 def read_metadata(path) -> dict[str, Any]:

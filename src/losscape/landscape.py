@@ -1,14 +1,16 @@
-"""Loss landscapes on 2-D grids, evaluated from the weights with batched numpy.
+"""Loss landscapes on 2-D grids: grids, tiles, and the plain batched pass.
 
 A weights slice moves two named parameters over [trained - span, trained + span]
-and holds every other one at its trained value. The grid is processed in chunks of
-parameter vectors, so memory stays bounded whatever the resolution; layers below
-the lowest moving weight are computed once, not per grid point.
+and holds every other one at its trained value. The plain pass here runs one forward
+pass per grid point, batched, from the lowest moving layer up (layers below it are
+computed once); it is the reference for the structured paths (losscape.structured),
+which the pipeline uses. Grids are processed in blocks of ROW_BLOCK rows aligned to
+row 0, and points in chunks, so memory stays bounded and a tile (a range of rows)
+computes exactly what the whole grid computes for those rows.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +18,12 @@ import numpy as np
 import pandas as pd
 
 from losscape.network import Network, forward, forward_from, hidden_before, mse, parameter_layer
+from losscape.summary import RunningSummary
 
 # Working-set budget for one chunk of grid points (activations of every layer).
 CHUNK_BYTES = 32 * 1024 * 1024
+# Rows of the grid computed together; tiles and the whole grid share these blocks.
+ROW_BLOCK = 8
 
 Progress = Callable[[int, int], None]
 
@@ -84,35 +89,74 @@ def chunk_size(n_samples: int, widest: int, budget: int = CHUNK_BYTES) -> int:
     return max(1, budget // (3 * 8 * max(1, n_samples) * max(1, widest)))
 
 
-def weights_slice_chunks(
-    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, progress: Progress | None = None
+def tile_rows(n_rows: int, tile: int, tiles: int) -> range:
+    """Rows of the grid's first axis that tile `tile` of `tiles` covers (balanced, in order)."""
+    if not 0 <= tile < tiles:
+        raise ValueError(f"tile {tile} is not one of 0..{tiles - 1}")
+    if tiles > n_rows:
+        raise ValueError(f"{tiles} tiles for a grid of {n_rows} rows: at most one tile per row")
+    return range(tile * n_rows // tiles, (tile + 1) * n_rows // tiles)
+
+
+def aligned_blocks(rows: range, n_rows: int) -> Iterator[range]:
+    """The blocks of ROW_BLOCK rows, aligned to row 0, that cover `rows`.
+
+    Every cell is computed inside its own block, never in a batch shaped by the
+    caller's range, so a tile gives the same bits as the whole grid.
+    """
+    start = rows.start - rows.start % ROW_BLOCK
+    for first in range(start, rows.stop, ROW_BLOCK):
+        yield range(first, min(first + ROW_BLOCK, n_rows))
+
+
+def trimmed(block: range, values: np.ndarray, rows: range) -> tuple[int, np.ndarray]:
+    """The part of a block's rows that lies in `rows`: (first row, values)."""
+    first, last = max(block.start, rows.start), min(block.stop, rows.stop)
+    return first, values[first - block.start : last - block.start]
+
+
+def plain_rows(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, rows: range | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (start, mse of grid points start…) chunk by chunk: the plain batched pass."""
+    """The plain batched pass, the reference: yield (first row, loss of those rows).
+
+    One forward pass per grid point, batched; layers below the lowest moving weight
+    are computed once.
+    """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    n_rows, n_cols = grid.shape
+    rows = range(n_rows) if rows is None else rows
     columns = [net.index(name) for name in grid.names]
     first_layer = min(parameter_layer(name) for name in grid.names)
     hidden = hidden_before(net, X, first_layer)
     step = chunk_size(len(y), max(net.layer_sizes[first_layer - 1 :]))
-    for start in range(0, grid.size, step):
-        stop = min(grid.size, start + step)
-        flat = np.repeat(net.flat[None, :], stop - start, axis=0)
-        flat[:, columns] = grid.points(start, stop)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = mse(forward_from(net, flat, hidden, first_layer), y)
+    done = 0
+    for block in aligned_blocks(rows, n_rows):
+        start, stop = block.start * n_cols, block.stop * n_cols
+        loss = np.empty(stop - start)
+        for at in range(start, stop, step):
+            end = min(stop, at + step)
+            flat = np.repeat(net.flat[None, :], end - at, axis=0)
+            flat[:, columns] = grid.points(at, end)
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss[at - start : end - start] = mse(forward_from(net, flat, hidden, first_layer), y)
+        first, values = trimmed(block, loss.reshape(len(block), n_cols), rows)
+        done += values.size
         if progress:
-            progress(stop, grid.size)
-        yield start, loss
+            progress(done, len(rows) * n_cols)
+        yield first, values
 
 
 def weights_slice(
     net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, progress: Progress | None = None
 ) -> np.ndarray:
-    """MSE at every grid point, shape grid.shape."""
-    loss = np.empty(grid.size)
-    for start, values in weights_slice_chunks(net, X, y, grid, progress):
-        loss[start : start + len(values)] = values
-    return loss.reshape(grid.shape)
+    """MSE at every grid point by the plain pass, shape grid.shape."""
+    loss = np.empty(grid.shape)
+    for first, values in plain_rows(net, X, y, grid, progress=progress):
+        loss[first : first + len(values)] = values
+    return loss
 
 
 def plane_grid(first: np.ndarray, second: np.ndarray, names=("a", "b")) -> Grid:
@@ -186,29 +230,49 @@ def input_grid(bounds, resolution: int) -> Grid:
     return Grid(("x0", "x1"), np.linspace(lo0, hi0, resolution), np.linspace(lo1, hi1, resolution))
 
 
-def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | None = None) -> pd.DataFrame:
-    """Squared error of the network over a grid of inputs, against the generating function."""
+def input_rows(
+    net: Network, grid: Grid, target_fn, rows: range | None = None, progress: Progress | None = None
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Squared error over a grid of inputs: yield (first row, {target, prediction, loss})."""
     if net.layer_sizes[0] != 2:
         raise ValueError(
             f"an input landscape needs a network with 2 inputs; this one has {net.layer_sizes[0]}"
         )
-    points = grid.points()
-    prediction = np.empty(grid.size)
-    step = chunk_size(1, max(net.layer_sizes)) * 64
-    for start in range(0, grid.size, step):
-        stop = min(grid.size, start + step)
+    n_rows, n_cols = grid.shape
+    rows = range(n_rows) if rows is None else rows
+    done = 0
+    for block in aligned_blocks(rows, n_rows):
+        points = grid.points(block.start * n_cols, block.stop * n_cols)
+        # Far from the data (a huge margin) targets and errors may overflow: inf, not a warning.
         with np.errstate(over="ignore", invalid="ignore"):
-            prediction[start:stop] = net.predict(points[start:stop])
+            prediction = net.predict(points)
+            target = target_fn(points) if target_fn is not None else np.full(len(points), np.nan)
+            loss = (prediction - target) ** 2
+        columns = {"target": target, "prediction": prediction, "loss": loss}
+        parts = {k: trimmed(block, v.reshape(len(block), n_cols), rows)[1] for k, v in columns.items()}
+        done += parts["loss"].size
         if progress:
-            progress(stop, grid.size)
-    # Far from the data (a huge margin) targets and errors may overflow: inf, not a warning.
-    with np.errstate(over="ignore", invalid="ignore"):
-        target = target_fn(points) if target_fn is not None else np.full(grid.size, np.nan)
-        loss = (prediction - target) ** 2
-    return pd.DataFrame(
-        {"x0": points[:, 0], "x1": points[:, 1], "target": target, "prediction": prediction,
-         "loss": loss}
-    )
+            progress(done, len(rows) * n_cols)
+        yield max(block.start, rows.start), parts
+
+
+def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | None = None) -> pd.DataFrame:
+    """Squared error of the network over a grid of inputs, against the generating function."""
+    parts = [columns for _, columns in input_rows(net, grid, target_fn, progress=progress)]
+    points = grid.points()
+    frame = {"x0": points[:, 0], "x1": points[:, 1]}
+    for key in ("target", "prediction", "loss"):
+        frame[key] = np.concatenate([p[key].ravel() for p in parts])
+    return pd.DataFrame(frame)
+
+
+def row_columns(grid: Grid, first: int, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Table columns for whole grid rows from `first`: the two coordinates, then the values."""
+    n = len(next(iter(values.values())))
+    out = {grid.names[0]: np.repeat(grid.first[first : first + n], len(grid.second)),
+           grid.names[1]: np.tile(grid.second, n)}
+    out.update({k: np.ravel(v) for k, v in values.items()})
+    return out
 
 
 def grid_frame(grid: Grid, loss: np.ndarray, start: int = 0) -> pd.DataFrame:
@@ -219,17 +283,7 @@ def grid_frame(grid: Grid, loss: np.ndarray, start: int = 0) -> pd.DataFrame:
 
 
 def summarize(frame: pd.DataFrame, axes: tuple[str, str]) -> dict[str, float]:
-    """Min, max, where the minimum is, and how many cells are not finite."""
-    loss = frame["loss"].to_numpy()
-    finite = np.isfinite(loss)
-    stats = {"n_points": int(loss.size), "n_nonfinite": int((~finite).sum())}
-    if not finite.any():
-        return stats | {"loss_min": math.nan, "loss_max": math.nan}
-    masked = np.where(finite, loss, np.inf)
-    at_min = int(np.argmin(masked))
-    at_max = int(np.argmax(np.where(finite, loss, -np.inf)))
-    stats |= {"loss_min": float(loss[at_min]), "loss_max": float(loss[at_max])}
-    for axis in axes:
-        stats[f"argmin_{axis}"] = float(frame[axis].iloc[at_min])
-        stats[f"argmax_{axis}"] = float(frame[axis].iloc[at_max])
-    return stats
+    """Min, max, where they are, and how many cells are not finite, of a whole table."""
+    summary = RunningSummary(axes)
+    summary.update({axis: frame[axis].to_numpy() for axis in axes} | {"loss": frame["loss"].to_numpy()})
+    return summary.result()

@@ -10,8 +10,8 @@ being finite is frozen there and reported as diverged, not dropped.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

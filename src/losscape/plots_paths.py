@@ -62,7 +62,7 @@ def _steps_text(steps: float) -> str:
 
 
 def _draw_paths(ax, paths: pd.DataFrame, upto: int | None = None) -> None:
-    for (method, start), path in paths.groupby(["method", "start"], sort=False):
+    for (method, _start), path in paths.groupby(["method", "start"], sort=False):
         part = path if upto is None else path[path["step"] <= upto]
         ax.plot(part["u0"], part["u1"], "-", color=COLOURS.get(method, "k"), lw=1.4,
                 alpha=0.9, zorder=3)

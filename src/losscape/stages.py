@@ -19,17 +19,18 @@ from losscape.data import (
     user_dataset,
 )
 from losscape.landscape import (
-    grid_frame,
     input_bounds,
     input_grid,
-    input_landscape,
+    input_rows,
+    row_columns,
     select_samples,
-    summarize,
+    tile_rows,
     weights_grid,
-    weights_slice_chunks,
 )
 from losscape.network import Network, mse
 from losscape.progress import ProgressLog
+from losscape.structured import plan_pair, weights_slice_rows
+from losscape.summary import RunningSummary
 from losscape.training import fit_mlp
 
 log = logging.getLogger("losscape")
@@ -102,8 +103,12 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     return result
 
 
-def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash: str) -> dict:
-    """MSE over two named weights, every other weight at its trained value."""
+def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash: str,
+                      tile: tuple[int, int] | None = None) -> dict:
+    """MSE over two named weights, every other weight at its trained value.
+
+    `tile` = (index, count) writes only that tile's rows of the grid (see gather_landscape).
+    """
     net = io.read_weights(weights_path)
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
@@ -112,15 +117,19 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
     axes = tuple(spec["axes"])
     grid = weights_grid(net, axes, spec["span"], spec["resolution"])
     centre_loss = float(mse(net.predict(X), y))
+    rows = _tile_rows(grid, tile)
+    plan = plan_pair(net, axes)
+    log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
+             axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
+    chunks = (
+        row_columns(grid, first, {"loss": loss})
+        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress)
+    )
     metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
-                          "loss": centre_loss}
-    frames = (grid_frame(grid, loss, start)
-              for start, loss in weights_slice_chunks(net, X, y, grid, progress))
-    chunks = _counting_nonfinite(frames, metadata)
-    io.write_table_chunks(chunks, out_path, metadata)
-    return _finish_landscape(out_path, axes, centre_loss)
+    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
+    _record_tile(metadata, grid, tile, rows)
+    return _write_landscape(chunks, out_path, [*axes, "loss"], metadata, axes)
 
 
 # What an input landscape's `target` column is, by where the data came from.
@@ -129,7 +138,8 @@ TARGET_NEAREST = "y of the nearest data point"
 
 
 def input_space_landscape(weights_path, data_path, out_path, spec: dict,
-                          target_function: str | None, config_hash: str) -> dict:
+                          target_function: str | None, config_hash: str,
+                          tile: tuple[int, int] | None = None) -> dict:
     """Squared error over the input plane, against the dataset's generating function.
 
     A user's data has none: there the target at a grid point is y of the nearest data
@@ -143,38 +153,62 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     bounds = input_bounds(X, spec.get("margin", 0.5), domain)
     grid = input_grid(bounds, spec["resolution"])
     if target_function:
-        target_fn = generating_function(target_function)
-        target = TARGET_GENERATING.format(target_function)
+        target = generating_function(target_function)
+        described = TARGET_GENERATING.format(target_function)
     else:
-        target_fn, target = nearest_neighbour_target(X, y), TARGET_NEAREST
-    table = input_landscape(net, grid, target_fn, ProgressLog("input landscape"))
-    samples = np.arange(len(X))
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+        target, described = nearest_neighbour_target(X, y), TARGET_NEAREST
+    rows = _tile_rows(grid, tile)
+    chunks = (
+        row_columns(grid, first, columns)
+        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"))
+    )
+    metadata = _landscape_metadata(spec, net, weights_path, np.arange(len(X)), config_hash)
     metadata["bounds"] = bounds
-    metadata["target"] = target
+    metadata["target"] = described
+    # The centre's loss is the table's own cell nearest the middle, computed the same way.
     centre = [(lo + hi) / 2 for lo, hi in bounds]
-    centre_loss = float(table["loss"].iloc[_nearest_index(grid, centre)])
-    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": centre_loss}
-    io.write_table_chunks(_counting_nonfinite([table], metadata), out_path, metadata)
-    return _finish_landscape(out_path, ("x0", "x1"), centre_loss)
+    i, j = _nearest_cell(grid, centre)
+    _, at_centre = next(input_rows(net, grid, target, range(i, i + 1)))
+    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": float(at_centre["loss"][0, j])}
+    _record_tile(metadata, grid, tile, rows)
+    columns = ["x0", "x1", "target", "prediction", "loss"]
+    return _write_landscape(chunks, out_path, columns, metadata, ("x0", "x1"))
 
 
-def _counting_nonfinite(chunks, metadata: dict):
-    """Pass chunks through, keeping in `metadata` how many loss cells are NaN or ±inf.
+def gather_landscape(tile_paths, out_path) -> dict:
+    """Join tiles (in order) into the table one job would have written, bit for bit."""
+    metas = [io.read_metadata(path) for path in tile_paths]
+    first = metas[0]
+    expected_rows = 0
+    for path, meta in zip(tile_paths, metas):
+        tile = meta.get("tile")
+        if tile is None:
+            raise ValueError(f"{path}: not a landscape tile (no 'tile' metadata)")
+        if meta.get("config_hash") != first.get("config_hash"):
+            raise ValueError(f"{path}: tile of another landscape than {tile_paths[0]}")
+        if tile["count"] != len(tile_paths):
+            raise ValueError(f"{path}: tile {tile['index']} of {tile['count']}, but "
+                             f"{len(tile_paths)} tiles were given")
+        if tile["rows"][0] != expected_rows:
+            raise ValueError(f"{path}: starts at grid row {tile['rows'][0]}, expected {expected_rows}")
+        expected_rows = tile["rows"][1]
+    if expected_rows != first["tile"]["grid_rows"]:
+        raise ValueError(f"tiles cover rows 0..{expected_rows} of {first['tile']['grid_rows']}")
+    metadata = {k: v for k, v in first.items() if k != "tile"}
+    columns = io.column_names(tile_paths[0])
+    axes = tuple(columns[:2])
+    chunks = (chunk for path in tile_paths for chunk in io.iter_columns(path, columns))
+    return _write_landscape(chunks, out_path, columns, metadata, axes)
 
-    The count lands in the file's footer, written after the last chunk, so a reader
-    learns it without scanning the table.
-    """
-    metadata["n_nonfinite"] = 0
-    for chunk in chunks:
-        metadata["n_nonfinite"] += int((~np.isfinite(chunk["loss"].to_numpy())).sum())
-        yield chunk
+
+def _tile_rows(grid, tile) -> range:
+    if tile is None:
+        return range(grid.shape[0])
+    return tile_rows(grid.shape[0], *tile)
 
 
-def _nearest_index(grid, point) -> int:
-    i = int(np.argmin(np.abs(grid.first - point[0])))
-    j = int(np.argmin(np.abs(grid.second - point[1])))
-    return i * len(grid.second) + j
+def _nearest_cell(grid, point) -> tuple[int, int]:
+    return int(np.argmin(np.abs(grid.first - point[0]))), int(np.argmin(np.abs(grid.second - point[1])))
 
 
 def _landscape_metadata(spec, net: Network, weights_path, samples, config_hash) -> dict:
@@ -193,9 +227,29 @@ def _landscape_metadata(spec, net: Network, weights_path, samples, config_hash) 
     }
 
 
-def _finish_landscape(out_path, axes, centre_loss) -> dict:
-    frame, _ = io.read_table(out_path, columns=[*axes, "loss"])
-    stats = summarize(frame, axes)
-    stats["loss_centre"] = centre_loss
+def _record_tile(metadata, grid, tile, rows) -> None:
+    """A tile's table says which rows of which grid it holds; the gathered table does not."""
+    if tile is not None:
+        metadata["tile"] = {"index": tile[0], "count": tile[1], "rows": [rows.start, rows.stop],
+                            "grid_rows": grid.shape[0]}
+
+
+def _write_landscape(chunks, out_path, columns, metadata, axes) -> dict:
+    """Write the rows while keeping their summary (min, max, ...) as they stream by.
+
+    The count of NaN or infinite losses also goes into the footer (`n_nonfinite`),
+    written after the last row, so a reader learns it without scanning the table.
+    """
+    summary = RunningSummary(axes)
+
+    def summarized():
+        for chunk in chunks:
+            summary.update(chunk)
+            yield chunk
+        metadata["n_nonfinite"] = summary.n_nonfinite
+
+    io.write_columns(summarized(), out_path, columns, metadata)
+    stats = summary.result()
+    stats["loss_centre"] = metadata["centre"]["loss"]
     log.info("landscape written to %s: %s", out_path, stats)
     return stats

@@ -135,18 +135,22 @@ class JobRun:
         """Tag the job's main output by content, so downstream runs can find this one."""
         mlflow.set_tag(OUTPUT_TAG, sha256_file(path))
 
-    def link_to_producer(self, path, nest: bool = True) -> str | None:
-        """Tag (and by default nest) this run with the run whose main output is `path`."""
+    def producer_of(self, path) -> str | None:
+        """The id of the latest run whose main output is `path` (by content), if any."""
         found = self.client.search_runs(
             [mlflow.active_run().info.experiment_id],
             filter_string=f"tags.{OUTPUT_TAG} = '{sha256_file(path)}'",
             order_by=["attributes.start_time DESC"],
             max_results=1,
         )
-        if not found:
+        return found[0].info.run_id if found else None
+
+    def link_to_producer(self, path, nest: bool = True) -> str | None:
+        """Tag (and by default nest) this run with the run whose main output is `path`."""
+        parent = self.producer_of(path)
+        if parent is None:
             print(f"tracking: no run in this store produced {path}; not linked")
             return None
-        parent = found[0].info.run_id
         mlflow.set_tag("upstream_run_id", parent)
         if nest:
             mlflow.set_tag("mlflow.parentRunId", parent)

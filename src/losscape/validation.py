@@ -214,6 +214,12 @@ def describe_names(sizes: list[int], limit: int = 30) -> str:
 
 
 def _check_landscape(where, spec, config, facts, problems) -> None:
+    tiles = spec.get("tiles", 1)
+    if tiles > spec["resolution"]:
+        problems.append(
+            f"{where}.tiles: {tiles} tiles, more than the grid's {spec['resolution']} rows "
+            f"(resolution); a tile is at least one row"
+        )
     network_name = spec["network"]
     if network_name not in config["networks"]:
         problems.append(

@@ -7,7 +7,6 @@ import json
 
 from losscape.provenance import canonical_json
 
-
 ANALYSES = dict(config.get("analyses") or {})
 
 
@@ -49,8 +48,10 @@ def attack_target_function(wc):
 def analysis_targets():
     targets = []
     for name in analyses_of("curvature"):
-        targets += [f"{RESULTS}/figures/{figure}_{name}.png"
-                    for figure in ("hessian", "convexity", "plateau")]
+        targets += [
+            f"{RESULTS}/figures/{figure}_{name}.png"
+            for figure in ("hessian", "convexity", "plateau")
+        ]
     for name in analyses_of("optimizers"):
         targets.append(f"{RESULTS}/figures/optimizers_{name}.png")
         if ANALYSES[name].get("animation", True):

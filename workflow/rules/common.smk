@@ -89,7 +89,13 @@ def training_settings(network):
 
 
 def landscape_spec(landscape):
-    return dict(config["landscapes"][landscape])
+    """What the table depends on: the landscape's entry without `tiles`, which only says
+    how many jobs compute it (the tiles are joined into the same table, bit for bit)."""
+    return {k: v for k, v in config["landscapes"][landscape].items() if k != "tiles"}
+
+
+def landscape_tiles(landscape):
+    return int(config["landscapes"][landscape].get("tiles", 1))
 
 
 def landscape_network(landscape):
@@ -107,6 +113,9 @@ def landscapes_of_kind(*kinds):
 
 # The kinds the `landscape` and `figure_landscape` rules make; other kinds have their own rules.
 GRID_KINDS = ("input", "weights")
+# Of those, the ones computed by one job, and the ones split into tiles (schema: grid kinds only).
+UNTILED = [n for n in landscapes_of_kind(*GRID_KINDS) if landscape_tiles(n) == 1]
+TILED = [n for n in landscapes_of_kind(*GRID_KINDS) if landscape_tiles(n) > 1]
 
 
 def landscape_config_hash(landscape):
@@ -129,6 +138,13 @@ def landscape_inputs(wc):
         "weights": f"{RESULTS}/models/{network}/weights.parquet",
         "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
     }
+
+
+def landscape_tile_paths(wc):
+    return [
+        f"{RESULTS}/landscapes/tiles/{wc.landscape}/{tile}.parquet"
+        for tile in range(landscape_tiles(wc.landscape))
+    ]
 
 
 def landscape_target_function(wc):
@@ -160,8 +176,9 @@ def all_targets():
     targets = expand(f"{RESULTS}/figures/dataset_{{dataset}}.png", dataset=DATASETS)
     targets += expand(f"{RESULTS}/figures/network_{{network}}.png", network=NETWORKS)
     targets += expand(f"{RESULTS}/figures/fit_{{network}}.png", network=NETWORKS)
-    targets += expand(f"{RESULTS}/figures/landscape_{{landscape}}.png",
-                      landscape=landscapes_of_kind(*GRID_KINDS))
+    targets += expand(
+        f"{RESULTS}/figures/landscape_{{landscape}}.png", landscape=landscapes_of_kind(*GRID_KINDS)
+    )
     return targets
 
 

@@ -7,12 +7,17 @@ DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_
 
 
 def direction_targets():
-    targets = expand(f"{RESULTS}/figures/landscape_{{landscape}}.png",
-                     landscape=landscapes_of_kind(*DIRECTION_KINDS))
-    targets += expand(f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
-                      landscape=landscapes_of_kind("random_plane"))
-    targets += expand(f"{RESULTS}/tables/{{landscape}}.html",
-                      landscape=landscapes_of_kind("weight_pairs"))
+    targets = expand(
+        f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        landscape=landscapes_of_kind(*DIRECTION_KINDS),
+    )
+    targets += expand(
+        f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+        landscape=landscapes_of_kind("random_plane"),
+    )
+    targets += expand(
+        f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
+    )
     return targets
 
 

@@ -1,10 +1,11 @@
+# A landscape with `tiles: 1` (the default) is one job ...
 rule landscape:
     input:
         unpack(landscape_inputs),
     output:
         f"{RESULTS}/landscapes/{{landscape}}.parquet",
     wildcard_constraints:
-        landscape=_choice(landscapes_of_kind(*GRID_KINDS)),
+        landscape=_choice(UNTILED),
     params:
         spec=lambda wc: landscape_spec(wc.landscape),
         target_function=landscape_target_function,
@@ -17,3 +18,42 @@ rule landscape:
         "../envs/losscape.yaml"
     script:
         "../scripts/landscape.py"
+
+
+# ... with `tiles: k`, k jobs that each compute a band of the grid's rows ...
+rule landscape_tile:
+    input:
+        unpack(landscape_inputs),
+    output:
+        temp(f"{RESULTS}/landscapes/tiles/{{landscape}}/{{tile}}.parquet"),
+    wildcard_constraints:
+        landscape=_choice(TILED),
+        tile=r"\d+",
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        target_function=landscape_target_function,
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+        tile=lambda wc: [int(wc.tile), landscape_tiles(wc.landscape)],
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.tile{{tile}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tile{{tile}}.tsv"
+    script:
+        "../scripts/landscape.py"
+
+
+# ... and one job that joins them into the table the single job would have written.
+rule landscape_gather:
+    input:
+        tiles=landscape_tile_paths,
+        weights=lambda wc: landscape_inputs(wc)["weights"],  # to link its MLflow run
+    output:
+        f"{RESULTS}/landscapes/{{landscape}}.parquet",
+    wildcard_constraints:
+        landscape=_choice(TILED),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    script:
+        "../scripts/landscape_gather.py"

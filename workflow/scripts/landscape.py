@@ -2,17 +2,18 @@ from losscape import stages
 from losscape.jobs import pipeline_job
 
 spec = snakemake.params.spec
+tile = tuple(snakemake.params.tile) if "tile" in snakemake.params.keys() else None
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
     if spec["kind"] == "input":
         metrics = stages.input_space_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
-            snakemake.params.target_function, snakemake.params.config_hash,
+            snakemake.params.target_function, snakemake.params.config_hash, tile,
         )
     else:
         metrics = stages.weights_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
-            snakemake.params.config_hash,
+            snakemake.params.config_hash, tile,
         )
     run.log_metrics(metrics)
     run.record_output(snakemake.output[0])

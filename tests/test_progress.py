@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import fitted_mlp
-from losscape.landscape import weights_grid, weights_slice_chunks
+from losscape.landscape import plain_rows, weights_grid
 from losscape.network import Network
 from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
 
@@ -37,7 +37,7 @@ def test_every_chunk_is_logged_with_time_left(slice_in_chunks, caplog):
     net, X, y, grid = slice_in_chunks
     caplog.set_level(logging.INFO, logger="losscape")
     progress = ProgressLog("N1 slice", every=0)
-    sizes = [len(loss) for _, loss in weights_slice_chunks(net, X, y, grid, progress)]
+    sizes = [loss.size for _, loss in plain_rows(net, X, y, grid, progress=progress)]
     assert len(sizes) >= 3, "the grid should need several chunks"
     lines = progress_lines(caplog.records)
     assert len(lines) == len(sizes)
@@ -55,7 +55,7 @@ def test_every_chunk_is_logged_with_time_left(slice_in_chunks, caplog):
 def test_a_long_interval_logs_only_the_end(slice_in_chunks, caplog):
     net, X, y, grid = slice_in_chunks
     caplog.set_level(logging.INFO, logger="losscape")
-    chunks = list(weights_slice_chunks(net, X, y, grid, ProgressLog("slice", every=3600)))
+    chunks = list(plain_rows(net, X, y, grid, progress=ProgressLog("slice", every=3600)))
     lines = progress_lines(caplog.records)
     assert len(chunks) >= 3 and len(lines) == 1
     assert lines[0]["chunk"] == lines[0]["chunks"] == str(len(chunks))

@@ -170,7 +170,7 @@ def plane_slice_chunks(
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (start, mse) of `origin + a * d1 + b * d2` for grid points (a, b) start…
 
-    The sibling of weights_slice_chunks for any two directions (random, PCA, …): every
+    The sibling of plain_rows for any two directions (random, PCA, …): every
     weight may move, so each chunk runs the whole batched forward pass.
     """
     X = np.asarray(X, dtype=np.float64)

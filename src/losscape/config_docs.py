@@ -87,19 +87,27 @@ class Renderer:
 
     def table(self, node: dict, skip: frozenset = frozenset()) -> list[str]:
         """One row per key of an object schema; `skip` names keys documented elsewhere."""
+        rows = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
+        return rows + self.rows(node, skip, path=())
+
+    def rows(self, node: dict, skip: frozenset, path: tuple[str, ...]) -> list[str]:
+        """Rows for an object's keys, then (as `outer` → `inner`) for its nested objects' keys."""
         node = self.resolve(node)
         required = set(node.get("required", []))
-        rows = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
+        rows = []
         for name, sub in node.get("properties", {}).items():
             if name in skip or sub == {}:
                 continue  # `{}` only permits a key that the base entry defines
             resolved = self.resolve(sub)
             default = code(resolved["default"]) if "default" in resolved else ""
             description = " ".join(str(resolved.get("description", "")).split())
+            key = " → ".join(f"`{part}`" for part in (*path, name))
             rows.append(
-                f"| `{name}` | {'yes' if name in required else ''} | "
+                f"| {key} | {'yes' if name in required else ''} | "
                 f"{cell(self.describe(sub))} | {cell(default)} | {cell(description)} |"
             )
+            if resolved.get("type") == "object" and resolved.get("properties"):
+                rows += self.rows(resolved, frozenset(), (*path, name))
         return rows
 
     def entry(self, node: dict) -> list[str]:

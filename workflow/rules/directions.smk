@@ -1,35 +1,3 @@
-# Landscapes along chosen directions: every pair of weights, random filter-normalised planes,
-# the initial-to-trained line and the PCA plane of the training path. Each job computes its
-# tables and draws its figures in one MLflow run (a second job per figure would double the
-# fixed cost of a job, which is most of the time here).
-
-DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_pca")
-
-
-def direction_targets():
-    targets = expand(
-        f"{RESULTS}/figures/landscape_{{landscape}}.png",
-        landscape=landscapes_of_kind(*DIRECTION_KINDS),
-    )
-    targets += expand(
-        f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
-        landscape=landscapes_of_kind("random_plane"),
-    )
-    targets += expand(
-        f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
-    )
-    return targets
-
-
-def network_file(name):
-    """An input function: results/models/{network}/{name} of the landscape's network."""
-    return lambda wc: f"{RESULTS}/models/{landscape_network(wc.landscape)}/{name}"
-
-
-def landscape_data(wc):
-    return f"{RESULTS}/data/{network_dataset(landscape_network(wc.landscape))}.parquet"
-
-
 rule weight_pairs:
     input:
         weights=network_file("weights.parquet"),
@@ -49,6 +17,8 @@ rule weight_pairs:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/weight_pairs.py"
 
@@ -73,6 +43,8 @@ rule random_plane:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/random_plane.py"
 
@@ -94,6 +66,8 @@ rule interpolation:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/interpolation.py"
 
@@ -116,5 +90,7 @@ rule trajectory_pca:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/trajectory_pca.py"

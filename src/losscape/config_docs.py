@@ -87,9 +87,14 @@ class Renderer:
 
     def table(self, node: dict, skip: frozenset = frozenset()) -> list[str]:
         """One row per key of an object schema; `skip` names keys documented elsewhere."""
+        header = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
+        return header + self.rows(node, "", skip)
+
+    def rows(self, node: dict, prefix: str, skip: frozenset = frozenset()) -> list[str]:
+        """Rows for the keys of `node`, and of any mapping under them as `key.subkey`."""
         node = self.resolve(node)
         required = set(node.get("required", []))
-        rows = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
+        rows = []
         for name, sub in node.get("properties", {}).items():
             if name in skip or sub == {}:
                 continue  # `{}` only permits a key that the base entry defines
@@ -97,9 +102,11 @@ class Renderer:
             default = code(resolved["default"]) if "default" in resolved else ""
             description = " ".join(str(resolved.get("description", "")).split())
             rows.append(
-                f"| `{name}` | {'yes' if name in required else ''} | "
+                f"| `{prefix}{name}` | {'yes' if name in required else ''} | "
                 f"{cell(self.describe(sub))} | {cell(default)} | {cell(description)} |"
             )
+            if resolved.get("properties"):
+                rows += self.rows(resolved, f"{prefix}{name}.")
         return rows
 
     def entry(self, node: dict) -> list[str]:

@@ -3,66 +3,6 @@
 # input window) comes from that landscape's table, an input file, so editing the landscape
 # reruns the analysis too. The config was checked at parse time (losscape.validation).
 
-import json
-
-from losscape.provenance import canonical_json
-
-ANALYSES = dict(config.get("analyses") or {})
-
-
-def analyses_of(kind):
-    return [name for name, spec in ANALYSES.items() if spec["kind"] == kind]
-
-
-def optimizer_analyses(animated):
-    return [n for n in analyses_of("optimizers") if ANALYSES[n].get("animation", True) == animated]
-
-
-def analysis_spec(analysis):
-    """The analysis' config with keys sorted at every level: Snakemake compares params in
-    order, and schema defaults are inserted wherever validation puts them, so without this
-    writing out a default (or reordering keys) would rerun the analysis."""
-    return json.loads(canonical_json(ANALYSES[analysis]))
-
-
-def analysis_inputs(wc):
-    landscape = ANALYSES[wc.analysis]["landscape"]
-    network = landscape_network(landscape)
-    return {
-        "weights": f"{RESULTS}/models/{network}/weights.parquet",
-        "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
-        "landscape": f"{RESULTS}/landscapes/{landscape}.parquet",
-    }
-
-
-def analysis_landscape(wc):
-    return f"{RESULTS}/landscapes/{ANALYSES[wc.analysis]['landscape']}.parquet"
-
-
-def attack_target_function(wc):
-    """The generating function the input-space error is measured against."""
-    network = landscape_network(ANALYSES[wc.analysis]["landscape"])
-    return dataset_function(network_dataset(network))
-
-
-def analysis_targets():
-    targets = []
-    for name in analyses_of("curvature"):
-        targets += [
-            f"{RESULTS}/figures/{figure}_{name}.png"
-            for figure in ("hessian", "convexity", "plateau")
-        ]
-    for name in analyses_of("optimizers"):
-        targets.append(f"{RESULTS}/figures/optimizers_{name}.png")
-        if ANALYSES[name].get("animation", True):
-            targets.append(f"{RESULTS}/figures/optimizers_{name}.gif")
-    for name in analyses_of("input_attack"):
-        targets.append(f"{RESULTS}/figures/attack_{name}.png")
-    return targets
-
-
-ANALYSIS_DIR = f"{RESULTS}/analyses/{{analysis}}"
-
 
 rule curvature:
     input:
@@ -78,6 +18,8 @@ rule curvature:
         f"{RESULTS}/logs/analysis/{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/curvature.py"
 
@@ -96,6 +38,8 @@ rule optimizers:
         f"{RESULTS}/logs/analysis/{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/optimizers.py"
 
@@ -117,6 +61,8 @@ rule input_attack:
         f"{RESULTS}/logs/analysis/{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/input_attack.py"
 
@@ -126,15 +72,35 @@ rule figure_curvature:
         hessian=rules.curvature.output.hessian,
         curvature_map=rules.curvature.output.curvature_map,
     output:
-        hessian=f"{RESULTS}/figures/hessian_{{analysis}}.png",
-        convexity=f"{RESULTS}/figures/convexity_{{analysis}}.png",
-        plateau=f"{RESULTS}/figures/plateau_{{analysis}}.png",
+        hessian=report(
+            f"{RESULTS}/figures/hessian_{{analysis}}.png",
+            caption="../report/hessian.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: Hessian at the trained weights"},
+        ),
+        convexity=report(
+            f"{RESULTS}/figures/convexity_{{analysis}}.png",
+            caption="../report/convexity.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: convexity map"},
+        ),
+        plateau=report(
+            f"{RESULTS}/figures/plateau_{{analysis}}.png",
+            caption="../report/plateau.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: plateau map"},
+        ),
     wildcard_constraints:
         analysis=_choice(analyses_of("curvature")),
     log:
         f"{RESULTS}/logs/figures/curvature_{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/curvature_{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_curvature.py"
 
@@ -145,13 +111,21 @@ rule figure_optimizers:
         paths=rules.optimizers.output.paths,
         landscape=analysis_landscape,
     output:
-        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+        png=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+            caption="../report/optimizers.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths"},
+        ),
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=False)),
     log:
         f"{RESULTS}/logs/figures/optimizers_{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/optimizers_{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_optimizers.py"
 
@@ -159,7 +133,13 @@ rule figure_optimizers:
 # The same figure plus the GIF, in one job: a job of its own would cost another start-up.
 use rule figure_optimizers as figure_optimizers_animated with:
     output:
-        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+        png=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+            caption="../report/optimizers.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths"},
+        ),
         gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=True)),
@@ -173,12 +153,20 @@ rule figure_input_attack:
         paths=rules.input_attack.output.paths,
         field=rules.input_attack.output.field,
     output:
-        f"{RESULTS}/figures/attack_{{analysis}}.png",
+        report(
+            f"{RESULTS}/figures/attack_{{analysis}}.png",
+            caption="../report/attack.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: input-space attack"},
+        ),
     wildcard_constraints:
         analysis=_choice(analyses_of("input_attack")),
     log:
         f"{RESULTS}/logs/figures/attack_{{analysis}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/attack_{{analysis}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/figure_input_attack.py"

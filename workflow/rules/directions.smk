@@ -3,32 +3,6 @@
 # tables and draws its figures in one MLflow run (a second job per figure would double the
 # fixed cost of a job, which is most of the time here).
 
-DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_pca")
-
-
-def direction_targets():
-    targets = expand(
-        f"{RESULTS}/figures/landscape_{{landscape}}.png",
-        landscape=landscapes_of_kind(*DIRECTION_KINDS),
-    )
-    targets += expand(
-        f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
-        landscape=landscapes_of_kind("random_plane"),
-    )
-    targets += expand(
-        f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
-    )
-    return targets
-
-
-def network_file(name):
-    """An input function: results/models/{network}/{name} of the landscape's network."""
-    return lambda wc: f"{RESULTS}/models/{landscape_network(wc.landscape)}/{name}"
-
-
-def landscape_data(wc):
-    return f"{RESULTS}/data/{network_dataset(landscape_network(wc.landscape))}.parquet"
-
 
 rule weight_pairs:
     input:
@@ -39,7 +13,13 @@ rule weight_pairs:
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
         html=f"{RESULTS}/tables/{{landscape}}.html",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("weight_pairs")),
     params:
@@ -49,6 +29,8 @@ rule weight_pairs:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/weight_pairs.py"
 
@@ -62,8 +44,20 @@ rule random_plane:
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
-        spread_figure=f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+        spread_figure=report(
+            f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+            caption="../report/seed_spread.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: {"figure": f"{wc.landscape}: one plane per seed"},
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("random_plane")),
     params:
@@ -73,6 +67,8 @@ rule random_plane:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/random_plane.py"
 
@@ -84,7 +80,13 @@ rule interpolation:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("interpolation")),
     params:
@@ -94,6 +96,8 @@ rule interpolation:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/interpolation.py"
 
@@ -106,7 +110,13 @@ rule trajectory_pca:
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
         path=f"{RESULTS}/landscapes/{{landscape}}.path.parquet",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("trajectory_pca")),
     params:
@@ -116,5 +126,7 @@ rule trajectory_pca:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/trajectory_pca.py"

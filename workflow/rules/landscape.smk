@@ -38,6 +38,8 @@ rule landscape_tile:
         f"{RESULTS}/logs/landscape/{{landscape}}.tile{{tile}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tile{{tile}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/landscape.py"
 
@@ -55,5 +57,7 @@ rule landscape_gather:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
     script:
         "../scripts/landscape_gather.py"

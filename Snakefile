@@ -13,8 +13,6 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/directions_common.smk"
-include: "workflow/rules/analysis_common.smk"
 include: "workflow/rules/directions.smk"
 include: "workflow/rules/analysis.smk"
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -71,7 +72,7 @@ def config_keys(config: dict) -> set[str]:
 def test_config_readme_documents_every_key():
     readme = (REPO / "config/README.md").read_text()
     schema = config_docs.load_schema()
-    documented = set(re.findall(r"`(\w+)`", readme))
+    documented = {part for key in re.findall(r"`([\w.]+)`", readme) for part in key.split(".")}
     assert schema_keys(schema) <= documented
     assert config_keys(yaml.safe_load((REPO / "config/config.yaml").read_text())) <= documented
 
@@ -112,6 +113,42 @@ def test_the_rules_conda_env_lists_the_runtime_dependencies():
     assert listed.pop("python") == project["requires-python"]
     listed.pop("pip")
     assert listed == dict(requirement(r) for r in project["dependencies"])
+
+
+def rule_outputs(root):
+    """(rule, output file) of every rule of the workflow in `root`, parsed by Snakemake."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import (
+        ConfigSettings,
+        OutputSettings,
+        ResourceSettings,
+        StorageSettings,
+    )
+
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
+            storage_settings=StorageSettings(), snakefile=root / "Snakefile", workdir=root,
+        )
+        workflow_api.dag()  # parses the Snakefile
+        return [(rule, f) for rule in workflow_api._workflow.rules for f in rule.output]
+
+
+def test_every_figure_goes_into_the_report_with_a_caption(tmp_path):
+    """A new figure rule must wrap its PNG in report(...): checked on the parsed workflow."""
+    from snakemake.io import get_flag_value, is_flagged
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    root = make_workspace(tmp_path / "report", config)
+    figures = [(rule, f) for rule, f in rule_outputs(root) if str(f).endswith(".png")]
+    assert len({rule.name for rule, _ in figures}) >= 10
+    unreported = [f"{rule.name}: {f}" for rule, f in figures if not is_flagged(f, "report")]
+    assert not unreported
+    for rule, f in figures:
+        flag = get_flag_value(f, "report")
+        assert flag.category, f"{rule.name}: {f} has no category"
+        caption = Path(flag.caption.get_path_or_uri(secret_free=True)).resolve()
+        assert caption.parent == (root / "workflow" / "report").resolve() and caption.is_file()
 
 
 @pytest.mark.parametrize("name", ["default", "slurm"])

@@ -56,12 +56,24 @@ def planned_resources(output: str) -> dict[str, dict[str, str]]:
     return plan
 
 
-def test_the_slurm_profile_plans_every_job_with_its_resources(workspace):
+def every_rule_config() -> dict:
+    """The default config plus what it leaves out: a tiled landscape, optimizers without GIF.
+
+    Only planned (a dry run), so its size costs nothing; every rule gets a job."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["landscapes"]["N1_tiled"] = {**config["landscapes"]["N1_all_points"], "tiles": 2}
+    optimizers = next(k for k, a in config["analyses"].items() if a["kind"] == "optimizers")
+    config["analyses"]["still"] = {**config["analyses"][optimizers], "animation": False}
+    return config
+
+
+def test_the_slurm_profile_plans_every_job_with_its_resources(tmp_path):
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
         pytest.skip("snakemake-executor-plugin-slurm is not installed "
                     "(pip install -e '.[slurm]'): Snakemake rejects 'executor: slurm' without it")
     profile = load_profile("slurm")
     assert profile["executor"] == "slurm"
+    workspace = make_workspace(tmp_path / "cluster", every_rule_config())
     # A dry run executes locally and caps threads at --cores (1 unless given); on the
     # cluster each job gets its own node share, so lift the cap to see the profile's value.
     dry = snakemake(workspace, "--workflow-profile", "profiles/slurm", "--dry-run", "--cores", "64")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 
@@ -11,6 +12,7 @@ from conftest import fitted_mlp
 from losscape.landscape import plain_rows, weights_grid
 from losscape.network import Network
 from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
+from losscape.structured import weights_slice_rows
 
 LINE = re.compile(
     r"(?P<label>.+): chunk (?P<chunk>\d+)/(?P<chunks>\d+) done "
@@ -26,7 +28,7 @@ def progress_lines(records) -> list[dict]:
 
 @pytest.fixture
 def slice_in_chunks():
-    """A real network and a weights grid that the engine evaluates in several chunks."""
+    """A real network and a weights grid that the plain pass evaluates in several chunks."""
     model, X, y = fitted_mlp((2,), "tanh", n=200, max_iter=200)
     net = Network.from_estimator(model)
     grid = weights_grid(net, ("W1[0,0]", "W2[0,0]"), 1.0, 101)
@@ -71,3 +73,17 @@ def test_interval_from_the_environment(monkeypatch):
         monkeypatch.setenv(PROGRESS_EVERY_ENV, bad)
         with pytest.raises(ValueError, match=PROGRESS_EVERY_ENV):
             progress_interval()
+
+
+def test_the_structured_engine_reports_its_bands(caplog):
+    """The path the landscape stage takes logs one line per band of rows."""
+    model, X, y = fitted_mlp((2,), "tanh", n=200, max_iter=200)
+    net = Network.from_estimator(model)
+    grid = weights_grid(net, ("W1[0,0]", "W2[0,0]"), 1.0, 601)
+    caplog.set_level(logging.INFO, logger="losscape")
+    bands = [loss.size for _, loss in weights_slice_rows(net, X, y, grid, None,
+                                                          ProgressLog("bands", every=0))]
+    lines = progress_lines(caplog.records)
+    assert len(bands) >= 2 and len(lines) == len(bands)
+    assert [int(line["done"]) for line in lines] == list(itertools.accumulate(bands))
+    assert {int(line["chunks"]) for line in lines} == {len(bands)}

@@ -32,6 +32,19 @@ CONFIG = {
         "gen_rows": {"network": "N_gen", "kind": "weights", "axes": ["W1[0,0]", "b1[1]"],
                      "span": 0.5, "resolution": 9, "samples": [3, 5]},
         "future": {"network": "N_gen", "kind": "something_new", "resolution": 9},
+        "gen_one": {"network": "N_gen", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
+                    "span": 3.0, "resolution": 9, "samples": [7]},
+        "pairs": {"network": "N_gen", "kind": "weight_pairs", "span": 1.0, "resolution": 9},
+        "plane": {"network": "N_mine", "kind": "random_plane", "seeds": [4, 5], "resolution": 9,
+                  "zero_biases": False},
+        "line": {"network": "N_gen", "kind": "interpolation", "resolution": 9},
+        "path": {"network": "N_gen", "kind": "trajectory_pca", "resolution": 9, "samples": [1]},
+    },
+    "analyses": {
+        "curv": {"kind": "curvature", "landscape": "gen_one", "plateau_threshold": 2.0},
+        "opt": {"kind": "optimizers", "landscape": "gen_one", "start_offsets": [[1, 1], [0, 1]],
+                "methods": {"gd": {}, "nesterov": {}}},
+        "attack": {"kind": "input_attack", "landscape": "mine_input", "top_k": 4},
     },
 }
 
@@ -90,3 +103,49 @@ def test_the_other_captions_render(name):
 
 def test_an_unknown_kind_still_renders():
     assert "something_new" in caption("landscape", landscape="future")
+
+
+def test_weight_pairs():
+    text = caption("landscape", landscape="pairs")
+    assert "one panel per pair of all the network" in text and "± 1.0" in text
+    assert "each panel a grid of 9 × 9 points" in text and "3-D surface" not in text
+    assert "Held fixed: in each panel, every other weight and bias" in text
+
+
+def test_a_random_plane_without_zeroed_biases():
+    text = caption("landscape", landscape="plane")
+    assert "drawn from seed 4" in text and "filter-normalised" in text
+    assert "bias entries zeroed" not in text and "Held fixed: the two directions, and the data" in text
+    spread = caption("seed_spread", landscape="plane")
+    assert "[4, 5]" in spread and "only the seed of the random directions changes" in spread
+
+
+def test_interpolation_and_the_training_path():
+    line = caption("landscape", landscape="line")
+    assert "at 9 values of alpha in [-0.5, 1.5]" in line and "Held fixed: the two end points" in line
+    assert "contour map" not in line and "grid" not in line
+    path = caption("landscape", landscape="path")
+    assert "the data rows [1]" in path and "Held fixed: the plane" in path
+
+
+@pytest.mark.parametrize("name", ["hessian", "convexity", "plateau"])
+def test_curvature_figures(name):
+    text = caption(name, analysis="curv")
+    assert "<strong>curv</strong>" in text and "the data rows [7]" in text
+    assert "Held fixed" in text
+    if name == "plateau":
+        assert "below 2.0" in text
+
+
+def test_optimizers_and_attack():
+    text = caption("optimizers", analysis="opt")
+    assert "gd, nesterov move" in text and "from each of 2 starts" in text
+    assert "Held fixed: every other weight and bias of" in text
+    attack = caption("attack", analysis="attack")
+    assert "the 4 worst data points" in attack and "20 steps of 0.02 within 0.3" in attack
+
+
+def test_every_caption_file_is_rendered_here():
+    tested = {"dataset", "fit", "landscape", "network", "workflow", "seed_spread", "hessian",
+              "convexity", "plateau", "optimizers", "attack"}
+    assert {p.stem for p in (REPO / "workflow" / "report").glob("*.rst")} == tested

@@ -87,11 +87,11 @@ class Renderer:
 
     def table(self, node: dict, skip: frozenset = frozenset()) -> list[str]:
         """One row per key of an object schema; `skip` names keys documented elsewhere."""
-        rows = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
-        return rows + self.rows(node, skip, path=())
+        header = ["| key | required | type | default | description |", "|---|---|---|---|---|"]
+        return header + self.rows(node, "", skip)
 
-    def rows(self, node: dict, skip: frozenset, path: tuple[str, ...]) -> list[str]:
-        """Rows for an object's keys, then (as `outer` → `inner`) for its nested objects' keys."""
+    def rows(self, node: dict, prefix: str, skip: frozenset = frozenset()) -> list[str]:
+        """Rows for the keys of `node`, and of any mapping under them as `key.subkey`."""
         node = self.resolve(node)
         required = set(node.get("required", []))
         rows = []
@@ -101,13 +101,12 @@ class Renderer:
             resolved = self.resolve(sub)
             default = code(resolved["default"]) if "default" in resolved else ""
             description = " ".join(str(resolved.get("description", "")).split())
-            key = " → ".join(f"`{part}`" for part in (*path, name))
             rows.append(
-                f"| {key} | {'yes' if name in required else ''} | "
+                f"| `{prefix}{name}` | {'yes' if name in required else ''} | "
                 f"{cell(self.describe(sub))} | {cell(default)} | {cell(description)} |"
             )
-            if resolved.get("type") == "object" and resolved.get("properties"):
-                rows += self.rows(resolved, frozenset(), (*path, name))
+            if resolved.get("properties"):
+                rows += self.rows(resolved, f"{prefix}{name}.")
         return rows
 
     def entry(self, node: dict) -> list[str]:

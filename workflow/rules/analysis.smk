@@ -1,3 +1,9 @@
+# Analyses of a landscape (issue 4 §3-5): curvature, optimizers on a weights slice, and an
+# attack on the input space. Each analysis names the landscape it works on; its slice (or
+# input window) comes from that landscape's table, an input file, so editing the landscape
+# reruns the analysis too. The config was checked at parse time (losscape.validation).
+
+
 rule curvature:
     input:
         unpack(analysis_inputs),
@@ -66,9 +72,27 @@ rule figure_curvature:
         hessian=rules.curvature.output.hessian,
         curvature_map=rules.curvature.output.curvature_map,
     output:
-        hessian=f"{RESULTS}/figures/hessian_{{analysis}}.png",
-        convexity=f"{RESULTS}/figures/convexity_{{analysis}}.png",
-        plateau=f"{RESULTS}/figures/plateau_{{analysis}}.png",
+        hessian=report(
+            f"{RESULTS}/figures/hessian_{{analysis}}.png",
+            caption="../report/hessian.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: Hessian at the trained weights"},
+        ),
+        convexity=report(
+            f"{RESULTS}/figures/convexity_{{analysis}}.png",
+            caption="../report/convexity.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: convexity map"},
+        ),
+        plateau=report(
+            f"{RESULTS}/figures/plateau_{{analysis}}.png",
+            caption="../report/plateau.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: plateau map"},
+        ),
     wildcard_constraints:
         analysis=_choice(analyses_of("curvature")),
     log:
@@ -87,7 +111,13 @@ rule figure_optimizers:
         paths=rules.optimizers.output.paths,
         landscape=analysis_landscape,
     output:
-        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+        png=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+            caption="../report/optimizers.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths"},
+        ),
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=False)),
     log:
@@ -100,6 +130,21 @@ rule figure_optimizers:
         "../scripts/figure_optimizers.py"
 
 
+# The same figure plus the GIF, in one job: a job of its own would cost another start-up.
+use rule figure_optimizers as figure_optimizers_animated with:
+    output:
+        png=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
+            caption="../report/optimizers.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths"},
+        ),
+        gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
+    wildcard_constraints:
+        analysis=_choice(optimizer_analyses(animated=True)),
+
+
 rule figure_input_attack:
     input:
         landscape=analysis_landscape,
@@ -108,7 +153,13 @@ rule figure_input_attack:
         paths=rules.input_attack.output.paths,
         field=rules.input_attack.output.field,
     output:
-        f"{RESULTS}/figures/attack_{{analysis}}.png",
+        report(
+            f"{RESULTS}/figures/attack_{{analysis}}.png",
+            caption="../report/attack.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: input-space attack"},
+        ),
     wildcard_constraints:
         analysis=_choice(analyses_of("input_attack")),
     log:
@@ -119,12 +170,3 @@ rule figure_input_attack:
         "../envs/losscape.yaml"
     script:
         "../scripts/figure_input_attack.py"
-
-
-# The same figure plus the GIF, in one job: a job of its own would cost another start-up.
-use rule figure_optimizers as figure_optimizers_animated with:
-    output:
-        png=f"{RESULTS}/figures/optimizers_{{analysis}}.png",
-        gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
-    wildcard_constraints:
-        analysis=_choice(optimizer_analyses(animated=True)),

@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import socket
@@ -6,7 +7,7 @@ import uuid
 
 from snakemake.utils import validate
 
-from losscape.provenance import stable_hash
+from losscape.provenance import canonical_json, stable_hash
 from losscape.validation import check_config, check_schema
 
 # Bad config stops here, before any job starts or any file is written: first the schema
@@ -164,12 +165,103 @@ def landscape_report_labels(landscape):
     breaks when two landscapes of a network differ in it.
     """
     spec = config["landscapes"][landscape]
-    text = f"{landscape}: {spec['kind']}"
-    if spec.get("axes"):
-        text += " over " + " × ".join(spec["axes"])
-    if spec["kind"] == "weights":
-        text += f", samples {spec.get('samples', 'all')}"
+    kind, axes = spec["kind"], spec.get("axes", "all")
+    text = f"{landscape}: {kind}"
+    if kind == "weights":
+        text += f" over {' × '.join(axes)}, samples {spec.get('samples', 'all')}"
+    elif kind == "weight_pairs":
+        text += " of all weights" if axes == "all" else f" of {axes}"
+    elif kind == "random_plane":
+        text += f", seed {spec.get('seeds', [0])[0]}"
     return {"figure": text}
+
+
+# Landscapes along chosen directions (workflow/rules/directions.smk).
+
+DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_pca")
+
+
+def direction_targets():
+    targets = expand(
+        f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        landscape=landscapes_of_kind(*DIRECTION_KINDS),
+    )
+    targets += expand(
+        f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+        landscape=landscapes_of_kind("random_plane"),
+    )
+    targets += expand(
+        f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
+    )
+    return targets
+
+
+def network_file(name):
+    """An input function: results/models/{network}/{name} of the landscape's network."""
+    return lambda wc: f"{RESULTS}/models/{landscape_network(wc.landscape)}/{name}"
+
+
+def landscape_data(wc):
+    return f"{RESULTS}/data/{network_dataset(landscape_network(wc.landscape))}.parquet"
+
+
+# Analyses of a landscape (workflow/rules/analysis.smk).
+
+ANALYSES = dict(config.get("analyses") or {})
+
+
+def analyses_of(kind):
+    return [name for name, spec in ANALYSES.items() if spec["kind"] == kind]
+
+
+def optimizer_analyses(animated):
+    return [n for n in analyses_of("optimizers") if ANALYSES[n].get("animation", True) == animated]
+
+
+def analysis_spec(analysis):
+    """The analysis' config with keys sorted at every level: Snakemake compares params in
+    order, and schema defaults are inserted wherever validation puts them, so without this
+    writing out a default (or reordering keys) would rerun the analysis."""
+    return json.loads(canonical_json(ANALYSES[analysis]))
+
+
+def analysis_inputs(wc):
+    landscape = ANALYSES[wc.analysis]["landscape"]
+    network = landscape_network(landscape)
+    return {
+        "weights": f"{RESULTS}/models/{network}/weights.parquet",
+        "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
+        "landscape": f"{RESULTS}/landscapes/{landscape}.parquet",
+    }
+
+
+def analysis_landscape(wc):
+    return f"{RESULTS}/landscapes/{ANALYSES[wc.analysis]['landscape']}.parquet"
+
+
+def attack_target_function(wc):
+    """The generating function the input-space error is measured against."""
+    network = landscape_network(ANALYSES[wc.analysis]["landscape"])
+    return dataset_function(network_dataset(network))
+
+
+def analysis_targets():
+    targets = []
+    for name in analyses_of("curvature"):
+        targets += [
+            f"{RESULTS}/figures/{figure}_{name}.png"
+            for figure in ("hessian", "convexity", "plateau")
+        ]
+    for name in analyses_of("optimizers"):
+        targets.append(f"{RESULTS}/figures/optimizers_{name}.png")
+        if ANALYSES[name].get("animation", True):
+            targets.append(f"{RESULTS}/figures/optimizers_{name}.gif")
+    for name in analyses_of("input_attack"):
+        targets.append(f"{RESULTS}/figures/attack_{name}.png")
+    return targets
+
+
+ANALYSIS_DIR = f"{RESULTS}/analyses/{{analysis}}"
 
 
 def all_targets():

@@ -1,3 +1,9 @@
+# Landscapes along chosen directions: every pair of weights, random filter-normalised planes,
+# the initial-to-trained line and the PCA plane of the training path. Each job computes its
+# tables and draws its figures in one MLflow run (a second job per figure would double the
+# fixed cost of a job, which is most of the time here).
+
+
 rule weight_pairs:
     input:
         weights=network_file("weights.parquet"),
@@ -7,7 +13,13 @@ rule weight_pairs:
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
         html=f"{RESULTS}/tables/{{landscape}}.html",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("weight_pairs")),
     params:
@@ -32,8 +44,20 @@ rule random_plane:
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
-        spread_figure=f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+        spread_figure=report(
+            f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
+            caption="../report/seed_spread.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: {"figure": f"{wc.landscape}: one plane per seed"},
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("random_plane")),
     params:
@@ -56,7 +80,13 @@ rule interpolation:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("interpolation")),
     params:
@@ -80,7 +110,13 @@ rule trajectory_pca:
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
         path=f"{RESULTS}/landscapes/{{landscape}}.path.parquet",
-        figure=f"{RESULTS}/figures/landscape_{{landscape}}.png",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("trajectory_pca")),
     params:

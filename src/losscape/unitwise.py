@@ -97,9 +97,11 @@ class RankUpdate(SlicePath):
     """Both weights below the last hidden layer: their units, a rank update, then full layers."""
 
     def _buffer(self, shape):
-        if getattr(self, "_work", None) is None or self._work.shape != shape:
-            self._work = np.empty(shape)
-        return self._work
+        """A reused (cells, samples, width) array: at least `shape`, viewed down to it."""
+        work = getattr(self, "_work", None)
+        if work is None or work.shape[1:] != shape[1:] or work.shape[0] < shape[0]:
+            self._work = work = np.empty(shape)
+        return work[: shape[0]]
 
     def compute_factors(self, state):
         return state

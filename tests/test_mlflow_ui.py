@@ -154,7 +154,7 @@ def table_rows(driver, header: str) -> dict[str, str]:
     raise AssertionError(f"no table headed {header!r} on {driver.current_url}")
 
 
-def test_the_experiment_shows_one_run_per_job(pipeline, server, browser):
+def test_the_experiment_shows_one_run_per_job(browser, pipeline, server):
     _, jobs = pipeline
     open_experiment(browser, server)
     expected = sorted(f"{rule}-{wildcards.split('=', 1)[1]}" for rule, wildcards in jobs)
@@ -165,7 +165,7 @@ def test_the_experiment_shows_one_run_per_job(pipeline, server, browser):
     assert sorted(shown) == expected
 
 
-def test_a_landscape_run_shows_its_params_metrics_and_figure(pipeline, store, server, browser):
+def test_a_landscape_run_shows_its_params_metrics_and_figure(browser, pipeline, store, server):
     from selenium.webdriver.common.by import By
 
     root, _ = pipeline

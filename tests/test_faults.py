@@ -193,6 +193,14 @@ def test_prepare_store_kills_runs_of_dead_invocations_only(tmp_path, monkeypatch
 pipeline = pytest.mark.pipeline
 
 
+def skip_if_overloaded():
+    """The interrupt tests race a job against a signal; on a machine loaded far past its cores
+    (seen at load 10+ on 2 cores) the race is lost now and then, so say so instead of guessing."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 4 * cores:
+        pytest.skip(f"load average {load:.1f} on {cores} cores: interrupt timing is unreliable")
+
+
 @pipeline
 def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
     root = make_workspace(tmp_path, FAULT_CONFIG)
@@ -225,6 +233,7 @@ def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
 
 @pipeline
 def test_ctrl_c_leaves_no_partial_output_and_the_next_run_finishes(tmp_path):
+    skip_if_overloaded()
     root = make_workspace(tmp_path, FAULT_CONFIG)
     process = start_snakemake(root, "--cores", "2", *TARGETS)
     interrupted = wait_for_running_job(root, process)
@@ -258,6 +267,7 @@ def test_ctrl_c_leaves_no_partial_output_and_the_next_run_finishes(tmp_path):
 
 @pipeline
 def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_path):
+    skip_if_overloaded()
     root = make_workspace(tmp_path, FAULT_CONFIG)
     process = start_snakemake(root, "--cores", "2", *TARGETS)
     killed = wait_for_running_job(root, process)

@@ -3,10 +3,12 @@ generated from the schema, the workflow catalog file, and the rules' conda envir
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,6 +117,18 @@ def test_the_rules_conda_env_lists_the_runtime_dependencies():
     assert listed == dict(requirement(r) for r in project["dependencies"])
 
 
+@contextmanager
+def environment_restored():
+    """Parsing runs the Snakefile's top level in this process, which sets environment
+    variables (the invocation id, the tracking URI) that later tests must not inherit."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def rule_outputs(root):
     """(rule, output file) of every rule of the workflow in `root`, parsed by Snakemake."""
     from snakemake.api import SnakemakeApi
@@ -125,7 +139,7 @@ def rule_outputs(root):
         StorageSettings,
     )
 
-    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+    with environment_restored(), SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
             storage_settings=StorageSettings(), snakefile=root / "Snakefile", workdir=root,

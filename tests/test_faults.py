@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -194,8 +195,8 @@ pipeline = pytest.mark.pipeline
 
 
 def skip_if_overloaded():
-    """The interrupt tests race a job against a signal; on a machine loaded far past its cores
-    (seen at load 10+ on 2 cores) the race is lost now and then, so say so instead of guessing."""
+    """The interrupt tests signal a job they saw RUNNING; on a machine loaded far past its
+    cores the job may finish before the signal lands, so say so instead of guessing."""
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     if load > 4 * cores:
         pytest.skip(f"load average {load:.1f} on {cores} cores: interrupt timing is unreliable")
@@ -281,8 +282,16 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
     snakemake(root, "--unlock")
     # The next start marks the dead invocation's runs KILLED before any job runs (onstart)
     # and reruns what was left incomplete (the workflow profile).
+    # The environment it inherits names the dead invocation and a live process (this one):
+    # as a shell or a Python process that once parsed the Snakefile would. It must not
+    # take them for its own, or the dead runs would stay RUNNING for ever.
+    with sqlite3.connect(f"file:{root / 'mlflow.db'}?mode=ro", uri=True) as connection:
+        (dead_invocation,) = connection.execute(
+            "SELECT value FROM tags WHERE key = 'invocation' LIMIT 1").fetchone()
+    inherited = {INVOCATION_ENV: dead_invocation,
+                 INVOCATION_PROCESS_ENV: f"{socket.gethostname()}:{os.getpid()}"}
     started_again = time.time() * 1000
-    snakemake(root, "--cores", "2", *TARGETS)
+    snakemake(root, "--cores", "2", *TARGETS, env=inherited)
     runs = assert_work_finished(root)
     assert (killed, "KILLED", "interrupted: its snakemake invocation ended") in runs
     # ... and it did so before the new invocation's first job started its run

@@ -29,10 +29,18 @@ RESULTS = "results"
 # (update(), because `snakemake --lint` takes os.environ[...] for a read it wants declared.)
 os.environ.update(MLFLOW_EXPERIMENT_NAME=config["experiment"])
 os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
-os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
-# host:pid of this invocation, so that a later one can tell a dead invocation's runs
-# (to be marked KILLED) from those of one still running on the same store.
-os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
+# An id and the host:pid of this invocation, so that a later one can tell a dead
+# invocation's runs (to be marked KILLED) from those of one still running on the same
+# store. The main process always makes its own: values inherited from the environment
+# (a shell, or a Python process that once parsed this file) would name another process,
+# perhaps a live one, and its runs would never be marked. Job processes re-parse this
+# file and keep their invocation's values.
+if workflow.is_main_process:
+    os.environ["LOSSCAPE_INVOCATION"] = uuid.uuid4().hex
+    os.environ["LOSSCAPE_INVOCATION_PROCESS"] = f"{socket.gethostname()}:{os.getpid()}"
+else:
+    os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
+    os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
 
 
 def _git_commit():

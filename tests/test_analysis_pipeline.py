@@ -24,10 +24,10 @@ CONFIG["analyses"] = {
     "attack": {"kind": "input_attack", "landscape": "N2_input", "top_k": 4, "arrows": 5,
                "ascent": {"step_size": 0.05, "steps": 5, "radius": 0.2}},
 }
+# Each analysis job draws its own figures.
 ANALYSIS_JOBS = sorted([
-    ("curvature", "analysis=curv"), ("figure_curvature", "analysis=curv"),
-    ("optimizers", "analysis=opt"), ("figure_optimizers_animated", "analysis=opt"),
-    ("input_attack", "analysis=attack"), ("figure_input_attack", "analysis=attack"),
+    ("curvature", "analysis=curv"), ("optimizers", "analysis=opt"),
+    ("input_attack", "analysis=attack"),
 ])
 
 
@@ -35,7 +35,7 @@ ANALYSIS_JOBS = sorted([
 def workspace(tmp_path_factory):
     root = make_workspace(tmp_path_factory.mktemp("analysis_pipeline"), CONFIG)
     jobs = planned_jobs(root)
-    assert set(ANALYSIS_JOBS) <= set(jobs) and len(jobs) == 16 + len(ANALYSIS_JOBS)
+    assert set(ANALYSIS_JOBS) <= set(jobs) and len(jobs) == 12 + len(ANALYSIS_JOBS)
     snakemake(root, "--cores", "4")
     return root
 
@@ -122,14 +122,13 @@ def test_analysis_runs_log_metrics_tags_and_nest_under_their_landscape(runs):
                                 ("input_attack-attack", "N2_input")):
         parent = by_name[analysis].data.tags["mlflow.parentRunId"]
         assert parent == by_name[f"landscape-{landscape}"].info.run_id
-    figure = by_name["figure_curvature-curv"]
-    assert figure.data.tags["mlflow.parentRunId"] == curv.info.run_id
     shown = sorted(a.path for a in client.list_artifacts(curv.info.run_id, "figures"))
     assert shown == ["figures/convexity_curv.png", "figures/hessian_curv.png",
                      "figures/plateau_curv.png"]
-    animated = by_name["figure_optimizers_animated-opt"]
-    assert sorted(a.path for a in client.list_artifacts(animated.info.run_id, "figures")) == [
+    assert sorted(a.path for a in client.list_artifacts(opt.info.run_id, "figures")) == [
         "figures/optimizers_opt.gif", "figures/optimizers_opt.png"]
+    assert [a.path for a in client.list_artifacts(attack.info.run_id, "figures")] == [
+        "figures/attack_attack.png"]
 
 
 def test_nothing_to_do_after_a_full_run(workspace):
@@ -148,8 +147,7 @@ def test_writing_out_defaults_reruns_nothing(workspace, edited):
 def test_editing_an_analysis_reruns_only_it_and_its_figures(workspace, edited):
     edited["analyses"]["curv"]["plateau_threshold"] = 2.0
     write_config(workspace, edited)
-    assert planned_jobs(workspace) == [("curvature", "analysis=curv"),
-                                       ("figure_curvature", "analysis=curv")]
+    assert planned_jobs(workspace) == [("curvature", "analysis=curv")]
 
 
 def test_editing_the_landscape_reruns_its_analyses(workspace, edited):
@@ -157,7 +155,7 @@ def test_editing_the_landscape_reruns_its_analyses(workspace, edited):
     write_config(workspace, edited)
     assert planned_jobs(workspace) == sorted([
         ("landscape", "landscape=N1_all"), ("figure_landscape", "landscape=N1_all"),
-        ("optimizers", "analysis=opt"), ("figure_optimizers_animated", "analysis=opt")])
+        ("optimizers", "analysis=opt")])
 
 
 # --- bad config: every problem named by its key, before any job (one dry run per check layer)

@@ -47,8 +47,7 @@ FAULT_CONFIG = {
 # The jobs the interruption tests run (as MLflow run names) and the files each makes:
 # enough for two jobs at a time and a few seconds of work, not the whole pipeline.
 OUTPUTS = {
-    "data-curve": ["data/curve.parquet"],
-    "figure_dataset-curve": ["figures/dataset_curve.png"],
+    "data-curve": ["data/curve.parquet", "figures/dataset_curve.png"],
     "train-N1": ["models/N1/model.skops", "models/N1/weights.parquet"],
     "landscape-N1_one": ["landscapes/N1_one.parquet"],
     "landscape-N1_all": ["landscapes/N1_all.parquet"],

@@ -36,8 +36,10 @@ os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 # perhaps a live one, and its runs would never be marked. Job processes re-parse this
 # file and keep their invocation's values.
 if workflow.is_main_process:
-    os.environ["LOSSCAPE_INVOCATION"] = uuid.uuid4().hex
-    os.environ["LOSSCAPE_INVOCATION_PROCESS"] = f"{socket.gethostname()}:{os.getpid()}"
+    os.environ.update(
+        LOSSCAPE_INVOCATION=uuid.uuid4().hex,
+        LOSSCAPE_INVOCATION_PROCESS=f"{socket.gethostname()}:{os.getpid()}",
+    )
 else:
     os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
     os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")

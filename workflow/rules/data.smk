@@ -1,8 +1,16 @@
+# One job per dataset: the table, and its picture (a job of its own would cost another
+# interpreter, MLflow store and run for a second's drawing).
 rule data:
     input:
         unpack(dataset_source),
     output:
-        f"{RESULTS}/data/{{dataset}}.parquet",
+        data=f"{RESULTS}/data/{{dataset}}.parquet",
+        figure=report(
+            f"{RESULTS}/figures/dataset_{{dataset}}.png",
+            caption="../report/dataset.rst",
+            category="Data",
+            labels={"figure": "{dataset}"},
+        ),
     params:
         spec=lambda wc: dataset_spec(wc.dataset),
         # A user's file reruns this (and all after it) when its content changes.

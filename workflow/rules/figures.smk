@@ -1,52 +1,18 @@
-rule figure_dataset:
-    input:
-        data=f"{RESULTS}/data/{{dataset}}.parquet",
-    output:
-        report(
-            f"{RESULTS}/figures/dataset_{{dataset}}.png",
-            caption="../report/dataset.rst",
-            category="Data",
-            labels={"figure": "{dataset}"},
-        ),
-    params:
-        function=lambda wc: dataset_function(wc.dataset),
-    log:
-        f"{RESULTS}/logs/figures/dataset_{{dataset}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/dataset_{{dataset}}.tsv"
-    conda:
-        "../envs/losscape.yaml"
-    script:
-        "../scripts/figure_dataset.py"
-
-
+# A network's two pictures, its weights and its fit, in one job: each job pays an
+# interpreter, the MLflow store and a run before it draws anything.
 rule figure_network:
     input:
         weights=f"{RESULTS}/models/{{network}}/weights.parquet",
+        data=lambda wc: f"{RESULTS}/data/{network_dataset(wc.network)}.parquet",
     output:
-        report(
+        network=report(
             f"{RESULTS}/figures/network_{{network}}.png",
             caption="../report/network.rst",
             category="Networks",
             subcategory="{network}",
             labels={"figure": "{network}: trained weights"},
         ),
-    log:
-        f"{RESULTS}/logs/figures/network_{{network}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/network_{{network}}.tsv"
-    conda:
-        "../envs/losscape.yaml"
-    script:
-        "../scripts/figure_network.py"
-
-
-rule figure_fit:
-    input:
-        weights=f"{RESULTS}/models/{{network}}/weights.parquet",
-        data=lambda wc: f"{RESULTS}/data/{network_dataset(wc.network)}.parquet",
-    output:
-        report(
+        fit=report(
             f"{RESULTS}/figures/fit_{{network}}.png",
             caption="../report/fit.rst",
             category="Networks",
@@ -56,13 +22,13 @@ rule figure_fit:
     params:
         function=lambda wc: dataset_function(network_dataset(wc.network)),
     log:
-        f"{RESULTS}/logs/figures/fit_{{network}}.log",
+        f"{RESULTS}/logs/figures/network_{{network}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/figures/fit_{{network}}.tsv"
+        f"{RESULTS}/benchmarks/figures/network_{{network}}.tsv"
     conda:
         "../envs/losscape.yaml"
     script:
-        "../scripts/figure_fit.py"
+        "../scripts/figure_network.py"
 
 
 rule figure_landscape:

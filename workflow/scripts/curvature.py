@@ -1,12 +1,18 @@
-from losscape import analyses
+from losscape import analyses, analysis_figures
 from losscape.jobs import pipeline_job
 
+out = snakemake.output
 with pipeline_job(snakemake, "curvature") as run:
     run.link_to_producer(snakemake.input.landscape)
     metrics, tags = analyses.curvature(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
-        snakemake.params.spec, snakemake.output.hessian, snakemake.output.curvature_map,
+        snakemake.params.spec, out.hessian, out.curvature_map,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)
-    run.record_output(snakemake.output.hessian)
+    run.record_output(out.hessian)
+    analysis_figures.curvature_figures(
+        out.hessian, out.curvature_map, out.hessian_png, out.convexity_png, out.plateau_png
+    )
+    for figure in (out.hessian_png, out.convexity_png, out.plateau_png):
+        run.log_artifact(figure, "figures")

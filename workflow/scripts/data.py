@@ -1,14 +1,16 @@
-from losscape import stages
+from losscape import figures, stages
 from losscape.jobs import pipeline_job
 
+spec = snakemake.params.spec
 with pipeline_job(snakemake, "data") as run:
     if "source" in snakemake.input.keys():
         metrics = stages.import_dataset(
-            snakemake.input.source, snakemake.params.spec, snakemake.params.source_sha256,
-            snakemake.output[0],
+            snakemake.input.source, spec, snakemake.params.source_sha256, snakemake.output.data
         )
         run.set_tags({"source_sha256": snakemake.params.source_sha256})
     else:
-        metrics = stages.make_dataset(snakemake.params.spec, snakemake.output[0])
+        metrics = stages.make_dataset(spec, snakemake.output.data)
     run.log_metrics(metrics)
-    run.record_output(snakemake.output[0])
+    run.record_output(snakemake.output.data)
+    figures.dataset_figure(snakemake.output.data, spec.get("function"), snakemake.output.figure)
+    run.log_artifact(snakemake.output.figure, "figures")

@@ -1,13 +1,18 @@
-from losscape import analyses
+from losscape import analyses, analysis_figures
 from losscape.jobs import pipeline_job
 
+out = snakemake.output
 with pipeline_job(snakemake, "input_attack") as run:
     run.link_to_producer(snakemake.input.landscape)
     metrics, tags = analyses.input_attack(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
-        snakemake.params.spec, snakemake.params.target_function, snakemake.output.worst,
-        snakemake.output.ascent, snakemake.output.paths, snakemake.output.field,
+        snakemake.params.spec, snakemake.params.target_function, out.worst, out.ascent,
+        out.paths, out.field,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)
-    run.record_output(snakemake.output.worst)
+    run.record_output(out.worst)
+    analysis_figures.attack_figure(
+        snakemake.input.landscape, out.worst, out.ascent, out.paths, out.field, out.png
+    )
+    run.log_artifact(out.png, "figures")

@@ -1,12 +1,20 @@
-from losscape import analyses
+# Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
+from losscape import analyses, analysis_figures
 from losscape.jobs import pipeline_job
 
+out = snakemake.output
 with pipeline_job(snakemake, "optimizers") as run:
     run.link_to_producer(snakemake.input.landscape)
     metrics, tags = analyses.optimizers(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
-        snakemake.params.spec, snakemake.output.runs, snakemake.output.paths,
+        snakemake.params.spec, out.runs, out.paths,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)
-    run.record_output(snakemake.output.runs)
+    run.record_output(out.runs)
+    drawn = (out.runs, out.paths, snakemake.input.landscape)
+    analysis_figures.optimizer_figure(*drawn, out.png)
+    run.log_artifact(out.png, "figures")
+    if "gif" in out.keys():
+        analysis_figures.optimizer_animation(*drawn, out.gif)
+        run.log_artifact(out.gif, "figures")

@@ -204,8 +204,10 @@ def skip_if_overloaded():
 @pipeline
 def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
     root = make_workspace(tmp_path, FAULT_CONFIG)
+    snakemake(root, "--cores", "1", "results/data/curve.parquet")
     # A real fault: the artifact store is a file, so logging the model (after the
     # model and weights files were written) raises inside the train job.
+    (root / "mlruns").rename(root / "mlruns.aside")
     (root / "mlruns").write_text("not a directory")
     target = "results/models/N1/weights.parquet"
     result = snakemake(root, "--cores", "1", target, check=False)
@@ -225,6 +227,7 @@ def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
     assert not leftover_temporaries(root)
 
     (root / "mlruns").unlink()
+    (root / "mlruns.aside").rename(root / "mlruns")
     snakemake(root, "--cores", "1", target)
     statuses = sorted(status for name, status, _ in store_runs(root) if name == "train-N1")
     assert statuses == ["FAILED", "FINISHED"]

@@ -12,7 +12,6 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/landscape.smk"
-include: "workflow/rules/figures.smk"
 include: "workflow/rules/directions.smk"
 include: "workflow/rules/analysis.smk"
 

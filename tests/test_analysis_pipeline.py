@@ -35,7 +35,7 @@ ANALYSIS_JOBS = sorted([
 def workspace(tmp_path_factory):
     root = make_workspace(tmp_path_factory.mktemp("analysis_pipeline"), CONFIG)
     jobs = planned_jobs(root)
-    assert set(ANALYSIS_JOBS) <= set(jobs) and len(jobs) == 12 + len(ANALYSIS_JOBS)
+    assert set(ANALYSIS_JOBS) <= set(jobs) and len(jobs) == 7 + len(ANALYSIS_JOBS)
     snakemake(root, "--cores", "4")
     return root
 
@@ -154,7 +154,7 @@ def test_editing_the_landscape_reruns_its_analyses(workspace, edited):
     edited["landscapes"]["N1_all"]["resolution"] = 11
     write_config(workspace, edited)
     assert planned_jobs(workspace) == sorted([
-        ("landscape", "landscape=N1_all"), ("figure_landscape", "landscape=N1_all"),
+        ("landscape", "landscape=N1_all"),
         ("optimizers", "analysis=opt")])
 
 

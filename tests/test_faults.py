@@ -48,9 +48,10 @@ FAULT_CONFIG = {
 # enough for two jobs at a time and a few seconds of work, not the whole pipeline.
 OUTPUTS = {
     "data-curve": ["data/curve.parquet", "figures/dataset_curve.png"],
-    "train-N1": ["models/N1/model.skops", "models/N1/weights.parquet"],
-    "landscape-N1_one": ["landscapes/N1_one.parquet"],
-    "landscape-N1_all": ["landscapes/N1_all.parquet"],
+    "train-N1": ["models/N1/model.skops", "models/N1/weights.parquet", "figures/network_N1.png",
+                 "figures/fit_N1.png"],
+    "landscape-N1_one": ["landscapes/N1_one.parquet", "figures/landscape_N1_one.png"],
+    "landscape-N1_all": ["landscapes/N1_all.parquet", "figures/landscape_N1_all.png"],
 }
 TARGETS = [f"results/{f}" for files in OUTPUTS.values() for f in files]
 

@@ -63,9 +63,24 @@ LOAD_CONFIG = {
     },
 }
 
-RULE_WILDCARD = {"data": "datasets", "train": "networks", "figure_network": "networks",
-                 "landscape": "landscapes", "figure_landscape": "landscapes"}
-JOBS = sorted(f"{rule}-{name}" for rule, section in RULE_WILDCARD.items() for name in LOAD_CONFIG[section])
+# Three landscapes split into tiles: the tiles and their gathers run under load too.
+TILES = {"T1_w": 4, "R2_deep": 5, "U_w": 4}
+for _name, _tiles in TILES.items():
+    LOAD_CONFIG["landscapes"][_name]["tiles"] = _tiles
+
+
+def _jobs() -> list[str]:
+    """The MLflow run name of every job: rule and wildcards."""
+    jobs = [f"data-{name}" for name in LOAD_CONFIG["datasets"]]
+    jobs += [f"train-{name}" for name in LOAD_CONFIG["networks"]]
+    for name in LOAD_CONFIG["landscapes"]:
+        tiles = TILES.get(name, 1)
+        jobs += [f"landscape_tile-{name}-{t}" for t in range(tiles)] + [f"landscape_gather-{name}"] \
+            if tiles > 1 else [f"landscape-{name}"]
+    return sorted(jobs)
+
+
+JOBS = _jobs()
 
 
 def write_user_files(data: Path) -> None:
@@ -220,10 +235,10 @@ def test_editing_a_data_file_reruns_exactly_what_depends_on_it(serial):
         planned = planned_jobs(serial)
     finally:
         source.write_bytes(original)
-    dependants = ["data-mine", "train-U", "figure_network-U",
-                  "landscape-U_input", "landscape-U_w", "figure_landscape-U_input",
-                  "figure_landscape-U_w"]
-    assert sorted(f"{rule}-{wc.split('=')[1]}" for rule, wc in planned) == sorted(dependants)
+    dependants = ["data-mine", "train-U", "landscape-U_input", "landscape_gather-U_w",
+                  *[f"landscape_tile-U_w-{t}" for t in range(TILES["U_w"])]]
+    run_names = ["-".join([rule, *(kv.split("=")[1] for kv in wc.split(", "))]) for rule, wc in planned]
+    assert sorted(run_names) == sorted(dependants)
     assert planned_jobs(serial) == []  # the original content back: nothing to do
 
 

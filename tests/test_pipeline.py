@@ -22,10 +22,7 @@ EXPECTED_JOBS = sorted(
     [("data", "dataset=curve"), ("data", "dataset=surface"),
      ("train", "network=N1"), ("train", "network=N2"),
      ("landscape", "landscape=N2_input"), ("landscape", "landscape=N1_one"),
-     ("landscape", "landscape=N1_all"),
-     ("figure_network", "network=N1"), ("figure_network", "network=N2"),
-     ("figure_landscape", "landscape=N2_input"), ("figure_landscape", "landscape=N1_one"),
-     ("figure_landscape", "landscape=N1_all")]
+     ("landscape", "landscape=N1_all")]  # each job draws its own figures: no figure jobs
 )
 
 
@@ -154,8 +151,6 @@ def test_landscape_runs_nest_under_their_training_run(runs):
         run = by_name[f"landscape-{landscape}"]
         assert run.data.tags["mlflow.parentRunId"] == by_name[f"train-{network}"].info.run_id
         assert {"loss_min", "loss_max", "loss_centre"} <= set(run.data.metrics)
-        figure = by_name[f"figure_landscape-{landscape}"]
-        assert figure.data.tags["mlflow.parentRunId"] == run.info.run_id
 
 
 def test_landscape_run_shows_its_figure(runs):
@@ -184,16 +179,14 @@ def test_changing_n2_architecture_reruns_only_n2(workspace, edited):
     edited["networks"]["N2"]["hidden_layer_sizes"] = [5]
     write_config(workspace, edited)
     assert planned_jobs(workspace) == sorted(
-        [("train", "network=N2"), ("landscape", "landscape=N2_input"),
-         ("figure_landscape", "landscape=N2_input"), ("figure_network", "network=N2")]
+        [("train", "network=N2"), ("landscape", "landscape=N2_input")]
     )
 
 
 def test_changing_one_resolution_reruns_that_landscape_and_figure(workspace, edited):
     edited["landscapes"]["N1_one"]["resolution"] = 9
     write_config(workspace, edited)
-    assert planned_jobs(workspace) == [("figure_landscape", "landscape=N1_one"),
-                                       ("landscape", "landscape=N1_one")]
+    assert planned_jobs(workspace) == [("landscape", "landscape=N1_one")]
 
 
 def report_variable(html: str, name: str):

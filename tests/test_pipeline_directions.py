@@ -168,7 +168,7 @@ def test_grid_kinds_keep_their_own_rules_beside_the_new_ones(workspace, edited):
     write_config(workspace, edited)
     assert planned_jobs(workspace, targets=["results/figures/landscape_N1_grid.png",
                                             *TARGETS]) == [
-        ("figure_landscape", "landscape=N1_grid"), ("landscape", "landscape=N1_grid")]
+        ("landscape", "landscape=N1_grid")]
 
 
 @pytest.mark.parametrize("change,message", [

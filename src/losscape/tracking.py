@@ -128,9 +128,6 @@ class JobRun:
     def log_artifact(self, path, folder: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=folder)
 
-    def log_artifact_to(self, run_id: str, path, folder: str | None = None) -> None:
-        self.client.log_artifact(run_id, str(path), artifact_path=folder)
-
     def record_output(self, path) -> None:
         """Tag the job's main output by content, so downstream runs can find this one."""
         mlflow.set_tag(OUTPUT_TAG, sha256_file(path))

@@ -122,7 +122,7 @@ def landscapes_of_kind(*kinds):
     return [n for n, spec in (config.get("landscapes") or {}).items() if spec["kind"] in kinds]
 
 
-# The kinds the `landscape` and `figure_landscape` rules make; other kinds have their own rules.
+# The kinds the `landscape` rule makes (and draws); other kinds have their own rules.
 GRID_KINDS = ("input", "weights")
 # Of those, the ones computed by one job, and the ones split into tiles (schema: grid kinds only).
 UNTILED = [n for n in landscapes_of_kind(*GRID_KINDS) if landscape_tiles(n) == 1]

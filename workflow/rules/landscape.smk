@@ -1,9 +1,16 @@
-# A landscape with `tiles: 1` (the default) is one job ...
+# A landscape with `tiles: 1` (the default) is one job, which also draws its figure ...
 rule landscape:
     input:
         unpack(landscape_inputs),
     output:
-        f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(UNTILED),
     params:
@@ -44,13 +51,23 @@ rule landscape_tile:
         "../scripts/landscape.py"
 
 
-# ... and one job that joins them into the table the single job would have written.
+# ... and one job that joins them into the table the single job would have written, and
+# draws the figure.
 rule landscape_gather:
     input:
         tiles=landscape_tile_paths,
         weights=lambda wc: landscape_inputs(wc)["weights"],  # to link its MLflow run
+        data=lambda wc: landscape_inputs(wc)["data"],  # drawn on the figure
     output:
-        f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+
     wildcard_constraints:
         landscape=_choice(TILED),
     log:

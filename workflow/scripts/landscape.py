@@ -1,4 +1,5 @@
-from losscape import stages
+# Rules landscape (the table and its figure) and landscape_tile (one band of the table).
+from losscape import figures, stages
 from losscape.jobs import pipeline_job
 
 spec = snakemake.params.spec
@@ -17,3 +18,6 @@ with pipeline_job(snakemake, "landscape") as run:
         )
     run.log_metrics(metrics)
     run.record_output(snakemake.output[0])
+    if "figure" in snakemake.output.keys():
+        figures.landscape_figure(snakemake.output[0], snakemake.input.data, snakemake.output.figure)
+        run.log_artifact(snakemake.output.figure, "figures")

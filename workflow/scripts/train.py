@@ -1,4 +1,4 @@
-from losscape import io, stages
+from losscape import figures, io, stages
 from losscape.data import split_xy
 from losscape.jobs import pipeline_job
 
@@ -17,3 +17,8 @@ with pipeline_job(snakemake, "train") as run:
     run.log_artifact(snakemake.output.initial_weights)
     run.log_artifact(snakemake.output.trajectory)
     run.record_output(snakemake.output.weights)
+    out = snakemake.output
+    figures.network_figure(out.weights, out.network_png)
+    figures.fit_figure(out.weights, snakemake.input.data, snakemake.params.function, out.fit_png)
+    run.log_artifact(out.network_png, "figures")
+    run.log_artifact(out.fit_png, "figures")

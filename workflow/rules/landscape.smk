@@ -67,7 +67,6 @@ rule landscape_gather:
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
-
     wildcard_constraints:
         landscape=_choice(TILED),
     log:

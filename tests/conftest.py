@@ -5,6 +5,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
+from workflow_support import config_edit, tracked_runs
+
 
 def fitted_mlp(hidden, activation, n_features=1, n=60, seed=0, max_iter=50):
     """A small MLPRegressor fitted briefly on random data: real coefs_, not hand-made."""
@@ -24,3 +26,20 @@ def fitted_mlp(hidden, activation, n_features=1, n=60, seed=0, max_iter=50):
 @pytest.fixture
 def n1_model():
     return fitted_mlp((2,), "tanh", n_features=1, n=200, max_iter=500)
+
+
+# --- shared by the end-to-end modules: each defines CONFIG and a module-scoped `workspace`
+
+
+@pytest.fixture
+def edited(request, workspace):
+    """The module's CONFIG to edit and write for one test; the original is restored after."""
+    with config_edit(workspace, request.module.CONFIG) as config:
+        yield config
+
+
+@pytest.fixture(scope="module")
+def runs(request, workspace):
+    """A client of the workspace's MLflow store and its runs, by run name."""
+    client, found = tracked_runs(workspace, request.module.CONFIG["experiment"])
+    return client, {r.info.run_name: r for r in found}

@@ -7,12 +7,17 @@ import copy
 
 import numpy as np
 import pytest
-from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from losscape import io
 from losscape.data import split_xy
-from workflow_support import SMALL_CONFIG, make_workspace, planned_jobs, snakemake, write_config
+from workflow_support import (
+    SMALL_CONFIG,
+    make_workspace,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -40,19 +45,6 @@ def workspace(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def edited(workspace):
-    config = copy.deepcopy(CONFIG)
-    yield config
-    write_config(workspace, CONFIG)
-
-
-@pytest.fixture(scope="module")
-def runs(workspace):
-    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("losscape-test")
-    found = client.search_runs([experiment.experiment_id], max_results=1000)
-    return client, {r.info.run_name: r for r in found}
 
 
 def test_every_analysis_output_exists(workspace):

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import base64
-import copy
 import json
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from mlflow.tracking import MlflowClient
 
 from losscape import io
 from losscape.data import split_xy
 from service_support import chromium_unavailable, headless_chromium
-from workflow_support import SMALL_CONFIG, make_workspace, planned_jobs, snakemake, write_config
+from workflow_support import (
+    SMALL_CONFIG,
+    make_workspace,
+    planned_jobs,
+    snakemake,
+    tracked_runs,
+    write_config,
+)
 
 pytestmark = pytest.mark.pipeline
+
+CONFIG = SMALL_CONFIG  # what the shared `edited` and `runs` fixtures (conftest.py) read
 
 EXPECTED_JOBS = sorted(
     [("data", "dataset=curve"), ("data", "dataset=surface"),
@@ -34,19 +41,6 @@ def workspace(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def edited(workspace):
-    """Edit the config for one test; the original is restored afterwards."""
-    config = copy.deepcopy(SMALL_CONFIG)
-    yield config
-    write_config(workspace, SMALL_CONFIG)
-
-
-@pytest.fixture(scope="module")
-def runs(workspace):
-    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("losscape-test")
-    return client, client.search_runs([experiment.experiment_id], max_results=1000)
 
 
 def test_every_expected_file_exists(workspace):
@@ -121,8 +115,8 @@ def test_input_landscape_table(workspace):
     assert meta["landscape"]["kind"] == "input"
 
 
-def test_one_finished_run_per_job(runs):
-    _, found = runs
+def test_one_finished_run_per_job(workspace):
+    _, found = tracked_runs(workspace, CONFIG["experiment"])  # a list: duplicates would show
     names = sorted(r.info.run_name for r in found)
     expected = sorted(f"{rule}-{wc.split('=')[1]}" for rule, wc in EXPECTED_JOBS)
     assert names == expected
@@ -130,8 +124,8 @@ def test_one_finished_run_per_job(runs):
 
 
 def test_training_runs_record_metrics_model_and_dataset(runs):
-    client, found = runs
-    train = {r.data.tags["network"]: r for r in found if r.data.tags.get("stage") == "train"}
+    client, by_name = runs
+    train = {r.data.tags["network"]: r for r in by_name.values() if r.data.tags.get("stage") == "train"}
     for run in train.values():
         assert {"final_loss", "r2", "n_iter", "converged"} <= set(run.data.metrics)
         assert run.data.params["settings.hidden_layer_sizes"] in ("[2]", "[4,3]")
@@ -145,8 +139,7 @@ def test_training_runs_record_metrics_model_and_dataset(runs):
 
 
 def test_landscape_runs_nest_under_their_training_run(runs):
-    _, found = runs
-    by_name = {r.info.run_name: r for r in found}
+    _, by_name = runs
     for landscape, network in (("N2_input", "N2"), ("N1_one", "N1"), ("N1_all", "N1")):
         run = by_name[f"landscape-{landscape}"]
         assert run.data.tags["mlflow.parentRunId"] == by_name[f"train-{network}"].info.run_id
@@ -154,8 +147,8 @@ def test_landscape_runs_nest_under_their_training_run(runs):
 
 
 def test_landscape_run_shows_its_figure(runs):
-    client, found = runs
-    run = next(r for r in found if r.info.run_name == "landscape-N1_one")
+    client, by_name = runs
+    run = by_name["landscape-N1_one"]
     paths = [a.path for a in client.list_artifacts(run.info.run_id, "figures")]
     assert paths == ["figures/landscape_N1_one.png"]
 

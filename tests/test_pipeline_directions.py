@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import re
 
 import numpy as np
 import pytest
-from mlflow.tracking import MlflowClient
 
 from losscape import io
 from losscape.data import split_xy
-from workflow_support import make_workspace, planned_jobs, snakemake, write_config
+from workflow_support import (
+    make_workspace,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -61,19 +64,6 @@ def workspace(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def edited(workspace):
-    config = copy.deepcopy(CONFIG)
-    yield config
-    write_config(workspace, CONFIG)
-
-
-@pytest.fixture(scope="module")
-def runs(workspace):
-    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("losscape-directions-test")
-    return client, {r.info.run_name: r for r in
-                    client.search_runs([experiment.experiment_id], max_results=1000)}
 
 
 def test_every_output_exists(workspace):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-from mlflow.tracking import MlflowClient
 
 from losscape import io
-from workflow_support import make_workspace, planned_jobs, snakemake, write_config
+from workflow_support import (
+    make_workspace,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -37,19 +39,6 @@ def workspace(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def edited(workspace):
-    config = copy.deepcopy(CONFIG)
-    yield config
-    write_config(workspace, CONFIG)
-
-
-@pytest.fixture(scope="module")
-def runs(workspace):
-    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("losscape-tiles")
-    found = client.search_runs([experiment.experiment_id], max_results=1000)
-    return {r.info.run_name: r for r in found}
 
 
 def test_tiled_table_is_the_one_job_table_byte_for_byte(workspace):
@@ -66,6 +55,7 @@ def test_tiles_are_temporary(workspace):
 
 
 def test_every_tile_and_the_gather_log_one_finished_run(runs):
+    _, runs = runs
     names = sorted(n for n in runs if "tiled" in n)
     assert names == ["landscape_gather-tiled",
                      "landscape_tile-tiled-0", "landscape_tile-tiled-1", "landscape_tile-tiled-2"]

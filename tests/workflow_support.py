@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from mlflow.tracking import MlflowClient
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,6 +54,22 @@ def make_workspace(root: Path, config: dict | None = None) -> Path:
 
 def write_config(root: Path, config: dict) -> None:
     (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+@contextmanager
+def config_edit(root: Path, config: dict):
+    """A copy of `config` for one test to edit and write; `root`'s config is restored after."""
+    try:
+        yield copy.deepcopy(config)
+    finally:
+        write_config(root, config)
+
+
+def tracked_runs(root: Path, experiment: str) -> tuple[MlflowClient, list]:
+    """Every run of `experiment` in the workspace's SQLite store, and a client to read more."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    found = client.get_experiment_by_name(experiment)
+    return client, client.search_runs([found.experiment_id], max_results=1000)
 
 
 def snakemake(root: Path, *args: str, env: dict | None = None, check: bool = True):

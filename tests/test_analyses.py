@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from losscape import analyses, analysis_figures, io, stages
+from losscape import analyses, analysis_figures, io, optimizer_analysis, stages
 from losscape.data import generate, generating_function, split_xy
 from losscape.network import Network
 from losscape.training import fit_mlp
@@ -101,9 +101,9 @@ def test_optimizer_stage_tables_and_metrics(files):
     root = files["root"]
     data, weights, _ = files["curve"]
     out = root / "optimizers"
-    metrics, tags = analyses.optimizers(weights, data, root / "n1_one.parquet", OPTIMIZERS,
-                                        out / "optimizer_runs.parquet",
-                                        out / "optimizer_paths.parquet")
+    metrics, tags = optimizer_analysis.optimizers(
+        weights, data, root / "n1_one.parquet", OPTIMIZERS, out / "optimizer_runs.parquet",
+        out / "optimizer_paths.parquet")
     runs, meta = io.read_table(out / "optimizer_runs.parquet")
     paths, _ = io.read_table(out / "optimizer_paths.parquet")
     assert len(runs) == 4 * 3 * 2 and runs.groupby("method")["chosen"].sum().eq(2).all()
@@ -137,8 +137,8 @@ def test_starts_outside_the_window_are_refused(files, tmp_path):
     data, weights, _ = files["curve"]
     spec = dict(OPTIMIZERS, start_offsets=[[0.0, 0.0], [2.0, 0.0]])
     with pytest.raises(ValueError, match=r"start_offsets \[\[2.0, 0.0\]\]"):
-        analyses.optimizers(weights, data, root / "n1_one.parquet", spec, tmp_path / "r.parquet",
-                            tmp_path / "p.parquet")
+        optimizer_analysis.optimizers(weights, data, root / "n1_one.parquet", spec,
+                                      tmp_path / "r.parquet", tmp_path / "p.parquet")
 
 
 def test_input_attack_stage_against_predict(files):

@@ -1,11 +1,11 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
-from losscape import analyses, analysis_figures
+from losscape import analysis_figures, optimizer_analysis
 from losscape.jobs import pipeline_job
 
 out = snakemake.output
 with pipeline_job(snakemake, "optimizers") as run:
     run.link_to_producer(snakemake.input.landscape)
-    metrics, tags = analyses.optimizers(
+    metrics, tags = optimizer_analysis.optimizers(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
         snakemake.params.spec, out.runs, out.paths,
     )

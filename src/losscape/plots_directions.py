@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator
 
-from losscape.plots import BAD_COLOUR, _add_3d, _cmap, _grid, _new_figure, _surface_3d
+from losscape.drawing import BAD_COLOUR, add_3d, grid_of, new_figure, surface_3d, with_bad_colour
 
 LOG_RATIO = 100.0
 N_LEVELS = 21
@@ -76,12 +76,12 @@ def _contour(ax, x, y, z, norm, levels, cmap="viridis", lines=True):
     zm = np.ma.clip(np.ma.masked_invalid(z), norm.vmin, norm.vmax)
     X, Y = np.meshgrid(x, y, indexing="ij")
     if zm.count() > 1 and float(zm.max()) > float(zm.min()):
-        mappable = ax.contourf(X, Y, zm, levels=levels, norm=norm, cmap=_cmap(cmap))
+        mappable = ax.contourf(X, Y, zm, levels=levels, norm=norm, cmap=with_bad_colour(cmap))
         inner = [v for v in levels[::4] if float(zm.min()) < v < float(zm.max())]
         if lines and inner:
             ax.contour(X, Y, zm, levels=inner, colors="k", linewidths=0.4, alpha=0.5)
     else:
-        mappable = ax.pcolormesh(x, y, zm.T, norm=norm, cmap=_cmap(cmap), shading="nearest")
+        mappable = ax.pcolormesh(x, y, zm.T, norm=norm, cmap=with_bad_colour(cmap), shading="nearest")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
     return mappable
@@ -107,7 +107,7 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     """
     n = len(names) - 1
     size = max(6.0, 1.75 * n + 2.0)
-    fig = _new_figure(title, (size + 1.2, size))
+    fig = new_figure(title, (size + 1.2, size))
     norm, levels, label = loss_scale(table["loss"].to_numpy(float))
     groups = {pair: frame for pair, frame in table.groupby(["x_name", "y_name"], sort=False)}
     cells = [(r, c) for r in range(n) for c in range(r + 1) if (names[c], names[r + 1]) in groups]
@@ -118,7 +118,7 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
         ax = fig.add_subplot(grid[r, c], sharex=column_axis.get(c), sharey=row_axis.get(r))
         column_axis.setdefault(c, ax)
         row_axis.setdefault(r, ax)
-        x, y, z = _grid(groups[pair], "x", "y", "loss")
+        x, y, z = grid_of(groups[pair], "x", "y", "loss")
         mappable = _contour(ax, x, y, z, norm, levels, lines=False)
         ax.plot([centre[pair[0]]], [centre[pair[1]]], ms=6, gid=f"trained {pair}", **TRAINED)
         found = _grid_minimum(x, y, z)
@@ -155,9 +155,9 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
 
 def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure:
     """Contour and 3-D surface of one random plane; the trained point is (0, 0)."""
-    fig = _new_figure(title, (12, 5.2))
+    fig = new_figure(title, (12, 5.2))
     ax = fig.add_subplot(1, 2, 1)
-    ax3 = _add_3d(fig, 1, 2, 2)
+    ax3 = add_3d(fig, 1, 2, 2)
     norm, levels, label = loss_scale(loss)
     mappable = _contour(ax, a, b, loss, norm, levels)
     loss_colorbar(fig, mappable, norm, label, ax=ax)
@@ -173,7 +173,7 @@ def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure
     log_scale = isinstance(norm, LogNorm)
     z = np.log10(np.clip(loss, norm.vmin, norm.vmax)) if log_scale else loss
     lo, hi = (np.log10(norm.vmin), np.log10(norm.vmax)) if log_scale else (norm.vmin, norm.vmax)
-    _surface_3d(ax3, a, b, z, cmap=_cmap("viridis"), lo=lo, hi=hi,
+    surface_3d(ax3, a, b, z, cmap=with_bad_colour("viridis"), lo=lo, hi=hi,
                 zlabel="log10 MSE" if log_scale else "MSE", xlabel="a (along d1)",
                 ylabel="b (along d2)")
     return fig
@@ -184,7 +184,7 @@ def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
     """One small map per seed on a shared scale, their 1-D cuts overlaid, the spread table."""
     seeds = list(planes)
     k = len(seeds)
-    fig = _new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6))
+    fig = new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.25])
     norm, levels, label = loss_scale(np.concatenate([p.ravel() for p in planes.values()]))
     maps = top.subplots(1, k, squeeze=False, sharey=True)[0]
@@ -240,7 +240,7 @@ def _spread_table(ax, stats: pd.DataFrame, statistics) -> None:
 
 def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float, shape: dict,
                          *, title: str) -> Figure:
-    fig = _new_figure(title, (9, 5))
+    fig = new_figure(title, (9, 5))
     ax = fig.add_subplot()
     ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
     ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2, label="MSE along the line")
@@ -269,7 +269,7 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
 
 
 def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: str) -> Figure:
-    fig = _new_figure(title, (13.5, 6.2))
+    fig = new_figure(title, (13.5, 6.2))
     outer = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
     ax = fig.add_subplot(outer[:, 0])
     losses, distances = fig.add_subplot(outer[0, 1]), fig.add_subplot(outer[1, 1])

@@ -16,8 +16,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from losscape.drawing import add_3d, legend_below, new_figure, with_bad_colour
 from losscape.optimizers import LABELS
-from losscape.plots import _add_3d, _cmap, _legend_below, _new_figure
 
 COLOURS = {"gd": "#e41a1c", "momentum": "#377eb8", "nesterov": "#4daf4a", "adam": "#ff7f00"}
 GIF_DPI = 80
@@ -38,7 +38,7 @@ def _background(ax, grid, floor: float):
     lo, hi = _log_range(z, floor)
     shown = np.ma.masked_invalid(np.clip(z, lo, hi))
     ax.set_facecolor("0.55")
-    mesh = ax.pcolormesh(x, y, shown.T, cmap=_cmap("viridis"), norm=LogNorm(lo, hi),
+    mesh = ax.pcolormesh(x, y, shown.T, cmap=with_bad_colour("viridis"), norm=LogNorm(lo, hi),
                          shading="nearest", rasterized=True)
     if shown.count() > 1 and hi > lo:
         X, Y = np.meshgrid(x, y, indexing="ij")
@@ -88,9 +88,9 @@ def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarra
                            minimum: dict, axes: tuple[str, str], summary: dict, epsilon: float,
                            title: str, verdict: str) -> Figure:
     """Paths on the contour map, on the 3-D surface, and the loss gap step by step."""
-    fig = _new_figure(title, (18, 6.2))
+    fig = new_figure(title, (18, 6.2))
     ax = fig.add_subplot(1, 3, 1)
-    ax3 = _add_3d(fig, 1, 3, 2)
+    ax3 = add_3d(fig, 1, 3, 2)
     axg = fig.add_subplot(1, 3, 3)
     floor = max(epsilon / 100, 1e-12)
     lo, hi = _background(ax, background, floor)
@@ -98,7 +98,7 @@ def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarra
     handles = _method_handles(summary) + _draw_starts_and_minimum(ax, starts, minimum, axes)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title("paths on the MSE contour map", fontsize=10)
-    _legend_below(ax, handles, ncols=1)
+    legend_below(ax, handles, ncols=1)
     _surface_with_paths(ax3, background, paths, lo, hi, axes)
     _gap_panel(axg, paths, minimum["loss"], epsilon, summary)
     axg.text(0.5, -0.16, textwrap.fill(verdict, 75), transform=axg.transAxes, ha="center",
@@ -111,7 +111,7 @@ def _surface_with_paths(ax3, background, paths, lo, hi, axes) -> None:
     X, Y = np.meshgrid(x, y, indexing="ij")
     # log10 height, so the valley floor and the shelves are both visible
     height = np.log10(np.clip(z, lo, hi))
-    ax3.plot_surface(X, Y, np.ma.masked_invalid(height), cmap=_cmap("viridis"), linewidth=0,
+    ax3.plot_surface(X, Y, np.ma.masked_invalid(height), cmap=with_bad_colour("viridis"), linewidth=0,
                      antialiased=False, alpha=0.75, rstride=2, cstride=2, zorder=1)
     for (method, _), path in paths.groupby(["method", "start"], sort=False):
         inside = ((path["u0"] >= x.min()) & (path["u0"] <= x.max())
@@ -179,14 +179,14 @@ def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
 
 def _static_frame(background, starts, minimum, axes, summary, epsilon, title):
     """Everything of a GIF frame but the paths and the step counter, laid out for GIF_DPI."""
-    fig = _new_figure(title, (8, 7))
+    fig = new_figure(title, (8, 7))
     fig.set_dpi(GIF_DPI)
     ax = fig.add_subplot()
     _background(ax, background, max(epsilon / 100, 1e-12))
     handles = _draw_starts_and_minimum(ax, starts, minimum, axes)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title(" ", fontsize=11)  # room for the overlay's step counter
-    _legend_below(ax, _method_handles(summary) + handles, ncols=2)
+    legend_below(ax, _method_handles(summary) + handles, ncols=2)
     return fig, ax
 
 

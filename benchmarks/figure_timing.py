@@ -41,6 +41,7 @@ def figure_catalogue(results: Path, out: Path) -> dict:
     import numpy as np
 
     from losscape import analysis_figures, figures, io, plots, plots_directions
+    from losscape.network import parameter_names
 
     R = results
     catalogue = {}
@@ -92,7 +93,8 @@ def figure_catalogue(results: Path, out: Path) -> dict:
                   "weights are held at their trained values")
     for name in ("N1_pairs_one_point", "N1_pairs_all_points", "N2_pairs"):
         table, meta = io.read_table(L / f"{name}.parquet")
-        names = [n for n in meta["centre"] if n != "loss"]
+        involved = {n for pair in meta["pairs"] for n in pair}
+        names = [n for n in parameter_names(meta["network"]["layer_sizes"]) if n in involved]
         catalogue[f"landscape_{name} (corner plot)"] = (
             lambda t=table, ns=names, c=meta["centre"], n=name: plots.save_figure(
                 plots_directions.corner_plot(t, ns, c, title=long_title),

@@ -24,11 +24,26 @@ DPI = 120
 BAD_COLOUR = "0.55"  # grey: never part of viridis/magma, so non-finite cells stand out
 
 
-def new_figure(title: str, size: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=size, layout="constrained")
+TITLE_POINTS = 12
+TITLE_TOP_INCHES = 0.1  # from the top edge to the title, on figures laid out by hand
+
+
+def new_figure(title: str, size: tuple[float, float], *, layout: str | None = "constrained"
+               ) -> Figure:
+    """A figure with the title wrapped on top. layout=None: the caller places the axes itself
+    (constrained layout can be most of a figure's drawing time), below title_inches(fig)."""
+    fig = Figure(figsize=size, layout=layout)
+    placed = {} if layout else {"y": 1 - TITLE_TOP_INCHES / size[1]}
     # ~11 characters per inch keeps long titles to a few lines at 12 pt.
-    fig.suptitle(textwrap.fill(title, width=max(40, int(size[0] * 11))), fontsize=12)
+    fig.suptitle(textwrap.fill(title, width=max(40, int(size[0] * 11))), fontsize=TITLE_POINTS,
+                 **placed)
     return fig
+
+
+def title_inches(fig: Figure) -> float:
+    """Height the wrapped title of a new_figure(..., layout=None) takes from the top edge."""
+    lines = fig.get_suptitle().count("\n") + 1
+    return TITLE_TOP_INCHES + lines * TITLE_POINTS * 1.3 / 72
 
 
 def grid_of(table: pd.DataFrame, xcol: str, ycol: str, zcol: str):

@@ -15,7 +15,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator
 
-from losscape.drawing import BAD_COLOUR, add_3d, grid_of, new_figure, surface_3d, with_bad_colour
+from losscape.drawing import (
+    BAD_COLOUR,
+    add_3d,
+    grid_of,
+    new_figure,
+    surface_3d,
+    title_inches,
+    with_bad_colour,
+)
 
 LOG_RATIO = 100.0
 N_LEVELS = 21
@@ -107,11 +115,11 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     """
     n = len(names) - 1
     size = max(6.0, 1.75 * n + 2.0)
-    fig = new_figure(title, (size + 1.2, size))
+    fig = new_figure(title, (size + 1.2, size), layout=None)
     norm, levels, label = loss_scale(table["loss"].to_numpy(float))
     groups = {pair: frame for pair, frame in table.groupby(["x_name", "y_name"], sort=False)}
     cells = [(r, c) for r in range(n) for c in range(r + 1) if (names[c], names[r + 1]) in groups]
-    grid = fig.add_gridspec(n, n)
+    grid, colorbar_box, *grid_top_right = _corner_grid(fig, n, cells)
     column_axis, row_axis, panels, mappable = {}, {}, [], None
     for r, c in cells:
         pair = (names[c], names[r + 1])
@@ -139,15 +147,45 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
             ax.tick_params(labelleft=False)
         panels.append(ax)
     if mappable is not None:
-        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)", ax=panels,
-                      shrink=0.6, aspect=30)
+        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)",
+                      cax=fig.add_axes(colorbar_box, label="<colorbar>"))
     # In the empty upper triangle; a figure legend does not take space from the panels.
     fig.legend(handles=[
         Line2D([], [], ms=8, label="trained weights (every panel passes through them)",
                **TRAINED),
         Line2D([], [], ms=10, label="lowest MSE on that panel", **MINIMUM),
-    ], loc="upper right", bbox_to_anchor=(0.86, 0.9), fontsize=10, frameon=False)
+    ], loc="upper right", bbox_to_anchor=grid_top_right, fontsize=10, frameon=False)
     return fig
+
+
+def _corner_grid(fig, n: int, cells: list[tuple[int, int]]):
+    """Square panels in a fixed grid below the title, the colour bar's box to its right, and
+    the grid's top right corner (figure fractions).
+
+    Placed by hand rather than by constrained layout: the grid is regular, and laying out
+    its ~20 small axes was most of the corner plot's drawing time. Margins in inches:
+    tick labels (7 pt) plus a weight name (10 pt) left of and below the grid.
+    """
+    width, height = fig.get_size_inches()
+    left, bottom, top = 0.8, 0.65, title_inches(fig) + 0.15
+    colour_bar = 1.7  # gap, bar and its two-line label right of the grid
+    # A panel with tick labels inside the triangle (a subset of pairs) needs a wider gap.
+    lowest_in_column = {c: max(r for r, cc in cells if cc == c) for _, c in cells}
+    first_in_row = {r: min(c for rr, c in cells if rr == r) for r, _ in cells}
+    inner_labels = (any(r < n - 1 for r in lowest_in_column.values())
+                    or any(c > 0 for c in first_in_row.values()))
+    gap = 0.6 if inner_labels else 0.12
+    cell = min((width - left - colour_bar - (n - 1) * gap) / n,
+               (height - bottom - top - (n - 1) * gap) / n)
+    side = n * cell + (n - 1) * gap
+    grid = fig.add_gridspec(n, n, left=left / width, right=(left + side) / width,
+                            top=1 - top / height, bottom=1 - (top + side) / height,
+                            wspace=gap / cell, hspace=gap / cell)
+    bar_height = 0.6 * side
+    colorbar_box = [(left + side + 0.35) / width,
+                    1 - (top + side / 2 + bar_height / 2) / height, 0.2 / width,
+                    bar_height / height]
+    return grid, colorbar_box, (left + side) / width, 1 - top / height
 
 
 # --- random planes -----------------------------------------------------------------------

@@ -222,20 +222,24 @@ def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
     """One small map per seed on a shared scale, their 1-D cuts overlaid, the spread table."""
     seeds = list(planes)
     k = len(seeds)
-    fig = new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6))
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.25])
+    fig = new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6), layout=None)
+    map_grid, colorbar_box, cut_grid = _spread_grids(fig, k)
     norm, levels, label = loss_scale(np.concatenate([p.ravel() for p in planes.values()]))
-    maps = top.subplots(1, k, squeeze=False, sharey=True)[0]
+    maps = [fig.add_subplot(map_grid[0, 0])]
+    maps += [fig.add_subplot(map_grid[0, m], sharey=maps[0]) for m in range(1, k)]
     for ax, seed in zip(maps, seeds):
         mappable = _contour(ax, a, b, planes[seed], norm, levels, lines=False)
         ax.plot([0.0], [0.0], ms=7, **TRAINED)
-        ax.set_box_aspect(1)
         ax.set_title(f"seed {seed}", fontsize=10)
         ax.set_xlabel("a (along d1)", fontsize=9)
         ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        if ax is not maps[0]:
+            ax.tick_params(labelleft=False)
     maps[0].set_ylabel("b (along d2)", fontsize=9)
-    loss_colorbar(top, mappable, norm, label + "\n(shared)", ax=maps, shrink=0.9)
-    cut_a, cut_b, table = bottom.subplots(1, 3, width_ratios=[1, 1, 1.1])
+    loss_colorbar(fig, mappable, norm, label + "\n(shared)",
+                  cax=fig.add_axes(colorbar_box, label="<colorbar>"))
+    cut_a, cut_b, table = (fig.add_subplot(cut_grid[0, m]) for m in range(3))
     i0, j0 = int(np.argmin(np.abs(a))), int(np.argmin(np.abs(b)))
     log_scale = isinstance(norm, LogNorm)
     for seed in seeds:
@@ -253,6 +257,26 @@ def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
     cut_a.legend(fontsize=8)
     _spread_table(table, stats, statistics)
     return fig
+
+
+def _spread_grids(fig, k: int):
+    """Fixed places (inches from the edges) of the k square maps with their colour bar, and
+    of the row below: two cuts and the table. Placed by hand: constrained layout of these
+    panels cost more than drawing them."""
+    width, height = fig.get_size_inches()
+    left, gap, bar = 0.8, 0.3, 1.5  # bar: gap, colour bar and its two-line label
+    top = title_inches(fig) + 0.35  # room for the maps' titles
+    cell = min((width - left - bar - (k - 1) * gap) / k, 0.36 * height)
+    maps = fig.add_gridspec(1, k, left=left / width, right=(left + k * cell + (k - 1) * gap) / width,
+                            top=1 - top / height, bottom=1 - (top + cell) / height,
+                            wspace=gap / cell)
+    colorbar_box = [(left + k * cell + (k - 1) * gap + 0.3) / width,
+                    1 - (top + cell) / height, 0.2 / width, cell / height]
+    cuts_top = top + cell + 1.2  # below the maps' tick labels and x label, and the cuts' titles
+    cuts = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.1], left=left / width,
+                            right=1 - 0.25 / width, top=1 - cuts_top / height,
+                            bottom=0.65 / height, wspace=0.3)
+    return maps, colorbar_box, cuts
 
 
 def _spread_table(ax, stats: pd.DataFrame, statistics) -> None:

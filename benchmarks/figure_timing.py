@@ -43,6 +43,11 @@ def figure_catalogue(results: Path, out: Path) -> dict:
     from losscape import analysis_figures, figures, io, plots, plots_directions
     from losscape.network import parameter_names
 
+    try:
+        from losscape import plots_planes
+    except ImportError:  # a checkout from before random planes had their own module
+        plots_planes = plots_directions
+
     R = results
     catalogue = {}
 
@@ -108,11 +113,11 @@ def figure_catalogue(results: Path, out: Path) -> dict:
         first = next(iter(planes))
         catalogue[f"landscape_{name}"] = (
             lambda a=a, b=b, p=planes[first], c=meta["centre"]["loss"], n=name:
-            plots.save_figure(plots_directions.random_plane_figure(a, b, p, c, title=long_title),
+            plots.save_figure(plots_planes.random_plane_figure(a, b, p, c, title=long_title),
                               out / f"landscape_{n}.png"))
         catalogue[f"seed_spread_{name}"] = (
             lambda a=a, b=b, p=planes, s=stats, n=name: plots.save_figure(
-                plots_directions.seed_spread_figure(
+                plots_planes.seed_spread_figure(
                     a, b, p, s, ("loss_min", "loss_max", "loss_mean", "loss_median", "drop",
                                  "range_a", "range_b", "anisotropy", "cosine_d1_d2"),
                     title=long_title), out / f"seed_spread_{n}.png"))

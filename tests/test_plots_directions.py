@@ -16,6 +16,7 @@ import pytest
 from matplotlib.colors import LogNorm
 
 from losscape import plots_directions as pdr
+from losscape import plots_planes
 
 NAMES = ["W1[0,0]", "b1[0]", "W2[0,0]", "b2[0]"]
 CENTRE = {"W1[0,0]": 0.5, "b1[0]": -1.0, "W2[0,0]": 2.0, "b2[0]": 0.0}
@@ -102,7 +103,7 @@ def test_colorbar_ticks_stay_inside_the_colour_scale(strict_warnings, low, high)
     """A tick outside the norm stretches the bar with an uncoloured band."""
     a, b, loss = plane()
     loss = low + (loss - loss.min()) / (loss.max() - loss.min()) * (high - low)
-    fig = pdr.random_plane_figure(a, b, loss, low, title="ticks")
+    fig = plots_planes.random_plane_figure(a, b, loss, low, title="ticks")
     (cbar,) = colorbars(fig)
     ticks = cbar.get_yticks()
     assert len(ticks) >= 2 and low * (1 - 1e-9) <= ticks.min() and ticks.max() <= high * (1 + 1e-9)
@@ -137,7 +138,7 @@ def plane(n=21):
 
 def test_random_plane_figure_marks_centre_and_minimum(strict_warnings):
     a, b, loss = plane()
-    fig = pdr.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
+    fig = plots_planes.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
     ax = [x for x in fig.axes if x.name != "3d" and x.get_label() != "<colorbar>"][0]
     assert marker(ax, "trained") == (0.0, 0.0)
     assert marker(ax, "grid-minimum") == pytest.approx((0.3, -0.2))
@@ -152,7 +153,7 @@ def test_seed_spread_figure_has_one_map_per_seed_and_the_spread_table(strict_war
     planes = {0: loss, 1: loss.T.copy(), 5: 2 * loss}
     stats = pd.DataFrame({"seed": [0, 1, 5], "loss_max": [loss.max(), loss.max(), 2 * loss.max()],
                           "cosine_d1_d2": [0.1, -0.2, 0.05]})
-    fig = pdr.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
+    fig = plots_planes.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
     titles = [ax.get_title() for ax in fig.axes]
     assert [t for t in titles if t.startswith("seed")] == ["seed 0", "seed 1", "seed 5"]
     assert len(colorbars(fig)) == 1

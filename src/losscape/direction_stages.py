@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from losscape import io, plots_directions
+from losscape import io, plots_directions, plots_planes
 from losscape.data import split_xy
 from losscape.directions import (
     MAX_CORNER_WEIGHTS,
@@ -169,11 +169,11 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
             f"theta = trained weights, d1, d2 = filter-normalised Gaussian directions "
             f"({biases})")
     first = seeds[0]
-    save_figure(plots_directions.random_plane_figure(
+    save_figure(plots_planes.random_plane_figure(
         grid.first, grid.second, planes[first], loss_centre,
         title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}"),
         figure_path)
-    save_figure(plots_directions.seed_spread_figure(
+    save_figure(plots_planes.seed_spread_figure(
         grid.first, grid.second, planes, stats, SEED_SPREAD_STATISTICS,
         title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds"),
         spread_figure_path)

@@ -1,5 +1,5 @@
 """Optimizer paths on a 2-D slice: contour + paths, 3-D surface + paths, loss gap per step,
-and the same paths as an animated GIF (matplotlib.animation with Pillow).
+and the same paths as an animated GIF (frames composed and written with Pillow).
 
 Drawn from the optimizer analysis' tables and a background loss grid; nothing is evaluated.
 """
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from PIL import Image
 
 from losscape.drawing import add_3d, legend_below, new_figure, with_bad_colour
 from losscape.optimizers import LABELS
@@ -146,35 +147,35 @@ def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
                         title: str, frames: int = GIF_FRAMES) -> None:
     """An animated GIF: the paths growing step by step (log-spaced frames) on the contour map.
 
-    The static picture (map, colour bar, legend, labels) is rendered once; each frame only
-    draws the paths on a transparent axes laid exactly over it, so a frame costs a copy of
-    that image and a few lines rather than a full redraw.
+    The static picture (map, colour bar, legend, labels) is rendered once; each frame draws
+    only the paths and the step counter on a transparent figure of the same size, laid
+    over a copy of that picture: a few lines per frame rather than a full redraw.
     """
     last = int(paths["step"].max())
     schedule = np.unique(np.r_[0, np.round(np.geomspace(1, max(last, 1), frames - 1))]).astype(int)
     static, ax = _static_frame(background, starts, minimum, axes, summary, epsilon, title)
+    picture = Image.fromarray(_render(static))
     fig = Figure(figsize=static.get_size_inches(), dpi=GIF_DPI)
-    fig.figimage(_render(static), origin="upper")
+    fig.patch.set_alpha(0.0)
     overlay = fig.add_axes(ax.get_position(), xlim=ax.get_xlim(), ylim=ax.get_ylim())
     overlay.axis("off")
-    overlay.set_zorder(1)  # above the figure image
     groups = [(m, g) for (m, _), g in paths.groupby(["method", "start"], sort=False)]
     lines = [overlay.plot([], [], "-", color=COLOURS.get(m, "k"), lw=1.6)[0] for m, _ in groups]
     heads = [overlay.plot([], [], "o", ms=6, color=COLOURS.get(m, "k"), mec="black")[0]
              for m, _ in groups]
     counter = overlay.set_title("", fontsize=11)
-
-    def draw(t):
+    images = []
+    for t in schedule:
         for line, head, (_, group) in zip(lines, heads, groups):
             part = group[group["step"] <= t]
             line.set_data(part["u0"], part["u1"])
             head.set_data(part["u0"].iloc[-1:], part["u1"].iloc[-1:])
         counter.set_text(f"step {t} of {last}")
-        return [*lines, *heads, counter]
-
-    animation = FuncAnimation(fig, draw, frames=schedule, blit=False)
+        paths_only = Image.fromarray(_render(fig))
+        images.append(Image.alpha_composite(picture, paths_only).convert("RGB"))
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    animation.save(str(out_path), writer=PillowWriter(fps=GIF_FPS), dpi=GIF_DPI)
+    images[0].save(out_path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / GIF_FPS), loop=0)
 
 
 def _static_frame(background, starts, minimum, axes, summary, epsilon, title):
@@ -191,8 +192,6 @@ def _static_frame(background, starts, minimum, axes, summary, epsilon, title):
 
 
 def _render(fig: Figure) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()

@@ -172,7 +172,7 @@ def _corner_grid(fig, n: int, cells: list[tuple[int, int]]):
     first_in_row = {r: min(c for rr, c in cells if rr == r) for r, _ in cells}
     inner_labels = (any(r < n - 1 for r in lowest_in_column.values())
                     or any(c > 0 for c in first_in_row.values()))
-    gap = 0.6 if inner_labels else 0.12
+    gap = 0.6 if inner_labels else 0.25  # room for tick labels at adjacent panel edges
     cell = min((width - left - colour_bar - (n - 1) * gap) / n,
                (height - bottom - top - (n - 1) * gap) / n)
     side = n * cell + (n - 1) * gap

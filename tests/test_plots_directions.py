@@ -13,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 
 from losscape import plots_directions as pdr
+from losscape import plots_planes
+from losscape.drawing import DPI
 
 NAMES = ["W1[0,0]", "b1[0]", "W2[0,0]", "b2[0]"]
 CENTRE = {"W1[0,0]": 0.5, "b1[0]": -1.0, "W2[0,0]": 2.0, "b2[0]": 0.0}
@@ -102,7 +105,7 @@ def test_colorbar_ticks_stay_inside_the_colour_scale(strict_warnings, low, high)
     """A tick outside the norm stretches the bar with an uncoloured band."""
     a, b, loss = plane()
     loss = low + (loss - loss.min()) / (loss.max() - loss.min()) * (high - low)
-    fig = pdr.random_plane_figure(a, b, loss, low, title="ticks")
+    fig = plots_planes.random_plane_figure(a, b, loss, low, title="ticks")
     (cbar,) = colorbars(fig)
     ticks = cbar.get_yticks()
     assert len(ticks) >= 2 and low * (1 - 1e-9) <= ticks.min() and ticks.max() <= high * (1 + 1e-9)
@@ -137,7 +140,7 @@ def plane(n=21):
 
 def test_random_plane_figure_marks_centre_and_minimum(strict_warnings):
     a, b, loss = plane()
-    fig = pdr.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
+    fig = plots_planes.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
     ax = [x for x in fig.axes if x.name != "3d" and x.get_label() != "<colorbar>"][0]
     assert marker(ax, "trained") == (0.0, 0.0)
     assert marker(ax, "grid-minimum") == pytest.approx((0.3, -0.2))
@@ -152,7 +155,7 @@ def test_seed_spread_figure_has_one_map_per_seed_and_the_spread_table(strict_war
     planes = {0: loss, 1: loss.T.copy(), 5: 2 * loss}
     stats = pd.DataFrame({"seed": [0, 1, 5], "loss_max": [loss.max(), loss.max(), 2 * loss.max()],
                           "cosine_d1_d2": [0.1, -0.2, 0.05]})
-    fig = pdr.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
+    fig = plots_planes.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
     titles = [ax.get_title() for ax in fig.axes]
     assert [t for t in titles if t.startswith("seed")] == ["seed 0", "seed 1", "seed 5"]
     assert len(colorbars(fig)) == 1
@@ -193,3 +196,34 @@ def test_trajectory_figure_colours_the_path_by_distance(strict_warnings):
     assert any(label.startswith("path point's distance from the plane") for label in labels)
     assert marker(main, "trained") == (0.0, 0.0) and marker(main, "initial") == (0.8, 0.0)
     render(fig)
+
+
+@pytest.mark.parametrize("figure", ["corner", "seed_spread"])
+def test_hand_laid_out_figures_keep_everything_inside_and_apart(figure):
+    """The figures placed without constrained layout: every axes (with its tick labels and
+    axis labels) lies inside the figure, below the title, and no two overlap."""
+    if figure == "corner":
+        fig = pdr.corner_plot(pairs_table(list(combinations(NAMES, 2))), NAMES, CENTRE,
+                              title="a long title " * 20)
+    else:
+        a, b, loss = plane()
+        planes = {s: loss * (s + 1) for s in range(5)}
+        stats = pd.DataFrame({"seed": range(5), "loss_max": [loss.max()] * 5})
+        fig = plots_planes.seed_spread_figure(a, b, planes, stats, ["loss_max"],
+                                              title="a long title " * 20)
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    frame = fig.bbox
+    (title,) = [t.get_window_extent(renderer) for t in fig.texts
+                if t.get_text() == fig.get_suptitle()]
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible() and ax.axison]
+    for box in boxes:
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 + 1
+        assert frame.y0 <= box.y0 and box.y1 <= title.y0
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1:]:
+            overlap_x = min(first.x1, second.x1) - max(first.x0, second.x0)
+            overlap_y = min(first.y1, second.y1) - max(first.y0, second.y0)
+            assert min(overlap_x, overlap_y) <= 1, (first, second)

@@ -9,16 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from losscape import io, plots, plots_attack, plots_curvature, plots_paths
+from losscape import io, plots_attack, plots_curvature, plots_paths
+from losscape.drawing import grid_of, save_figure
+from losscape.figures import samples_description
 from losscape.optimizers import LABELS
-
-
-def _samples_text(metadata: dict) -> str:
-    samples = metadata.get("samples", [])
-    n = metadata.get("n_samples", len(samples))
-    if len(samples) == 1:
-        return f"one data point (row {samples[0]})"
-    return f"all {n} data points" if samples == list(range(n)) else f"{n} data points"
 
 
 def _held_fixed(metadata: dict) -> str:
@@ -32,7 +26,7 @@ def curvature_figures(hessian_path, map_path, hessian_out, convexity_out, platea
     table, meta = io.read_table(hessian_path)
     cmap, map_meta = io.read_table(map_path)
     name, network = _stem_of(hessian_path), map_meta["network"]["name"]
-    samples = _samples_text(map_meta)
+    samples = samples_description(map_meta)
     axes = tuple(map_meta["axes"])
     values = table["eigenvalue"].to_numpy(float)
     title = (f"{name}: Hessian of {network}'s MSE on {samples} at the trained weights - "
@@ -42,7 +36,7 @@ def curvature_figures(hessian_path, map_path, hessian_out, convexity_out, platea
             f"{meta['tolerance']:.2g}")
     if values[0] > meta["tolerance"]:
         note += f"\ncondition number {values[-1] / values[0]:.3g}"
-    plots.save_figure(plots_curvature.hessian_figure(table, tolerance=meta["tolerance"],
+    save_figure(plots_curvature.hessian_figure(table, tolerance=meta["tolerance"],
                                                      title=title, note=note), hessian_out)
     minimum = map_meta["slice_minimum"]
     smallest = cmap["eig_min"].to_numpy(float)
@@ -51,7 +45,7 @@ def curvature_figures(hessian_path, map_path, hessian_out, convexity_out, platea
     convex_share = float(np.mean(smallest[np.isfinite(smallest)] > 0))
     note = (f"convex (2x2 Hessian positive definite) on {convex_share:.1%} of the grid\n"
             f"at the slice minimum: eigenvalues {minimum['eig_min']:.3g}, {minimum['eig_max']:.3g}")
-    plots.save_figure(plots_curvature.convexity_figure(
+    save_figure(plots_curvature.convexity_figure(
         cmap, axes=axes, centre=map_meta["centre"], minimum=minimum,
         title=f"{name}: convexity map - {window}", note=note), convexity_out)
     threshold = float(map_meta["plateau_threshold"])
@@ -62,7 +56,7 @@ def curvature_figures(hessian_path, map_path, hessian_out, convexity_out, platea
             f"5th percentile {np.nanpercentile(norm, 5):.3g}\n"
             f"flat along one axis only (|partial derivative| < {threshold:g}):\n"
             f"  along {axes[0]} on {flat[0]:.1%} of the grid, along {axes[1]} on {flat[1]:.1%}")
-    plots.save_figure(plots_curvature.plateau_figure(
+    save_figure(plots_curvature.plateau_figure(
         cmap, axes=axes, centre=map_meta["centre"], minimum=minimum, threshold=threshold,
         title=f"{name}: plateau map - {window}", note=note), plateau_out)
 
@@ -77,7 +71,7 @@ def _optimizer_inputs(runs_path, paths_path, landscape_path):
     runs, _ = io.read_table(runs_path)
     axes = tuple(meta["axes"])
     landscape, _ = io.read_table(landscape_path, columns=[*axes, "loss"])
-    background = plots._grid(landscape, axes[0], axes[1], "loss")
+    background = grid_of(landscape, axes[0], axes[1], "loss")
     chosen = runs[runs["chosen"]]
     summary = {}
     for method, rows in chosen.groupby("method", sort=False):
@@ -93,17 +87,17 @@ def optimizer_figure(runs_path, paths_path, landscape_path, out_path) -> None:
     inputs, meta = _optimizer_inputs(runs_path, paths_path, landscape_path)
     axes = inputs["axes"]
     title = (f"{_stem_of(paths_path)}: optimizers on {meta['network']['name']}'s MSE on "
-             f"{_samples_text(meta)} over {axes[0]} and {axes[1]}, {_held_fixed(meta)}; each "
+             f"{samples_description(meta)} over {axes[0]} and {axes[1]}, {_held_fixed(meta)}; each "
              f"method at its best learning rate, kept inside the landscape's window")
     fig = plots_paths.optimizer_paths_figure(title=title, verdict=meta["verdict"], **inputs)
-    plots.save_figure(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def optimizer_animation(runs_path, paths_path, landscape_path, out_path) -> None:
     inputs, meta = _optimizer_inputs(runs_path, paths_path, landscape_path)
     methods = ", ".join(LABELS[m] for m in inputs["summary"])
     title = (f"{_stem_of(paths_path)}: {methods} on {meta['network']['name']}'s MSE "
-             f"({_samples_text(meta)}), {_held_fixed(meta)}")
+             f"({samples_description(meta)}), {_held_fixed(meta)}")
     with io.atomic_path(out_path, keep_suffix=True) as tmp:
         plots_paths.optimizer_animation(out_path=tmp, title=title, **inputs)
 
@@ -123,7 +117,7 @@ def attack_figure(landscape_path, worst_path, found_path, paths_path, field_path
              f"of {ascent['step_size']:g} within {ascent['radius']:g} of each data point")
     fig = plots_attack.attack_figure(landscape, field, worst, found, paths, shown_paths=shown,
                                      title=title, radius=float(ascent["radius"]))
-    plots.save_figure(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def _spread_out(found, n: int, distance: float) -> np.ndarray:

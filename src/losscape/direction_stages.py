@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from losscape import io, plots, plots_directions
+from losscape import io, plots_directions, plots_planes
 from losscape.data import split_xy
 from losscape.directions import (
     MAX_CORNER_WEIGHTS,
@@ -25,7 +25,8 @@ from losscape.directions import (
     trajectory_plane,
     weight_pairs,
 )
-from losscape.figures import _samples_description
+from losscape.drawing import save_figure
+from losscape.figures import samples_description
 from losscape.landscape import (
     axis_values,
     parameter_losses,
@@ -55,7 +56,7 @@ def _inputs(weights_path, data_path, spec):
 
 
 def _title_prefix(metadata, name: str, network: str) -> str:
-    return f"{name}: MSE of {network} on {_samples_description(metadata)}"
+    return f"{name}: MSE of {network} on {samples_description(metadata)}"
 
 
 # --- weight_pairs ------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
         pd.concat(frames, ignore_index=True), names, metadata["centre"],
         title=f"{title}; in each panel the other {len(net.names) - 2} weights are held at their "
               f"trained values")
-    plots.save_figure(figure, figure_path)
+    save_figure(figure, figure_path)
     finite_anisotropy = stats["anisotropy"].replace(math.inf, np.nan)
     steepest = stats.loc[stats["loss_max"].idxmax()]
     log.info("steepest pair: %s x %s (max %.4g)", steepest.x_name, steepest.y_name,
@@ -168,11 +169,11 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
             f"theta = trained weights, d1, d2 = filter-normalised Gaussian directions "
             f"({biases})")
     first = seeds[0]
-    plots.save_figure(plots_directions.random_plane_figure(
+    save_figure(plots_planes.random_plane_figure(
         grid.first, grid.second, planes[first], loss_centre,
         title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}"),
         figure_path)
-    plots.save_figure(plots_directions.seed_spread_figure(
+    save_figure(plots_planes.seed_spread_figure(
         grid.first, grid.second, planes, stats, SEED_SPREAD_STATISTICS,
         title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds"),
         spread_figure_path)
@@ -209,7 +210,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
     io.write_table(pd.DataFrame({"alpha": alphas, "loss": loss}), out_path, metadata)
     shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)
-    plots.save_figure(plots_directions.interpolation_figure(
+    save_figure(plots_directions.interpolation_figure(
         alphas, loss, loss_initial, loss_trained, shape,
         title=f"{_title_prefix(metadata, name, spec['network'])} along the straight line from "
               f"its initial weights (alpha = 0) to its trained weights (alpha = 1): "
@@ -274,7 +275,7 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path,
                    out_path, metadata)
     io.write_table(path, path_out, metadata)
     metrics = trajectory_metrics(plane, path)
-    plots.save_figure(plots_directions.trajectory_pca_figure(
+    save_figure(plots_directions.trajectory_pca_figure(
         grid.first, grid.second, loss, path, plane.explained,
         title=f"{_title_prefix(metadata, name, spec['network'])} on the PCA plane of its training "
               f"path ({path_meta.get('solver')}, {len(path) - 1} iterations) through the trained "

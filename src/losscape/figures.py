@@ -13,8 +13,10 @@ import numpy as np
 
 from losscape import io, plots
 from losscape.data import generating_function, split_xy
+from losscape.drawing import save_figure
 from losscape.network import parameter_names
 from losscape.parity_plot import parity_figure
+from losscape.plots_network import network_diagram
 
 DENSE = 400  # points of a fitted curve
 SURFACE = 121  # points per axis of a target or prediction surface
@@ -27,8 +29,9 @@ def _surface_grid(X: np.ndarray, n: int = SURFACE):
     return x0, x1, np.stack([m.ravel() for m in mesh], axis=1)
 
 
-def _samples_description(metadata: dict) -> str:
-    samples, n = metadata.get("samples", []), metadata.get("n_samples", 0)
+def samples_description(metadata: dict) -> str:
+    samples = metadata.get("samples", [])
+    n = metadata.get("n_samples", len(samples))
     if len(samples) == 1:
         return f"one data point (row {samples[0]})"
     if samples == list(range(n)):
@@ -47,7 +50,7 @@ def dataset_figure(data_path, function: str | None, out_path) -> None:
     title = f"Dataset {name}: {_origin(metadata, function)}, {len(frame)} samples"
     if X.shape[1] > 2:
         title += f"; showing x0 and x1 of its {X.shape[1]} features"
-    plots.save_figure(plots.dataset_figure(frame, title=title, grid=grid), out_path)
+    save_figure(plots.dataset_figure(frame, title=title, grid=grid), out_path)
 
 
 def _origin(metadata: dict, function: str | None) -> str:
@@ -67,7 +70,7 @@ def network_figure(weights_path, out_path) -> None:
         f"Network {_network_name(weights_path)}: {sizes} MLP, {net.activation} hidden units, "
         f"{net.out_activation} output, {len(net.flat)} parameters"
     )
-    plots.save_figure(plots.network_diagram(list(net.layer_sizes), frame, title=title), out_path)
+    save_figure(network_diagram(list(net.layer_sizes), frame, title=title), out_path)
 
 
 def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
@@ -96,7 +99,7 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
         )
     else:  # more inputs than a plot has axes: predicted against actual
         fig = parity_figure(y, net.predict(X), title=f"{title}; {X.shape[1]} input features")
-    plots.save_figure(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def landscape_figure(landscape_path, data_path, out_path) -> None:
@@ -116,12 +119,12 @@ def landscape_figure(landscape_path, data_path, out_path) -> None:
         axes = tuple(spec["axes"])
         centre = metadata["centre"]
         title = (
-            f"{name}: MSE of {network} on {_samples_description(metadata)} over {axes[0]} and "
+            f"{name}: MSE of {network} on {samples_description(metadata)} over {axes[0]} and "
             f"{axes[1]} (±{spec['span']:g}); the other {len(_all_names(metadata)) - 2} weights "
             f"held at their trained values"
         )
         fig = plots.weights_landscape_figure(table, axes=axes, centre=centre, title=title)
-    plots.save_figure(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def _all_names(metadata) -> list[str]:

@@ -11,14 +11,14 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from losscape.plots import (
-    _cmap,
-    _colour_scale,
-    _grid,
-    _legend_below,
-    _masked,
-    _new_figure,
-    _scale_label,
+from losscape.drawing import (
+    colour_scale,
+    grid_of,
+    legend_below,
+    masked,
+    new_figure,
+    scale_label,
+    with_bad_colour,
 )
 
 
@@ -26,25 +26,25 @@ def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFr
                   found: pd.DataFrame, paths: pd.DataFrame, *, shown_paths: np.ndarray,
                   title: str, radius: float) -> Figure:
     """Left: error map + unit gradient arrows + worst points + ascent paths. Right: before/after."""
-    x0, x1, loss = _grid(landscape, "x0", "x1", "loss")
-    lo, hi, clipped = _colour_scale(loss)
-    fig = _new_figure(title, (15, 7))
+    x0, x1, loss = grid_of(landscape, "x0", "x1", "loss")
+    lo, hi, clipped = colour_scale(loss)
+    fig = new_figure(title, (15, 7))
     grid = fig.add_gridspec(1, 2, width_ratios=[1.35, 1])
     ax, side = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
-    mesh = ax.pcolormesh(x0, x1, _masked(loss, hi).T, cmap=_cmap("magma"), norm=Normalize(lo, hi),
+    mesh = ax.pcolormesh(x0, x1, masked(loss, hi).T, cmap=with_bad_colour("magma"), norm=Normalize(lo, hi),
                          shading="nearest", rasterized=True)
     cbar = fig.colorbar(mesh, ax=ax, extend="max" if clipped else "neither", pad=0.01)
-    cbar.set_label(_scale_label("squared error (prediction \u2212 target)\u00b2", hi, clipped))
+    cbar.set_label(scale_label("squared error (prediction \u2212 target)\u00b2", hi, clipped))
     handles = [_arrows(ax, field)]
     handles += _ascent_paths(ax, paths, shown_paths, radius)
     handles += _worst_points(ax, worst)
     ax.set(xlabel="x0", ylabel="x1", xlim=(x0.min(), x0.max()), ylim=(x1.min(), x1.max()))
     if not worst.empty:
-        _zoom(ax, (x0, x1, _masked(loss, hi), mesh.norm, mesh.get_cmap()), worst, paths,
+        _zoom(ax, (x0, x1, masked(loss, hi), mesh.norm, mesh.get_cmap()), worst, paths,
               shown_paths, radius)
     ax.set_title("error over the input plane, its gradient, the worst data points and "
                  "ascent paths", fontsize=10)
-    _legend_below(ax, handles, ncols=2)
+    legend_below(ax, handles, ncols=2)
     _before_after(side, found)
     return fig
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from losscape.plots import _add_3d, _grid, _legend_below, _new_figure
+from losscape.drawing import add_3d, grid_of, legend_below, new_figure
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
 RATIO_LINEAR = 1e-6  # the convexity colour scale is linear within +-this, logarithmic beyond
@@ -28,7 +28,7 @@ def hessian_figure(table: pd.DataFrame, *, tolerance: float, title: str,
     names = [c for c in table.columns if c not in ("rank", "eigenvalue")]
     values = table["eigenvalue"].to_numpy(float)
     with_vectors = len(names) <= MAX_VECTOR_PANEL
-    fig = _new_figure(title, (13, 5.2) if with_vectors else (8, 5))
+    fig = new_figure(title, (13, 5.2) if with_vectors else (8, 5))
     ax = fig.add_subplot(1, 2 if with_vectors else 1, 1)
     magnitude = np.maximum(np.abs(values), np.finfo(float).tiny)
     colours = [POSITIVE if v > tolerance else NEGATIVE if v < -tolerance else "0.6"
@@ -47,7 +47,7 @@ def hessian_figure(table: pd.DataFrame, *, tolerance: float, title: str,
     handles = [Patch(color=POSITIVE, label="positive"), Patch(color=NEGATIVE, label="negative"),
                Patch(color="0.6", label="zero within tolerance"),
                Line2D([], [], color="0.3", ls="--", label=f"tolerance {tolerance:.2g}")]
-    _legend_below(ax, handles, ncols=2)
+    legend_below(ax, handles, ncols=2)
     if note:
         ax.text(0.02, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
                 bbox=dict(boxstyle="round", fc="white", ec="0.6"))
@@ -91,9 +91,9 @@ def _loss_lines(ax, x, y, loss) -> Line2D | None:
 def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
                      minimum: dict | None, title: str, note: str = "") -> Figure:
     """Map of min / |max| eigenvalue of the slice's 2x2 Hessian; the convex region outlined."""
-    x, y, ratio = _grid(table, axes[0], axes[1], "convexity")
-    _, _, loss = _grid(table, axes[0], axes[1], "loss")
-    fig = _new_figure(title, (9.5, 6.5))
+    x, y, ratio = grid_of(table, axes[0], axes[1], "convexity")
+    _, _, loss = grid_of(table, axes[0], axes[1], "loss")
+    fig = new_figure(title, (9.5, 6.5))
     ax = fig.add_subplot()
     ax.set_facecolor("0.55")
     clipped = np.ma.masked_invalid(np.clip(ratio, -1, 1))
@@ -112,7 +112,7 @@ def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict
     line = _loss_lines(ax, x, y, loss)
     _mark_points(ax, axes, centre, minimum)
     handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
-    _legend_below(ax, handles, ncols=2)
+    legend_below(ax, handles, ncols=2)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title("local convexity of the slice (Li et al. 2018 ratio)", fontsize=10)
     if note:
@@ -124,11 +124,11 @@ def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict
 def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
                    minimum: dict | None, threshold: float, title: str, note: str = "") -> Figure:
     """Gradient norm on the slice (log colour), the plateau (norm < threshold) outlined."""
-    x, y, norm = _grid(table, axes[0], axes[1], "grad_norm")
-    _, _, loss = _grid(table, axes[0], axes[1], "loss")
-    fig = _new_figure(title, (14, 6))
+    x, y, norm = grid_of(table, axes[0], axes[1], "grad_norm")
+    _, _, loss = grid_of(table, axes[0], axes[1], "loss")
+    fig = new_figure(title, (14, 6))
     ax = fig.add_subplot(1, 2, 1)
-    ax3 = _add_3d(fig, 1, 2, 2)
+    ax3 = add_3d(fig, 1, 2, 2)
     positive = norm[np.isfinite(norm) & (norm > 0)]
     lo = float(min(positive.min(), threshold)) if positive.size else threshold / 10
     hi = float(max(positive.max(), threshold * 10)) if positive.size else threshold * 10
@@ -149,7 +149,7 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     line = _loss_lines(ax, x, y, loss)
     _mark_points(ax, axes, centre, minimum)
     handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
-    _legend_below(ax, handles, ncols=2)
+    legend_below(ax, handles, ncols=2)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title("gradient norm, plateau outlined", fontsize=10)
     if note:
@@ -157,8 +157,10 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
                 bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
     X, Y = np.meshgrid(x, y, indexing="ij")
     faces = cmap(colour_norm(np.clip(np.nan_to_num(norm, nan=hi), lo, hi)))
+    # At most 60 x 60 facets: the panel is ~600 pixels wide, and every facet of a 101 x 101
+    # grid was a polygon to project, sort and fill (most of this figure's drawing time).
     ax3.plot_surface(X, Y, np.ma.masked_invalid(loss), facecolors=faces, linewidth=0,
-                     antialiased=False, shade=False, rstride=1, cstride=1)
+                     antialiased=False, shade=False, rcount=60, ccount=60)
     ax3.set(xlabel=f"{axes[0]}", ylabel=f"{axes[1]}")
     ax3.set_zlabel("MSE", labelpad=7)
     ax3.set_title("MSE surface, coloured by |gradient| (same scale)", fontsize=10)

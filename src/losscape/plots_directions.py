@@ -1,6 +1,6 @@
 """Figures of landscapes along chosen directions: the corner plot of weight pairs, random
 planes and their spread across seeds, the initial-to-trained interpolation and the training
-path on its PCA plane. Drawing only: every number comes from the tables.
+path on its PCA plane. Drawing only: every number comes from the tables. Random planes and their spread across seeds are in plots_planes.
 
 Losses here often span many decades (a trained network's MSE next to a random point's), so
 colour scales switch to logarithmic when the finite values span more than LOG_RATIO.
@@ -15,7 +15,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator
 
-from losscape.plots import BAD_COLOUR, _add_3d, _cmap, _grid, _new_figure, _surface_3d
+from losscape.drawing import (
+    BAD_COLOUR,
+    grid_of,
+    new_figure,
+    title_inches,
+    with_bad_colour,
+)
 
 LOG_RATIO = 100.0
 N_LEVELS = 21
@@ -68,7 +74,7 @@ def loss_colorbar(fig, mappable, norm, label, **kwargs):
     return cbar
 
 
-def _contour(ax, x, y, z, norm, levels, cmap="viridis", lines=True):
+def loss_contour(ax, x, y, z, norm, levels, cmap="viridis", lines=True):
     """Filled contour of z on the shared norm; values outside it are clipped to its ends."""
     z = np.asarray(z, float)
     ax.set_facecolor(BAD_COLOUR)
@@ -76,18 +82,18 @@ def _contour(ax, x, y, z, norm, levels, cmap="viridis", lines=True):
     zm = np.ma.clip(np.ma.masked_invalid(z), norm.vmin, norm.vmax)
     X, Y = np.meshgrid(x, y, indexing="ij")
     if zm.count() > 1 and float(zm.max()) > float(zm.min()):
-        mappable = ax.contourf(X, Y, zm, levels=levels, norm=norm, cmap=_cmap(cmap))
+        mappable = ax.contourf(X, Y, zm, levels=levels, norm=norm, cmap=with_bad_colour(cmap))
         inner = [v for v in levels[::4] if float(zm.min()) < v < float(zm.max())]
         if lines and inner:
             ax.contour(X, Y, zm, levels=inner, colors="k", linewidths=0.4, alpha=0.5)
     else:
-        mappable = ax.pcolormesh(x, y, zm.T, norm=norm, cmap=_cmap(cmap), shading="nearest")
+        mappable = ax.pcolormesh(x, y, zm.T, norm=norm, cmap=with_bad_colour(cmap), shading="nearest")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
     return mappable
 
 
-def _grid_minimum(x, y, z):
+def grid_minimum(x, y, z):
     finite = np.isfinite(z)
     if not finite.any():
         return None
@@ -107,21 +113,21 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     """
     n = len(names) - 1
     size = max(6.0, 1.75 * n + 2.0)
-    fig = _new_figure(title, (size + 1.2, size))
+    fig = new_figure(title, (size + 1.2, size), layout=None)
     norm, levels, label = loss_scale(table["loss"].to_numpy(float))
     groups = {pair: frame for pair, frame in table.groupby(["x_name", "y_name"], sort=False)}
     cells = [(r, c) for r in range(n) for c in range(r + 1) if (names[c], names[r + 1]) in groups]
-    grid = fig.add_gridspec(n, n)
+    grid, colorbar_box, *grid_top_right = _corner_grid(fig, n, cells)
     column_axis, row_axis, panels, mappable = {}, {}, [], None
     for r, c in cells:
         pair = (names[c], names[r + 1])
         ax = fig.add_subplot(grid[r, c], sharex=column_axis.get(c), sharey=row_axis.get(r))
         column_axis.setdefault(c, ax)
         row_axis.setdefault(r, ax)
-        x, y, z = _grid(groups[pair], "x", "y", "loss")
-        mappable = _contour(ax, x, y, z, norm, levels, lines=False)
+        x, y, z = grid_of(groups[pair], "x", "y", "loss")
+        mappable = loss_contour(ax, x, y, z, norm, levels, lines=False)
         ax.plot([centre[pair[0]]], [centre[pair[1]]], ms=6, gid=f"trained {pair}", **TRAINED)
-        found = _grid_minimum(x, y, z)
+        found = grid_minimum(x, y, z)
         if found:
             ax.plot([found[0]], [found[1]], ms=7, gid=f"minimum {pair}", **MINIMUM)
         ax.set_box_aspect(1)
@@ -139,100 +145,45 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
             ax.tick_params(labelleft=False)
         panels.append(ax)
     if mappable is not None:
-        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)", ax=panels,
-                      shrink=0.6, aspect=30)
+        loss_colorbar(fig, mappable, norm, label + "\n(shared by all panels)",
+                      cax=fig.add_axes(colorbar_box, label="<colorbar>"))
     # In the empty upper triangle; a figure legend does not take space from the panels.
     fig.legend(handles=[
         Line2D([], [], ms=8, label="trained weights (every panel passes through them)",
                **TRAINED),
         Line2D([], [], ms=10, label="lowest MSE on that panel", **MINIMUM),
-    ], loc="upper right", bbox_to_anchor=(0.86, 0.9), fontsize=10, frameon=False)
+    ], loc="upper right", bbox_to_anchor=grid_top_right, fontsize=10, frameon=False)
     return fig
 
 
-# --- random planes -----------------------------------------------------------------------
+def _corner_grid(fig, n: int, cells: list[tuple[int, int]]):
+    """Square panels in a fixed grid below the title, the colour bar's box to its right, and
+    the grid's top right corner (figure fractions).
 
-
-def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure:
-    """Contour and 3-D surface of one random plane; the trained point is (0, 0)."""
-    fig = _new_figure(title, (12, 5.2))
-    ax = fig.add_subplot(1, 2, 1)
-    ax3 = _add_3d(fig, 1, 2, 2)
-    norm, levels, label = loss_scale(loss)
-    mappable = _contour(ax, a, b, loss, norm, levels)
-    loss_colorbar(fig, mappable, norm, label, ax=ax)
-    ax.plot([0.0], [0.0], ms=11, gid="trained",
-            label=f"trained weights (a = b = 0), MSE {loss_centre:.3g}", **TRAINED)
-    found = _grid_minimum(a, b, loss)
-    if found:
-        ax.plot([found[0]], [found[1]], ms=14, gid="grid-minimum", **MINIMUM,
-                label=f"grid minimum MSE {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
-    ax.set(xlabel="a (step along direction d1)", ylabel="b (step along direction d2)")
-    ax.set_title("MSE contour map", fontsize=10)
-    log_scale = isinstance(norm, LogNorm)
-    z = np.log10(np.clip(loss, norm.vmin, norm.vmax)) if log_scale else loss
-    lo, hi = (np.log10(norm.vmin), np.log10(norm.vmax)) if log_scale else (norm.vmin, norm.vmax)
-    _surface_3d(ax3, a, b, z, cmap=_cmap("viridis"), lo=lo, hi=hi,
-                zlabel="log10 MSE" if log_scale else "MSE", xlabel="a (along d1)",
-                ylabel="b (along d2)")
-    return fig
-
-
-def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
-                       title: str) -> Figure:
-    """One small map per seed on a shared scale, their 1-D cuts overlaid, the spread table."""
-    seeds = list(planes)
-    k = len(seeds)
-    fig = _new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6))
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.25])
-    norm, levels, label = loss_scale(np.concatenate([p.ravel() for p in planes.values()]))
-    maps = top.subplots(1, k, squeeze=False, sharey=True)[0]
-    for ax, seed in zip(maps, seeds):
-        mappable = _contour(ax, a, b, planes[seed], norm, levels, lines=False)
-        ax.plot([0.0], [0.0], ms=7, **TRAINED)
-        ax.set_box_aspect(1)
-        ax.set_title(f"seed {seed}", fontsize=10)
-        ax.set_xlabel("a (along d1)", fontsize=9)
-        ax.tick_params(labelsize=8)
-    maps[0].set_ylabel("b (along d2)", fontsize=9)
-    loss_colorbar(top, mappable, norm, label + "\n(shared)", ax=maps, shrink=0.9)
-    cut_a, cut_b, table = bottom.subplots(1, 3, width_ratios=[1, 1, 1.1])
-    i0, j0 = int(np.argmin(np.abs(a))), int(np.argmin(np.abs(b)))
-    log_scale = isinstance(norm, LogNorm)
-    for seed in seeds:
-        cut_a.plot(a, planes[seed][:, j0], lw=1.4, label=f"seed {seed}")
-        cut_b.plot(b, planes[seed][i0, :], lw=1.4, label=f"seed {seed}")
-    for ax, axis in ((cut_a, "a (along d1), b = 0"), (cut_b, "b (along d2), a = 0")):
-        ax.set_xlabel(axis)
-        ax.set_ylabel("MSE (log scale)" if log_scale else "MSE")
-        if log_scale:
-            ax.set_yscale("log")
-        ax.axvline(0.0, color="red", lw=0.8, ls=":")
-        ax.grid(alpha=0.3)
-    cut_a.set_title("1-D cut along d1 through the trained weights", fontsize=10)
-    cut_b.set_title("1-D cut along d2 through the trained weights", fontsize=10)
-    cut_a.legend(fontsize=8)
-    _spread_table(table, stats, statistics)
-    return fig
-
-
-def _spread_table(ax, stats: pd.DataFrame, statistics) -> None:
-    ax.set_axis_off()
-    rows = []
-    for stat in statistics:
-        column = stats[stat].replace([np.inf, -np.inf], np.nan).to_numpy(float)
-        mean, std = np.nanmean(column), np.nanstd(column)
-        # a relative spread only means something for a quantity on a ratio scale
-        cv = std / abs(mean) if mean and stat not in SIGNED_STATISTICS else np.nan
-        rows.append([stat, f"{mean:.3g}", f"{std:.2g}", f"{cv:.0%}" if np.isfinite(cv) else "-"])
-    table = ax.table(cellText=rows, colLabels=["statistic", "mean", "std", "std / |mean|"],
-                     loc="center", cellLoc="right", colLoc="right")
-    table.auto_set_font_size(False)
-    table.set_fontsize(8.5)
-    table.scale(1.0, 1.25)
-    ax.set_title(f"spread over the {len(stats)} seeds\n(range_a/range_b: max - min on the cut)",
-                 fontsize=10)
+    Placed by hand rather than by constrained layout: the grid is regular, and laying out
+    its ~20 small axes was most of the corner plot's drawing time. Margins in inches:
+    tick labels (7 pt) plus a weight name (10 pt) left of and below the grid.
+    """
+    width, height = fig.get_size_inches()
+    left, bottom, top = 0.8, 0.65, title_inches(fig) + 0.15
+    colour_bar = 1.7  # gap, bar and its two-line label right of the grid
+    # A panel with tick labels inside the triangle (a subset of pairs) needs a wider gap.
+    lowest_in_column = {c: max(r for r, cc in cells if cc == c) for _, c in cells}
+    first_in_row = {r: min(c for rr, c in cells if rr == r) for r, _ in cells}
+    inner_labels = (any(r < n - 1 for r in lowest_in_column.values())
+                    or any(c > 0 for c in first_in_row.values()))
+    gap = 0.6 if inner_labels else 0.25  # room for tick labels at adjacent panel edges
+    cell = min((width - left - colour_bar - (n - 1) * gap) / n,
+               (height - bottom - top - (n - 1) * gap) / n)
+    side = n * cell + (n - 1) * gap
+    grid = fig.add_gridspec(n, n, left=left / width, right=(left + side) / width,
+                            top=1 - top / height, bottom=1 - (top + side) / height,
+                            wspace=gap / cell, hspace=gap / cell)
+    bar_height = 0.6 * side
+    colorbar_box = [(left + side + 0.35) / width,
+                    1 - (top + side / 2 + bar_height / 2) / height, 0.2 / width,
+                    bar_height / height]
+    return grid, colorbar_box, (left + side) / width, 1 - top / height
 
 
 # --- interpolation -----------------------------------------------------------------------
@@ -240,7 +191,7 @@ def _spread_table(ax, stats: pd.DataFrame, statistics) -> None:
 
 def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float, shape: dict,
                          *, title: str) -> Figure:
-    fig = _new_figure(title, (9, 5))
+    fig = new_figure(title, (9, 5))
     ax = fig.add_subplot()
     ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
     ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2, label="MSE along the line")
@@ -269,12 +220,12 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
 
 
 def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: str) -> Figure:
-    fig = _new_figure(title, (13.5, 6.2))
+    fig = new_figure(title, (13.5, 6.2))
     outer = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
     ax = fig.add_subplot(outer[:, 0])
     losses, distances = fig.add_subplot(outer[0, 1]), fig.add_subplot(outer[1, 1])
     norm, levels, label = loss_scale(np.concatenate([np.ravel(loss), path["loss"]]))
-    mappable = _contour(ax, a, b, loss, norm, levels)
+    mappable = loss_contour(ax, a, b, loss, norm, levels)
     loss_colorbar(fig, mappable, norm, label, ax=ax)
     ax.plot(path["a"], path["b"], color="white", lw=1.0, zorder=3)
     points = ax.scatter(path["a"], path["b"], c=path["distance"], cmap="autumn", s=16,

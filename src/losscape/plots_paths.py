@@ -1,5 +1,5 @@
 """Optimizer paths on a 2-D slice: contour + paths, 3-D surface + paths, loss gap per step,
-and the same paths as an animated GIF (matplotlib.animation with Pillow).
+and the same paths as an animated GIF (frames composed and written with Pillow).
 
 Drawn from the optimizer analysis' tables and a background loss grid; nothing is evaluated.
 """
@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from PIL import Image
 
+from losscape.drawing import add_3d, legend_below, new_figure, with_bad_colour
 from losscape.optimizers import LABELS
-from losscape.plots import _add_3d, _cmap, _legend_below, _new_figure
 
 COLOURS = {"gd": "#e41a1c", "momentum": "#377eb8", "nesterov": "#4daf4a", "adam": "#ff7f00"}
 GIF_DPI = 80
@@ -38,7 +39,7 @@ def _background(ax, grid, floor: float):
     lo, hi = _log_range(z, floor)
     shown = np.ma.masked_invalid(np.clip(z, lo, hi))
     ax.set_facecolor("0.55")
-    mesh = ax.pcolormesh(x, y, shown.T, cmap=_cmap("viridis"), norm=LogNorm(lo, hi),
+    mesh = ax.pcolormesh(x, y, shown.T, cmap=with_bad_colour("viridis"), norm=LogNorm(lo, hi),
                          shading="nearest", rasterized=True)
     if shown.count() > 1 and hi > lo:
         X, Y = np.meshgrid(x, y, indexing="ij")
@@ -88,9 +89,9 @@ def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarra
                            minimum: dict, axes: tuple[str, str], summary: dict, epsilon: float,
                            title: str, verdict: str) -> Figure:
     """Paths on the contour map, on the 3-D surface, and the loss gap step by step."""
-    fig = _new_figure(title, (18, 6.2))
+    fig = new_figure(title, (18, 6.2))
     ax = fig.add_subplot(1, 3, 1)
-    ax3 = _add_3d(fig, 1, 3, 2)
+    ax3 = add_3d(fig, 1, 3, 2)
     axg = fig.add_subplot(1, 3, 3)
     floor = max(epsilon / 100, 1e-12)
     lo, hi = _background(ax, background, floor)
@@ -98,7 +99,7 @@ def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarra
     handles = _method_handles(summary) + _draw_starts_and_minimum(ax, starts, minimum, axes)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title("paths on the MSE contour map", fontsize=10)
-    _legend_below(ax, handles, ncols=1)
+    legend_below(ax, handles, ncols=1)
     _surface_with_paths(ax3, background, paths, lo, hi, axes)
     _gap_panel(axg, paths, minimum["loss"], epsilon, summary)
     axg.text(0.5, -0.16, textwrap.fill(verdict, 75), transform=axg.transAxes, ha="center",
@@ -111,7 +112,7 @@ def _surface_with_paths(ax3, background, paths, lo, hi, axes) -> None:
     X, Y = np.meshgrid(x, y, indexing="ij")
     # log10 height, so the valley floor and the shelves are both visible
     height = np.log10(np.clip(z, lo, hi))
-    ax3.plot_surface(X, Y, np.ma.masked_invalid(height), cmap=_cmap("viridis"), linewidth=0,
+    ax3.plot_surface(X, Y, np.ma.masked_invalid(height), cmap=with_bad_colour("viridis"), linewidth=0,
                      antialiased=False, alpha=0.75, rstride=2, cstride=2, zorder=1)
     for (method, _), path in paths.groupby(["method", "start"], sort=False):
         inside = ((path["u0"] >= x.min()) & (path["u0"] <= x.max())
@@ -146,53 +147,51 @@ def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
                         title: str, frames: int = GIF_FRAMES) -> None:
     """An animated GIF: the paths growing step by step (log-spaced frames) on the contour map.
 
-    The static picture (map, colour bar, legend, labels) is rendered once; each frame only
-    draws the paths on a transparent axes laid exactly over it, so a frame costs a copy of
-    that image and a few lines rather than a full redraw.
+    The static picture (map, colour bar, legend, labels) is rendered once; each frame draws
+    only the paths and the step counter on a transparent figure of the same size, laid
+    over a copy of that picture: a few lines per frame rather than a full redraw.
     """
     last = int(paths["step"].max())
     schedule = np.unique(np.r_[0, np.round(np.geomspace(1, max(last, 1), frames - 1))]).astype(int)
     static, ax = _static_frame(background, starts, minimum, axes, summary, epsilon, title)
+    picture = Image.fromarray(_render(static))
     fig = Figure(figsize=static.get_size_inches(), dpi=GIF_DPI)
-    fig.figimage(_render(static), origin="upper")
+    fig.patch.set_alpha(0.0)
     overlay = fig.add_axes(ax.get_position(), xlim=ax.get_xlim(), ylim=ax.get_ylim())
     overlay.axis("off")
-    overlay.set_zorder(1)  # above the figure image
     groups = [(m, g) for (m, _), g in paths.groupby(["method", "start"], sort=False)]
     lines = [overlay.plot([], [], "-", color=COLOURS.get(m, "k"), lw=1.6)[0] for m, _ in groups]
     heads = [overlay.plot([], [], "o", ms=6, color=COLOURS.get(m, "k"), mec="black")[0]
              for m, _ in groups]
     counter = overlay.set_title("", fontsize=11)
-
-    def draw(t):
+    images = []
+    for t in schedule:
         for line, head, (_, group) in zip(lines, heads, groups):
             part = group[group["step"] <= t]
             line.set_data(part["u0"], part["u1"])
             head.set_data(part["u0"].iloc[-1:], part["u1"].iloc[-1:])
         counter.set_text(f"step {t} of {last}")
-        return [*lines, *heads, counter]
-
-    animation = FuncAnimation(fig, draw, frames=schedule, blit=False)
+        paths_only = Image.fromarray(_render(fig))
+        images.append(Image.alpha_composite(picture, paths_only).convert("RGB"))
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    animation.save(str(out_path), writer=PillowWriter(fps=GIF_FPS), dpi=GIF_DPI)
+    images[0].save(out_path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / GIF_FPS), loop=0)
 
 
 def _static_frame(background, starts, minimum, axes, summary, epsilon, title):
     """Everything of a GIF frame but the paths and the step counter, laid out for GIF_DPI."""
-    fig = _new_figure(title, (8, 7))
+    fig = new_figure(title, (8, 7))
     fig.set_dpi(GIF_DPI)
     ax = fig.add_subplot()
     _background(ax, background, max(epsilon / 100, 1e-12))
     handles = _draw_starts_and_minimum(ax, starts, minimum, axes)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title(" ", fontsize=11)  # room for the overlay's step counter
-    _legend_below(ax, _method_handles(summary) + handles, ncols=2)
+    legend_below(ax, _method_handles(summary) + handles, ncols=2)
     return fig, ax
 
 
 def _render(fig: Figure) -> np.ndarray:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()

@@ -38,7 +38,7 @@ from losscape.landscape import (
 )
 from losscape.network import mse
 from losscape.slice_statistics import slice_statistics
-from losscape.stages import _landscape_metadata
+from losscape.stages import landscape_metadata
 
 log = logging.getLogger("losscape")
 
@@ -89,7 +89,7 @@ def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_pa
                                     "y": points[:, 1], "loss": loss.ravel()}))
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
     names = sorted(involved, key=net.index)
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["pairs"] = [list(p) for p in pairs]
     metadata["centre"] = {n: net.value(n) for n in names} | {"loss": loss_centre}
     io.write_table_chunks(frames, out_path, metadata)
@@ -157,7 +157,7 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
                      **slice_statistics(grid.first, grid.second, loss, (0.0, 0.0), loss_centre,
                                         axis_names=("a", "b"))})
         log.info("seed %d: min %.4g, max %.4g", seed, rows[-1]["loss_min"], rows[-1]["loss_max"])
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
     io.write_table_chunks(frames, out_path, metadata)
     io.write_table(pd.concat(directions, ignore_index=True), directions_path, metadata)
@@ -205,7 +205,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
     loss = parameter_losses(net, X, y, interpolation_points(start.flat, net.flat, alphas))
     loss_initial = float(mse(start.predict(X), y))
     loss_trained = float(mse(net.predict(X), y))
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["initial_weights_file"] = str(initial_path)
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
     io.write_table(pd.DataFrame({"alpha": alphas, "loss": loss}), out_path, metadata)
@@ -264,7 +264,7 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path,
         "loss": parameter_losses(net, X, y, states),
         "loss_projected": parameter_losses(net, X, y, plane.projected),
     })
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata |= {"trajectory_file": str(trajectory_path), "solver": path_meta.get("solver"),
                  "explained": plane.explained.tolist(),
                  "directions": {"d1": plane.directions[0].tolist(),

@@ -126,7 +126,7 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
         row_columns(grid, first, {"loss": loss})
         for first, loss in weights_slice_rows(net, X, y, grid, rows, progress)
     )
-    metadata = _landscape_metadata(spec, net, weights_path, samples, config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
     metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
     _record_tile(metadata, grid, tile, rows)
     return _write_landscape(chunks, out_path, [*axes, "loss"], metadata, axes)
@@ -162,7 +162,7 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
         row_columns(grid, first, columns)
         for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"))
     )
-    metadata = _landscape_metadata(spec, net, weights_path, np.arange(len(X)), config_hash)
+    metadata = landscape_metadata(spec, net, weights_path, np.arange(len(X)), config_hash)
     metadata["bounds"] = bounds
     metadata["target"] = described
     # The centre's loss is the table's own cell nearest the middle, computed the same way.
@@ -211,7 +211,8 @@ def _nearest_cell(grid, point) -> tuple[int, int]:
     return int(np.argmin(np.abs(grid.first - point[0]))), int(np.argmin(np.abs(grid.second - point[1])))
 
 
-def _landscape_metadata(spec, net: Network, weights_path, samples, config_hash) -> dict:
+def landscape_metadata(spec, net: Network, weights_path, samples, config_hash) -> dict:
+    """What every landscape table carries in its metadata (all kinds: grid and direction)."""
     return {
         "landscape": spec,
         "network": {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+from pathlib import Path
+
 import pytest
 
 from losscape import io
-from workflow_support import (
-    make_workspace,
-    planned_jobs,
-    snakemake,
-    write_config,
-)
+from workflow_support import make_workspace, planned_jobs, snakemake, tracked_runs, write_config
 
 pytestmark = pytest.mark.pipeline
 
@@ -96,3 +95,24 @@ def test_more_tiles_than_rows_is_refused_by_name(workspace, edited):
     result = snakemake(workspace, "-n", check=False)
     assert result.returncode != 0
     assert "landscapes.tiled.tiles: 10 tiles, more than the grid's 9 rows" in result.stdout + result.stderr
+
+
+def most_runs_at_once(root: Path) -> int:
+    _, found = tracked_runs(root, CONFIG["experiment"])
+    # +1 when a run starts, -1 when it ends; at equal times the end counts first
+    events = sorted([(r.info.start_time, 1) for r in found] + [(r.info.end_time, -1) for r in found])
+    return max(itertools.accumulate(step for _, step in events))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) >= 4, reason="needs fewer CPUs than --cores 4")
+def test_local_runs_hold_one_job_per_cpu_whatever_cores_says(tmp_path):
+    """Four tiles are ready at once; `--cores 4` runs only as many as there are CPUs, unless
+    the command line lifts the cap (then all four run together: the check can fail)."""
+    config = dict(CONFIG, landscapes={"tiled": dict(SPEC, tiles=4)})
+    targets = ["results/landscapes/tiled.parquet"]
+    capped = snakemake(make_workspace(tmp_path / "capped", config), "--cores", "4", *targets)
+    assert f'cpu_slots=Resource("cpu_slots", {os.cpu_count()})' in capped.stdout + capped.stderr
+    assert most_runs_at_once(tmp_path / "capped") <= os.cpu_count()
+    lifted = make_workspace(tmp_path / "lifted", config)
+    snakemake(lifted, *targets, "--cores", "4", "--resources", "cpu_slots=4")
+    assert most_runs_at_once(lifted) > os.cpu_count()

@@ -45,6 +45,18 @@ else:
     os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
 
 
+# Local runs: no more jobs at once than this machine has CPUs, whatever --cores says
+# (the default profile gives every job one `cpu_slots`). More single-threaded jobs than
+# CPUs only share them, and pay for it in switching and memory. Not on a cluster, where
+# each job has its own node share; and not if the command line set a cap itself.
+if (
+    workflow.is_main_process
+    and workflow.local_exec
+    and "cpu_slots" not in workflow.global_resources
+):
+    workflow.register_resource("cpu_slots", os.cpu_count() or 1)
+
+
 def _git_commit():
     try:
         return subprocess.run(

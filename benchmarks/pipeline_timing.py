@@ -35,7 +35,7 @@ IMPORTS = {
     "losscape stages (data, landscape)": "import losscape.stages",
     "mlflow": "import mlflow",
     "a tracked job's imports": "import losscape.stages, losscape.jobs, losscape.tracking",
-    "+ matplotlib (figure jobs)": "import losscape.figures, losscape.jobs, losscape.tracking",
+    "+ matplotlib (drawing jobs)": "import losscape.figures, losscape.jobs, losscape.tracking",
     "+ scikit-learn, skops (train)": "import losscape.stages, losscape.tracking, "
     "sklearn.neural_network, skops.io, mlflow.sklearn",
 }

@@ -23,6 +23,18 @@ def fitted_mlp(hidden, activation, n_features=1, n=60, seed=0, max_iter=50):
     return model, X, y
 
 
+def fd_hessian(f, flat, h=1e-4):
+    """Central finite-difference Hessian of f at flat: the independent reference for ours."""
+    size = len(flat)
+    H = np.empty((size, size))
+    for i in range(size):
+        for j in range(size):
+            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
+            H[i, j] = (f(flat + ei + ej) - f(flat + ei - ej) - f(flat - ei + ej)
+                       + f(flat - ei - ej)) / (4 * h * h)
+    return H
+
+
 @pytest.fixture
 def n1_model():
     return fitted_mlp((2,), "tanh", n_features=1, n=200, max_iter=500)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import fd_hessian
 from losscape import io
 from losscape.data import split_xy
 from workflow_support import (
@@ -82,15 +83,9 @@ def test_hessian_eigenvalues_match_finite_differences_of_the_trained_model(works
         model.coefs_, model.intercepts_ = coefs, intercepts
         return float(np.mean((model.predict(X) - y) ** 2))
 
-    h, size = 1e-4, len(flat)
-    H = np.empty((size, size))
-    for i in range(size):
-        for j in range(size):
-            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            H[i, j] = (mse(flat + ei + ej) - mse(flat + ei - ej) - mse(flat - ei + ej)
-                       + mse(flat - ei - ej)) / (4 * h * h)
+    H = fd_hessian(mse, flat)
     expected = np.linalg.eigvalsh((H + H.T) / 2)
-    logged = np.array([metrics[f"hessian_eig_{k}"] for k in range(size)])
+    logged = np.array([metrics[f"hessian_eig_{k}"] for k in range(len(flat))])
     np.testing.assert_allclose(logged, expected, rtol=1e-3, atol=1e-5 * np.abs(expected).max())
 
 

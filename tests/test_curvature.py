@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import fitted_mlp
+from conftest import fd_hessian, fitted_mlp
 from losscape.curvature import (
     PlaneLoss,
     convex_fraction,
@@ -29,17 +29,6 @@ def predict_mse(model, net, flat, X, y) -> float:
     model.coefs_, model.intercepts_ = Network(
         net.layer_sizes, net.activation, net.out_activation, flat).to_estimator_arrays()
     return float(np.mean((model.predict(X) - y) ** 2))
-
-
-def fd_hessian(f, flat, h=1e-4):
-    size = len(flat)
-    H = np.empty((size, size))
-    for i in range(size):
-        for j in range(size):
-            ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            H[i, j] = (f(flat + ei + ej) - f(flat + ei - ej) - f(flat - ei + ej)
-                       + f(flat - ei - ej)) / (4 * h * h)
-    return H
 
 
 @pytest.fixture

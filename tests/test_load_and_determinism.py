@@ -49,34 +49,34 @@ LOAD_CONFIG = {
         "U": {"dataset": "mine", "hidden_layer_sizes": [3], "max_iter": 100},
         "W": {"dataset": "wide", "hidden_layer_sizes": [2], "activation": "identity", "max_iter": 100},
     },
+    # Three landscapes are split into tiles, so tiles and their gathers run under load too.
     "landscapes": {
-        "T1_w": _weights("T1", ["W1[0,0]", "W2[0,0]"], 2.0, [3]),
+        "T1_w": {**_weights("T1", ["W1[0,0]", "W2[0,0]"], 2.0, [3]), "tiles": 4},
         "T1_huge": _weights("T1", ["W1[0,0]", "b1[0]"], HUGE),      # tanh saturates: finite
         # (a logistic network's overflow inside exp: tests/test_numerics.py)
         "W_inf": _weights("W", ["W1[0,0]", "W2[0,0]"], HUGE),       # squared error overflows: inf
         "R2_input": {"network": "R2", "kind": "input", "resolution": 7},
         "U_input": {"network": "U", "kind": "input", "resolution": 7},  # nearest-point target
-        "U_w": _weights("U", ["W1[1,2]", "b2[0]"], 1.0, [0, 5]),
+        "U_w": {**_weights("U", ["W1[1,2]", "b2[0]"], 1.0, [0, 5]), "tiles": 4},
         "T1_biases": _weights("T1", ["b1[1]", "b2[0]"]),
-        "R2_deep": _weights("R2", ["W2[1,2]", "W3[0,0]"], 0.5),            # a hidden layer's weight
+        # a hidden layer's weight
+        "R2_deep": {**_weights("R2", ["W2[1,2]", "W3[0,0]"], 0.5), "tiles": 5},
         "W_w": _weights("W", ["W1[2,1]", "b1[0]"], 0.5, [0, 3]),
     },
 }
-
-# Three landscapes split into tiles: the tiles and their gathers run under load too.
-TILES = {"T1_w": 4, "R2_deep": 5, "U_w": 4}
-for _name, _tiles in TILES.items():
-    LOAD_CONFIG["landscapes"][_name]["tiles"] = _tiles
 
 
 def _jobs() -> list[str]:
     """The MLflow run name of every job: rule and wildcards."""
     jobs = [f"data-{name}" for name in LOAD_CONFIG["datasets"]]
     jobs += [f"train-{name}" for name in LOAD_CONFIG["networks"]]
-    for name in LOAD_CONFIG["landscapes"]:
-        tiles = TILES.get(name, 1)
-        jobs += [f"landscape_tile-{name}-{t}" for t in range(tiles)] + [f"landscape_gather-{name}"] \
-            if tiles > 1 else [f"landscape-{name}"]
+    for name, spec in LOAD_CONFIG["landscapes"].items():
+        tiles = spec.get("tiles", 1)
+        if tiles == 1:
+            jobs.append(f"landscape-{name}")
+        else:
+            jobs += [f"landscape_tile-{name}-{t}" for t in range(tiles)]
+            jobs.append(f"landscape_gather-{name}")
     return sorted(jobs)
 
 
@@ -237,7 +237,7 @@ def test_editing_a_data_file_reruns_exactly_what_depends_on_it(serial):
     finally:
         source.write_bytes(original)
     dependants = ["data-mine", "train-U", "landscape-U_input", "landscape_gather-U_w",
-                  *[f"landscape_tile-U_w-{t}" for t in range(TILES["U_w"])]]
+                  *[f"landscape_tile-U_w-{t}" for t in range(4)]]  # U_w has 4 tiles
     run_names = ["-".join([rule, *(kv.split("=")[1] for kv in wc.split(", "))]) for rule, wc in planned]
     assert sorted(run_names) == sorted(dependants)
     assert planned_jobs(serial) == []  # the original content back: nothing to do

@@ -88,6 +88,20 @@ def _loss_lines(ax, x, y, loss) -> Line2D | None:
     return Line2D([], [], color="0.25", lw=0.6, label="MSE contours (log-spaced)")
 
 
+def _finish_map(ax, x, y, loss, axes, centre, minimum, handles, title: str, note: str) -> None:
+    """What both slice maps add on top of their colours: MSE contours, the trained point and
+    the slice minimum, the legend below, axis labels, the panel title and the note box."""
+    line = _loss_lines(ax, x, y, loss)
+    _mark_points(ax, axes, centre, minimum)
+    handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
+    legend_below(ax, handles, ncols=2)
+    ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
+    ax.set_title(title, fontsize=10)
+    if note:
+        ax.text(0.02, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
+                bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
+
+
 def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
                      minimum: dict | None, title: str, note: str = "") -> Figure:
     """Map of min / |max| eigenvalue of the slice's 2x2 Hessian; the convex region outlined."""
@@ -109,15 +123,8 @@ def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict
         X, Y = np.meshgrid(x, y, indexing="ij")
         ax.contour(X, Y, np.ma.masked_invalid(ratio), levels=[0], colors="black", linewidths=1.6)
         handles.append(Line2D([], [], color="black", lw=1.6, label="edge of the convex region"))
-    line = _loss_lines(ax, x, y, loss)
-    _mark_points(ax, axes, centre, minimum)
-    handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
-    legend_below(ax, handles, ncols=2)
-    ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
-    ax.set_title("local convexity of the slice (Li et al. 2018 ratio)", fontsize=10)
-    if note:
-        ax.text(0.02, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
-                bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
+    _finish_map(ax, x, y, loss, axes, centre, minimum, handles,
+                "local convexity of the slice (Li et al. 2018 ratio)", note)
     return fig
 
 
@@ -146,15 +153,8 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     handles.append(Patch(fc="none", ec="magenta", hatch="///",
                          label=f"plateau: |gradient| < {threshold:g} "
                                f"({np.mean(below[np.isfinite(norm)]):.2%} of the grid)"))
-    line = _loss_lines(ax, x, y, loss)
-    _mark_points(ax, axes, centre, minimum)
-    handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
-    legend_below(ax, handles, ncols=2)
-    ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
-    ax.set_title("gradient norm, plateau outlined", fontsize=10)
-    if note:
-        ax.text(0.02, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
-                bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
+    _finish_map(ax, x, y, loss, axes, centre, minimum, handles,
+                "gradient norm, plateau outlined", note)
     X, Y = np.meshgrid(x, y, indexing="ij")
     faces = cmap(colour_norm(np.clip(np.nan_to_num(norm, nan=hi), lo, hi)))
     # At most 60 x 60 facets: the panel is ~600 pixels wide, and every facet of a 101 x 101

@@ -8,7 +8,7 @@ is run once in a scratch directory first (a few minutes); --results reuses a run
 those tables and timed (wall and CPU seconds, median of --repeats), output PNG/GIF to a
 scratch directory: the file-in/file-out figure stages of figures.py and
 analysis_figures.py as the figure jobs call them, and the drawing functions of
-plots_directions.py plus plots.save_figure as the landscape jobs of kinds weight_pairs,
+directions_plots.py plus landscapes_plots.save_figure as the landscape jobs of kinds weight_pairs,
 random_plane, interpolation and trajectory_pca call them after their computation.
 
 --compare REF checks REF out (a detached git worktree) and times its src/losscape against
@@ -40,13 +40,13 @@ def figure_catalogue(results: Path, out: Path) -> dict:
     """name -> a call that draws and saves that figure under `out`; inputs read once here."""
     import numpy as np
 
-    from losscape import analysis_figures, figures, io, plots, plots_directions
-    from losscape.network import parameter_names
-
-    try:
-        from losscape import plots_planes
-    except ImportError:  # a checkout from before random planes had their own module
-        plots_planes = plots_directions
+    from losscape import io
+    from losscape.figures import directions as directions_plots
+    from losscape.figures import landscapes as landscapes_plots
+    from losscape.figures import planes as planes_plots
+    from losscape.model.network import parameter_names
+    from losscape.pipeline import analysis_figure_stages as analysis_figures
+    from losscape.pipeline import figure_stages as figures
 
     R = results
     catalogue = {}
@@ -101,8 +101,8 @@ def figure_catalogue(results: Path, out: Path) -> dict:
         involved = {n for pair in meta["pairs"] for n in pair}
         names = [n for n in parameter_names(meta["network"]["layer_sizes"]) if n in involved]
         catalogue[f"landscape_{name} (corner plot)"] = (
-            lambda t=table, ns=names, c=meta["centre"], n=name: plots.save_figure(
-                plots_directions.corner_plot(t, ns, c, title=long_title),
+            lambda t=table, ns=names, c=meta["centre"], n=name: landscapes_plots.save_figure(
+                directions_plots.corner_plot(t, ns, c, title=long_title),
                 out / f"landscape_{n}.png"))
     for name in ("N1_random_plane", "N2_random_plane"):
         table, meta = io.read_table(L / f"{name}.parquet")
@@ -113,11 +113,11 @@ def figure_catalogue(results: Path, out: Path) -> dict:
         first = next(iter(planes))
         catalogue[f"landscape_{name}"] = (
             lambda a=a, b=b, p=planes[first], c=meta["centre"]["loss"], n=name:
-            plots.save_figure(plots_planes.random_plane_figure(a, b, p, c, title=long_title),
+            landscapes_plots.save_figure(planes_plots.random_plane_figure(a, b, p, c, title=long_title),
                               out / f"landscape_{n}.png"))
         catalogue[f"seed_spread_{name}"] = (
-            lambda a=a, b=b, p=planes, s=stats, n=name: plots.save_figure(
-                plots_planes.seed_spread_figure(
+            lambda a=a, b=b, p=planes, s=stats, n=name: landscapes_plots.save_figure(
+                planes_plots.seed_spread_figure(
                     a, b, p, s, ("loss_min", "loss_max", "loss_mean", "loss_median", "drop",
                                  "range_a", "range_b", "anisotropy", "cosine_d1_d2"),
                     title=long_title), out / f"seed_spread_{n}.png"))
@@ -128,8 +128,8 @@ def figure_catalogue(results: Path, out: Path) -> dict:
         trained = float(meta["centre"]["loss"])
         shape = {"monotone_between": 0.0, "max_rise_between": 0.1, "barrier": 0.1}
         catalogue[f"landscape_{name}"] = (
-            lambda al=alphas, lo=loss, i=initial, t=trained, s=shape, n=name: plots.save_figure(
-                plots_directions.interpolation_figure(al, lo, i, t, s, title=long_title),
+            lambda al=alphas, lo=loss, i=initial, t=trained, s=shape, n=name: landscapes_plots.save_figure(
+                directions_plots.interpolation_figure(al, lo, i, t, s, title=long_title),
                 out / f"landscape_{n}.png"))
     for name in ("N1_trajectory_pca", "N2_trajectory_pca"):
         table, meta = io.read_table(L / f"{name}.parquet")
@@ -138,8 +138,8 @@ def figure_catalogue(results: Path, out: Path) -> dict:
         loss = table.sort_values(["a", "b"])["loss"].to_numpy(float).reshape(a.size, b.size)
         explained = np.asarray(meta["explained"], float)
         catalogue[f"landscape_{name}"] = (
-            lambda a=a, b=b, lo=loss, p=path, e=explained, n=name: plots.save_figure(
-                plots_directions.trajectory_pca_figure(a, b, lo, p, e, title=long_title),
+            lambda a=a, b=b, lo=loss, p=path, e=explained, n=name: landscapes_plots.save_figure(
+                directions_plots.trajectory_pca_figure(a, b, lo, p, e, title=long_title),
                 out / f"landscape_{n}.png"))
     return catalogue
 

@@ -32,18 +32,18 @@ IMPORTS = {
     "interpreter only": "pass",
     "snakemake script preamble": "import snakemake.script",
     "numpy + pandas + pyarrow": "import numpy, pandas, pyarrow.parquet",
-    "losscape stages (data, landscape)": "import losscape.stages",
+    "losscape stages (data, landscape)": "import losscape.pipeline.stages",
     "mlflow": "import mlflow",
-    "a tracked job's imports": "import losscape.stages, losscape.jobs, losscape.tracking",
-    "+ matplotlib (drawing jobs)": "import losscape.figures, losscape.jobs, losscape.tracking",
-    "+ scikit-learn, skops (train)": "import losscape.stages, losscape.tracking, "
+    "a tracked job's imports": "import losscape.pipeline.stages, losscape.pipeline.jobs, losscape.pipeline.tracking",
+    "+ matplotlib (drawing jobs)": "import losscape.pipeline.figure_stages, losscape.pipeline.jobs, losscape.pipeline.tracking",
+    "+ scikit-learn, skops (train)": "import losscape.pipeline.stages, losscape.pipeline.tracking, "
     "sklearn.neural_network, skops.io, mlflow.sklearn",
 }
 
 EMPTY_RUN = """
 import os, time
 started = time.perf_counter()
-from losscape.tracking import job_run
+from losscape.pipeline.tracking import job_run
 imported = time.perf_counter()
 with job_run("timing", "timing", {"job": "empty"}, {"x": 1}) as run:
     run.log_metrics({"m": 1.0})

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
-from losscape.data import GENERATORS, generating_function, generating_gradient
-from losscape.network import Network
+from losscape.analyses.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
+from losscape.data.datasets import GENERATORS, generating_function, generating_gradient
+from losscape.model.network import Network
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from losscape import analyses, analysis_figures, io, optimizer_analysis, stages
-from losscape.data import generate, generating_function, split_xy
-from losscape.network import Network
-from losscape.training import fit_mlp
+from losscape import io
+from losscape.data.datasets import generate, generating_function, split_xy
+from losscape.model.network import Network
+from losscape.model.training import fit_mlp
+from losscape.pipeline import analysis_figure_stages as analysis_figures
+from losscape.pipeline import analysis_stages as analyses
+from losscape.pipeline import optimizer_stage as optimizer_analysis
+from losscape.pipeline import stages
 
 CURVE = {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"}
 SURFACE = {"function": "waves_with_spike", "n_samples": 120, "domain": [[-3.0, 3.0], [-3.0, 3.0]],

@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import fd_hessian
 from losscape import io
-from losscape.data import split_xy
+from losscape.data.datasets import split_xy
 from workflow_support import (
     SMALL_CONFIG,
     make_workspace,

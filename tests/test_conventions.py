@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from losscape import config_docs
+from losscape.pipeline import config_docs
 from workflow_support import REPO, make_workspace, snakemake
 
 

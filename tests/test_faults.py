@@ -23,7 +23,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from losscape import io
-from losscape.tracking import INVOCATION_ENV, INVOCATION_PROCESS_ENV, prepare_store
+from losscape.pipeline.tracking import INVOCATION_ENV, INVOCATION_PROCESS_ENV, prepare_store
 from workflow_support import make_workspace, snakemake
 
 # One dataset, one network, two landscapes: 9 jobs, each a few seconds.

@@ -28,7 +28,7 @@ UI_CONFIG = {
     },
     "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},
     "landscapes": {
-        # 601 x 601 points: more than one band of the engine (losscape.slicing.BAND_CELLS),
+        # 601 x 601 points: more than one band of the engine (losscape.engine.slicing.BAND_CELLS),
         # so the log shows progress chunk by chunk; computed and drawn in about 2 s
         "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
                    "span": 2.0, "resolution": 601, "samples": "all"},

@@ -102,5 +102,5 @@ def test_nothing_in_the_pipeline_unpickles():
              for n, line in enumerate(p.read_text().splitlines(), start=1) if UNSAFE_LOADERS.search(line)]
     assert found == []
     # the MLflow model is logged in skops format, with the same trusted types
-    tracking = (REPO / "src/losscape/tracking.py").read_text()
+    tracking = (REPO / "src/losscape/pipeline/tracking.py").read_text()
     assert 'serialization_format="skops"' in tracking and "skops_trusted_types=TRUSTED_MODEL_TYPES" in tracking

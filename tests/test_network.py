@@ -3,7 +3,7 @@ import pytest
 
 from conftest import fitted_mlp
 from losscape import io
-from losscape.network import (
+from losscape.model.network import (
     Network,
     forward,
     parameter_index,

@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape import figures, io, plots, stages
-from losscape.data import generate, split_xy
-from losscape.landscape import summarize
-from losscape.network import Network
+from losscape import io
+from losscape.data.datasets import generate, split_xy
+from losscape.engine.landscape import summarize
+from losscape.figures import landscapes as landscapes_plots
+from losscape.model.network import Network
+from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import stages
 
 HUGE = 1e100  # the schema's largest span and margin
 
@@ -113,7 +116,7 @@ def test_figure_of_an_overflowing_landscape_renders_with_a_finite_scale(tmp_path
     assert (tmp_path / "landscape.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The same drawing, inspected: the colour scale spans the finite cells only (inf
     # cannot stretch it), and the non-finite cells are counted in the legend.
-    fig = plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
+    fig = landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
                                          centre=metadata["centre"], title="t")
     (colorbar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     finite = table["loss"][np.isfinite(table["loss"])]
@@ -136,7 +139,7 @@ def test_one_huge_cell_clips_the_colour_scale(tmp_path, no_warnings):
     stages.weights_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out, spec, "h")
     table, metadata = io.read_table(out)
     table.loc[0, "loss"] = 1e300  # one cell far beyond the bulk, as overflow near it would give
-    fig = plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
+    fig = landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
                                          centre=metadata["centre"], title="t")
     (colorbar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert "colour scale clipped at" in colorbar.get_ylabel()

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from losscape.optimizers import (
+from losscape.analyses.optimizers import (
     best_rate,
     momentum_verdict,
     run,

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from losscape import io
-from losscape.data import split_xy
+from losscape.data.datasets import split_xy
 from service_support import chromium_unavailable, headless_chromium
 from workflow_support import (
     SMALL_CONFIG,

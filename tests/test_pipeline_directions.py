@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from losscape import io
-from losscape.data import split_xy
+from losscape.data.datasets import split_xy
 from workflow_support import (
     make_workspace,
     planned_jobs,

@@ -1,4 +1,4 @@
-"""Tests for losscape.plots: figures carry the right labels/markers and survive bad data."""
+"""Tests for losscape.figures.landscapes: figures carry the right labels/markers and survive bad data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from losscape import plots
+from losscape.figures import landscapes as landscapes_plots
 
 N1_NAMES = ["W1[0,0]", "W1[0,1]", "b1[0]", "b1[1]", "W2[0,0]", "W2[1,0]", "b2[0]"]
 
@@ -109,15 +109,15 @@ def strict_warnings():
 
 # ----------------------------------------------------------------------------- tests
 def test_import_does_not_load_pyplot():
-    src = str(Path(plots.__file__).resolve().parents[1])
+    src = str(Path(landscapes_plots.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys, losscape.plots; assert 'matplotlib.pyplot' not in sys.modules"
+    code = "import sys, losscape.figures.landscapes; assert 'matplotlib.pyplot' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
 def test_n1_diagram_labels_every_parameter_with_its_value(strict_warnings):
     weights = weights_table([1, 2, 1])
-    fig = plots.network_diagram([1, 2, 1], weights, title="N1")
+    fig = landscapes_plots.network_diagram([1, 2, 1], weights, title="N1")
     texts = all_texts(fig)
     for row in weights.itertuples():
         labelled = [t for t in texts if t.startswith(f"{row.name}=")]
@@ -131,7 +131,7 @@ def test_n1_diagram_labels_every_parameter_with_its_value(strict_warnings):
 
 def test_n2_diagram_names_blocks_instead_of_every_edge(strict_warnings):
     sizes = [2, 10, 10, 1]
-    fig = plots.network_diagram(sizes, weights_table(sizes), title="N2")
+    fig = landscapes_plots.network_diagram(sizes, weights_table(sizes), title="N2")
     texts = "\n".join(all_texts(fig))
     for block in ("W1[i,j]: 2\u00d710", "W2[i,j]: 10\u00d710", "W3[i,j]: 10\u00d71"):
         assert block in texts
@@ -143,7 +143,7 @@ def test_n2_diagram_names_blocks_instead_of_every_edge(strict_warnings):
 
 def test_dataset_figure_2d_has_surface_and_contour(strict_warnings):
     x0, x1, X0, X1 = dense_grid()
-    fig = plots.dataset_figure(data_2d(), title="target", grid=(x0, x1, np.sin(X0) * X1))
+    fig = landscapes_plots.dataset_figure(data_2d(), title="target", grid=(x0, x1, np.sin(X0) * X1))
     (ax,) = plain_axes(fig)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")
     assert len(axes_3d(fig)) == 1 and len(colorbars(fig)) == 1
@@ -152,7 +152,7 @@ def test_dataset_figure_2d_has_surface_and_contour(strict_warnings):
 
 
 def test_dataset_figure_1d_is_a_scatter(strict_warnings):
-    fig = plots.dataset_figure(data_1d(), title="data")
+    fig = landscapes_plots.dataset_figure(data_1d(), title="data")
     (ax,) = plain_axes(fig)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "y")
     assert ax.collections[0].get_offsets().shape == (30, 2)
@@ -160,7 +160,7 @@ def test_dataset_figure_1d_is_a_scatter(strict_warnings):
 
 def test_fit_figure_1d_shows_prediction_and_truth(strict_warnings):
     x = np.linspace(-2, 2, 100)
-    fig = plots.fit_figure(data_1d(), title="fit", x_dense=x, prediction=np.tanh(x),
+    fig = landscapes_plots.fit_figure(data_1d(), title="fit", x_dense=x, prediction=np.tanh(x),
                            target=np.sin(2 * x))
     (ax,) = plain_axes(fig)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -172,7 +172,7 @@ def test_fit_figure_1d_shows_prediction_and_truth(strict_warnings):
 def test_fit_figure_2d_panels(strict_warnings, with_target):
     x0, x1, X0, X1 = dense_grid()
     target = np.sin(X0) * X1 if with_target else None
-    fig = plots.fit_figure(data_2d(), title="fit 2d", x_dense=(x0, x1),
+    fig = landscapes_plots.fit_figure(data_2d(), title="fit 2d", x_dense=(x0, x1),
                            prediction=np.sin(X0) * X1 + 0.1 * X0, target=target)
     n = 3 if with_target else 1
     assert len(plain_axes(fig)) == n and len(colorbars(fig)) == n
@@ -181,7 +181,7 @@ def test_fit_figure_2d_panels(strict_warnings, with_target):
 
 
 def test_input_landscape_marks_the_maximum_error(strict_warnings):
-    fig = plots.input_landscape_figure(input_table(peak=(-2.0, 0.0)), data_2d(), title="err")
+    fig = landscapes_plots.input_landscape_figure(input_table(peak=(-2.0, 0.0)), data_2d(), title="err")
     (ax,) = plain_axes(fig)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")
     assert marker(ax, "argmax") == pytest.approx((-2.0, 0.0))
@@ -197,7 +197,7 @@ def test_input_landscape_marks_the_maximum_error(strict_warnings):
 def test_weights_landscape_marks_true_minimum_and_trained_point(strict_warnings):
     table = quadratic_weights_table(a_min=0.5, b_min=-1.0)
     centre = {"W1[0,0]": 0.3, "W2[0,0]": -0.8}
-    fig = plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"), centre=centre,
+    fig = landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"), centre=centre,
                                          title="fig 5")
     (ax,) = plain_axes(fig)
     assert ax.get_xlabel() == "W1[0,0] (weight value)"
@@ -214,7 +214,7 @@ def test_weights_landscape_marks_true_minimum_and_trained_point(strict_warnings)
 def test_weights_landscape_ignores_row_order_and_column_order(strict_warnings):
     table = quadratic_weights_table(a_min=-1.2, b_min=0.6)
     shuffled = table[["loss", "W2[0,0]", "W1[0,0]"]].sample(frac=1.0, random_state=3)
-    fig = plots.weights_landscape_figure(shuffled, axes=("W1[0,0]", "W2[0,0]"),
+    fig = landscapes_plots.weights_landscape_figure(shuffled, axes=("W1[0,0]", "W2[0,0]"),
                                          centre={"W1[0,0]": 0.0, "W2[0,0]": 0.0}, title="t")
     assert marker(plain_axes(fig)[0], "grid-minimum") == pytest.approx((-1.2, 0.6))
 
@@ -222,7 +222,7 @@ def test_weights_landscape_ignores_row_order_and_column_order(strict_warnings):
 def test_irregular_grid_is_rejected():
     table = quadratic_weights_table().iloc[:-1]
     with pytest.raises(ValueError, match="grid"):
-        plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
+        landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
                                        centre={"W1[0,0]": 0.0, "W2[0,0]": 0.0}, title="t")
 
 
@@ -248,7 +248,7 @@ CASES = ["nan-inf-huge", "constant", "all-nan", "zero", "mostly-inf"]
 def test_weights_landscape_renders_bad_values_without_warnings(strict_warnings, case):
     table = quadratic_weights_table()
     table["loss"] = _corrupt(table["loss"].to_numpy(), case)
-    fig = plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
+    fig = landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),
                                          centre={"W1[0,0]": 0.0, "W2[0,0]": 0.0}, title=case)
     (cbar,) = colorbars(fig)
     assert cbar.get_ylabel().startswith("MSE")
@@ -264,20 +264,20 @@ def test_weights_landscape_renders_bad_values_without_warnings(strict_warnings, 
 def test_input_landscape_renders_bad_values_without_warnings(strict_warnings, case):
     table = input_table()
     table["loss"] = _corrupt(table["loss"].to_numpy(), case)
-    fig = plots.input_landscape_figure(table, data_2d(), title=case)
+    fig = landscapes_plots.input_landscape_figure(table, data_2d(), title=case)
     assert len(colorbars(fig)) == 1
     render(fig)
 
 
 def test_save_figure_is_byte_reproducible(tmp_path, strict_warnings):
     def build():
-        return plots.weights_landscape_figure(
+        return landscapes_plots.weights_landscape_figure(
             quadratic_weights_table(), axes=("W1[0,0]", "W2[0,0]"),
             centre={"W1[0,0]": 0.3, "W2[0,0]": -0.8}, title="reproducible")
 
     first, second = tmp_path / "a" / "fig.png", tmp_path / "b" / "nested" / "fig.png"
-    plots.save_figure(build(), first)
-    plots.save_figure(build(), second)
+    landscapes_plots.save_figure(build(), first)
+    landscapes_plots.save_figure(build(), second)
     data = first.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data == second.read_bytes()

@@ -16,9 +16,9 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 
-from losscape import plots_directions as pdr
-from losscape import plots_planes
-from losscape.drawing import DPI
+from losscape.figures import directions as directions_plots
+from losscape.figures import planes as planes_plots
+from losscape.figures.drawing import DPI
 
 NAMES = ["W1[0,0]", "b1[0]", "W2[0,0]", "b2[0]"]
 CENTRE = {"W1[0,0]": 0.5, "b1[0]": -1.0, "W2[0,0]": 2.0, "b2[0]": 0.0}
@@ -60,26 +60,26 @@ def pairs_table(pairs, scale=1.0, n=9):
 
 
 def test_import_does_not_load_pyplot():
-    src = str(Path(pdr.__file__).resolve().parents[1])
+    src = str(Path(directions_plots.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys, losscape.plots_directions; assert 'matplotlib.pyplot' not in sys.modules"
+    code = "import sys, losscape.figures.directions; assert 'matplotlib.pyplot' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
 def test_loss_scale_is_logarithmic_only_for_wide_ranges():
-    norm, levels, label = pdr.loss_scale([1e-5, 1.0, 300.0, np.nan])
+    norm, levels, label = directions_plots.loss_scale([1e-5, 1.0, 300.0, np.nan])
     assert isinstance(norm, LogNorm) and (norm.vmin, norm.vmax) == (1e-5, 300.0)
     assert label == "MSE (log colour scale)" and levels[0] == 1e-5
-    norm, _, label = pdr.loss_scale([0.5, 2.0, 3.0])
+    norm, _, label = directions_plots.loss_scale([0.5, 2.0, 3.0])
     assert not isinstance(norm, LogNorm) and (norm.vmin, norm.vmax) == (0.5, 3.0)
     assert label == "MSE"
-    norm, _, label = pdr.loss_scale(np.append(np.linspace(1, 2, 200), 1e300))
+    norm, _, label = directions_plots.loss_scale(np.append(np.linspace(1, 2, 200), 1e300))
     assert norm.vmax < 3 and "clipped" in label
 
 
 def test_corner_plot_lower_triangle_with_names_on_the_margins(strict_warnings):
     pairs = list(combinations(NAMES, 2))
-    fig = pdr.corner_plot(pairs_table(pairs), NAMES, CENTRE, title="corner")
+    fig = directions_plots.corner_plot(pairs_table(pairs), NAMES, CENTRE, title="corner")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 6 and len(colorbars(fig)) == 1
     assert "shared by all panels" in colorbars(fig)[0].get_ylabel()
@@ -105,7 +105,7 @@ def test_colorbar_ticks_stay_inside_the_colour_scale(strict_warnings, low, high)
     """A tick outside the norm stretches the bar with an uncoloured band."""
     a, b, loss = plane()
     loss = low + (loss - loss.min()) / (loss.max() - loss.min()) * (high - low)
-    fig = plots_planes.random_plane_figure(a, b, loss, low, title="ticks")
+    fig = planes_plots.random_plane_figure(a, b, loss, low, title="ticks")
     (cbar,) = colorbars(fig)
     ticks = cbar.get_yticks()
     assert len(ticks) >= 2 and low * (1 - 1e-9) <= ticks.min() and ticks.max() <= high * (1 + 1e-9)
@@ -113,7 +113,7 @@ def test_colorbar_ticks_stay_inside_the_colour_scale(strict_warnings, low, high)
 
 def test_corner_plot_of_listed_pairs_leaves_the_others_empty(strict_warnings):
     table = pairs_table([("W1[0,0]", "b2[0]"), ("b1[0]", "W2[0,0]")])
-    fig = pdr.corner_plot(table, NAMES, CENTRE, title="subset")
+    fig = directions_plots.corner_plot(table, NAMES, CENTRE, title="subset")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 2
     # each panel is the lowest of its column and the first of its row: both names shown
@@ -129,7 +129,7 @@ def test_corner_plot_survives_bad_values(strict_warnings, bad):
         table["loss"] = 2.0
     else:
         table.loc[::7, "loss"] = np.nan if bad == "nan" else np.inf
-    render(pdr.corner_plot(table, NAMES[:3], CENTRE, title=bad))
+    render(directions_plots.corner_plot(table, NAMES[:3], CENTRE, title=bad))
 
 
 def plane(n=21):
@@ -140,7 +140,7 @@ def plane(n=21):
 
 def test_random_plane_figure_marks_centre_and_minimum(strict_warnings):
     a, b, loss = plane()
-    fig = plots_planes.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
+    fig = planes_plots.random_plane_figure(a, b, loss, float(loss[10, 10]), title="plane")
     ax = [x for x in fig.axes if x.name != "3d" and x.get_label() != "<colorbar>"][0]
     assert marker(ax, "trained") == (0.0, 0.0)
     assert marker(ax, "grid-minimum") == pytest.approx((0.3, -0.2))
@@ -155,7 +155,7 @@ def test_seed_spread_figure_has_one_map_per_seed_and_the_spread_table(strict_war
     planes = {0: loss, 1: loss.T.copy(), 5: 2 * loss}
     stats = pd.DataFrame({"seed": [0, 1, 5], "loss_max": [loss.max(), loss.max(), 2 * loss.max()],
                           "cosine_d1_d2": [0.1, -0.2, 0.05]})
-    fig = plots_planes.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
+    fig = planes_plots.seed_spread_figure(a, b, planes, stats, ["loss_max", "cosine_d1_d2"], title="s")
     titles = [ax.get_title() for ax in fig.axes]
     assert [t for t in titles if t.startswith("seed")] == ["seed 0", "seed 1", "seed 5"]
     assert len(colorbars(fig)) == 1
@@ -171,7 +171,7 @@ def test_interpolation_figure(strict_warnings, wide):
     alphas = np.linspace(-0.5, 1.5, 81)
     loss = (alphas - 1) ** 2 + (1e-5 if wide else 0.5)
     shape = {"monotone_between": 1.0, "max_rise_between": 0.0, "barrier": 0.0}
-    fig = pdr.interpolation_figure(alphas, loss, float(loss[20]), float(loss[60]), shape,
+    fig = directions_plots.interpolation_figure(alphas, loss, float(loss[20]), float(loss[60]), shape,
                                    title="line")
     (ax,) = fig.axes
     assert ax.get_yscale() == ("log" if wide else "linear")
@@ -186,7 +186,7 @@ def test_trajectory_figure_colours_the_path_by_distance(strict_warnings):
     t = np.linspace(1, 0, 30)
     path = pd.DataFrame({"iteration": np.arange(30), "a": 0.8 * t, "b": 0.5 * t * (1 - t),
                          "distance": 0.1 * t, "offset": t, "loss": 1 + t, "loss_projected": 1 + t**2})
-    fig = pdr.trajectory_pca_figure(a, b, loss, path, np.array([0.9, 0.08]), title="path")
+    fig = directions_plots.trajectory_pca_figure(a, b, loss, path, np.array([0.9, 0.08]), title="path")
     main = fig.axes[0]
     (points,) = [c for c in main.collections if c.get_gid() == "path"]
     np.testing.assert_array_equal(points.get_array(), path["distance"])
@@ -203,13 +203,13 @@ def test_hand_laid_out_figures_keep_everything_inside_and_apart(figure):
     """The figures placed without constrained layout: every axes (with its tick labels and
     axis labels) lies inside the figure, below the title, and no two overlap."""
     if figure == "corner":
-        fig = pdr.corner_plot(pairs_table(list(combinations(NAMES, 2))), NAMES, CENTRE,
+        fig = directions_plots.corner_plot(pairs_table(list(combinations(NAMES, 2))), NAMES, CENTRE,
                               title="a long title " * 20)
     else:
         a, b, loss = plane()
         planes = {s: loss * (s + 1) for s in range(5)}
         stats = pd.DataFrame({"seed": range(5), "loss_max": [loss.max()] * 5})
-        fig = plots_planes.seed_spread_figure(a, b, planes, stats, ["loss_max"],
+        fig = planes_plots.seed_spread_figure(a, b, planes, stats, ["loss_max"],
                                               title="a long title " * 20)
     fig.set_dpi(DPI)
     canvas = FigureCanvasAgg(fig)

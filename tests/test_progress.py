@@ -9,10 +9,10 @@ import re
 import pytest
 
 from conftest import fitted_mlp
-from losscape.landscape import plain_rows, weights_grid
-from losscape.network import Network
+from losscape.engine.landscape import plain_rows, weights_grid
+from losscape.engine.structured import weights_slice_rows
+from losscape.model.network import Network
 from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
-from losscape.structured import weights_slice_rows
 
 LINE = re.compile(
     r"(?P<label>.+): chunk (?P<chunk>\d+)/(?P<chunks>\d+) done "

@@ -5,10 +5,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import fitted_mlp
-from losscape import io, stages
-from losscape.data import generate
-from losscape.landscape import tile_rows
-from losscape.network import Network
+from losscape import io
+from losscape.data.datasets import generate
+from losscape.engine.landscape import tile_rows
+from losscape.model.network import Network
+from losscape.pipeline import stages
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_gathered_tiles_are_the_one_job_file_byte_for_byte(inputs, tmp_path, spe
 
 
 def test_streamed_summary_equals_the_summary_of_the_written_table(inputs, tmp_path):
-    from losscape.landscape import summarize
+    from losscape.engine.landscape import summarize
 
     stats = run_stage(inputs, WEIGHTS, tmp_path / "w.parquet")
     table, meta = io.read_table(tmp_path / "w.parquet")

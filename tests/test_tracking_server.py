@@ -18,7 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from losscape import io
-from losscape.data import split_xy
+from losscape.data.datasets import split_xy
 from service_support import mlflow_server
 from workflow_support import make_workspace, planned_jobs, snakemake
 
@@ -123,7 +123,7 @@ def test_prepare_store_works_over_http(server):
     experiment_id = client.create_experiment("losscape-stale")
     stale = client.create_run(experiment_id, tags={"invocation": "an-earlier-one"})
     script = (
-        "from losscape.tracking import prepare_store; "
+        "from losscape.pipeline.tracking import prepare_store; "
         "print('ids', prepare_store('losscape-stale'), prepare_store('losscape-new'))"
     )
     env = {**os.environ, "MLFLOW_TRACKING_URI": url, "LOSSCAPE_INVOCATION": "this-one"}

@@ -7,10 +7,11 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from losscape import io, stages
-from losscape.data import generate
-from losscape.training import fit_mlp
-from losscape.trajectory import estimator_flat, record_fit
+from losscape import io
+from losscape.data.datasets import generate
+from losscape.model.training import fit_mlp
+from losscape.model.trajectory import estimator_flat, record_fit
+from losscape.pipeline import stages
 
 SOLVERS = {
     "lbfgs": dict(solver="lbfgs", max_iter=400, tol=1e-7),

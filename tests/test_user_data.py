@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscape import io, stages
-from losscape.data import nearest_neighbour_target
-from losscape.stages import TARGET_NEAREST
+from losscape import io
+from losscape.data.datasets import nearest_neighbour_target
+from losscape.pipeline import stages
+from losscape.pipeline.stages import TARGET_NEAREST
 
 
 def user_frame(n=40, seed=3):

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from losscape.errors import DataFileError
 from losscape.provenance import canonical_json
 
 # Row groups bound the memory a reader needs and let a writer stream a large grid.
@@ -185,10 +186,6 @@ def read_table(path, columns: list[str] | None = None) -> tuple[pd.DataFrame, di
 USER_DATA_FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 
 
-class DataFileError(ValueError):
-    """A data file that cannot be used; the message names the file (and column, row)."""
-
-
 def read_user_table(path) -> pd.DataFrame:
     """A user's CSV or Parquet file as read, or a DataFileError saying why it can't be."""
     path = Path(path)
@@ -217,7 +214,7 @@ def read_user_table(path) -> pd.DataFrame:
 
 
 def write_weights(net, path, extra: dict[str, Any] | None = None) -> None:
-    from losscape.network import weights_frame
+    from losscape.model.network import weights_frame
 
     metadata = {
         "activation": net.activation,
@@ -229,7 +226,7 @@ def write_weights(net, path, extra: dict[str, Any] | None = None) -> None:
 
 
 def read_weights(path):
-    from losscape.network import network_from_frame
+    from losscape.model.network import network_from_frame
 
     frame, metadata = read_table(path)
     missing = [k for k in ("activation", "out_activation", "layer_sizes") if k not in metadata]
@@ -258,7 +255,7 @@ def write_trajectory(net, states, path, extra: dict[str, Any] | None = None) -> 
 
 def read_trajectory(path):
     """(iterations, states (n, P), metadata); the columns must be the network's weight names."""
-    from losscape.network import parameter_names
+    from losscape.model.network import parameter_names
 
     frame, metadata = read_table(path)
     names = parameter_names(metadata["layer_sizes"])

@@ -1,7 +1,7 @@
 # Analyses of a landscape (issue 4 §3-5): curvature, optimizers on a weights slice, and an
 # attack on the input space. Each analysis names the landscape it works on; its slice (or
 # input window) comes from that landscape's table, an input file, so editing the landscape
-# reruns the analysis too. The config was checked at parse time (losscape.validation).
+# reruns the analysis too. The config was checked at parse time (losscape.pipeline.validation).
 #
 # Each job draws its own figures: a job of its own would pay another interpreter, MLflow
 # store and run (seconds) for under a second of drawing.

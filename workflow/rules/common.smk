@@ -8,7 +8,7 @@ import uuid
 from snakemake.utils import validate
 
 from losscape.provenance import canonical_json, stable_hash
-from losscape.validation import check_config, check_schema
+from losscape.pipeline.validation import check_config, check_schema
 
 # Bad config stops here, before any job starts or any file is written: first the schema
 # in words (every problem, each with its key path), then snakemake's own validation,
@@ -300,6 +300,6 @@ onstart:
     # Snakemake calls this after building the DAG and before scheduling any job. It
     # creates the MLflow store and experiment once, before parallel jobs race to, and
     # marks KILLED the runs that a dead invocation left RUNNING.
-    from losscape.tracking import prepare_store
+    from losscape.pipeline.tracking import prepare_store
 
     prepare_store(config["experiment"])

@@ -1,5 +1,6 @@
-from losscape import analyses, analysis_figures
-from losscape.jobs import pipeline_job
+from losscape.pipeline import analysis_figure_stages as analysis_figures
+from losscape.pipeline import analysis_stages as analyses
+from losscape.pipeline.jobs import pipeline_job
 
 out = snakemake.output
 with pipeline_job(snakemake, "curvature") as run:

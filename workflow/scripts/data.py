@@ -1,5 +1,6 @@
-from losscape import figures, stages
-from losscape.jobs import pipeline_job
+from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import stages
+from losscape.pipeline.jobs import pipeline_job
 
 spec = snakemake.params.spec
 with pipeline_job(snakemake, "data") as run:

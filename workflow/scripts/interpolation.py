@@ -1,5 +1,5 @@
-from losscape import direction_stages
-from losscape.jobs import pipeline_job
+from losscape.pipeline import direction_stages
+from losscape.pipeline.jobs import pipeline_job
 
 out = snakemake.output
 with pipeline_job(snakemake, "landscape") as run:

@@ -1,6 +1,7 @@
 # Rules landscape (the table and its figure) and landscape_tile (one band of the table).
-from losscape import figures, stages
-from losscape.jobs import pipeline_job
+from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import stages
+from losscape.pipeline.jobs import pipeline_job
 
 spec = snakemake.params.spec
 tile = tuple(snakemake.params.tile) if "tile" in snakemake.params.keys() else None

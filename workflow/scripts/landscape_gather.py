@@ -1,5 +1,6 @@
-from losscape import figures, stages
-from losscape.jobs import pipeline_job
+from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import stages
+from losscape.pipeline.jobs import pipeline_job
 
 with pipeline_job(snakemake, "landscape") as run:
     # Like a one-job landscape, nested under the training run; its tiles' runs are tagged.

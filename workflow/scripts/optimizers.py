@@ -1,6 +1,7 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
-from losscape import analysis_figures, optimizer_analysis
-from losscape.jobs import pipeline_job
+from losscape.pipeline import analysis_figure_stages as analysis_figures
+from losscape.pipeline import optimizer_stage as optimizer_analysis
+from losscape.pipeline.jobs import pipeline_job
 
 out = snakemake.output
 with pipeline_job(snakemake, "optimizers") as run:

@@ -1,6 +1,8 @@
-from losscape import figures, io, stages
-from losscape.data import split_xy
-from losscape.jobs import pipeline_job
+from losscape import io
+from losscape.data.datasets import split_xy
+from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import stages
+from losscape.pipeline.jobs import pipeline_job
 
 with pipeline_job(snakemake, "train") as run:
     run.link_to_producer(snakemake.input.data, nest=False)

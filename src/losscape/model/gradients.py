@@ -1,0 +1,208 @@
+"""Exact derivatives of a Network: backprop for the MSE gradient, its R-operator for
+Hessian-vector products, and the gradient of the output with respect to the input.
+
+All of them work on the flat parameter vector of losscape.model.network, batched over any
+leading axes of `flat` (and of the direction `v`), so a whole grid of parameter
+vectors is differentiated in one pass, as the landscape engine evaluates it.
+
+The loss is network.mse: the mean over samples (and outputs) of the squared residual,
+L = mean((f(X) - y)^2). scikit-learn minimises half of it (plus its alpha penalty).
+
+Hessian-vector products use Pearlmutter's R-operator (1994): the directional
+derivative of every forward and backward quantity along v, carried through the same
+layer loop. It is exact (no step size) and costs about two gradients, so the full
+Hessian of a small network is P products with the unit vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from losscape.model.network import ACTIVATIONS, Network
+
+
+def _ones(z, a):
+    return np.ones_like(a)
+
+
+def _zeros(z, a):
+    return np.zeros_like(a)
+
+
+def _logistic_first(z, a):
+    return a * (1.0 - a)
+
+
+def _logistic_second(z, a):
+    return a * (1.0 - a) * (1.0 - 2.0 * a)
+
+
+def _tanh_first(z, a):
+    return 1.0 - a * a
+
+
+def _tanh_second(z, a):
+    return -2.0 * a * (1.0 - a * a)
+
+
+def _relu_first(z, a):
+    # sklearn's convention: derivative 0 at z == 0.
+    return (z > 0).astype(a.dtype)
+
+
+# First and second derivative of each activation, from its input z and output a;
+# keyed like network.ACTIVATIONS. relu's second derivative is 0 wherever it exists.
+DERIVATIVES = {
+    "identity": (_ones, _zeros),
+    "logistic": (_logistic_first, _logistic_second),
+    "tanh": (_tanh_first, _tanh_second),
+    "relu": (_relu_first, _zeros),
+}
+assert DERIVATIVES.keys() == ACTIVATIONS.keys()
+
+
+@dataclass
+class _Pass:
+    """One forward pass, kept for the backward pass: per layer its input, z, and s', s''."""
+
+    layers: list[tuple[np.ndarray, np.ndarray]]
+    inputs: list[np.ndarray]  # inputs[l] feeds layer l (0-based); inputs[0] is X
+    first: list[np.ndarray]  # activation derivative at each layer's z
+    second: list[np.ndarray]  # second derivative, if asked for (else empty)
+    output: np.ndarray  # (..., n, k)
+
+
+def _forward(net: Network, flat: np.ndarray, X: np.ndarray, second_order: bool = False) -> _Pass:
+    """The forward pass; s'' only with `second_order` (the gradient does not need it)."""
+    layers = net.layers(flat)
+    inputs, first, second = [], [], []
+    out = X
+    with np.errstate(over="ignore", invalid="ignore"):
+        for index, (coef, intercept) in enumerate(layers):
+            name = net.out_activation if index == net.n_layers - 1 else net.activation
+            inputs.append(out)
+            z = out @ coef + intercept[..., None, :]
+            out = ACTIVATIONS[name](z)
+            d1, d2 = DERIVATIVES[name]
+            first.append(d1(z, out))
+            if second_order:
+                second.append(d2(z, out))
+    return _Pass(layers, inputs, first, second, out)
+
+
+def _targets(y: np.ndarray, n_outputs: int) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    return y[:, None] if y.ndim == 1 and n_outputs == 1 else y
+
+
+def _transpose(a: np.ndarray) -> np.ndarray:
+    return np.swapaxes(a, -1, -2)
+
+
+def _pack(grads: list[tuple[np.ndarray, np.ndarray]], batch: tuple[int, ...]) -> np.ndarray:
+    """Per-layer (coef grad, intercept grad) in the flat order of network.Network."""
+    parts = []
+    for coef, intercept in grads:
+        parts += [np.broadcast_to(coef, (*batch, *coef.shape[-2:])).reshape(*batch, -1),
+                  np.broadcast_to(intercept, (*batch, intercept.shape[-1]))]
+    return np.concatenate(parts, axis=-1)
+
+
+def loss_and_gradient(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """MSE and its gradient with respect to every parameter.
+
+    flat: (..., P); X: (n, d); y: (n,). Returns loss (...,) and gradient (..., P).
+    """
+    flat = np.asarray(flat, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    fwd = _forward(net, flat, X)
+    residual = fwd.output - _targets(y, net.layer_sizes[-1])
+    scale = 2.0 / residual.shape[-1] / residual.shape[-2]
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = np.mean(residual**2, axis=(-2, -1))
+        upstream = scale * residual  # dL/d(output)
+        grads = []
+        for index in reversed(range(net.n_layers)):
+            coef, _ = fwd.layers[index]
+            delta = upstream * fwd.first[index]  # dL/dz
+            grads.append((_transpose(fwd.inputs[index]) @ delta, delta.sum(axis=-2)))
+            if index:
+                upstream = delta @ _transpose(coef)
+    return loss, _pack(grads[::-1], flat.shape[:-1])
+
+
+def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarray,
+                           v: np.ndarray) -> np.ndarray:
+    """H(flat) @ v for the MSE, exactly, by the R-operator.
+
+    flat and v: (..., P) with broadcastable leading axes; returns (..., P).
+    """
+    flat = np.asarray(flat, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    fwd = _forward(net, flat, X, second_order=True)
+    moves = net.layers(v)
+    batch = np.broadcast_shapes(flat.shape[:-1], v.shape[:-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Forward: R{z} and R{a} layer by layer; R{X} = 0.
+        r_z, r_input = [], None
+        for index, (coef, _intercept) in enumerate(fwd.layers):
+            v_coef, v_intercept = moves[index]
+            rz = fwd.inputs[index] @ v_coef + v_intercept[..., None, :]
+            if r_input is not None:
+                rz = rz + r_input @ coef
+            r_z.append(rz)
+            r_input = fwd.first[index] * rz
+        residual = fwd.output - _targets(y, net.layer_sizes[-1])
+        scale = 2.0 / residual.shape[-1] / residual.shape[-2]
+        upstream, r_upstream = scale * residual, scale * r_input
+        grads, r_inputs = [], [None] + [fwd.first[i] * r_z[i] for i in range(net.n_layers - 1)]
+        for index in reversed(range(net.n_layers)):
+            coef, _ = fwd.layers[index]
+            v_coef, _ = moves[index]
+            delta = upstream * fwd.first[index]
+            r_delta = r_upstream * fwd.first[index] + upstream * fwd.second[index] * r_z[index]
+            r_coef = _transpose(fwd.inputs[index]) @ r_delta
+            if r_inputs[index] is not None:
+                r_coef = r_coef + _transpose(r_inputs[index]) @ delta
+            grads.append((r_coef, r_delta.sum(axis=-2)))
+            if index:
+                upstream, r_upstream = (delta @ _transpose(coef),
+                                        r_delta @ _transpose(coef) + delta @ _transpose(v_coef))
+    return _pack(grads[::-1], batch)
+
+
+def hessian(net: Network, X: np.ndarray, y: np.ndarray, flat: np.ndarray | None = None,
+            max_directions: int = 256) -> np.ndarray:
+    """The full P x P Hessian of the MSE at `flat` (default: the network's own weights).
+
+    Column j is H @ e_j; columns are computed `max_directions` at a time to bound memory.
+    Exact up to rounding, so it is symmetric to ~1e-15 relative; it is returned as computed.
+    """
+    flat = net.flat if flat is None else np.asarray(flat, dtype=np.float64)
+    size = flat.shape[-1]
+    columns = []
+    for start in range(0, size, max_directions):
+        units = np.eye(size)[start : start + max_directions]
+        columns.append(hessian_vector_product(net, flat[None, :], X, y, units))
+    return np.concatenate(columns, axis=0).T
+
+
+def output_input_gradient(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction f(X) (n,) and its gradient df/dx (n, d) at the network's weights.
+
+    Only for single-output networks: the input-space loss is a scalar per point.
+    """
+    if net.layer_sizes[-1] != 1:
+        raise ValueError(f"input gradients need a single-output network, this one has "
+                         f"{net.layer_sizes[-1]} outputs")
+    X = np.asarray(X, dtype=np.float64)
+    fwd = _forward(net, net.flat, X)
+    upstream = np.ones_like(fwd.output)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for index in reversed(range(net.n_layers)):
+            coef, _ = fwd.layers[index]
+            upstream = (upstream * fwd.first[index]) @ coef.T
+    return fwd.output[:, 0], upstream

@@ -1,0 +1,140 @@
+"""Figure stages: read the pipeline's tables, prepare what a plot needs, save the PNG.
+
+The drawing itself is in losscape.figures.landscapes; the network evaluations a figure needs
+(a fitted curve, a target surface) are made here with the same forward pass the
+landscapes use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from losscape import io
+from losscape.data.datasets import generating_function, split_xy
+from losscape.figures import landscapes as landscapes_plots
+from losscape.figures.drawing import save_figure
+from losscape.figures.network import network_diagram
+from losscape.figures.parity import parity_figure
+from losscape.model.network import parameter_names
+
+DENSE = 400  # points of a fitted curve
+SURFACE = 121  # points per axis of a target or prediction surface
+
+
+def _surface_grid(X: np.ndarray, n: int = SURFACE):
+    x0 = np.linspace(X[:, 0].min(), X[:, 0].max(), n)
+    x1 = np.linspace(X[:, 1].min(), X[:, 1].max(), n)
+    mesh = np.meshgrid(x0, x1, indexing="ij")
+    return x0, x1, np.stack([m.ravel() for m in mesh], axis=1)
+
+
+def samples_description(metadata: dict) -> str:
+    samples = metadata.get("samples", [])
+    n = metadata.get("n_samples", len(samples))
+    if len(samples) == 1:
+        return f"one data point (row {samples[0]})"
+    if samples == list(range(n)):
+        return f"all {n} data points"
+    return f"{n} data points"
+
+
+def dataset_figure(data_path, function: str | None, out_path) -> None:
+    frame, metadata = io.read_table(data_path)
+    X, _ = split_xy(frame)
+    name = _stem(data_path)
+    grid = None
+    if X.shape[1] == 2 and function:
+        x0, x1, points = _surface_grid(X)
+        grid = (x0, x1, generating_function(function)(points).reshape(len(x0), len(x1)))
+    title = f"Dataset {name}: {_origin(metadata, function)}, {len(frame)} samples"
+    if X.shape[1] > 2:
+        title += f"; showing x0 and x1 of its {X.shape[1]} features"
+    save_figure(landscapes_plots.dataset_figure(frame, title=title, grid=grid), out_path)
+
+
+def _origin(metadata: dict, function: str | None) -> str:
+    """'target sine', or for a user's file where it came from and what its columns were."""
+    if function:
+        return f"target {function}"
+    source = metadata.get("source", {})
+    columns = ", ".join(f"{new} = {old}" for new, old in source.get("columns", {}).items())
+    return f"your data from {source.get('path', '?')} ({columns})"
+
+
+def network_figure(weights_path, out_path) -> None:
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(weights_path)
+    sizes = "-".join(str(s) for s in net.layer_sizes)
+    title = (
+        f"Network {_network_name(weights_path)}: {sizes} MLP, {net.activation} hidden units, "
+        f"{net.out_activation} output, {len(net.flat)} parameters"
+    )
+    save_figure(network_diagram(list(net.layer_sizes), frame, title=title), out_path)
+
+
+def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
+    """The fitted curve (1 input) or surface (2), against the generating function if any."""
+    net = io.read_weights(weights_path)
+    frame, _ = io.read_table(data_path)
+    X, y = split_xy(frame)
+    # A user's data has no generating function: then only the data and the fit are drawn.
+    target_fn = generating_function(function) if function else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        mse = float(np.mean((net.predict(X) - y) ** 2))
+    title = (f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} "
+             f"(training MSE {mse:.3g})")
+    if X.shape[1] == 1:
+        x_dense = np.linspace(X[:, 0].min(), X[:, 0].max(), DENSE)
+        prediction = net.predict(x_dense[:, None])
+        target = target_fn(x_dense[:, None]) if target_fn else None
+        fig = landscapes_plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction,
+                               target=target)
+    elif X.shape[1] == 2:
+        x0, x1, points = _surface_grid(X)
+        shape = (len(x0), len(x1))
+        fig = landscapes_plots.fit_figure(
+            frame, title=title, x_dense=(x0, x1), prediction=net.predict(points).reshape(shape),
+            target=target_fn(points).reshape(shape) if target_fn else None,
+        )
+    else:  # more inputs than a plot has axes: predicted against actual
+        fig = parity_figure(y, net.predict(X), title=f"{title}; {X.shape[1]} input features")
+    save_figure(fig, out_path)
+
+
+def landscape_figure(landscape_path, data_path, out_path) -> None:
+    table, metadata = io.read_table(landscape_path)
+    spec, network = metadata["landscape"], metadata["network"]["name"]
+    name = _stem(landscape_path)
+    if spec["kind"] == "input":
+        data, _ = io.read_table(data_path)
+        # Say what the error is measured against: a user's data has no generating function.
+        target = metadata.get("target", "the generating function")
+        title = (
+            f"{name}: squared error of {network} over its input (x0, x1); "
+            f"weights fixed at their trained values; target = {target}"
+        )
+        fig = landscapes_plots.input_landscape_figure(table, data, title=title)
+    else:
+        axes = tuple(spec["axes"])
+        centre = metadata["centre"]
+        title = (
+            f"{name}: MSE of {network} on {samples_description(metadata)} over {axes[0]} and "
+            f"{axes[1]} (±{spec['span']:g}); the other {len(_all_names(metadata)) - 2} weights "
+            f"held at their trained values"
+        )
+        fig = landscapes_plots.weights_landscape_figure(table, axes=axes, centre=centre, title=title)
+    save_figure(fig, out_path)
+
+
+def _all_names(metadata) -> list[str]:
+    return parameter_names(metadata["network"]["layer_sizes"])
+
+
+def _stem(path) -> str:
+    return Path(path).stem
+
+
+def _network_name(weights_path) -> str:
+    return Path(weights_path).parent.name

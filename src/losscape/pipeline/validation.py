@@ -1,0 +1,336 @@
+"""Config checks that run while Snakemake parses the workflow, before any job starts.
+
+The schema says what shape each value has; this module says it in words a person can act
+on (the key path, what was found, what is allowed) and adds what a schema cannot know:
+that a name refers to something defined, that a weight exists in its network, that a
+sample row exists in its data, that a user's data file is usable. All problems are
+collected and reported together, so one edit can fix them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from losscape.data.datasets import MIN_TRAINING_ROWS
+from losscape.model.network import parameter_names
+
+
+class ConfigError(ValueError):
+    """Invalid config: the message lists every problem found, each with its key path."""
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What parse time knows of a dataset: enough to check what refers to it."""
+
+    n_features: int
+    n_rows: int
+    described: str  # how the dataset got those numbers, for messages
+    path: str | None = None  # a user's file
+    sha256: str | None = None  # of that file
+
+
+def raise_if(problems: list[str], config_files) -> None:
+    if not problems:
+        return
+    source = ", ".join(str(f) for f in config_files) or "the config"
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    lines = "\n".join(f"  - {p}" for p in problems)
+    raise ConfigError(f"invalid config ({source}), {count}:\n{lines}")
+
+
+# --- the schema, in words --------------------------------------------------------
+
+
+def key_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "config"
+
+
+_TYPE_WORDS = {
+    "object": "a mapping (key: value)", "array": "a list", "string": "a string",
+    "integer": "an integer", "number": "a number", "boolean": "true or false",
+}
+
+
+def _describe(error) -> str:
+    """One schema error as a sentence; the schema's own `description` explains intent."""
+    schema, instance, kind = error.schema, error.instance, error.validator
+    description = schema.get("description", "") if isinstance(schema, dict) else ""
+    if kind == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        extra = [k for k in instance if k not in allowed]
+        words = []
+        for key in extra:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            words.append(f"unknown key {key!r}{hint}")
+        return f"{'; '.join(words)}; allowed keys: {', '.join(allowed)}"
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"missing key {missing!r}" + (f" ({description})" if description else "")
+    if kind == "type":
+        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        return f"{instance!r} is not {words}"
+    if kind in ("oneOf", "anyOf"):
+        return f"{instance!r} is not allowed here" + (f": {description}" if description else "")
+    if kind == "pattern" and description:
+        return f"{instance!r} is not allowed: {description}"
+    if kind == "enum":
+        return f"{instance!r} is not one of {', '.join(map(repr, schema['enum']))}"
+    return error.message + (f" ({description})" if description else "")
+
+
+def schema_problems(config: dict, schema: dict) -> list[str]:
+    """Every way `config` breaks `schema`, as 'key.path: sentence', sorted by path."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+    problems = []
+    for error in validator.iter_errors(config):
+        path = list(error.absolute_path)
+        if "propertyNames" in error.absolute_schema_path:
+            # a name (not a value) is wrong: the instance is the key itself
+            description = error.schema.get("description", error.message)
+            problems.append(
+                f"{key_path(path)}: name {error.instance!r} is not allowed: {description}"
+            )
+            continue
+        problems.append(f"{key_path(path)}: {_describe(error)}")
+    return sorted(dict.fromkeys(problems))
+
+
+def check_schema(config: dict, schema_path, config_files=()) -> None:
+    """Raise a ConfigError listing every schema violation, each with its key path."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    raise_if(schema_problems(config, schema), config_files)
+
+
+# --- what the schema cannot know ---------------------------------------------------
+
+
+def check_config(config: dict, config_files=()) -> dict[str, DatasetFacts]:
+    """Cross-references and data files; returns what is known of each dataset.
+
+    `config` must already satisfy the schema (with its defaults filled in).
+    """
+    problems: list[str] = []
+    facts = {}
+    for name, spec in config["datasets"].items():
+        found = _dataset_facts(f"datasets.{name}", spec, problems)
+        if found is not None:
+            facts[name] = found
+    for name, spec in config["networks"].items():
+        _check_network(f"networks.{name}", spec, config, facts, problems)
+    for name, spec in (config.get("landscapes") or {}).items():
+        _check_landscape(f"landscapes.{name}", spec, config, facts, problems)
+    for name, spec in (config.get("analyses") or {}).items():
+        _check_analysis(f"analyses.{name}", spec, config, problems)
+    raise_if(problems, config_files)
+    return facts
+
+
+def _dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    if "path" in spec:
+        return _file_facts(where, spec, problems)
+    before = len(problems)
+    for k, (low, high) in enumerate(spec["domain"]):
+        if not low < high:
+            problems.append(f"{where}.domain[{k}]: low {low} must be below high {high}")
+    n, dims = spec["n_samples"], len(spec["domain"])
+    if spec.get("sampling") == "grid":
+        per_axis = round(n ** (1.0 / dims))
+        if per_axis**dims != n:
+            problems.append(
+                f"{where}.n_samples: sampling 'grid' needs a perfect power of the {dims} "
+                f"feature(s), e.g. {per_axis**dims}; got {n}"
+            )
+    if len(problems) > before:
+        return None
+    return DatasetFacts(dims, n, f"{n} samples over a {dims}-D domain")
+
+
+def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    from losscape import io
+    from losscape.data.datasets import user_dataset
+    from losscape.provenance import sha256_file
+
+    features, target = spec["features"], spec["target"]
+    if target in features:
+        problems.append(f"{where}.target: column {target!r} is also one of the features")
+        return None
+    path = Path(spec["path"])
+    try:
+        frame = user_dataset(io.read_user_table(path), features, target, path)
+    except io.DataFileError as error:
+        problems.append(f"{where}.path: {error}")
+        return None
+    return DatasetFacts(
+        len(features), len(frame), f"{_rows(len(frame))} of {path}, features {features}",
+        str(path), sha256_file(path),
+    )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _check_network(where, spec, config, facts, problems) -> None:
+    dataset = spec["dataset"]
+    if dataset not in config["datasets"]:
+        problems.append(_undefined(f"{where}.dataset", dataset, "datasets", config["datasets"]))
+        return
+    known = facts.get(dataset)
+    if known is not None and known.n_rows < MIN_TRAINING_ROWS:
+        problems.append(
+            f"{where}: dataset {dataset!r} ({known.path}) has {_rows(known.n_rows)}; "
+            f"training needs at least {MIN_TRAINING_ROWS}"
+        )
+
+
+def layer_sizes(network: dict, n_features: int) -> list[int]:
+    """[inputs, *hidden, 1]: MLPRegressor on one target column has one output unit."""
+    return [n_features, *network["hidden_layer_sizes"], 1]
+
+
+def describe_names(sizes: list[int], limit: int = 30) -> str:
+    """Every weight name, or for a big network each layer's names as index ranges."""
+    names = parameter_names(sizes)
+    if len(names) <= limit:
+        return ", ".join(names)
+    parts = []
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        parts.append(f"W{layer}[i,j] for i in 0..{n_in - 1}, j in 0..{n_out - 1}")
+        parts.append(f"b{layer}[j] for j in 0..{n_out - 1}")
+    return "; ".join(parts)
+
+
+def _check_landscape(where, spec, config, facts, problems) -> None:
+    tiles = spec.get("tiles", 1)
+    if tiles > spec["resolution"]:
+        problems.append(
+            f"{where}.tiles: {tiles} tiles, more than the grid's {spec['resolution']} rows "
+            f"(resolution); a tile is at least one row"
+        )
+    network_name = spec["network"]
+    if network_name not in config["networks"]:
+        problems.append(
+            _undefined(f"{where}.network", network_name, "networks", config["networks"])
+        )
+        return
+    network = config["networks"][network_name]
+    dataset = network["dataset"]
+    known = facts.get(dataset)
+    if known is None:  # its dataset is undefined or broken: reported already
+        return
+    if spec["kind"] == "input":
+        if known.n_features != 2:
+            problems.append(
+                f"{where}: kind 'input' maps the loss over a network's 2 inputs, but network "
+                f"{network_name!r} has {known.n_features} (dataset {dataset!r}: {known.described})"
+            )
+        return
+    sizes = layer_sizes(network, known.n_features)
+    if spec["kind"] == "weights":
+        _check_weight_names(f"{where}.axes", spec["axes"], network_name, sizes, problems)
+        if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:
+            problems.append(f"{where}.axes: the two axes must be different weights, got "
+                            f"{spec['axes'][0]!r} twice")
+    elif spec["kind"] == "weight_pairs":
+        _check_pair_axes(f"{where}.axes", spec.get("axes", "all"), network_name, sizes, problems)
+    samples = spec.get("samples", "all")
+    rows = [samples] if isinstance(samples, int) else ([] if samples == "all" else samples)
+    for row in rows:
+        if not 0 <= row < known.n_rows:
+            problems.append(
+                f"{where}.samples: row {row} is out of range: dataset {dataset!r} has "
+                f"{known.n_rows} rows (valid 0..{known.n_rows - 1})"
+            )
+            break
+
+
+def _check_weight_names(where, names, network_name, sizes, problems) -> None:
+    known = set(parameter_names(sizes))
+    for k, name in enumerate(names):
+        if name not in known:
+            problems.append(
+                f"{where}[{k}]: network {network_name!r} (layer sizes {sizes}) has no weight "
+                f"{name!r}; its weights are: {describe_names(sizes)}"
+            )
+
+
+def _check_pair_axes(where, axes, network_name, sizes, problems) -> None:
+    """A weight_pairs landscape's axes: 'all', names, or [name, name] pairs (schema-checked)."""
+    from losscape.directions.planes import MAX_CORNER_WEIGHTS
+
+    involved = (parameter_names(sizes) if axes == "all"
+                else {n for item in axes for n in ([item] if isinstance(item, str) else item)})
+    if len(involved) > MAX_CORNER_WEIGHTS:
+        problems.append(
+            f"{where}: {len(involved)} weights of network {network_name!r} are more than a "
+            f"corner plot can show ({MAX_CORNER_WEIGHTS} at most); list the weights to pair")
+    if axes == "all":
+        return
+    if all(isinstance(a, str) for a in axes):
+        _check_weight_names(where, axes, network_name, sizes, problems)
+        return
+    seen = set()
+    for k, pair in enumerate(axes):
+        _check_weight_names(f"{where}[{k}]", pair, network_name, sizes, problems)
+        if pair[0] == pair[1]:
+            problems.append(f"{where}[{k}]: a pair needs two different weights, got "
+                            f"{pair[0]!r} twice")
+        if frozenset(pair) in seen:
+            problems.append(f"{where}[{k}]: the pair {list(pair)} is listed twice")
+        seen.add(frozenset(pair))
+
+
+# The landscape kind each analysis kind works on.
+ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "input_attack": "input"}
+
+
+def _check_analysis(where, spec, config, problems) -> None:
+    landscapes = config.get("landscapes") or {}
+    name = spec["landscape"]
+    if name not in landscapes:
+        problems.append(_undefined(f"{where}.landscape", name, "landscapes", landscapes))
+        return
+    landscape, wanted = landscapes[name], ANALYSIS_LANDSCAPE_KIND[spec["kind"]]
+    if landscape["kind"] != wanted:
+        problems.append(
+            f"{where}: a {spec['kind']} analysis needs a landscape of kind {wanted!r}; "
+            f"landscapes.{name} is of kind {landscape['kind']!r}"
+        )
+        return
+    if spec["kind"] == "optimizers":
+        # The window is trained value +- span on each axis, so an offset must stay within it.
+        span = landscape["span"]
+        for k, offset in enumerate(spec["start_offsets"]):
+            if any(abs(value) > span for value in offset):
+                problems.append(
+                    f"{where}.start_offsets[{k}]: {offset} starts outside landscape {name!r}'s "
+                    f"window: each offset from the trained value must be within its span, {span:g}"
+                )
+    if spec["kind"] == "input_attack":
+        network = config["networks"].get(landscape["network"])
+        dataset = config["datasets"].get(network["dataset"]) if network else None
+        if dataset is not None and "path" in dataset:
+            problems.append(
+                f"{where}: an input attack differentiates the error against the data's "
+                f"generating function; dataset {network['dataset']!r} is a user's file "
+                f"({dataset['path']}), which has none"
+            )
+
+
+def _undefined(where: str, name: Any, section: str, defined) -> str:
+    close = difflib.get_close_matches(str(name), list(defined), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{where}: {name!r} is not defined under {section}{hint}; defined: {', '.join(defined)}"

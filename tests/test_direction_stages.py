@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from losscape import io
+from losscape.api.directions import interpolation_shape
 from losscape.data.datasets import generate, split_xy
 from losscape.engine.slice_statistics import slice_statistics, statistics_columns
 from losscape.model.network import Network
 from losscape.pipeline import direction_stages, stages
-from losscape.pipeline.direction_stages import interpolation_shape
 
 N1_SETTINGS = dict(hidden_layer_sizes=[2], activation="tanh", solver="lbfgs", alpha=0.0,
                    max_iter=200, tol=1e-6, random_state=0)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from losscape import io
-from losscape.pipeline.stages import TARGET_NEAREST
+from losscape.api.grids import TARGET_NEAREST
 from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from losscape import io
+from losscape.api.grids import TARGET_NEAREST
 from losscape.data.datasets import nearest_neighbour_target
 from losscape.pipeline import stages
-from losscape.pipeline.stages import TARGET_NEAREST
 
 
 def user_frame(n=40, seed=3):

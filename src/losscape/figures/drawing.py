@@ -156,3 +156,13 @@ def save_figure(fig: Figure, path) -> None:
     """Write a byte-reproducible PNG (fixed dpi, no software/version metadata)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+
+
+def samples_description(metadata: dict) -> str:
+    samples = metadata.get("samples", [])
+    n = metadata.get("n_samples", len(samples))
+    if len(samples) == 1:
+        return f"one data point (row {samples[0]})"
+    if samples == list(range(n)):
+        return f"all {n} data points"
+    return f"{n} data points"

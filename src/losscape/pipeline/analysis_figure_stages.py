@@ -14,8 +14,7 @@ from losscape.analyses.optimizers import LABELS
 from losscape.figures import attack as attack_plots
 from losscape.figures import curvature as curvature_plots
 from losscape.figures import paths as paths_plots
-from losscape.figures.drawing import grid_of, save_figure
-from losscape.pipeline.figure_stages import samples_description
+from losscape.figures.drawing import grid_of, samples_description, save_figure
 
 
 def _held_fixed(metadata: dict) -> str:

@@ -1,6 +1,6 @@
 """Stages of the landscape kinds that look along chosen directions: weight_pairs,
 random_plane, interpolation and trajectory_pca. Files in, files (tables and figures) out,
-a dict of metrics back.
+a dict of metrics back; the computing and drawing is the public API's (losscape.api).
 
 Each kind computes and draws in one job: a job's fixed cost (Python, MLflow, SQLite) is
 several times the work of these small grids, so a separate figure job would double it.
@@ -8,302 +8,84 @@ several times the work of these small grids, so a separate figure job would doub
 
 from __future__ import annotations
 
-import logging
-import math
-
-import numpy as np
-import pandas as pd
-
 from losscape import io
+from losscape.api.directions import (
+    interpolation_result,
+    random_plane_result,
+    trajectory_pca_result,
+    weight_pairs_result,
+)
 from losscape.data.datasets import split_xy
-from losscape.directions.planes import (
-    MAX_CORNER_WEIGHTS,
-    cosine,
-    interpolation_alphas,
-    interpolation_points,
-    random_plane,
-    trajectory_plane,
-    weight_pairs,
-)
-from losscape.engine.landscape import (
-    axis_values,
-    parameter_losses,
-    plane_grid,
-    plane_slice,
-    select_samples,
-    weights_grid,
-    weights_slice,
-)
-from losscape.engine.slice_statistics import slice_statistics
-from losscape.figures import directions as directions_plots
-from losscape.figures import planes as planes_plots
 from losscape.figures.drawing import save_figure
-from losscape.model.network import mse
-from losscape.pipeline.figure_stages import samples_description
-from losscape.pipeline.stages import landscape_metadata
 
-log = logging.getLogger("losscape")
-
-# Statistics whose spread across seeds says whether a random plane's picture depends on it.
-SEED_SPREAD_STATISTICS = ("loss_min", "loss_max", "loss_mean", "loss_median", "drop",
-                          "range_a", "range_b", "anisotropy", "cosine_d1_d2")
+STATS_CAPTION = (
+    "One row per pair; click a column header to sort. x/y: the pair's first/second weight; "
+    "drop = loss at the trained weights - lowest loss on the slice; range_x/range_y: "
+    "max - min of the loss along the line through the trained point; anisotropy = "
+    "larger range / smaller range.")
 
 
-def _inputs(weights_path, data_path, spec):
-    net = io.read_weights(weights_path)
+def _inputs(weights_path, data_path):
     frame, _ = io.read_table(data_path)
-    X, y = split_xy(frame)
-    samples = select_samples(len(y), spec.get("samples", "all"))
-    return net, X[samples], y[samples], samples
-
-
-def _title_prefix(metadata, name: str, network: str) -> str:
-    return f"{name}: MSE of {network} on {samples_description(metadata)}"
-
-
-# --- weight_pairs ------------------------------------------------------------------------
+    return (io.read_weights(weights_path), *split_xy(frame))
 
 
 def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_path, html_path,
                            figure_path, spec: dict, config_hash: str, name: str) -> dict:
-    """The slice over every listed pair of weights, its statistics, and the corner plot.
-
-    Table: one row per grid point of every pair: x_name, y_name, x, y (absolute weight
-    values), loss; pairs one after another, x the slow axis inside each.
-    """
-    net, X, y, samples = _inputs(weights_path, data_path, spec)
-    pairs = weight_pairs(net.layer_sizes, spec.get("axes", "all"))
-    involved = {n for pair in pairs for n in pair}
-    if len(involved) > MAX_CORNER_WEIGHTS:
-        raise ValueError(
-            f"landscape {name}: {len(pairs)} pairs of {len(involved)} weights is more than a "
-            f"corner plot can show ({MAX_CORNER_WEIGHTS} weights at most); list the weights "
-            f"to pair under `axes` (network {spec['network']} has {len(net.names)})")
-    loss_centre = float(mse(net.predict(X), y))
-    rows, frames = [], []
-    for k, (xn, yn) in enumerate(pairs, start=1):
-        grid = weights_grid(net, (xn, yn), spec["span"], spec["resolution"])
-        loss = weights_slice(net, X, y, grid)
-        rows.append({"x_name": xn, "y_name": yn, **slice_statistics(
-            grid.first, grid.second, loss, (net.value(xn), net.value(yn)), loss_centre)})
-        points = grid.points()
-        frames.append(pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0],
-                                    "y": points[:, 1], "loss": loss.ravel()}))
-        log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
-    names = sorted(involved, key=net.index)
-    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["pairs"] = [list(p) for p in pairs]
-    metadata["centre"] = {n: net.value(n) for n in names} | {"loss": loss_centre}
-    io.write_table_chunks(frames, out_path, metadata)
-    stats = pd.DataFrame(rows)
-    io.write_table(stats, stats_path, metadata)
+    """The slice over every listed pair of weights, its statistics, and the corner plot."""
+    result = weight_pairs_result(*_inputs(weights_path, data_path), spec, name,
+                                 weights_file=weights_path, config_hash=config_hash)
+    result.to_parquet(out_path)
+    result.to_parquet(stats_path, "stats")
+    stats = result.tables["stats"]
     io.write_csv(stats, csv_path)
-    title = (f"{_title_prefix(metadata, name, spec['network'])}, for {len(pairs)} pairs of its "
-             f"{len(net.names)} weights (each ±{spec['span']:g} around its trained value)")
-    io.write_sortable_html(stats, html_path, title, caption=(
-        "One row per pair; click a column header to sort. x/y: the pair's first/second weight; "
-        "drop = loss at the trained weights - lowest loss on the slice; range_x/range_y: "
-        "max - min of the loss along the line through the trained point; anisotropy = "
-        "larger range / smaller range."))
-    figure = directions_plots.corner_plot(
-        pd.concat(frames, ignore_index=True), names, metadata["centre"],
-        title=f"{title}; in each panel the other {len(net.names) - 2} weights are held at their "
-              f"trained values")
-    save_figure(figure, figure_path)
-    finite_anisotropy = stats["anisotropy"].replace(math.inf, np.nan)
-    steepest = stats.loc[stats["loss_max"].idxmax()]
-    log.info("steepest pair: %s x %s (max %.4g)", steepest.x_name, steepest.y_name,
-             steepest.loss_max)
-    metrics = {
-        "n_pairs": len(pairs),
-        "loss_centre": loss_centre,
-        "loss_min": float(stats["loss_min"].min()),
-        "loss_max": float(stats["loss_max"].max()),
-        "drop_max": float(stats["drop"].max()),
-        "pairs_min_at_centre": float(stats["min_at_centre"].sum()),
-        "anisotropy_max": float(finite_anisotropy.max()),
-        "anisotropy_median": float(finite_anisotropy.median()),
-        "n_nonfinite": int(stats["n_nonfinite"].sum()),
-    }
-    return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
-
-
-# --- random_plane ------------------------------------------------------------------------
+    io.write_sortable_html(stats, html_path, result.captions["stats"], caption=STATS_CAPTION)
+    save_figure(result.plot("corner"), figure_path)
+    return result.metrics
 
 
 def random_plane_landscape(weights_path, data_path, out_path, directions_path, stats_path,
                            csv_path, figure_path, spread_figure_path, spec: dict,
                            config_hash: str, name: str) -> dict:
-    """Loss over theta + a d1 + b d2 for filter-normalised random (d1, d2), one plane per seed.
-
-    Tables: the grid (seed, a, b, loss), the directions (seed, name, d1, d2) and one row of
-    statistics per seed; figures: the first seed's plane and the spread across seeds.
-    """
-    net, X, y, samples = _inputs(weights_path, data_path, spec)
-    seeds, zero_biases = list(spec["seeds"]), bool(spec.get("zero_biases", True))
-    values = axis_values(0.0, spec["span"], spec["resolution"])
-    grid = plane_grid(values, values)
-    loss_centre = float(mse(net.predict(X), y))
-    planes, frames, directions, rows = {}, [], [], []
-    for seed in seeds:
-        d1, d2 = random_plane(net, seed, zero_biases)
-        loss = plane_slice(net, X, y, grid, net.flat, (d1, d2))
-        planes[seed] = loss
-        points = grid.points()
-        frames.append(pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0],
-                                    "b": points[:, 1], "loss": loss.ravel()}))
-        directions.append(pd.DataFrame({"seed": np.int64(seed), "name": net.names, "d1": d1,
-                                        "d2": d2}))
-        rows.append({"seed": seed, "cosine_d1_d2": cosine(d1, d2),
-                     "norm_d1": float(np.linalg.norm(d1)), "norm_d2": float(np.linalg.norm(d2)),
-                     **slice_statistics(grid.first, grid.second, loss, (0.0, 0.0), loss_centre,
-                                        axis_names=("a", "b"))})
-        log.info("seed %d: min %.4g, max %.4g", seed, rows[-1]["loss_min"], rows[-1]["loss_max"])
-    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
-    io.write_table_chunks(frames, out_path, metadata)
-    io.write_table(pd.concat(directions, ignore_index=True), directions_path, metadata)
-    stats = pd.DataFrame(rows)
-    io.write_table(stats, stats_path, metadata)
-    io.write_csv(stats, csv_path)
-    biases = "bias entries zeroed" if zero_biases else "biases normalised with their neuron"
-    what = (f"{_title_prefix(metadata, name, spec['network'])} over theta + a·d1 + b·d2: "
-            f"theta = trained weights, d1, d2 = filter-normalised Gaussian directions "
-            f"({biases})")
-    first = seeds[0]
-    save_figure(planes_plots.random_plane_figure(
-        grid.first, grid.second, planes[first], loss_centre,
-        title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}"),
-        figure_path)
-    save_figure(planes_plots.seed_spread_figure(
-        grid.first, grid.second, planes, stats, SEED_SPREAD_STATISTICS,
-        title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds"),
-        spread_figure_path)
-    metrics = {"n_seeds": len(seeds), "loss_centre": loss_centre}
-    metrics |= {k: rows[0][k] for k in ("loss_min", "loss_max", "loss_mean", "anisotropy",
-                                        "cosine_d1_d2") if np.isfinite(rows[0][k])}
-    for stat in SEED_SPREAD_STATISTICS:
-        column = stats[stat].replace([math.inf, -math.inf], np.nan)
-        mean, std = float(column.mean()), float(column.std(ddof=0))
-        metrics[f"seeds.{stat}.mean"], metrics[f"seeds.{stat}.std"] = mean, std
-        if mean and stat not in directions_plots.SIGNED_STATISTICS:
-            metrics[f"seeds.{stat}.cv"] = std / abs(mean)
-    return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
-
-
-# --- interpolation -----------------------------------------------------------------------
+    """Loss over filter-normalised random planes, one per seed: tables and two figures."""
+    result = random_plane_result(*_inputs(weights_path, data_path), spec, name,
+                                 weights_file=weights_path, config_hash=config_hash)
+    result.to_parquet(out_path)
+    result.to_parquet(directions_path, "directions")
+    result.to_parquet(stats_path, "stats")
+    io.write_csv(result.tables["stats"], csv_path)
+    save_figure(result.plot("plane"), figure_path)
+    save_figure(result.plot("seed_spread"), spread_figure_path)
+    return result.metrics
 
 
 def interpolation_landscape(initial_path, weights_path, data_path, out_path, figure_path,
                             spec: dict, config_hash: str, name: str) -> dict:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
-    net, X, y, samples = _inputs(weights_path, data_path, spec)
     start = io.read_weights(initial_path)
+    net, X, y = _inputs(weights_path, data_path)
     if start.layer_sizes != net.layer_sizes:
         raise ValueError(f"{initial_path}: layer sizes {list(start.layer_sizes)} differ from "
                          f"{weights_path}'s {list(net.layer_sizes)}")
-    low, high = spec.get("range", [-0.5, 1.5])
-    alphas = interpolation_alphas(low, high, spec["resolution"])
-    loss = parameter_losses(net, X, y, interpolation_points(start.flat, net.flat, alphas))
-    loss_initial = float(mse(start.predict(X), y))
-    loss_trained = float(mse(net.predict(X), y))
-    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["initial_weights_file"] = str(initial_path)
-    metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
-    io.write_table(pd.DataFrame({"alpha": alphas, "loss": loss}), out_path, metadata)
-    shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)
-    save_figure(directions_plots.interpolation_figure(
-        alphas, loss, loss_initial, loss_trained, shape,
-        title=f"{_title_prefix(metadata, name, spec['network'])} along the straight line from "
-              f"its initial weights (alpha = 0) to its trained weights (alpha = 1): "
-              f"theta(alpha) = (1 - alpha)·initial + alpha·trained"), figure_path)
-    return {"loss_initial": loss_initial, "loss_trained": loss_trained,
-            "distance": float(np.linalg.norm(net.flat - start.flat)), **shape}
-
-
-def interpolation_shape(alphas, loss, loss_initial: float, loss_trained: float) -> dict:
-    """Is the loss monotone from initial to trained, and how high is any bump on the way?"""
-    inside = (alphas >= 0.0) & (alphas <= 1.0)
-    between = np.concatenate([[loss_initial], loss[inside], [loss_trained]])
-    steps = np.diff(between)
-    finite = np.isfinite(loss)
-    at_min = int(np.argmin(np.where(finite, loss, np.inf)))
-    return {
-        "monotone_between": float(bool(np.all(steps <= 0))),
-        "max_rise_between": float(max(0.0, np.max(steps))),
-        "barrier": float(max(0.0, np.max(between) - max(loss_initial, loss_trained))),
-        "loss_min": float(loss[at_min]),
-        "argmin_alpha": float(alphas[at_min]),
-    }
-
-
-# --- trajectory_pca ----------------------------------------------------------------------
+    result = interpolation_result(start, net, X, y, spec, name, weights_file=weights_path,
+                                  config_hash=config_hash, initial_weights_file=initial_path)
+    result.to_parquet(out_path)
+    save_figure(result.plot(), figure_path)
+    return result.metrics
 
 
 def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path, path_out,
                              figure_path, spec: dict, config_hash: str, name: str) -> dict:
-    """Loss on the PCA plane of the training path, and the path seen from that plane.
-
-    Tables: the grid (a, b, loss) and the path: iteration, a, b, distance (from the plane),
-    offset (from the trained weights), relative_distance = distance / offset, loss (at the
-    real weights) and loss_projected (at their projection onto the plane, what a contour
-    map shows under that point).
-    """
-    net, X, y, samples = _inputs(weights_path, data_path, spec)
+    """Loss on the PCA plane of the training path, and the path seen from that plane."""
+    net, X, y = _inputs(weights_path, data_path)
     iterations, states, path_meta = io.read_trajectory(trajectory_path)
-    if states.shape[1] != net.flat.size or not np.array_equal(states[-1], net.flat):
+    if states.shape[1] != net.flat.size or not (states[-1] == net.flat).all():
         raise ValueError(f"{trajectory_path} does not end at the weights in {weights_path}: "
                          "the two files come from different trainings; retrain the network")
-    plane = trajectory_plane(states, net.flat)
-    grid = plane_grid(*_padded_axes(plane.coordinates, spec.get("margin", 0.25),
-                                    spec["resolution"]))
-    loss = plane_slice(net, X, y, grid, net.flat, tuple(plane.directions))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        relative = np.where(plane.offsets > 0, plane.distances / plane.offsets, np.nan)
-    path = pd.DataFrame({
-        "iteration": iterations, "a": plane.coordinates[:, 0], "b": plane.coordinates[:, 1],
-        "distance": plane.distances, "offset": plane.offsets, "relative_distance": relative,
-        "loss": parameter_losses(net, X, y, states),
-        "loss_projected": parameter_losses(net, X, y, plane.projected),
-    })
-    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata |= {"trajectory_file": str(trajectory_path), "solver": path_meta.get("solver"),
-                 "explained": plane.explained.tolist(),
-                 "directions": {"d1": plane.directions[0].tolist(),
-                                "d2": plane.directions[1].tolist(), "names": net.names},
-                 "centre": {"a": 0.0, "b": 0.0, "loss": float(mse(net.predict(X), y))}}
-    points = grid.points()
-    io.write_table(pd.DataFrame({"a": points[:, 0], "b": points[:, 1], "loss": loss.ravel()}),
-                   out_path, metadata)
-    io.write_table(path, path_out, metadata)
-    metrics = trajectory_metrics(plane, path)
-    save_figure(directions_plots.trajectory_pca_figure(
-        grid.first, grid.second, loss, path, plane.explained,
-        title=f"{_title_prefix(metadata, name, spec['network'])} on the PCA plane of its training "
-              f"path ({path_meta.get('solver')}, {len(path) - 1} iterations) through the trained "
-              f"weights; path points coloured by their distance from the plane"), figure_path)
-    return metrics
-
-
-def _padded_axes(coordinates: np.ndarray, margin: float, resolution: int):
-    low, high = coordinates.min(axis=0), coordinates.max(axis=0)
-    pad = margin * max(float(np.max(high - low)), 1e-12)  # same pad on both: thin paths show
-    return (np.linspace(low[0] - pad, high[0] + pad, resolution),
-            np.linspace(low[1] - pad, high[1] + pad, resolution))
-
-
-def trajectory_metrics(plane, path: pd.DataFrame) -> dict:
-    gap = (path["loss"] - path["loss_projected"]).abs()
-    return {
-        "n_path_points": len(path),
-        "explained_pc1": float(plane.explained[0]),
-        "explained_pc2": float(plane.explained[1]),
-        "explained_total": float(plane.explained.sum()),
-        "distance_max": float(path["distance"].max()),
-        "distance_mean": float(path["distance"].mean()),
-        "relative_distance_max": float(path["relative_distance"].max()),
-        "offset_max": float(path["offset"].max()),
-        "loss_gap_max": float(gap.max()),
-        "loss_initial": float(path["loss"].iloc[0]),
-        "loss_trained": float(path["loss"].iloc[-1]),
-    }
+    result = trajectory_pca_result(iterations, states, path_meta.get("solver"), net, X, y, spec,
+                                   name, weights_file=weights_path, config_hash=config_hash,
+                                   trajectory_file=trajectory_path)
+    result.to_parquet(out_path)
+    result.to_parquet(path_out, "path")
+    save_figure(result.plot(), figure_path)
+    return result.metrics

@@ -14,7 +14,7 @@ import numpy as np
 from losscape import io
 from losscape.data.datasets import generating_function, split_xy
 from losscape.figures import landscapes as landscapes_plots
-from losscape.figures.drawing import save_figure
+from losscape.figures.drawing import samples_description, save_figure
 from losscape.figures.network import network_diagram
 from losscape.figures.parity import parity_figure
 from losscape.model.network import parameter_names
@@ -28,16 +28,6 @@ def _surface_grid(X: np.ndarray, n: int = SURFACE):
     x1 = np.linspace(X[:, 1].min(), X[:, 1].max(), n)
     mesh = np.meshgrid(x0, x1, indexing="ij")
     return x0, x1, np.stack([m.ravel() for m in mesh], axis=1)
-
-
-def samples_description(metadata: dict) -> str:
-    samples = metadata.get("samples", [])
-    n = metadata.get("n_samples", len(samples))
-    if len(samples) == 1:
-        return f"one data point (row {samples[0]})"
-    if samples == list(range(n)):
-        return f"all {n} data points"
-    return f"{n} data points"
 
 
 def dataset_figure(data_path, function: str | None, out_path) -> None:

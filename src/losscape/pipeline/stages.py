@@ -8,30 +8,11 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from losscape import io
-from losscape.data.datasets import (
-    generate,
-    generating_function,
-    nearest_neighbour_target,
-    split_xy,
-    user_dataset,
-)
-from losscape.engine.landscape import (
-    input_bounds,
-    input_grid,
-    input_rows,
-    row_columns,
-    select_samples,
-    tile_rows,
-    weights_grid,
-)
-from losscape.engine.structured import plan_pair, weights_slice_rows
-from losscape.engine.summary import RunningSummary
-from losscape.model.network import Network, mse
+from losscape.api import grids
+from losscape.data.datasets import generate, generating_function, split_xy, user_dataset
+from losscape.model.network import Network
 from losscape.model.training import fit_mlp
-from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
 
@@ -112,29 +93,9 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
     net = io.read_weights(weights_path)
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
-    samples = select_samples(len(y), spec.get("samples", "all"))
-    X, y = X[samples], y[samples]
-    axes = tuple(spec["axes"])
-    grid = weights_grid(net, axes, spec["span"], spec["resolution"])
-    centre_loss = float(mse(net.predict(X), y))
-    rows = _tile_rows(grid, tile)
-    plan = plan_pair(net, axes)
-    log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
-             axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
-    progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
-    chunks = (
-        row_columns(grid, first, {"loss": loss})
-        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress)
-    )
-    metadata = landscape_metadata(spec, net, weights_path, samples, config_hash)
-    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]), "loss": centre_loss}
-    _record_tile(metadata, grid, tile, rows)
-    return _write_landscape(chunks, out_path, [*axes, "loss"], metadata, axes)
-
-
-# What an input landscape's `target` column is, by where the data came from.
-TARGET_GENERATING = "generating function {}"
-TARGET_NEAREST = "y of the nearest data point"
+    stream = grids.weights_stream(net, X, y, spec, tile, weights_file=weights_path,
+                                  config_hash=config_hash)
+    return _write_landscape(stream, out_path)
 
 
 def input_space_landscape(weights_path, data_path, out_path, spec: dict,
@@ -148,31 +109,15 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     net = io.read_weights(weights_path)
     frame, data_metadata = io.read_table(data_path)
     X, y = split_xy(frame)
-    # A generated dataset's domain, else the data's bounding box, widened by the margin.
-    domain = data_metadata.get("dataset", {}).get("domain")
-    bounds = input_bounds(X, spec.get("margin", 0.5), domain)
-    grid = input_grid(bounds, spec["resolution"])
     if target_function:
         target = generating_function(target_function)
-        described = TARGET_GENERATING.format(target_function)
+        described = grids.TARGET_GENERATING.format(target_function)
     else:
-        target, described = nearest_neighbour_target(X, y), TARGET_NEAREST
-    rows = _tile_rows(grid, tile)
-    chunks = (
-        row_columns(grid, first, columns)
-        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"))
-    )
-    metadata = landscape_metadata(spec, net, weights_path, np.arange(len(X)), config_hash)
-    metadata["bounds"] = bounds
-    metadata["target"] = described
-    # The centre's loss is the table's own cell nearest the middle, computed the same way.
-    centre = [(lo + hi) / 2 for lo, hi in bounds]
-    i, j = _nearest_cell(grid, centre)
-    _, at_centre = next(input_rows(net, grid, target, range(i, i + 1)))
-    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": float(at_centre["loss"][0, j])}
-    _record_tile(metadata, grid, tile, rows)
-    columns = ["x0", "x1", "target", "prediction", "loss"]
-    return _write_landscape(chunks, out_path, columns, metadata, ("x0", "x1"))
+        target, described = None, grids.TARGET_NEAREST
+    stream = grids.input_stream(net, X, y, spec, target, described,
+                                data_metadata.get("dataset", {}).get("domain"), tile,
+                                weights_file=weights_path, config_hash=config_hash)
+    return _write_landscape(stream, out_path)
 
 
 def gather_landscape(tile_paths, out_path) -> dict:
@@ -198,59 +143,12 @@ def gather_landscape(tile_paths, out_path) -> dict:
     columns = io.column_names(tile_paths[0])
     axes = tuple(columns[:2])
     chunks = (chunk for path in tile_paths for chunk in io.iter_columns(path, columns))
-    return _write_landscape(chunks, out_path, columns, metadata, axes)
+    return _write_landscape(grids.GridStream(columns, chunks, metadata, axes), out_path)
 
 
-def _tile_rows(grid, tile) -> range:
-    if tile is None:
-        return range(grid.shape[0])
-    return tile_rows(grid.shape[0], *tile)
-
-
-def _nearest_cell(grid, point) -> tuple[int, int]:
-    return int(np.argmin(np.abs(grid.first - point[0]))), int(np.argmin(np.abs(grid.second - point[1])))
-
-
-def landscape_metadata(spec, net: Network, weights_path, samples, config_hash) -> dict:
-    """What every landscape table carries in its metadata (all kinds: grid and direction)."""
-    return {
-        "landscape": spec,
-        "network": {
-            "name": spec["network"],
-            "layer_sizes": list(net.layer_sizes),
-            "activation": net.activation,
-            "out_activation": net.out_activation,
-            "weights_file": str(weights_path),
-        },
-        "samples": samples.tolist(),
-        "n_samples": int(len(samples)),
-        "config_hash": config_hash,
-    }
-
-
-def _record_tile(metadata, grid, tile, rows) -> None:
-    """A tile's table says which rows of which grid it holds; the gathered table does not."""
-    if tile is not None:
-        metadata["tile"] = {"index": tile[0], "count": tile[1], "rows": [rows.start, rows.stop],
-                            "grid_rows": grid.shape[0]}
-
-
-def _write_landscape(chunks, out_path, columns, metadata, axes) -> dict:
-    """Write the rows while keeping their summary (min, max, ...) as they stream by.
-
-    The count of NaN or infinite losses also goes into the footer (`n_nonfinite`),
-    written after the last row, so a reader learns it without scanning the table.
-    """
-    summary = RunningSummary(axes)
-
-    def summarized():
-        for chunk in chunks:
-            summary.update(chunk)
-            yield chunk
-        metadata["n_nonfinite"] = summary.n_nonfinite
-
-    io.write_columns(summarized(), out_path, columns, metadata)
-    stats = summary.result()
-    stats["loss_centre"] = metadata["centre"]["loss"]
+def _write_landscape(stream: grids.GridStream, out_path) -> dict:
+    """Write the rows as they stream by, keeping their summary (min, max, ...)."""
+    stats = grids.drain(stream, lambda chunks, columns, metadata: io.write_columns(
+        chunks, out_path, columns, metadata))
     log.info("landscape written to %s: %s", out_path, stats)
     return stats

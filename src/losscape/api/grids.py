@@ -1,0 +1,169 @@
+"""The two grid kinds, weights and input, as streams of table rows: the pipeline writes a
+stream to Parquet as it comes (bounded memory, tiles); the public API collects it into a
+DataFrame. Both take the same stream, so their tables are the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from losscape.engine.landscape import (
+    input_bounds,
+    input_grid,
+    input_rows,
+    row_columns,
+    select_samples,
+    tile_rows,
+    weights_grid,
+)
+from losscape.engine.structured import plan_pair, weights_slice_rows
+from losscape.engine.summary import RunningSummary
+from losscape.model.network import Network, mse
+from losscape.progress import ProgressLog
+
+log = logging.getLogger("losscape")
+
+# What an input landscape's `target` column is, by where the data came from.
+TARGET_GENERATING = "generating function {}"
+TARGET_NEAREST = "y of the nearest data point"
+
+
+@dataclass
+class GridStream:
+    """A landscape's columns, its rows in chunks (dicts of arrays), and its metadata.
+
+    The metadata is completed while the rows stream (`n_nonfinite` after the last one).
+    """
+
+    columns: list[str]
+    chunks: Iterator[dict[str, np.ndarray]]
+    metadata: dict
+    axes: tuple[str, str]
+
+
+def landscape_metadata(spec: dict, net: Network, samples, weights_file=None,
+                       config_hash=None) -> dict:
+    """What every landscape table carries in its metadata (all kinds: grid and direction).
+
+    `weights_file` and `config_hash` are the pipeline's provenance (None from the API).
+    """
+    return {
+        "landscape": spec,
+        "network": {
+            "name": spec["network"],
+            "layer_sizes": list(net.layer_sizes),
+            "activation": net.activation,
+            "out_activation": net.out_activation,
+            "weights_file": None if weights_file is None else str(weights_file),
+        },
+        "samples": np.asarray(samples).tolist(),
+        "n_samples": int(len(samples)),
+        "config_hash": config_hash,
+    }
+
+
+def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None = None,
+                   **provenance) -> GridStream:
+    """MSE over two named weights, every other weight at its trained value.
+
+    `tile` = (index, count) streams only that tile's rows of the grid.
+    """
+    samples = select_samples(len(y), spec.get("samples", "all"))
+    X, y = X[samples], y[samples]
+    axes = tuple(spec["axes"])
+    grid = weights_grid(net, axes, spec["span"], spec["resolution"])
+    centre_loss = float(mse(net.predict(X), y))
+    rows = _tile_rows(grid, tile)
+    plan = plan_pair(net, axes)
+    log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
+             axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
+    progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
+    chunks = (
+        row_columns(grid, first, {"loss": loss})
+        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress)
+    )
+    metadata = landscape_metadata(spec, net, samples, **provenance)
+    metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
+                          "loss": centre_loss}
+    _record_tile(metadata, grid, tile, rows)
+    return GridStream([*axes, "loss"], chunks, metadata, axes)
+
+
+def input_stream(net: Network, X, y, spec: dict, target: Callable | None, described: str,
+                 domain=None, tile: tuple[int, int] | None = None, **provenance) -> GridStream:
+    """Squared error over the input plane against `target` (a function of the inputs).
+
+    Without a target function, the target at a grid point is y of the nearest data point
+    (exact at the data, piecewise constant between); `described` says which it is.
+    """
+    from losscape.data.datasets import nearest_neighbour_target
+
+    # The domain (a generated dataset's), else the data's bounding box, widened by the margin.
+    bounds = input_bounds(X, spec.get("margin", 0.5), domain)
+    grid = input_grid(bounds, spec["resolution"])
+    if target is None:
+        target = nearest_neighbour_target(X, y)
+    rows = _tile_rows(grid, tile)
+    chunks = (
+        row_columns(grid, first, columns)
+        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"))
+    )
+    metadata = landscape_metadata(spec, net, np.arange(len(X)), **provenance)
+    metadata["bounds"] = bounds
+    metadata["target"] = described
+    # The centre's loss is the table's own cell nearest the middle, computed the same way.
+    centre = [(lo + hi) / 2 for lo, hi in bounds]
+    i = int(np.argmin(np.abs(grid.first - centre[0])))
+    j = int(np.argmin(np.abs(grid.second - centre[1])))
+    _, at_centre = next(input_rows(net, grid, target, range(i, i + 1)))
+    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": float(at_centre["loss"][0, j])}
+    _record_tile(metadata, grid, tile, rows)
+    return GridStream(["x0", "x1", "target", "prediction", "loss"], chunks, metadata,
+                      ("x0", "x1"))
+
+
+def drain(stream: GridStream, write: Callable) -> dict:
+    """Hand the rows to `write(chunks, columns, metadata)` while keeping their summary.
+
+    The count of NaN or infinite losses goes into the metadata (`n_nonfinite`) after the
+    last row, so a footer written after the rows carries it. Returns the summary.
+    """
+    summary = RunningSummary(stream.axes)
+
+    def summarized():
+        for chunk in stream.chunks:
+            summary.update(chunk)
+            yield chunk
+        stream.metadata["n_nonfinite"] = summary.n_nonfinite
+
+    write(summarized(), stream.columns, stream.metadata)
+    stats = summary.result()
+    stats["loss_centre"] = stream.metadata["centre"]["loss"]
+    return stats
+
+
+def collect(stream: GridStream) -> tuple[pd.DataFrame, dict]:
+    """The whole stream as one DataFrame, and its summary."""
+    parts: list[dict] = []
+    stats = drain(stream, lambda chunks, columns, metadata: parts.extend(chunks))
+    frame = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else np.empty(0)
+                          for c in stream.columns})
+    return frame, stats
+
+
+def _tile_rows(grid, tile) -> range:
+    if tile is None:
+        return range(grid.shape[0])
+    return tile_rows(grid.shape[0], *tile)
+
+
+def _record_tile(metadata, grid, tile, rows) -> None:
+    """A tile's table says which rows of which grid it holds; the gathered table does not."""
+    if tile is not None:
+        metadata["tile"] = {"index": tile[0], "count": tile[1], "rows": [rows.start, rows.stop],
+                            "grid_rows": grid.shape[0]}

@@ -6,8 +6,8 @@ Inputs: the tables of a pipeline run on config/config.yaml. Without --results th
 is run once in a scratch directory first (a few minutes); --results reuses a run's
 `results/` directory. Every figure-producing function of src/losscape is then called on
 those tables and timed (wall and CPU seconds, median of --repeats), output PNG/GIF to a
-scratch directory: the file-in/file-out figure stages of figures.py and
-analysis_figures.py as the figure jobs call them, and the drawing functions of
+scratch directory: the file-in/file-out figure stages of pipeline/figure_stages.py, the
+analyses' figures of api/analysis_plots.py as their jobs call them, and the drawing functions of
 directions_plots.py plus landscapes_plots.save_figure as the landscape jobs of kinds weight_pairs,
 random_plane, interpolation and trajectory_pca call them after their computation.
 
@@ -41,11 +41,18 @@ def figure_catalogue(results: Path, out: Path) -> dict:
     import numpy as np
 
     from losscape import io
+    from losscape.api.analysis_plots import (
+        CURVATURE_FIGURES,
+        attack_figure,
+        curvature_figure,
+        optimizer_animation,
+        optimizer_figure,
+    )
     from losscape.figures import directions as directions_plots
     from losscape.figures import landscapes as landscapes_plots
     from losscape.figures import planes as planes_plots
+    from losscape.figures.drawing import save_figure
     from losscape.model.network import parameter_names
-    from losscape.pipeline import analysis_figure_stages as analysis_figures
     from losscape.pipeline import figure_stages as figures
 
     R = results
@@ -72,22 +79,29 @@ def figure_catalogue(results: Path, out: Path) -> dict:
 
     A = R / "analyses"
     for name in ("N1_curvature_one_point", "N1_curvature_all_points"):
-        catalogue[f"curvature_{name} (hessian+convexity+plateau)"] = (
-            lambda n=name: analysis_figures.curvature_figures(
-                A / n / "hessian.parquet", A / n / "curvature_map.parquet",
-                out / f"hessian_{n}.png", out / f"convexity_{n}.png", out / f"plateau_{n}.png"))
+        hessian, meta = io.read_table(A / name / "hessian.parquet")
+        cmap, map_meta = io.read_table(A / name / "curvature_map.parquet")
+        for which in CURVATURE_FIGURES:
+            catalogue[f"{which}_{name}"] = (
+                lambda w=which, h=hessian, m=meta, c=cmap, mm=map_meta, n=name: save_figure(
+                    curvature_figure(w, h, m, c, mm, n), out / f"{w}_{n}.png"))
     opt = A / "N1_optimizers_one_point"
-    opt_inputs = (opt / "optimizer_runs.parquet", opt / "optimizer_paths.parquet",
-                  R / "landscapes" / "N1_one_point.parquet")
-    catalogue["optimizers_N1_optimizers_one_point.png"] = lambda: (
-        analysis_figures.optimizer_figure(*opt_inputs, out / "optimizers.png"))
-    catalogue["optimizers_N1_optimizers_one_point.gif"] = lambda: (
-        analysis_figures.optimizer_animation(*opt_inputs, out / "optimizers.gif"))
+    runs, _ = io.read_table(opt / "optimizer_runs.parquet")
+    opt_paths, opt_meta = io.read_table(opt / "optimizer_paths.parquet")
+    one_point, _ = io.read_table(R / "landscapes" / "N1_one_point.parquet")
+    opt_inputs = (runs, opt_paths, opt_meta, one_point, "N1_optimizers_one_point")
+    catalogue["optimizers_N1_optimizers_one_point.png"] = lambda: save_figure(
+        optimizer_figure(*opt_inputs), out / "optimizers.png")
+    catalogue["optimizers_N1_optimizers_one_point.gif"] = lambda: optimizer_animation(
+        *opt_inputs, out / "optimizers.gif")
     attack = A / "N2_input_attack"
-    catalogue["attack_N2_input_attack"] = lambda: analysis_figures.attack_figure(
-        R / "landscapes" / "N2_input.parquet", attack / "worst_inputs.parquet",
-        attack / "ascent.parquet", attack / "ascent_paths.parquet",
-        attack / "gradient_field.parquet", out / "attack.png")
+    attack_tables = [io.read_table(attack / f"{t}.parquet")[0]
+                     for t in ("worst_inputs", "ascent", "ascent_paths", "gradient_field")]
+    attack_meta = io.read_metadata(attack / "worst_inputs.parquet")
+    n2_input, _ = io.read_table(R / "landscapes" / "N2_input.parquet")
+    catalogue["attack_N2_input_attack"] = lambda: save_figure(attack_figure(
+        n2_input, attack_tables[0], attack_meta, *attack_tables[1:], "N2_input_attack"),
+        out / "attack.png")
 
     # The landscape jobs of the direction kinds draw from what they just computed: here
     # the same arrays are rebuilt from their tables once, outside the timing.

@@ -13,9 +13,7 @@ from losscape import io
 from losscape.data.datasets import generate, generating_function, split_xy
 from losscape.model.network import Network
 from losscape.model.training import fit_mlp
-from losscape.pipeline import analysis_figure_stages as analysis_figures
 from losscape.pipeline import analysis_stages as analyses
-from losscape.pipeline import optimizer_stage as optimizer_analysis
 from losscape.pipeline import stages
 
 CURVE = {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"}
@@ -105,7 +103,7 @@ def test_optimizer_stage_tables_and_metrics(files):
     root = files["root"]
     data, weights, _ = files["curve"]
     out = root / "optimizers"
-    metrics, tags = optimizer_analysis.optimizers(
+    metrics, tags = analyses.optimizers(
         weights, data, root / "n1_one.parquet", OPTIMIZERS, out / "optimizer_runs.parquet",
         out / "optimizer_paths.parquet")
     runs, meta = io.read_table(out / "optimizer_runs.parquet")
@@ -141,7 +139,7 @@ def test_starts_outside_the_window_are_refused(files, tmp_path):
     data, weights, _ = files["curve"]
     spec = dict(OPTIMIZERS, start_offsets=[[0.0, 0.0], [2.0, 0.0]])
     with pytest.raises(ValueError, match=r"start_offsets \[\[2.0, 0.0\]\]"):
-        optimizer_analysis.optimizers(weights, data, root / "n1_one.parquet", spec,
+        analyses.optimizers(weights, data, root / "n1_one.parquet", spec,
                                       tmp_path / "r.parquet", tmp_path / "p.parquet")
 
 
@@ -171,27 +169,24 @@ def test_every_figure_renders_without_warnings(files, tmp_path):
     root = files["root"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        analysis_figures.curvature_figures(root / "curvature/hessian.parquet",
-                                           root / "curvature/map.parquet", tmp_path / "h.png",
-                                           tmp_path / "c.png", tmp_path / "p.png")
-        opt = root / "optimizers"
-        analysis_figures.optimizer_figure(opt / "optimizer_runs.parquet",
-                                          opt / "optimizer_paths.parquet",
-                                          root / "n1_one.parquet", tmp_path / "o.png")
-        attack = root / "attack"
-        analysis_figures.attack_figure(root / "n2_input.parquet", attack / "worst_inputs.parquet",
-                                       attack / "ascent.parquet", attack / "ascent_paths.parquet",
-                                       attack / "gradient_field.parquet", tmp_path / "a.png")
+        data, weights, _ = files["curve"]
+        spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
+        analyses.curvature(weights, data, root / "n1_one.parquet", spec, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "h.png",
+                           tmp_path / "c.png", tmp_path / "p.png")
+        analyses.optimizers(weights, data, root / "n1_one.parquet", OPTIMIZERS,
+                            tmp_path / "r.parquet", tmp_path / "q.parquet", tmp_path / "o.png")
+        data, weights, _ = files["surface"]
+        analyses.input_attack(weights, data, root / "n2_input.parquet", ATTACK, "waves_with_spike",
+                              *(tmp_path / f"{k}.parquet" for k in "wxyz"), tmp_path / "a.png")
     for name in "hcpoa":
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_animation_has_frames_and_is_reproducible(files, tmp_path):
-    opt = files["root"] / "optimizers"
+    data, weights, _ = files["curve"]
     for name in ("one.gif", "two.gif"):
-        analysis_figures.optimizer_animation(opt / "optimizer_runs.parquet",
-                                             opt / "optimizer_paths.parquet",
-                                             files["root"] / "n1_one.parquet", tmp_path / name)
+        analyses.optimizers(weights, data, files["root"] / "n1_one.parquet", OPTIMIZERS,
+                            tmp_path / "r.parquet", tmp_path / "q.parquet", gif=tmp_path / name)
     with Image.open(tmp_path / "one.gif") as gif:
         assert gif.format == "GIF" and gif.n_frames > 10
         gif.seek(0)

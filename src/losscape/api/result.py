@@ -47,6 +47,7 @@ class Result:
     tags: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Callable] = field(default_factory=dict, repr=False)
     captions: dict[str, str] = field(default_factory=dict)  # a table's title in words
+    animation: Callable | None = field(default=None, repr=False)  # writes a GIF to a path
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -77,6 +78,14 @@ class Result:
     @property
     def figure_names(self) -> list[str]:
         return list(self.figures)
+
+    def save_animation(self, path) -> Path:
+        """Write the result's animation (optimizers: the paths step by step) as a GIF."""
+        if self.animation is None:
+            raise ValueError(f"{self.kind} results have no animation")
+        with io.atomic_path(path, keep_suffix=True) as tmp:
+            self.animation(tmp)
+        return Path(path)
 
     def to_parquet(self, path, table: str | None = None) -> Path:
         """Write one table (the main one by default) exactly as the pipeline writes it.

@@ -1,43 +1,26 @@
-"""Analysis stages (issue 4 §3-5): curvature and the input-space attack (optimizers on a
-slice: losscape.pipeline.optimizer_stage).
+"""Analysis stages: curvature, optimizers on a slice, and the input-space attack. Files in,
+files (tables and figures) out, a dict of metrics and tags back; the computing and drawing
+is the public API's (losscape.api.analyses, losscape.api.optimizer_runs).
 
-Like losscape.pipeline.stages: files in, files out, a dict of metrics (and tags) back. Each
-analysis works on an existing landscape, whose table fixes the slice (the two weights,
-the window, the grid, the data rows) or the input window, so its maps line up with the
-landscape's figure point for point.
+Each analysis works on an existing landscape file, whose table fixes the slice (the two
+weights, the window, the grid, the data rows) or the input window.
 """
 
 from __future__ import annotations
 
-import logging
-import math
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from losscape import io
-from losscape.analyses.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
-from losscape.analyses.curvature import (
-    PlaneLoss,
-    convex_fraction,
-    curvature_map,
-    eigenvalue_tolerance,
-    flat_fraction,
-    hessian_report,
-    plateau_fraction,
-    slice_minimum,
-    symmetric_2x2_eigenvalues,
-)
-from losscape.data.datasets import generating_function, generating_gradient, split_xy
-
-log = logging.getLogger("losscape")
-
-# Relative agreement required between a landscape file and the loss recomputed here.
-CONSISTENCY_RTOL = 1e-9
+from losscape.api.analyses import curvature_result, input_attack_result
+from losscape.api.optimizer_runs import optimizers_result
+from losscape.data.datasets import split_xy
+from losscape.figures.drawing import save_figure
 
 
 def load_slice(weights_path, data_path, landscape_path, kind: str):
-    """The network, the landscape's data rows, its table and metadata; a weights slice only."""
+    """The network, the landscape's data rows, its table and metadata, of the given kind."""
     net = io.read_weights(weights_path)
     table, metadata = io.read_table(landscape_path)
     spec = metadata.get("landscape", {})
@@ -50,168 +33,52 @@ def load_slice(weights_path, data_path, landscape_path, kind: str):
     return net, X[rows], y[rows], table, metadata
 
 
-def slice_plane(net, X, y, table, metadata):
-    """The slice as a function of its two weights, and the landscape grid's points and loss."""
-    axes = tuple(metadata["landscape"]["axes"])
-    plane = PlaneLoss.over_weights(net, X, y, axes)
-    points = table[list(axes)].to_numpy(np.float64)
-    loss = table["loss"].to_numpy(np.float64)
-    return plane, axes, points, loss
+def _write(result, tables: dict, figures: dict) -> None:
+    for table, path in tables.items():
+        result.to_parquet(path, table)
+    for which, path in figures.items():
+        if path is not None:
+            save_figure(result.plot(which), path)
 
 
-def check_consistent(expected: np.ndarray, computed: np.ndarray, path) -> None:
-    """The landscape file must be the loss of these weights and data (not a stale file).
-
-    Relative agreement, with an absolute floor at the grid's scale so that near-zero losses
-    (an exact fit) do not fail on rounding alone.
-    """
-    finite = np.isfinite(expected) & np.isfinite(computed)
-    floor = 1e-12 * float(np.max(np.abs(expected[finite]), initial=0.0))
-    difference = np.abs(expected[finite] - computed[finite])
-    excess = difference - CONSISTENCY_RTOL * np.abs(expected[finite])
-    if np.any(excess > floor) or not np.array_equal(np.isfinite(expected), np.isfinite(computed)):
-        worst = float(np.max(difference, initial=0.0))
-        raise ValueError(f"{path}: its loss column differs from the loss of the given weights and "
-                         f"data (max difference {worst:.3g}); is it out of date?")
+def _name(name, first_output) -> str:
+    # An analysis writes into results/analyses/{analysis}/: its folder is its name.
+    return name or Path(first_output).parent.name
 
 
-# --- curvature ------------------------------------------------------------------------------
-
-
-def curvature(weights_path, data_path, landscape_path, spec: dict, hessian_path, map_path):
+def curvature(weights_path, data_path, landscape_path, spec: dict, hessian_path, map_path,
+              hessian_png=None, convexity_png=None, plateau_png=None, name=None):
     """Full Hessian at the trained weights; convexity and plateau maps on the landscape's slice."""
     net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
-    plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
-    report = hessian_report(net, X, y, rtol=spec.get("eigenvalue_rtol"))
-    cmap = curvature_map(plane, points, axes)
-    check_consistent(grid_loss, cmap["loss"].to_numpy(), landscape_path)
-    minimum = slice_minimum(plane, points, grid_loss)
-    at_min = symmetric_2x2_eigenvalues(plane.hessian(minimum.point))
-    threshold = float(spec["plateau_threshold"])
-    smallest = cmap["eig_min"].to_numpy()
-    slice_tolerance = eigenvalue_tolerance(np.array(at_min), spec.get("eigenvalue_rtol"))
-    verdict = _convexity_verdict(report, len(y))
-    hessian_meta = {
-        "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
-        "names": report.names, "matrix": report.matrix.tolist(), "loss": report.loss,
-        "gradient": report.gradient.tolist(), "tolerance": report.tolerance,
-        "is_strictly_convex": report.is_strictly_convex, "verdict": verdict,
-    }
-    io.write_table(report.frame(), hessian_path, hessian_meta)
-    map_meta = {
-        "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
-        "n_samples": metadata["n_samples"], "network": metadata["network"],
-        "centre": metadata["centre"], "axes": list(axes), "plateau_threshold": threshold,
-        "slice_minimum": {axes[0]: float(minimum.point[0]), axes[1]: float(minimum.point[1]),
-                          "loss": minimum.loss, "gradient_norm": minimum.gradient_norm,
-                          "eig_min": float(at_min[0]), "eig_max": float(at_min[1])},
-    }
-    io.write_table(cmap, map_path, map_meta)
-    metrics = {f"hessian_eig_{k}": float(v) for k, v in enumerate(report.eigenvalues)}
-    metrics |= {
-        "hessian_eig_min": float(report.eigenvalues[0]),
-        "hessian_eig_max": float(report.eigenvalues[-1]),
-        "hessian_condition": report.condition_number,
-        "hessian_tolerance": report.tolerance,
-        "hessian_symmetry_error": report.symmetry_error,
-        "is_strictly_convex": float(report.is_strictly_convex),
-        "loss_at_trained": report.loss,
-        "gradient_norm_at_trained": report.gradient_norm,
-        "newton_step_norm": report.newton_step_norm,
-        "plateau_threshold": threshold,
-        "plateau_fraction": plateau_fraction(cmap["grad_norm"].to_numpy(), threshold),
-        "convex_fraction": convex_fraction(smallest),
-        "slice_min_loss": minimum.loss,
-        "slice_min_gradient_norm": minimum.gradient_norm,
-        "slice_min_eig_min": float(at_min[0]),
-        "slice_min_eig_max": float(at_min[1]),
-        "slice_min_strictly_convex": float(at_min[0] > slice_tolerance),
-        "grid_min_loss": minimum.grid_loss,
-    }
-    metrics |= {f"slice_min_{a}": float(v) for a, v in zip(axes, minimum.point)}
-    for k, axis in enumerate(axes):
-        metrics[f"flat_fraction_{axis}"] = flat_fraction(cmap[f"grad_{k}"].to_numpy(), threshold)
-    log.info("curvature: %s; plateau fraction %.4g (|grad| < %g); convex fraction %.4g",
-             verdict, metrics["plateau_fraction"], threshold, metrics["convex_fraction"])
-    tags = {"strictly_convex": "yes" if report.is_strictly_convex else "no", "verdict": verdict}
-    return _finite(metrics), tags
+    result = curvature_result(net, X, y, table, metadata, spec, _name(name, hessian_path),
+                              source=landscape_path)
+    _write(result, {"hessian": hessian_path, "curvature_map": map_path},
+           {"hessian": hessian_png, "convexity": convexity_png, "plateau": plateau_png})
+    return result.metrics, result.tags
 
 
-def _convexity_verdict(report, n_samples: int) -> str:
-    values = report.eigenvalues
-    n_positive = int(np.sum(values > report.tolerance))
-    head = (f"MSE on {n_samples} data point{'s' if n_samples > 1 else ''}: "
-            f"{n_positive} of {len(values)} Hessian eigenvalues above {report.tolerance:.2g} "
-            f"(smallest {values[0]:.3g}, largest {values[-1]:.3g})")
-    if report.is_strictly_convex:
-        return (f"{head}: strictly convex at the trained weights (condition number "
-                f"{report.condition_number:.3g}; gradient norm {report.gradient_norm:.2g})")
-    return f"{head}: NOT strictly convex at the trained weights"
-
-
-def _finite(metrics: dict) -> dict:
-    """MLflow stores inf poorly; an infinite value is logged as NaN (undefined) instead."""
-    return {k: (v if math.isfinite(v) else math.nan) for k, v in metrics.items()}
-
-
-# --- input space --------------------------------------------------------------------------
+def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, paths_path,
+               png=None, gif=None, name=None):
+    """Each optimizer at each learning rate from each start on the slice; figure and GIF."""
+    net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
+    result = optimizers_result(net, X, y, table, metadata, spec, _name(name, runs_path),
+                               source=landscape_path)
+    _write(result, {"optimizer_runs": runs_path, "optimizer_paths": paths_path}, {"paths": png})
+    if gif is not None:
+        result.save_animation(gif)
+    return result.metrics, result.tags
 
 
 def input_attack(weights_path, data_path, landscape_path, spec: dict, target_function: str,
-                 worst_path, ascent_path, paths_path, field_path):
+                 worst_path, ascent_path, paths_path, field_path, png=None, name=None):
     """Worst data points, gradient-ascent search from every data point, gradient arrows."""
     net = io.read_weights(weights_path)
     table, metadata = io.read_table(landscape_path)
     if metadata.get("landscape", {}).get("kind") != "input":
         raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
-    frame, _ = io.read_table(data_path)
-    X, _ = split_xy(frame)
-    loss = InputLoss(net, generating_function(target_function),
-                     generating_gradient(target_function))
-    error = loss.value(X)
-    k = int(spec["top_k"])
-    worst = worst_inputs(error, k)
-    worst_frame = pd.DataFrame({"rank": np.arange(1, len(worst) + 1), "row": worst,
-                                "x0": X[worst, 0], "x1": X[worst, 1], "error": error[worst]})
-    bounds = [tuple(b) for b in metadata["bounds"]]
-    settings = spec["ascent"]
-    ascent = gradient_ascent(loss, X, float(settings["step_size"]), int(settings["steps"]),
-                             float(settings["radius"]), bounds)
-    steps, n = ascent.loss.shape
-    found = pd.DataFrame({
-        "row": np.arange(n), "x0_start": X[:, 0], "x1_start": X[:, 1],
-        "error_start": ascent.start_loss, "x0": ascent.best[:, 0], "x1": ascent.best[:, 1],
-        "error": ascent.best_loss, "gain": ascent.gain,
-    })
-    ascent_paths = pd.DataFrame({
-        "row": np.tile(np.arange(n), steps), "step": np.repeat(np.arange(steps), n),
-        "x0": ascent.path[..., 0].ravel(), "x1": ascent.path[..., 1].ravel(),
-        "error": ascent.loss.ravel(),
-    })
-    first = np.linspace(*bounds[0], int(spec["arrows"]))
-    second = np.linspace(*bounds[1], int(spec["arrows"]))
-    field = gradient_field(loss, first, second)
-    meta = {"analysis": spec, "landscape": metadata["landscape"], "bounds": bounds,
-            "network": metadata["network"], "target_function": target_function}
-    io.write_table(worst_frame, worst_path, meta)
-    io.write_table(found, ascent_path, meta)
-    io.write_table(ascent_paths, paths_path, meta)
-    io.write_table(field, field_path, meta)
-    gain = ascent.gain
-    metrics = {
-        "top_k": float(len(worst)),
-        "worst_error": float(error[worst[0]]) if len(worst) else math.nan,
-        "worst_x0": float(X[worst[0], 0]) if len(worst) else math.nan,
-        "worst_x1": float(X[worst[0], 1]) if len(worst) else math.nan,
-        "top_k_mean_error": float(np.mean(error[worst])) if len(worst) else math.nan,
-        "data_mean_error": float(np.mean(error)),
-        "ascent_mean_error": float(np.mean(ascent.best_loss)),
-        "ascent_error_ratio": float(np.mean(ascent.best_loss) / np.mean(error)),
-        "ascent_gain_mean": float(np.mean(gain)),
-        "ascent_gain_max": float(np.max(gain)),
-        "ascent_max_error": float(np.max(ascent.best_loss)),
-        "ascent_improved_fraction": float(np.mean(gain > 0)),
-        "grid_max_error": float(np.nanmax(table["loss"].to_numpy())),
-    }
-    log.info("input attack: %s", metrics)
-    return _finite(metrics), {}
+    X, _ = split_xy(io.read_table(data_path)[0])
+    result = input_attack_result(net, X, table, metadata, spec, target_function,
+                                 _name(name, worst_path))
+    _write(result, {"worst_inputs": worst_path, "ascent": ascent_path,
+                    "ascent_paths": paths_path, "gradient_field": field_path}, {"attack": png})
+    return result.metrics, result.tags

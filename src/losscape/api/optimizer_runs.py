@@ -12,7 +12,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from losscape import io
 from losscape.analyses.curvature import (
     eigenvalue_tolerance,
     slice_minimum,
@@ -26,12 +25,15 @@ from losscape.analyses.optimizers import (
     steps_to_epsilon,
     worst_case,
 )
-from losscape.pipeline.analysis_stages import check_consistent, load_slice, slice_plane
+from losscape.api.analyses import check_consistent, slice_plane
+from losscape.api.analysis_plots import optimizer_animation, optimizer_figure
+from losscape.api.result import Result
 
 log = logging.getLogger("losscape")
 
 
-def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, paths_path):
+def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
+                      source="the landscape") -> Result:
     """Each optimizer at each learning rate from each start; the best rate's paths kept.
 
     The question is how to minimise the slice as the landscape draws it, so every method
@@ -44,11 +46,10 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
     the configured list that reaches epsilon from the most starts, then in the fewest
     steps for the slowest start: every method at its best, a fair comparison.
     """
-    net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
     lowest = int(np.nanargmin(grid_loss))  # one point suffices to catch a stale landscape
     check_consistent(grid_loss[[lowest]], plane.value_and_gradient(points[[lowest]])[0],
-                      landscape_path)
+                      source)
     window = [(float(points[:, k].min()), float(points[:, k].max())) for k in range(2)]
     minimum = slice_minimum(plane, points, grid_loss, window)
     centre = np.array([net.value(a) for a in axes])
@@ -94,8 +95,6 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
                           "grid_loss": minimum.grid_loss},
         "learning_rates": {m: rate for m, (rate, _) in chosen.items()},
     }
-    io.write_table(runs_frame, runs_path, meta)
-    io.write_table(paths_frame, paths_path, meta)
     metrics = {"slice_min_loss": minimum.loss, "slice_min_gradient_norm": minimum.gradient_norm,
                "epsilon": epsilon, "max_steps": float(max_steps)}
     for method, (rate, steps) in chosen.items():
@@ -107,7 +106,15 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
         for k, value in enumerate(steps):
             metrics[f"steps_to_eps_{method}_start{k}"] = float(value)
     log.info("optimizers: %s", verdict)
-    return metrics, {"verdict_momentum": verdict}
+    result = Result(
+        "optimizers", name, {"optimizer_runs": runs_frame, "optimizer_paths": paths_frame},
+        {"optimizer_runs": meta, "optimizer_paths": meta}, metrics,
+        {"verdict_momentum": verdict},
+        figures={"paths": lambda: optimizer_figure(runs_frame, paths_frame, meta, table, name)},
+    )
+    result.animation = lambda out_path: optimizer_animation(runs_frame, paths_frame, meta, table,
+                                                            name, out_path)
+    return result
 
 
 def _method_order(method: str) -> int:

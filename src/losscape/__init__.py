@@ -1,3 +1,84 @@
-"""losscape: loss landscapes of small scikit-learn MLPs."""
+"""losscape: loss landscapes of scikit-learn MLPs, exact and fast.
+
+    import losscape as lc
+    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=2.0)
+    result.frame          # one row per grid point: the two weights, loss
+    result.plot()         # a matplotlib Figure
+    result.to_parquet("landscape.parquet")   # the file the pipeline writes
+
+One function per landscape kind (weights, input, weight_pairs, random_plane, interpolation,
+trajectory_pca) and analysis (curvature, optimizers, input_attack); `fit` records a fit's path
+for interpolation and trajectory_pca. The package's layers, lowest first: model and data,
+engine, directions and analyses, figures, io, api, pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# Where each public name lives. They are imported on first use, not with the package: a
+# pipeline job imports losscape.pipeline.<stage> and must not pay for the whole API (pandas,
+# matplotlib, scipy) when it uses a part of it.
+_PUBLIC = {
+    "weights": "losscape.api.landscape_functions",
+    "input": "losscape.api.landscape_functions",
+    "weight_pairs": "losscape.api.landscape_functions",
+    "random_plane": "losscape.api.landscape_functions",
+    "interpolation": "losscape.api.landscape_functions",
+    "trajectory_pca": "losscape.api.landscape_functions",
+    "fit": "losscape.api.landscape_functions",
+    "Fit": "losscape.api.landscape_functions",
+    "curvature": "losscape.api.analysis_functions",
+    "optimizers": "losscape.api.analysis_functions",
+    "input_attack": "losscape.api.analysis_functions",
+    "Result": "losscape.api.result",
+    "Network": "losscape.model.network",
+}
+
+__all__ = [
+    "Fit",
+    "Network",
+    "Result",
+    "__version__",
+    "curvature",
+    "fit",
+    "input",
+    "input_attack",
+    "interpolation",
+    "optimizers",
+    "random_plane",
+    "trajectory_pca",
+    "weight_pairs",
+    "weights",
+]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'losscape' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+if TYPE_CHECKING:
+    from losscape.api.analysis_functions import curvature, input_attack, optimizers
+    from losscape.api.landscape_functions import (
+        Fit,
+        fit,
+        input,
+        interpolation,
+        random_plane,
+        trajectory_pca,
+        weight_pairs,
+        weights,
+    )
+    from losscape.api.result import Result
+    from losscape.model.network import Network

@@ -243,8 +243,10 @@ def optimizer_analyses(animated):
 def analysis_spec(analysis):
     """The analysis' config with keys sorted at every level: Snakemake compares params in
     order, and schema defaults are inserted wherever validation puts them, so without this
-    writing out a default (or reordering keys) would rerun the analysis."""
-    return json.loads(canonical_json(ANALYSES[analysis]))
+    writing out a default (or reordering keys) would rerun the analysis. `animation` only
+    chooses the rule (with or without the GIF), so it is not part of the spec."""
+    spec = {k: v for k, v in ANALYSES[analysis].items() if k != "animation"}
+    return json.loads(canonical_json(spec))
 
 
 def analysis_inputs(wc):

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from losscape import io
+from losscape.api.plotting import grid_landscape_figure
 from losscape.data.datasets import generating_function, split_xy
 from losscape.figures import landscapes as landscapes_plots
-from losscape.figures.drawing import samples_description, save_figure
+from losscape.figures.drawing import save_figure
 from losscape.figures.network import network_diagram
 from losscape.figures.parity import parity_figure
-from losscape.model.network import parameter_names
 
 DENSE = 400  # points of a fitted curve
 SURFACE = 121  # points per axis of a target or prediction surface
@@ -95,31 +95,8 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
 
 def landscape_figure(landscape_path, data_path, out_path) -> None:
     table, metadata = io.read_table(landscape_path)
-    spec, network = metadata["landscape"], metadata["network"]["name"]
-    name = _stem(landscape_path)
-    if spec["kind"] == "input":
-        data, _ = io.read_table(data_path)
-        # Say what the error is measured against: a user's data has no generating function.
-        target = metadata.get("target", "the generating function")
-        title = (
-            f"{name}: squared error of {network} over its input (x0, x1); "
-            f"weights fixed at their trained values; target = {target}"
-        )
-        fig = landscapes_plots.input_landscape_figure(table, data, title=title)
-    else:
-        axes = tuple(spec["axes"])
-        centre = metadata["centre"]
-        title = (
-            f"{name}: MSE of {network} on {samples_description(metadata)} over {axes[0]} and "
-            f"{axes[1]} (±{spec['span']:g}); the other {len(_all_names(metadata)) - 2} weights "
-            f"held at their trained values"
-        )
-        fig = landscapes_plots.weights_landscape_figure(table, axes=axes, centre=centre, title=title)
-    save_figure(fig, out_path)
-
-
-def _all_names(metadata) -> list[str]:
-    return parameter_names(metadata["network"]["layer_sizes"])
+    data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input" else None
+    save_figure(grid_landscape_figure(table, metadata, data, _stem(landscape_path)), out_path)
 
 
 def _stem(path) -> str:

@@ -1,0 +1,136 @@
+"""The public analysis functions: a fitted MLP, its data and one of its landscapes in, a
+Result out. Options are the config keys of the same name, with the same defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from losscape.api.analyses import curvature_result, input_attack_result
+from losscape.api.inputs import arrays, network_of, single_threaded
+from losscape.api.optimizer_runs import optimizers_result
+from losscape.api.result import Result
+
+LEARNING_RATES = (1.0e-5, 3.16e-5, 1.0e-4, 3.16e-4, 1.0e-3, 3.16e-3, 1.0e-2, 3.16e-2, 0.1,
+                  0.316, 1.0)
+# Each method's settings and their defaults, as the config schema fills them in.
+METHODS = {"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {"beta": 0.9},
+           "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1.0e-8}}
+
+
+def _slice_of(model, X, y, landscape: Result, kind: str):
+    if not isinstance(landscape, Result) or landscape.kind != kind:
+        got = landscape.kind if isinstance(landscape, Result) else type(landscape).__name__
+        raise ValueError(f"this analysis needs a landscape of kind {kind!r} (from "
+                         f"lc.{kind}(...)), not {got!r}")
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    rows = np.asarray(landscape.metadata["samples"], dtype=np.int64)
+    if len(rows) and rows.max() >= len(y):
+        raise ValueError(f"the landscape used data row {int(rows.max())}, but X has {len(y)} rows: "
+                         "pass the X, y the landscape was made with")
+    return net, X, y, rows
+
+
+def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
+              eigenvalue_rtol: float | None = None, name: str = "curvature") -> Result:
+    """The full Hessian of the MSE at the trained weights, and convexity and plateau maps on a
+    weights landscape's slice (its axes, window, grid and data rows).
+
+    Parameters
+    ----------
+    landscape : Result of ``lc.weights``
+    plateau_threshold : float, default 1.0
+        A grid point is on a plateau where the gradient along the slice is below this (MSE
+        per unit of weight).
+    eigenvalue_rtol : float, optional
+        An eigenvalue counts as positive above this times the largest |eigenvalue|; by
+        default the numerical tolerance (size x machine epsilon).
+
+    Returns
+    -------
+    Result
+        Tables ``"hessian"`` (name, eigenvalue, …) and ``"curvature_map"``; tags
+        ``strictly_convex`` and ``verdict``; figures ``"hessian"``, ``"convexity"``,
+        ``"plateau"``.
+    """
+    net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
+    spec = {"kind": "curvature", "landscape": landscape.name,
+            "plateau_threshold": plateau_threshold}
+    if eigenvalue_rtol is not None:
+        spec["eigenvalue_rtol"] = eigenvalue_rtol
+    with single_threaded():
+        return curvature_result(net, X[rows], y[rows], landscape.frame, landscape.metadata, spec,
+                                name)
+
+
+def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,
+               learning_rates: Sequence[float] = LEARNING_RATES, epsilon: float = 1e-3,
+               max_steps: int = 1000, methods: dict | None = None,
+               name: str = "optimizers") -> Result:
+    """Gradient descent, heavy ball, Nesterov and Adam on a weights landscape's slice, each at
+    its best learning rate, from starts at `start_offsets` from the trained point.
+
+    Parameters
+    ----------
+    start_offsets : list of [d0, d1]
+        Starting points as offsets from the trained values of the slice's two weights; each
+        must lie in the landscape's window.
+    learning_rates : list of float
+        Tried for every method; each method is reported at the one that gets within
+        `epsilon` of the slice's minimum from most starts in fewest steps.
+    methods : dict, default all four
+        ``{"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {}, "adam": {}}``; a method may
+        list its own ``learning_rates``.
+
+    Returns
+    -------
+    Result
+        Tables ``"optimizer_runs"`` and ``"optimizer_paths"``; tag ``verdict_momentum``;
+        figure ``"paths"``; ``save_animation(path)`` writes the GIF.
+    """
+    net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
+    spec = {"kind": "optimizers", "landscape": landscape.name,
+            "start_offsets": [list(map(float, s)) for s in start_offsets],
+            "learning_rates": [float(r) for r in learning_rates], "epsilon": epsilon,
+            "max_steps": max_steps, "methods": _methods(methods)}
+    with single_threaded():
+        return optimizers_result(net, X[rows], y[rows], landscape.frame, landscape.metadata,
+                                 spec, name)
+
+
+def input_attack(model, X, y, landscape: Result, *, target_function: str | None = None,
+                 top_k: int = 10, arrows: int = 25, step_size: float = 0.02, steps: int = 20,
+                 radius: float = 0.3, name: str = "input_attack") -> Result:
+    """An adversary's first look at an input landscape: the worst data points, gradient ascent
+    on the squared error from every data point (within `radius` of it), and gradient arrows.
+
+    `target_function` names the generating function the error is measured against (its
+    gradient is needed); by default the one the input landscape was made with.
+    """
+    if not isinstance(landscape, Result) or landscape.kind != "input":
+        raise ValueError("input_attack needs a landscape of kind 'input' (from lc.input(...))")
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    if target_function is None:
+        described = landscape.metadata.get("target", "")
+        prefix = "generating function "
+        if not described.startswith(prefix):
+            raise ValueError("input_attack needs a generating function for its gradient: make "
+                             "the input landscape with target='<name>' or pass target_function")
+        target_function = described[len(prefix):]
+    spec = {"kind": "input_attack", "landscape": landscape.name, "top_k": top_k,
+            "arrows": arrows, "ascent": {"step_size": step_size, "steps": steps,
+                                         "radius": radius}}
+    with single_threaded():
+        return input_attack_result(net, X, landscape.frame, landscape.metadata, spec,
+                                   target_function, name)
+
+
+def _methods(methods: dict | None) -> dict:
+    chosen = METHODS if methods is None else methods
+    unknown = sorted(set(chosen) - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown optimizer method(s) {unknown}; expected some of {list(METHODS)}")
+    return {m: METHODS[m] | dict(chosen[m] or {}) for m in chosen}

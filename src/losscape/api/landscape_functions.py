@@ -1,0 +1,218 @@
+"""The public landscape functions: a fitted MLP and its data in, a Result out.
+
+Every option is the config key of the same name, with the same default; each function runs
+the same code as the pipeline's stage for that kind, single-threaded BLAS included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from losscape.api import grids
+from losscape.api.directions import (
+    interpolation_result,
+    random_plane_result,
+    trajectory_pca_result,
+    weight_pairs_result,
+)
+from losscape.api.inputs import arrays, model_label, network_of, single_threaded
+from losscape.api.plotting import grid_landscape_figure
+from losscape.api.result import Result
+from losscape.model.network import Network
+from losscape.model.trajectory import Trajectory, record_fit
+
+Samples = str | int | Sequence[int]
+
+
+def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None) -> Result:
+    frame, stats = grids.collect(stream)
+    metadata = stream.metadata
+    return Result(stream.metadata["landscape"]["kind"], name, {"landscape": frame},
+                  {"landscape": metadata}, stats,
+                  figures={"landscape": lambda: grid_landscape_figure(frame, metadata, data, name)})
+
+
+def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
+            samples: Samples = "all", name: str = "weights", network: str | None = None) -> Result:
+    """The loss over two named weights, every other weight held at its trained value.
+
+    Parameters
+    ----------
+    model : fitted MLPRegressor or losscape.Network
+    X : array-like, shape (n_samples, n_features)
+    y : array-like, shape (n_samples,)
+    axes : two weight names, e.g. ``("W1[0,0]", "W2[0,0]")`` (``W{layer}[i,j]``, ``b{layer}[j]``;
+        ``lc.Network.from_estimator(model).names`` lists them all).
+    span : float, default 1.0
+        Each axis covers [trained - span, trained + span], in the weight's own units.
+    resolution : int, default 51
+        Grid points per axis.
+    samples : "all", an int or a list of ints, default "all"
+        The data rows whose mean squared error is the loss.
+    name, network : str
+        The landscape's and the network's names, in the metadata and the figure's title.
+
+    Returns
+    -------
+    Result
+        ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
+        not sklearn's half-MSE), one row per grid point, the first axis slowest.
+    """
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    spec = {"network": model_label(model, network), "kind": "weights", "axes": list(axes),
+            "span": span, "resolution": resolution, "samples": samples}
+    with single_threaded():
+        return _grid_result(grids.weights_stream(net, X, y, spec), name, None)
+
+
+def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
+          target: Callable | str | None = None, domain=None, name: str = "input",
+          network: str | None = None) -> Result:
+    """The squared error over the input plane (two features), weights fixed.
+
+    Parameters
+    ----------
+    target : None, a function or a generating function's name, default None
+        What the prediction is compared with at every grid point: None for y of the nearest
+        data point; a function of an (m, 2) array of inputs; or one of losscape's generating
+        functions by name (``"sine"``, ``"waves_with_spike"``, …).
+    margin : float, default 0.5
+        How far the grid extends beyond `domain` on each side, in the inputs' units.
+    domain : [[lo, hi], [lo, hi]], optional
+        The window before the margin; the data's bounding box by default.
+
+    Returns
+    -------
+    Result
+        ``.frame``: x0, x1, target, prediction, loss (squared error), one row per grid point.
+    """
+    from losscape.data.datasets import generating_function
+
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    if isinstance(target, str):
+        target, described = generating_function(target), grids.TARGET_GENERATING.format(target)
+    elif target is None:
+        described = grids.TARGET_NEAREST
+    else:
+        described = getattr(target, "__name__", "a function of the inputs")
+    spec = {"network": model_label(model, network), "kind": "input", "resolution": resolution,
+            "margin": margin}
+    data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, "y": y})
+    with single_threaded():
+        return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain),
+                            name, data)
+
+
+def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
+                 resolution: int = 31, samples: Samples = "all", name: str = "weight_pairs",
+                 network: str | None = None) -> Result:
+    """The loss over every pair of the listed weights (a corner plot), on the structured engine.
+
+    ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
+    ``"landscape"`` (x_name, y_name, x, y, loss) and ``"stats"`` (one row per pair: minimum,
+    maximum, drop from the trained point, ranges along each axis, anisotropy).
+    """
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    spec = {"network": model_label(model, network), "kind": "weight_pairs",
+            "axes": axes if isinstance(axes, str) else list(axes), "span": span,
+            "resolution": resolution, "samples": samples}
+    with single_threaded():
+        return weight_pairs_result(net, X, y, spec, name)
+
+
+def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
+                 resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
+                 name: str = "random_plane", network: str | None = None) -> Result:
+    """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
+    2018), one plane per seed; a and b run over [-span, span].
+
+    Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2) and
+    ``"stats"`` (one row per seed). Figures: ``"plane"`` and ``"seed_spread"``.
+    """
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    spec = {"network": model_label(model, network), "kind": "random_plane",
+            "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
+            "zero_biases": zero_biases, "samples": samples}
+    with single_threaded():
+        return random_plane_result(net, X, y, spec, name)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted estimator and the path its fit took (initial weights, every iterate)."""
+
+    model: object
+    trajectory: Trajectory
+
+    @property
+    def initial(self) -> Network:
+        """The weights the fit started from, as a Network."""
+        net = network_of(self.model)
+        return Network(net.layer_sizes, net.activation, net.out_activation,
+                       self.trajectory.initial)
+
+
+def fit(estimator, X, y) -> Fit:
+    """Fit an unfitted MLPRegressor while recording its path, for `interpolation` and
+    `trajectory_pca`. The fitted weights are bit-identical to a plain ``estimator.fit``."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if type(estimator).__name__.endswith("Classifier"):
+        raise NotImplementedError(f"{type(estimator).__name__}: classifiers are not supported yet")
+    return Fit(estimator, record_fit(estimator, X, y))
+
+
+def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
+                  resolution: int = 201, samples: Samples = "all", name: str = "interpolation",
+                  network: str | None = None) -> Result:
+    """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
+
+    `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
+    shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
+    """
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    start = _initial_network(initial, net)
+    spec = {"network": model_label(model, network), "kind": "interpolation",
+            "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
+    with single_threaded():
+        return interpolation_result(start, net, X, y, spec, name)
+
+
+def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
+                   samples: Samples = "all", name: str = "trajectory_pca",
+                   network: str | None = None) -> Result:
+    """The loss on the plane of the two principal components of a training path, through the
+    trained weights, with the path and each point's distance from the plane.
+
+    `path` is a Fit (from ``lc.fit``), a Trajectory, or an array of weight vectors (one row
+    per iterate, ending at the trained weights).
+    """
+    net = network_of(model)
+    X, y = arrays(net, X, y)
+    if isinstance(path, Fit):
+        path = path.trajectory
+    states = np.asarray(path.states if isinstance(path, Trajectory) else path, dtype=np.float64)
+    spec = {"network": model_label(model, network), "kind": "trajectory_pca",
+            "resolution": resolution, "margin": margin, "samples": samples}
+    solver = getattr(model, "solver", None)
+    with single_threaded():
+        return trajectory_pca_result(np.arange(len(states), dtype=np.int64), states, solver,
+                                     net, X, y, spec, name)
+
+
+def _initial_network(initial, net: Network) -> Network:
+    if isinstance(initial, Fit):
+        return initial.initial
+    if isinstance(initial, Network) or hasattr(initial, "coefs_"):
+        return network_of(initial)
+    flat = np.asarray(initial, dtype=np.float64)
+    return Network(net.layer_sizes, net.activation, net.out_activation, flat)

@@ -1,0 +1,133 @@
+"""One implementation, two front doors: every landscape kind and analysis made by the real
+workflow equals the public API's result on the same model, data and options, table for
+table (exactly) and file for file (byte for byte, given the pipeline's provenance)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import losscape as lc
+from losscape import io
+from losscape.data.datasets import split_xy
+from workflow_support import make_workspace, snakemake
+
+pytestmark = pytest.mark.pipeline
+
+CONFIG = {
+    "experiment": "losscape-api-test",
+    "datasets": {
+        "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.0, 3.0]],
+                  "sampling": "grid"},
+        "surface": {"function": "waves_with_spike", "n_samples": 150,
+                    "domain": [[-3.0, 3.0], [-3.0, 3.0]], "seed": 1},
+    },
+    "networks": {
+        "N1": {"dataset": "curve", "hidden_layer_sizes": [3], "solver": "lbfgs", "max_iter": 300,
+               "random_state": 0},
+        "N2": {"dataset": "surface", "hidden_layer_sizes": [5, 4], "solver": "adam",
+               "max_iter": 30, "learning_rate_init": 0.01, "random_state": 0},
+    },
+    "landscapes": {
+        "N1_slice": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
+                     "span": 1.5, "resolution": 21, "samples": [3, 7, 30]},
+        "N2_input": {"network": "N2", "kind": "input", "resolution": 17, "margin": 0.25},
+        "N2_pairs": {"network": "N2", "kind": "weight_pairs", "span": 1.0, "resolution": 7,
+                     "axes": ["W1[0,0]", "b2[1]", "W3[2,0]"], "samples": "all"},
+        "N1_plane": {"network": "N1", "kind": "random_plane", "seeds": [0, 3], "span": 1.0,
+                     "resolution": 9, "zero_biases": False, "samples": "all"},
+        "N1_line": {"network": "N1", "kind": "interpolation", "range": [-0.25, 1.25],
+                    "resolution": 31, "samples": "all"},
+        "N2_path": {"network": "N2", "kind": "trajectory_pca", "resolution": 9, "margin": 0.5,
+                    "samples": "all"},
+    },
+    "analyses": {
+        "N1_curv": {"kind": "curvature", "landscape": "N1_slice", "plateau_threshold": 0.5},
+        "N1_opt": {"kind": "optimizers", "landscape": "N1_slice", "animation": False,
+                   "start_offsets": [[1.0, 1.0], [-1.0, 0.5]], "learning_rates": [0.01, 0.1],
+                   "epsilon": 1e-3, "max_steps": 40},
+        "N2_attack": {"kind": "input_attack", "landscape": "N2_input", "top_k": 4, "arrows": 5,
+                      "ascent": {"step_size": 0.05, "steps": 5, "radius": 0.2}},
+    },
+}
+# The pipeline's provenance, which the API cannot know: copied before comparing bytes.
+PROVENANCE = ("config_hash", "initial_weights_file", "trajectory_file")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = make_workspace(tmp_path_factory.mktemp("api"), CONFIG)
+    snakemake(root, "--cores", "2")
+    return root
+
+
+def _inputs(root, network):
+    results = root / "results"
+    model = io.read_model(results / "models" / network / "model.skops")
+    dataset = CONFIG["networks"][network]["dataset"]
+    X, y = split_xy(io.read_table(results / "data" / f"{dataset}.parquet")[0])
+    return model, X, y
+
+
+def _options(name, section="landscapes"):
+    spec = dict(CONFIG[section][name])
+    for key in ("network", "kind", "landscape", "animation"):
+        spec.pop(key, None)
+    return spec
+
+
+def _api_landscape(root, name):
+    spec = CONFIG["landscapes"][name]
+    model, X, y = _inputs(root, spec["network"])
+    options = _options(name) | {"name": name, "network": spec["network"]}
+    models = root / "results" / "models" / spec["network"]
+    if spec["kind"] == "interpolation":
+        options["initial"] = io.read_weights(models / "initial_weights.parquet")
+    if spec["kind"] == "trajectory_pca":
+        options["path"] = io.read_trajectory(models / "trajectory.parquet")[1]
+    if spec["kind"] == "input":
+        options["target"] = "waves_with_spike"
+        options["domain"] = CONFIG["datasets"]["surface"]["domain"]
+    return getattr(lc, spec["kind"])(model, X, y, **options)
+
+
+def _assert_same_file(result, table, pipeline_file, tmp_path):
+    expected = io.read_metadata(pipeline_file)
+    metadata = result.table_metadata[table]
+    if "network" in metadata:
+        metadata["network"]["weights_file"] = expected["network"]["weights_file"]
+    for key in PROVENANCE:
+        if key in metadata:
+            metadata[key] = expected[key]
+    frame, _ = io.read_table(pipeline_file)
+    pd.testing.assert_frame_equal(result.tables[table], frame, check_exact=True)
+    written = result.to_parquet(tmp_path / f"{table}.parquet", table)
+    assert written.read_bytes() == pipeline_file.read_bytes()
+
+
+SUFFIXES = {"stats": ".stats", "directions": ".directions", "path": ".path"}
+
+
+@pytest.mark.parametrize("name", list(CONFIG["landscapes"]))
+def test_every_landscape_kind_equals_the_pipelines_byte_for_byte(workspace, name, tmp_path):
+    result = _api_landscape(workspace, name)
+    for table in result.tables:
+        suffix = "" if table == "landscape" else SUFFIXES[table]
+        _assert_same_file(result, table, workspace / f"results/landscapes/{name}{suffix}.parquet",
+                          tmp_path)
+    assert result.plot() is not None
+
+
+@pytest.mark.parametrize("name", list(CONFIG["analyses"]))
+def test_every_analysis_equals_the_pipelines_byte_for_byte(workspace, name, tmp_path):
+    spec = CONFIG["analyses"][name]
+    landscape = _api_landscape(workspace, spec["landscape"])
+    model, X, y = _inputs(workspace, CONFIG["landscapes"][spec["landscape"]]["network"])
+    result = getattr(lc, spec["kind"])(model, X, y, landscape, name=name, **_options(
+        name, "analyses") if spec["kind"] != "input_attack" else {
+        "top_k": spec["top_k"], "arrows": spec["arrows"], **spec["ascent"]})
+    for table in result.tables:
+        _assert_same_file(result, table, workspace / f"results/analyses/{name}/{table}.parquet",
+                          tmp_path)
+    for which in result.figure_names:
+        assert result.plot(which).axes

@@ -41,6 +41,33 @@ def test_ruff_is_clean():
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def lint_imports(source: Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts (pyproject.toml) on the package found under `source`."""
+    env = dict(os.environ, PYTHONPATH=str(source))
+    return subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+
+
+def test_imports_go_one_way_down_the_layers():
+    checked = lint_imports(REPO / "src")
+    assert checked.returncode == 0 and "0 broken" in checked.stdout, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("module, line", [
+    ("figures/drawing.py", "from losscape.pipeline import stages"),  # a lower layer reaching up
+    ("engine/summary.py", "import mlflow"),  # mlflow outside the pipeline's tracking
+])
+def test_the_import_contracts_catch_a_violation(tmp_path, module, line):
+    import shutil
+
+    shutil.copytree(REPO / "src/losscape", tmp_path / "losscape",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "losscape" / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    checked = lint_imports(tmp_path)
+    assert checked.returncode != 0 and "1 broken" in checked.stdout, checked.stdout
+
+
 def test_config_readme_is_the_one_generated_from_the_schema():
     assert (REPO / "config/README.md").read_text() == config_docs.render(), (
         "config/README.md is stale: run `make config-docs`"

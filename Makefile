@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 4
 
-.PHONY: run test install install-test clean docs-figures config-docs report
+.PHONY: run test install install-test clean docs-figures config-docs report docs docs-serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,16 @@ config-docs: install
 docs-figures:
 	mkdir -p docs/figures
 	cp results/figures/*.png results/figures/*.gif docs/figures/
+
+# The tutorial's pictures: run its examples with docs/ as the working folder (the tests run the
+# same examples in a scratch folder).
+docs-figures-tutorial: install-test
+	$(BIN)/python tests/doc_examples.py docs/tutorial.md --cwd docs
+	rm -f docs/*.parquet
+
+# The documentation site, built as the tests build it, or served at http://127.0.0.1:8000.
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve

@@ -99,7 +99,7 @@ def test_input_landscape_equals_predict_against_target():
 
 def test_input_landscape_needs_two_inputs(n1_model):
     net = Network.from_estimator(n1_model[0])
-    with pytest.raises(ValueError, match="needs a network with 2 inputs; this one has 1"):
+    with pytest.raises(ValueError, match="network with 1 inputs needs the two features"):
         input_landscape(net, input_grid([(0, 1), (0, 1)], 3), waves_with_spike)
 
 

@@ -220,6 +220,8 @@ def write_weights(net, path, extra: dict[str, Any] | None = None) -> None:
         "activation": net.activation,
         "out_activation": net.out_activation,
         "layer_sizes": list(net.layer_sizes),
+        **({"classes": list(net.classes)} if net.classes is not None else {}),
+        **({"scaler": net.scaler.to_dict()} if net.scaler is not None else {}),
         **(extra or {}),
     }
     write_table(weights_frame(net), path, metadata)
@@ -234,7 +236,7 @@ def read_weights(path):
         raise ValueError(f"{path}: weights file lacks metadata key(s) {missing}")
     return network_from_frame(
         frame, metadata["layer_sizes"], metadata["activation"], metadata["out_activation"],
-        source=str(path),
+        source=str(path), classes=metadata.get("classes"), scaler=metadata.get("scaler"),
     )
 
 

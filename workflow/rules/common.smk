@@ -107,8 +107,14 @@ def network_dataset(network):
 
 
 def training_settings(network):
-    """What the trainer needs: the network's entry without the dataset reference."""
-    return {k: v for k, v in config["networks"][network].items() if k != "dataset"}
+    """What the trainer needs: the network's entry without the dataset reference, its
+    scaling written out (standard for bundled data and users' files, none for generated
+    data), keys sorted so that reordering them in the config reruns nothing."""
+    entry = config["networks"][network]
+    generated = "function" in config["datasets"][entry["dataset"]]
+    settings = {k: v for k, v in entry.items() if k != "dataset"}
+    settings.setdefault("scaling", "none" if generated else "standard")
+    return json.loads(canonical_json(settings))
 
 
 def landscape_spec(landscape):

@@ -9,6 +9,8 @@ with pipeline_job(snakemake, "data") as run:
             snakemake.input.source, spec, snakemake.params.source_sha256, snakemake.output.data
         )
         run.set_tags({"source_sha256": snakemake.params.source_sha256})
+    elif "sklearn" in spec:
+        metrics = stages.bundled_dataset(spec, snakemake.output.data)
     else:
         metrics = stages.make_dataset(spec, snakemake.output.data)
     run.log_metrics(metrics)

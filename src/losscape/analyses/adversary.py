@@ -1,11 +1,14 @@
 """The input-space loss as an adversary sees it: where the error is high, which way it rises,
 and how far a few gradient-ascent steps from the data can push it.
 
-The loss here is the quantity of the article's fig. 4 (the input landscape): the squared
-error (f(x) - g(x))^2 of the network f against the generating function g, at any input x.
-Its gradient is 2 (f - g) (grad f - grad g): the network's part by backprop
-(losscape.model.gradients), the target's part from the generating function's own analytic
-gradient (losscape.data.datasets.GRADIENTS).
+The loss here is the quantity of the input landscape (the article's fig. 4): for a
+regressor the squared error (f(x) - g(x))^2 against the target g, whose gradient is
+2 (f - g) (grad f - grad g); for a classifier the log-loss -log p_c(x) of the target class c.
+The network's part comes by backprop (losscape.model.gradients); a generating function brings
+its own analytic gradient (losscape.data.datasets.GRADIENTS); a target taken from the data
+(the nearest point's y or class, or a start's own) is constant where it is used.
+
+Only the given `features` move (the two of the map); the others keep each point's values.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from losscape.model.gradients import output_input_gradient
+from losscape.engine.landscape import InputPlane
+from losscape.model.gradients import sample_loss_input_gradient
 from losscape.model.network import Network
 
 Target = Callable[[np.ndarray], np.ndarray]
@@ -24,24 +28,32 @@ Target = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class InputLoss:
-    """Squared error of `net` against the target function over the input space."""
+    """The loss of `net` against `target` at each input: the squared error (regressor) or
+    the log-loss of the target class (classifier)."""
 
     net: Network
     target: Target
-    target_gradient: Target
+    target_gradient: Target | None = None  # None: the target is constant where it is used
+    features: tuple[int, ...] | None = None  # the inputs that move (default: all)
 
     def value(self, X: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return (self.net.predict(X) - self.target(X)) ** 2
+        return self.value_and_gradient(X)[0]
 
     def value_and_gradient(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Loss (n,) and its gradient with respect to the input (n, d)."""
+        """Loss (n,) and its gradient with respect to the input (n, d), zero on the inputs
+        that do not move."""
         X = np.asarray(X, dtype=np.float64)
-        prediction, grad_prediction = output_input_gradient(self.net, X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            residual = prediction - self.target(X)
-            grad = 2.0 * residual[:, None] * (grad_prediction - self.target_gradient(X))
-        return residual**2, grad
+        target = self.target(X)
+        value, grad = sample_loss_input_gradient(self.net, X, target)
+        if self.target_gradient is not None and not self.net.is_classifier:
+            with np.errstate(over="ignore", invalid="ignore"):
+                residual = self.net.predict(X) - target
+                grad = grad - 2.0 * residual[:, None] * self.target_gradient(X)
+        if self.features is not None:
+            keep = np.zeros(X.shape[1], dtype=bool)
+            keep[list(self.features)] = True
+            grad = np.where(keep, grad, 0.0)
+        return value, grad
 
 
 def worst_inputs(loss: np.ndarray, k: int) -> np.ndarray:
@@ -103,15 +115,22 @@ def _project(x: np.ndarray, centre: np.ndarray, radius: float, bounds) -> np.nda
                                        where=length > 0))
     x = centre + offset * shrink
     if bounds is not None:
-        lows, highs = np.array(bounds, dtype=np.float64).T
-        x = np.clip(x, lows[: x.shape[1]], highs[: x.shape[1]])
+        # bounds: {feature: (lo, hi)}, or a list of (lo, hi) for the first features
+        items = bounds.items() if isinstance(bounds, dict) else enumerate(bounds)
+        for k, (lo, hi) in items:
+            if k < x.shape[1]:
+                x[:, k] = np.clip(x[:, k], lo, hi)
     return x
 
 
-def gradient_field(loss: InputLoss, first: np.ndarray, second: np.ndarray) -> pd.DataFrame:
-    """Loss and its input gradient on a regular 2-D grid (first axis slowest): for arrows."""
+def gradient_field(loss: InputLoss, first: np.ndarray, second: np.ndarray,
+                   plane: InputPlane | None = None) -> pd.DataFrame:
+    """Loss and its input gradient on a regular grid of the plane's two features (first axis
+    slowest), the others at the plane's reference: for arrows."""
+    plane = plane or InputPlane.first_two(2)
     mesh = np.meshgrid(first, second, indexing="ij")
     points = np.stack([m.ravel() for m in mesh], axis=1)
-    value, grad = loss.value_and_gradient(points)
-    return pd.DataFrame({"x0": points[:, 0], "x1": points[:, 1], "loss": value,
-                         "grad_x0": grad[:, 0], "grad_x1": grad[:, 1]})
+    value, grad = loss.value_and_gradient(plane.embed(points))
+    (a, b), (i, j) = plane.names, plane.features
+    return pd.DataFrame({a: points[:, 0], b: points[:, 1], "loss": value,
+                         f"grad_{a}": grad[:, i], f"grad_{b}": grad[:, j]})

@@ -20,7 +20,7 @@ from losscape.model.network import Network
 
 @dataclass(frozen=True)
 class HessianReport:
-    """The Hessian of the MSE at one parameter vector, and what it says about convexity."""
+    """The Hessian of the loss at one parameter vector, and what it says about convexity."""
 
     names: list[str]
     matrix: np.ndarray

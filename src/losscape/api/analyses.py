@@ -29,7 +29,12 @@ from losscape.analyses.curvature import (
 )
 from losscape.api.analysis_plots import CURVATURE_FIGURES, attack_figure, curvature_figure
 from losscape.api.result import Result
-from losscape.data.datasets import generating_function, generating_gradient
+from losscape.data.datasets import (
+    generating_function,
+    generating_gradient,
+    nearest_neighbour_target,
+)
+from losscape.engine.landscape import InputPlane
 
 log = logging.getLogger("losscape")
 
@@ -80,10 +85,10 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     threshold = float(spec["plateau_threshold"])
     smallest = cmap["eig_min"].to_numpy()
     slice_tolerance = eigenvalue_tolerance(np.array(at_min), spec.get("eigenvalue_rtol"))
-    verdict = _convexity_verdict(report, len(y))
+    verdict = _convexity_verdict(report, len(y), net.loss_name)
     hessian_meta = {
         "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
-        "names": report.names, "matrix": report.matrix.tolist(), "loss": report.loss,
+        "network": metadata["network"], "names": report.names, "matrix": report.matrix.tolist(), "loss": report.loss,
         "gradient": report.gradient.tolist(), "tolerance": report.tolerance,
         "is_strictly_convex": report.is_strictly_convex, "verdict": verdict,
     }
@@ -131,10 +136,10 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     )
 
 
-def _convexity_verdict(report, n_samples: int) -> str:
+def _convexity_verdict(report, n_samples: int, loss_name: str) -> str:
     values = report.eigenvalues
     n_positive = int(np.sum(values > report.tolerance))
-    head = (f"MSE on {n_samples} data point{'s' if n_samples > 1 else ''}: "
+    head = (f"{loss_name} on {n_samples} data point{'s' if n_samples > 1 else ''}: "
             f"{n_positive} of {len(values)} Hessian eigenvalues above {report.tolerance:.2g} "
             f"(smallest {values[0]:.3g}, largest {values[-1]:.3g})")
     if report.is_strictly_convex:
@@ -151,42 +156,62 @@ def _finite(metrics: dict) -> dict:
 # --- input space --------------------------------------------------------------------------
 
 
-def input_attack_result(net, X, table, metadata: dict, spec: dict, target_function: str,
-                        name: str) -> Result:
-    """Worst data points, gradient-ascent search from every data point, gradient arrows."""
-    loss = InputLoss(net, generating_function(target_function),
-                     generating_gradient(target_function))
+def input_attack_result(net, X, y, table, metadata: dict, spec: dict,
+                        target_function: str | None, name: str) -> Result:
+    """Worst data points, gradient-ascent search from every data point, gradient arrows, on
+    the two features of an input landscape (the others keep each point's own values).
+
+    The target is the generating function where there is one; else each data point's own y
+    (or class), and on the grid the nearest data point's, as on the input landscape.
+    """
+    plane = _plane_of(metadata, X.shape[1])
+    (a, b), features = plane.names, list(plane.features)
+    if target_function:
+        at_data = field_target = generating_function(target_function)
+        gradient = generating_gradient(target_function)
+        described = f"the generating function {target_function}"
+    else:
+        at_data = lambda points: y  # noqa: E731  (the ascent keeps its starts in order)
+        nearest = nearest_neighbour_target(X[:, features], y)
+        field_target = lambda points: nearest(points[:, features])  # noqa: E731
+        gradient = None
+        described = ("each data point's own class" if net.is_classifier
+                     else "each data point's own y")
+    loss = InputLoss(net, at_data, gradient, plane.features)
     error = loss.value(X)
     k = int(spec["top_k"])
     worst = worst_inputs(error, k)
     worst_frame = pd.DataFrame({"rank": np.arange(1, len(worst) + 1), "row": worst,
-                                "x0": X[worst, 0], "x1": X[worst, 1], "error": error[worst]})
-    bounds = [tuple(b) for b in metadata["bounds"]]
+                                a: X[worst, features[0]], b: X[worst, features[1]],
+                                "error": error[worst]})
+    bounds = [tuple(bound) for bound in metadata["bounds"]]
     settings = spec["ascent"]
     ascent = gradient_ascent(loss, X, float(settings["step_size"]), int(settings["steps"]),
-                             float(settings["radius"]), bounds)
+                             float(settings["radius"]), dict(zip(features, bounds)))
     steps, n = ascent.loss.shape
     found = pd.DataFrame({
-        "row": np.arange(n), "x0_start": X[:, 0], "x1_start": X[:, 1],
-        "error_start": ascent.start_loss, "x0": ascent.best[:, 0], "x1": ascent.best[:, 1],
-        "error": ascent.best_loss, "gain": ascent.gain,
+        "row": np.arange(n), f"{a}_start": X[:, features[0]], f"{b}_start": X[:, features[1]],
+        "error_start": ascent.start_loss, a: ascent.best[:, features[0]],
+        b: ascent.best[:, features[1]], "error": ascent.best_loss, "gain": ascent.gain,
     })
     ascent_paths = pd.DataFrame({
         "row": np.tile(np.arange(n), steps), "step": np.repeat(np.arange(steps), n),
-        "x0": ascent.path[..., 0].ravel(), "x1": ascent.path[..., 1].ravel(),
+        a: ascent.path[..., features[0]].ravel(), b: ascent.path[..., features[1]].ravel(),
         "error": ascent.loss.ravel(),
     })
     first = np.linspace(*bounds[0], int(spec["arrows"]))
     second = np.linspace(*bounds[1], int(spec["arrows"]))
-    field = gradient_field(loss, first, second)
+    field = gradient_field(InputLoss(net, field_target, gradient, plane.features), first,
+                           second, plane)
     meta = {"analysis": spec, "landscape": metadata["landscape"], "bounds": bounds,
-            "network": metadata["network"], "target_function": target_function}
+            "network": metadata["network"], "target_function": target_function,
+            "target": described, "plane": metadata.get("plane")}
     gain = ascent.gain
     metrics = {
         "top_k": float(len(worst)),
         "worst_error": float(error[worst[0]]) if len(worst) else math.nan,
-        "worst_x0": float(X[worst[0], 0]) if len(worst) else math.nan,
-        "worst_x1": float(X[worst[0], 1]) if len(worst) else math.nan,
+        f"worst_{a}": float(X[worst[0], features[0]]) if len(worst) else math.nan,
+        f"worst_{b}": float(X[worst[0], features[1]]) if len(worst) else math.nan,
         "top_k_mean_error": float(np.mean(error[worst])) if len(worst) else math.nan,
         "data_mean_error": float(np.mean(error)),
         "ascent_mean_error": float(np.mean(ascent.best_loss)),
@@ -206,3 +231,11 @@ def input_attack_result(net, X, table, metadata: dict, spec: dict, target_functi
         figures={"attack": lambda: attack_figure(table, worst_frame, meta, found, ascent_paths,
                                                  field, name)},
     )
+
+
+def _plane_of(metadata: dict, n_inputs: int) -> InputPlane:
+    """The input landscape's plane (its two features and the reference for the rest)."""
+    plane = metadata.get("plane")
+    if plane is None:  # a table from before planes: the first two features
+        return InputPlane.first_two(n_inputs)
+    return InputPlane(tuple(plane["features"]), np.asarray(plane["reference"], dtype=np.float64))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from losscape.api.analyses import curvature_result, input_attack_result
-from losscape.api.inputs import arrays, network_of, single_threaded
+from losscape.api.inputs import inputs_of, single_threaded
 from losscape.api.optimizer_runs import optimizers_result
 from losscape.api.result import Result
 
@@ -24,8 +24,7 @@ def _slice_of(model, X, y, landscape: Result, kind: str):
         got = landscape.kind if isinstance(landscape, Result) else type(landscape).__name__
         raise ValueError(f"this analysis needs a landscape of kind {kind!r} (from "
                          f"lc.{kind}(...)), not {got!r}")
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     rows = np.asarray(landscape.metadata["samples"], dtype=np.int64)
     if len(rows) and rows.max() >= len(y):
         raise ValueError(f"the landscape used data row {int(rows.max())}, but X has {len(y)} rows: "
@@ -104,27 +103,27 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
                  top_k: int = 10, arrows: int = 25, step_size: float = 0.02, steps: int = 20,
                  radius: float = 0.3, name: str = "input_attack") -> Result:
     """An adversary's first look at an input landscape: the worst data points, gradient ascent
-    on the squared error from every data point (within `radius` of it), and gradient arrows.
+    on each data point's loss (within `radius` of it, on the landscape's two features), and
+    gradient arrows over the map.
 
-    `target_function` names the generating function the error is measured against (its
-    gradient is needed); by default the one the input landscape was made with.
+    The loss is a regressor's squared error or a classifier's log-loss. Its target is
+    `target_function` (a generating function, by name) where given, else the one the input
+    landscape was made with if that was a generating function; otherwise each data point's
+    own y or class (on the map: the nearest data point's).
     """
     if not isinstance(landscape, Result) or landscape.kind != "input":
         raise ValueError("input_attack needs a landscape of kind 'input' (from lc.input(...))")
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     if target_function is None:
         described = landscape.metadata.get("target", "")
         prefix = "generating function "
-        if not described.startswith(prefix):
-            raise ValueError("input_attack needs a generating function for its gradient: make "
-                             "the input landscape with target='<name>' or pass target_function")
-        target_function = described[len(prefix):]
+        if described.startswith(prefix) and not net.is_classifier:
+            target_function = described[len(prefix):]
     spec = {"kind": "input_attack", "landscape": landscape.name, "top_k": top_k,
             "arrows": arrows, "ascent": {"step_size": step_size, "steps": steps,
                                          "radius": radius}}
     with single_threaded():
-        return input_attack_result(net, X, landscape.frame, landscape.metadata, spec,
+        return input_attack_result(net, X, y, landscape.frame, landscape.metadata, spec,
                                    target_function, name)
 
 

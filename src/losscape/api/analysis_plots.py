@@ -11,7 +11,7 @@ from losscape.analyses.optimizers import LABELS
 from losscape.figures import attack as attack_plots
 from losscape.figures import curvature as curvature_plots
 from losscape.figures import paths as paths_plots
-from losscape.figures.drawing import grid_of, samples_description
+from losscape.figures.drawing import grid_of, loss_of, samples_description
 
 
 def _held_fixed(metadata: dict) -> str:
@@ -31,7 +31,7 @@ def curvature_figure(which: str, table, meta: dict, cmap, map_meta: dict, name: 
     axes = tuple(map_meta["axes"])
     if which == "hessian":
         return _hessian_figure(table, meta, network, samples, name)
-    window = (f"{network}, MSE on {samples}, over {axes[0]} and {axes[1]} "
+    window = (f"{network}, {loss_of(map_meta)} on {samples}, over {axes[0]} and {axes[1]} "
               f"(landscape {map_meta['analysis']['landscape']}); {_held_fixed(map_meta)}")
     minimum = map_meta["slice_minimum"]
     if which == "convexity":
@@ -60,7 +60,7 @@ def curvature_figure(which: str, table, meta: dict, cmap, map_meta: dict, name: 
 
 def _hessian_figure(table, meta: dict, network: str, samples: str, name: str):
     values = table["eigenvalue"].to_numpy(float)
-    title = (f"{name}: Hessian of {network}'s MSE on {samples} at the trained weights - "
+    title = (f"{name}: Hessian of {network}'s {loss_of(meta)} on {samples} at the trained weights - "
              f"{'strictly convex' if meta['is_strictly_convex'] else 'NOT strictly convex'} there")
     note = (f"loss {meta['loss']:.3g}, |gradient| {np.linalg.norm(meta['gradient']):.2g}\n"
             f"{int(np.sum(values > meta['tolerance']))} of {len(values)} eigenvalues > "
@@ -89,7 +89,7 @@ def _optimizer_inputs(runs, paths, meta: dict, landscape):
 def optimizer_figure(runs, paths, meta: dict, landscape, name: str):
     inputs, meta = _optimizer_inputs(runs, paths, meta, landscape)
     axes = inputs["axes"]
-    title = (f"{name}: optimizers on {meta['network']['name']}'s MSE on "
+    title = (f"{name}: optimizers on {meta['network']['name']}'s {loss_of(meta)} on "
              f"{samples_description(meta)} over {axes[0]} and {axes[1]}, {_held_fixed(meta)}; each "
              f"method at its best learning rate, kept inside the landscape's window")
     return paths_plots.optimizer_paths_figure(title=title, verdict=meta["verdict"], **inputs)
@@ -100,7 +100,7 @@ def optimizer_animation(runs, paths, meta: dict, landscape, name: str, out_path)
     atomically: the GIF writer picks its format from the name)."""
     inputs, meta = _optimizer_inputs(runs, paths, meta, landscape)
     methods = ", ".join(LABELS[m] for m in inputs["summary"])
-    title = (f"{name}: {methods} on {meta['network']['name']}'s MSE "
+    title = (f"{name}: {methods} on {meta['network']['name']}'s {loss_of(meta)} "
              f"({samples_description(meta)}), {_held_fixed(meta)}")
     paths_plots.optimizer_animation(out_path=out_path, title=title, **inputs)
 
@@ -108,13 +108,23 @@ def optimizer_animation(runs, paths, meta: dict, landscape, name: str, out_path)
 def attack_figure(landscape, worst, meta: dict, found, paths, field, name: str,
                   n_paths: int = 10):
     ascent = meta["analysis"]["ascent"]
+    plane = meta.get("plane") or {"columns": ["x0", "x1"], "names": ["x0", "x1"]}
+    # The drawing speaks of x0 and x1: the map's two features, whichever they are.
+    (a, b), labels = plane["columns"], plane["names"]
+    to_xy = {a: "x0", b: "x1", f"{a}_start": "x0_start", f"{b}_start": "x1_start",
+             f"grad_{a}": "grad_x0", f"grad_{b}": "grad_x1"}
+    landscape, worst, found, paths, field = (frame.rename(columns=to_xy) for frame in
+                                             (landscape, worst, found, paths, field))
     shown = _spread_out(found, n_paths, 2 * float(ascent["radius"]))
-    title = (f"{name}: the input-space loss of {meta['network']['name']} as an "
-             f"adversary sees it (weights fixed at their trained values; error against the "
-             f"generating function {meta['target_function']}); ascent: {ascent['steps']} steps "
-             f"of {ascent['step_size']:g} within {ascent['radius']:g} of each data point")
+    target = meta.get("target") or f"the generating function {meta['target_function']}"
+    what = "log-loss" if meta["network"].get("loss") == "log-loss" else "error"
+    title = (f"{name}: the input-space {what} of {meta['network']['name']} as an "
+             f"adversary sees it (weights fixed at their trained values; against {target}); "
+             f"ascent: {ascent['steps']} steps of {ascent['step_size']:g} within "
+             f"{ascent['radius']:g} of each data point")
     return attack_plots.attack_figure(landscape, field, worst, found, paths, shown_paths=shown,
-                                      title=title, radius=float(ascent["radius"]))
+                                      title=title, radius=float(ascent["radius"]),
+                                      labels=tuple(labels))
 
 
 def _spread_out(found, n: int, distance: float) -> np.ndarray:

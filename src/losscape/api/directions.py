@@ -34,8 +34,8 @@ from losscape.engine.slice_statistics import slice_statistics
 from losscape.engine.structured import weights_slice_structured
 from losscape.figures import directions as directions_plots
 from losscape.figures import planes as planes_plots
-from losscape.figures.drawing import samples_description
-from losscape.model.network import Network, mse
+from losscape.figures.drawing import loss_of, samples_description
+from losscape.model.network import Network
 from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
@@ -51,7 +51,8 @@ def _rows(X, y, spec):
 
 
 def _title_prefix(metadata, name: str) -> str:
-    return f"{name}: MSE of {metadata['network']['name']} on {samples_description(metadata)}"
+    return (f"{name}: {loss_of(metadata)} of {metadata['network']['name']} on "
+            f"{samples_description(metadata)}")
 
 
 def _finite(metrics: dict) -> dict:
@@ -76,7 +77,7 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, **provenance)
             f"landscape {name}: {len(pairs)} pairs of {len(involved)} weights is more than a "
             f"corner plot can show ({MAX_CORNER_WEIGHTS} weights at most); list the weights "
             f"to pair under `axes` (network {spec['network']} has {len(net.names)})")
-    loss_centre = float(mse(net.predict(X), y))
+    loss_centre = net.loss(X, y)
     rows, frames = [], []
     progress = ProgressLog(f"weight_pairs {name}")
     for k, (xn, yn) in enumerate(pairs, start=1):
@@ -133,7 +134,7 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, **provenance)
     seeds, zero_biases = list(spec["seeds"]), bool(spec.get("zero_biases", True))
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
-    loss_centre = float(mse(net.predict(X), y))
+    loss_centre = net.loss(X, y)
     planes, frames, directions, rows = {}, [], [], []
     progress = ProgressLog(f"random_plane {name}")
     for k, seed in enumerate(seeds, start=1):
@@ -198,8 +199,8 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     low, high = spec.get("range", [-0.5, 1.5])
     alphas = interpolation_alphas(low, high, spec["resolution"])
     loss = parameter_losses(net, X, y, interpolation_points(start.flat, net.flat, alphas))
-    loss_initial = float(mse(start.predict(X), y))
-    loss_trained = float(mse(net.predict(X), y))
+    loss_initial = start.loss(X, y)
+    loss_trained = net.loss(X, y)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["initial_weights_file"] = None if initial_file is None else str(initial_file)
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
@@ -267,7 +268,7 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
                  "solver": solver, "explained": plane.explained.tolist(),
                  "directions": {"d1": plane.directions[0].tolist(),
                                 "d2": plane.directions[1].tolist(), "names": net.names},
-                 "centre": {"a": 0.0, "b": 0.0, "loss": float(mse(net.predict(X), y))}}
+                 "centre": {"a": 0.0, "b": 0.0, "loss": net.loss(X, y)}}
     points = grid.points()
     title = (f"{_title_prefix(metadata, name)} on the PCA plane of its training path ({solver}, "
              f"{len(path) - 1} iterations) through the trained weights; path points coloured "

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from losscape.engine.landscape import (
+    InputPlane,
     input_bounds,
+    input_columns,
     input_grid,
     input_rows,
     row_columns,
@@ -21,9 +23,9 @@ from losscape.engine.landscape import (
     tile_rows,
     weights_grid,
 )
-from losscape.engine.structured import plan_pair, weights_slice_rows
+from losscape.engine.structured import plan_pair, weights_slice_measures
 from losscape.engine.summary import RunningSummary
-from losscape.model.network import Network, mse
+from losscape.model.network import Network
 from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
@@ -31,6 +33,7 @@ log = logging.getLogger("losscape")
 # What an input landscape's `target` column is, by where the data came from.
 TARGET_GENERATING = "generating function {}"
 TARGET_NEAREST = "y of the nearest data point"
+TARGET_NEAREST_CLASS = "the class of the nearest data point"
 
 
 @dataclass
@@ -59,6 +62,9 @@ def landscape_metadata(spec: dict, net: Network, samples, weights_file=None,
             "layer_sizes": list(net.layer_sizes),
             "activation": net.activation,
             "out_activation": net.out_activation,
+            "loss": net.loss_name,
+            **({"classes": list(net.classes)} if net.classes is not None else {}),
+            **({"scaler": net.scaler.kind} if net.scaler is not None else {}),
             "weights_file": None if weights_file is None else str(weights_file),
         },
         "samples": np.asarray(samples).tolist(),
@@ -77,54 +83,99 @@ def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None 
     X, y = X[samples], y[samples]
     axes = tuple(spec["axes"])
     grid = weights_grid(net, axes, spec["span"], spec["resolution"])
-    centre_loss = float(mse(net.predict(X), y))
+    centre_loss = net.loss(X, y)
     rows = _tile_rows(grid, tile)
     plan = plan_pair(net, axes)
     log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
              axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
     chunks = (
-        row_columns(grid, first, {"loss": loss})
-        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress)
+        row_columns(grid, first, columns)
+        for first, columns in weights_slice_measures(net, X, y, grid, rows, progress)
     )
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
                           "loss": centre_loss}
     _record_tile(metadata, grid, tile, rows)
-    return GridStream([*axes, "loss"], chunks, metadata, axes)
+    measures = ["loss", "accuracy"] if net.is_classifier else ["loss"]
+    return GridStream([*axes, *measures], chunks, metadata, axes)
+
+
+def input_plane(net: Network, X, spec: dict, feature_names=None) -> InputPlane:
+    """The spec's two `features` (indices or names, default the first two) and where the
+    others are held: `reference` "median" (of the data, the default) or a data row's index."""
+    n_inputs = net.layer_sizes[0]
+    names = list(feature_names) if feature_names is not None else []
+    features = []
+    for feature in spec.get("features", (0, 1)):
+        if isinstance(feature, str):
+            if feature not in names:
+                raise ValueError(f"features: no feature {feature!r}; the data's features are "
+                                 f"{names or [f'x{k}' for k in range(n_inputs)]}")
+            feature = names.index(feature)
+        features.append(int(feature))
+    features = tuple(features)
+    if len(features) != 2 or len(set(features)) != 2 or not all(0 <= f < n_inputs for f in features):
+        raise ValueError(f"features {list(features)}: an input landscape needs two different "
+                         f"features of the network's {n_inputs} (0..{n_inputs - 1})")
+    reference = spec.get("reference", "median")
+    if reference == "median":
+        values = np.median(X, axis=0)
+    elif isinstance(reference, int) and 0 <= reference < len(X):
+        values = X[reference]
+    else:
+        raise ValueError(f"reference {reference!r}: 'median' or a data row (0..{len(X) - 1})")
+    return InputPlane(features, np.asarray(values, dtype=np.float64))
 
 
 def input_stream(net: Network, X, y, spec: dict, target: Callable | None, described: str,
-                 domain=None, tile: tuple[int, int] | None = None, **provenance) -> GridStream:
-    """Squared error over the input plane against `target` (a function of the inputs).
+                 domain=None, tile: tuple[int, int] | None = None, feature_names=None,
+                 **provenance) -> GridStream:
+    """The loss over two input features, weights fixed, the other features at a reference.
 
-    Without a target function, the target at a grid point is y of the nearest data point
-    (exact at the data, piecewise constant between); `described` says which it is.
+    A regressor's squared error against `target` (a function of the whole input); without
+    one, and for a classifier always, the target at a grid point is the nearest data point's
+    y or class (exact at the data, piecewise constant between); `described` says which.
     """
     from losscape.data.datasets import nearest_neighbour_target
 
-    # The domain (a generated dataset's), else the data's bounding box, widened by the margin.
-    bounds = input_bounds(X, spec.get("margin", 0.5), domain)
-    grid = input_grid(bounds, spec["resolution"])
-    if target is None:
-        target = nearest_neighbour_target(X, y)
+    plane = input_plane(net, X, spec, feature_names)
+    # The domain (a generated dataset's), else the data's range, widened by the margin.
+    bounds = input_bounds(X, spec.get("margin", 0.5), domain, plane.features)
+    grid = input_grid(bounds, spec["resolution"], plane.names)
+    if target is None or net.is_classifier:
+        # The nearest data point on the map (the two features), not in the whole input space
+        # where the held features would decide it.
+        nearest = nearest_neighbour_target(X[:, list(plane.features)], y)
+        target = lambda points: nearest(points[:, list(plane.features)])  # noqa: E731
+    if net.is_classifier:
+        described = TARGET_NEAREST_CLASS
     rows = _tile_rows(grid, tile)
     chunks = (
         row_columns(grid, first, columns)
-        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"))
+        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"),
+                                         plane)
     )
     metadata = landscape_metadata(spec, net, np.arange(len(X)), **provenance)
     metadata["bounds"] = bounds
     metadata["target"] = described
+    metadata["plane"] = {"features": list(plane.features), "columns": list(plane.names),
+                         "names": [names_of(feature_names, k) for k in plane.features],
+                         "reference": plane.reference.tolist()}
     # The centre's loss is the table's own cell nearest the middle, computed the same way.
     centre = [(lo + hi) / 2 for lo, hi in bounds]
     i = int(np.argmin(np.abs(grid.first - centre[0])))
     j = int(np.argmin(np.abs(grid.second - centre[1])))
-    _, at_centre = next(input_rows(net, grid, target, range(i, i + 1)))
-    metadata["centre"] = {"x0": centre[0], "x1": centre[1], "loss": float(at_centre["loss"][0, j])}
+    _, at_centre = next(input_rows(net, grid, target, range(i, i + 1), plane=plane))
+    metadata["centre"] = {plane.names[0]: centre[0], plane.names[1]: centre[1],
+                          "loss": float(at_centre["loss"][0, j])}
     _record_tile(metadata, grid, tile, rows)
-    return GridStream(["x0", "x1", "target", "prediction", "loss"], chunks, metadata,
-                      ("x0", "x1"))
+    return GridStream([*plane.names, *input_columns(net)], chunks, metadata, plane.names)
+
+
+def names_of(feature_names, k: int) -> str:
+    """A feature's own name where known, else its data column x{k}."""
+    return str(feature_names[k]) if feature_names is not None else f"x{k}"
 
 
 def drain(stream: GridStream, write: Callable) -> dict:

@@ -13,17 +13,57 @@ def network_of(model) -> Network:
     """A losscape Network from a fitted MLPRegressor (or a Network, returned as it is)."""
     if isinstance(model, Network):
         return model
+    steps = getattr(model, "steps", None)
+    if steps is not None:  # a scikit-learn Pipeline: the MLP is its last step
+        last = steps[-1][1]
+        network_of(last)  # the same checks on the MLP itself
+        return Network.from_estimator(model)
     if not hasattr(model, "coefs_"):
         kind = type(model).__name__
         if hasattr(model, "hidden_layer_sizes"):
             raise ValueError(f"this {kind} is not fitted yet: call fit(X, y) first")
         raise TypeError(f"expected a fitted scikit-learn MLPRegressor or a losscape Network, "
                         f"not {kind}")
-    if hasattr(model, "classes_"):
-        raise NotImplementedError(
-            f"{type(model).__name__}: classifiers are not supported yet; their landscapes need "
-            "the log-loss of predict_proba (planned), not the MSE of a regressor")
+    binarizer = getattr(model, "_label_binarizer", None)
+    if getattr(binarizer, "y_type_", "") == "multilabel-indicator":
+        raise ValueError(f"{type(model).__name__} was fitted on multilabel targets (one 0/1 "
+                         "column per label); losscape maps binary and multiclass classifiers "
+                         "only: fit one classifier per label")
     return Network.from_estimator(model)
+
+
+def inputs_of(model, X, y) -> tuple[Network, np.ndarray, np.ndarray]:
+    """The network, X as (n, n_inputs) float64 and y as (n,): floats for a regressor, class
+    indices into the classifier's `classes_` for a classifier."""
+    net = network_of(model)
+    classes = getattr(model, "classes_", None)
+    if classes is None and getattr(model, "steps", None):
+        classes = getattr(model.steps[-1][1], "classes_", None)
+    return (net, *arrays(net, X, y, classes))
+
+
+def class_indices(y, classes, n_classes: int) -> np.ndarray:
+    """Labels as indices into `classes` (a fitted classifier's classes_), as float64.
+
+    Without `classes` (a bare Network), y must already be indices 0..n_classes-1.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per sample), got shape {y.shape}")
+    if classes is None:
+        classes = np.arange(n_classes)
+    classes = np.asarray(classes)
+    order = np.argsort(classes, kind="stable")
+    position = np.searchsorted(classes[order], y)
+    position = np.clip(position, 0, len(classes) - 1)
+    known = classes[order][position] == y
+    if not np.all(known):
+        bad = y[~known][0]
+        raise ValueError(f"y holds the label {bad!r}, which the classifier does not know; its "
+                         f"classes are {classes.tolist()}")
+    return order[position].astype(np.float64)
 
 
 def model_label(model, given: str | None) -> str:
@@ -33,10 +73,18 @@ def model_label(model, given: str | None) -> str:
     return "network" if isinstance(model, Network) else type(model).__name__
 
 
-def arrays(net: Network, X, y) -> tuple[np.ndarray, np.ndarray]:
-    """X as (n, n_inputs) and y as (n,) float64 arrays, checked against the network."""
+def arrays(net: Network, X, y, classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """X as (n, n_inputs) and y as (n,) float64 arrays, checked against the network; a
+    classifier's labels become indices into `classes`."""
     X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    if net.is_classifier:
+        y = class_indices(y, classes, net.n_classes)
+    else:
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y holds {y.flat[0]!r}, not a number: a regressor needs numeric "
+                             "targets (for class labels, fit an MLPClassifier)")
+        y = y.astype(np.float64)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:

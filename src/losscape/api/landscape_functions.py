@@ -19,7 +19,7 @@ from losscape.api.directions import (
     trajectory_pca_result,
     weight_pairs_result,
 )
-from losscape.api.inputs import arrays, model_label, network_of, single_threaded
+from losscape.api.inputs import inputs_of, model_label, network_of, single_threaded
 from losscape.api.plotting import grid_landscape_figure
 from losscape.api.result import Result
 from losscape.model.network import Network
@@ -62,8 +62,7 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
         not sklearn's half-MSE), one row per grid point, the first axis slowest.
     """
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     spec = {"network": model_label(model, network), "kind": "weights", "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples}
     with single_threaded():
@@ -71,30 +70,41 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
 
 
 def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
-          target: Callable | str | None = None, domain=None, name: str = "input",
-          network: str | None = None) -> Result:
-    """The squared error over the input plane (two features), weights fixed.
+          target: Callable | str | None = None, domain=None,
+          features: Sequence[int | str] | None = None, reference: str | int | None = None,
+          name: str = "input", network: str | None = None) -> Result:
+    """The loss over two input features, the weights fixed and any other feature held at a
+    reference point.
 
     Parameters
     ----------
+    features : two feature indices or names, default the first two
+        The features that vary. Names are X's column names (a DataFrame) or the model's
+        ``feature_names_in_``.
+    reference : "median" or a row index, default "median"
+        Where the other features are held: the data's median, or that data row's values.
     target : None, a function or a generating function's name, default None
-        What the prediction is compared with at every grid point: None for y of the nearest
-        data point; a function of an (m, 2) array of inputs; or one of losscape's generating
-        functions by name (``"sine"``, ``"waves_with_spike"``, …).
+        A regressor's prediction is compared with it at every grid point: None for y of the
+        nearest data point; a function of an (m, n_features) array of inputs; or one of
+        losscape's generating functions by name (``"sine"``, ``"waves_with_spike"``, …). A
+        classifier is always scored against the class of the nearest data point.
     margin : float, default 0.5
         How far the grid extends beyond `domain` on each side, in the inputs' units.
-    domain : [[lo, hi], [lo, hi]], optional
-        The window before the margin; the data's bounding box by default.
+    domain : one [lo, hi] per feature, optional
+        The window before the margin; the data's range by default.
 
     Returns
     -------
     Result
-        ``.frame``: x0, x1, target, prediction, loss (squared error), one row per grid point.
+        ``.frame``: the two features' columns (``x{i}``, ``x{j}``), then for a regressor
+        target, prediction, loss (the squared error); for a classifier target (the class
+        index), prediction (the class it predicts), probability (of the target class) and
+        loss (its log-loss). One row per grid point.
     """
     from losscape.data.datasets import generating_function
 
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    feature_names = _feature_names(model, X)
+    net, X, y = inputs_of(model, X, y)
     if isinstance(target, str):
         target, described = generating_function(target), grids.TARGET_GENERATING.format(target)
     elif target is None:
@@ -103,10 +113,21 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         described = getattr(target, "__name__", "a function of the inputs")
     spec = {"network": model_label(model, network), "kind": "input", "resolution": resolution,
             "margin": margin}
+    if features is not None:
+        spec["features"] = list(features)
+    if reference is not None:
+        spec["reference"] = reference
     data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, "y": y})
     with single_threaded():
-        return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain),
-                            name, data)
+        return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
+                                               feature_names=feature_names), name, data)
+
+
+def _feature_names(model, X) -> list[str] | None:
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
 
 
 def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
@@ -118,8 +139,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
     ``"landscape"`` (x_name, y_name, x, y, loss) and ``"stats"`` (one row per pair: minimum,
     maximum, drop from the trained point, ranges along each axis, anisotropy).
     """
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     spec = {"network": model_label(model, network), "kind": "weight_pairs",
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
             "resolution": resolution, "samples": samples}
@@ -136,8 +156,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
     Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2) and
     ``"stats"`` (one row per seed). Figures: ``"plane"`` and ``"seed_spread"``.
     """
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     spec = {"network": model_label(model, network), "kind": "random_plane",
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
             "zero_biases": zero_biases, "samples": samples}
@@ -155,19 +174,13 @@ class Fit:
     @property
     def initial(self) -> Network:
         """The weights the fit started from, as a Network."""
-        net = network_of(self.model)
-        return Network(net.layer_sizes, net.activation, net.out_activation,
-                       self.trajectory.initial)
+        return network_of(self.model).with_flat(self.trajectory.initial)
 
 
 def fit(estimator, X, y) -> Fit:
-    """Fit an unfitted MLPRegressor while recording its path, for `interpolation` and
+    """Fit an unfitted MLPRegressor or MLPClassifier while recording its path, for `interpolation` and
     `trajectory_pca`. The fitted weights are bit-identical to a plain ``estimator.fit``."""
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if type(estimator).__name__.endswith("Classifier"):
-        raise NotImplementedError(f"{type(estimator).__name__}: classifiers are not supported yet")
-    return Fit(estimator, record_fit(estimator, X, y))
+    return Fit(estimator, record_fit(estimator, np.asarray(X, dtype=np.float64), np.asarray(y)))
 
 
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
@@ -178,8 +191,7 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
     shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
     """
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     start = _initial_network(initial, net)
     spec = {"network": model_label(model, network), "kind": "interpolation",
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
@@ -196,8 +208,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     `path` is a Fit (from ``lc.fit``), a Trajectory, or an array of weight vectors (one row
     per iterate, ending at the trained weights).
     """
-    net = network_of(model)
-    X, y = arrays(net, X, y)
+    net, X, y = inputs_of(model, X, y)
     if isinstance(path, Fit):
         path = path.trajectory
     states = np.asarray(path.states if isinstance(path, Trajectory) else path, dtype=np.float64)
@@ -215,4 +226,4 @@ def _initial_network(initial, net: Network) -> Network:
     if isinstance(initial, Network) or hasattr(initial, "coefs_"):
         return network_of(initial)
     flat = np.asarray(initial, dtype=np.float64)
-    return Network(net.layer_sizes, net.activation, net.out_activation, flat)
+    return net.with_flat(flat)

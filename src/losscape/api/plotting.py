@@ -4,7 +4,7 @@ of losscape.figures.landscapes. Used by the pipeline's figure stage and by Resul
 from __future__ import annotations
 
 from losscape.figures import landscapes as landscapes_plots
-from losscape.figures.drawing import samples_description
+from losscape.figures.drawing import loss_label, loss_of, samples_description
 from losscape.model.network import n_parameters
 
 
@@ -13,19 +13,40 @@ def grid_landscape_figure(table, metadata: dict, data, name: str):
 
     `data` is the dataset's frame (x0, x1, …, y); only an input landscape draws it.
     """
+    with loss_label(loss_of(metadata)):
+        return _grid_landscape_figure(table, metadata, data, name)
+
+
+def _grid_landscape_figure(table, metadata: dict, data, name: str):
     spec, network = metadata["landscape"], metadata["network"]["name"]
     if spec["kind"] == "input":
+        plane = metadata.get("plane", {"columns": ["x0", "x1"], "names": ["x0", "x1"],
+                                       "features": [0, 1], "reference": []})
+        axes, labels = tuple(plane["columns"]), tuple(plane["names"])
+        held = ""
+        if len(plane["reference"]) > 2:
+            how = spec.get("reference", "median")
+            held = (f"; the other {len(plane['reference']) - 2} features held at "
+                    f"{'their median' if how == 'median' else f'data row {how}'}")
         # Say what the error is measured against: a user's data has no generating function.
         target = metadata.get("target", "the generating function")
+        what = "log-loss and predicted class" if metadata["network"].get("loss") == "log-loss" \
+            else "squared error"
         title = (
-            f"{name}: squared error of {network} over its input (x0, x1); "
-            f"weights fixed at their trained values; target = {target}"
+            f"{name}: {what} of {network} over {labels[0]} and {labels[1]}; weights fixed at "
+            f"their trained values; target = {target}{held}"
         )
-        return landscapes_plots.input_landscape_figure(table, data, title=title)
+        if metadata["network"].get("loss") == "log-loss":
+            classes = metadata["network"].get("classes") or list(
+                range(int(table["target"].max()) + 1))
+            return landscapes_plots.decision_figure(table, data, title=title, classes=classes,
+                                                    axes=axes, labels=labels)
+        return landscapes_plots.input_landscape_figure(table, data, title=title, axes=axes,
+                                                       labels=labels)
     axes = tuple(spec["axes"])
     n_others = n_parameters(metadata["network"]["layer_sizes"]) - 2
     title = (
-        f"{name}: MSE of {network} on {samples_description(metadata)} over {axes[0]} and "
+        f"{name}: {loss_of(metadata)} of {network} on {samples_description(metadata)} over {axes[0]} and "
         f"{axes[1]} (±{spec['span']:g}); the other {n_others} weights held at their trained "
         f"values"
     )

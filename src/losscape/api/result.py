@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from losscape import io
+from losscape.figures.drawing import loss_label, loss_of
 
 # Kinds whose main table is a grid of float64 columns, streamed by the pipeline with
 # fixed row groups (io.write_columns); every other table is written whole (io.write_table).
@@ -73,7 +74,8 @@ class Result:
         which = which or next(iter(self.figures))
         if which not in self.figures:
             raise ValueError(f"no figure {which!r}; this result has {list(self.figures)}")
-        return self.figures[which]()
+        with loss_label(loss_of(self.metadata)):
+            return self.figures[which]()
 
     @property
     def figure_names(self) -> list[str]:

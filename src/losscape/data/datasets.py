@@ -138,8 +138,16 @@ def generate(
 
 
 def split_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """X (float64) and y: float64 where the target is numbers, else the labels as they are."""
     features = [c for c in frame.columns if c != "y"]
-    return frame[features].to_numpy(np.float64), frame["y"].to_numpy(np.float64)
+    y = frame["y"]
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    return frame[features].to_numpy(np.float64), (y.to_numpy(np.float64) if numeric
+                                                  else y.to_numpy())
+
+
+def is_numeric_target(y: np.ndarray) -> bool:
+    return np.asarray(y).dtype.kind in "iuf"
 
 
 def _row_position(row: int, source_is_csv: bool) -> str:
@@ -148,10 +156,11 @@ def _row_position(row: int, source_is_csv: bool) -> str:
 
 
 def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) -> pd.DataFrame:
-    """A user's table as x0, x1, …, y (float64), or a DataFileError naming column and row.
+    """A user's table as x0, x1, …, y, or a DataFileError naming column and row.
 
-    Every value used must be a finite number: a network cannot train on NaN, and the
-    landscapes would silently average over it.
+    Every feature value must be a finite number: a network cannot train on NaN, and the
+    landscapes would silently average over it. The target is numbers (float64) or, where
+    any of its values is not a number, class labels (kept as text; none may be empty).
     """
 
     wanted = [*features, target]
@@ -170,6 +179,14 @@ def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) ->
             raise DataFileError(f"{source}: column {column!r} holds true/false values, not numbers")
         numbers = pd.to_numeric(values, errors="coerce")
         not_numeric = numbers.isna() & values.notna()
+        if new_name == "y" and not_numeric.any():
+            empty = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+            if empty.any():
+                row = int(np.flatnonzero(empty)[0])
+                raise DataFileError(f"{source}: column {column!r}, {_row_position(row, is_csv)}: "
+                                    "an empty class label")
+            columns[new_name] = values.astype(str).to_numpy()
+            continue
         if not_numeric.any():
             row = int(np.flatnonzero(not_numeric.to_numpy())[0])
             raise DataFileError(

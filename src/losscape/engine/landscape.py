@@ -19,13 +19,17 @@ import pandas as pd
 
 from losscape.engine.summary import RunningSummary
 from losscape.model.network import (
+    PROBABILITY_EPS,
     Network,
     forward,
     forward_from,
     hidden_before,
-    mse,
     parameter_layer,
+    predicted_class,
+    true_class_probability,
 )
+from losscape.model.network import accuracy as accuracy_of
+from losscape.model.network import loss as loss_of
 
 # Working-set budget for one chunk of grid points (activations of every layer).
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -131,6 +135,15 @@ def plain_rows(
     One forward pass per grid point, batched; layers below the lowest moving weight
     are computed once.
     """
+    for first, columns in plain_measure_rows(net, X, y, grid, rows, progress, accuracy=False):
+        yield first, columns["loss"]
+
+
+def plain_measure_rows(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, rows: range | None = None,
+    progress: Progress | None = None, accuracy: bool = True,
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """As plain_rows, yielding {"loss", and for a classifier "accuracy"} of those rows."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n_rows, n_cols = grid.shape
@@ -139,21 +152,26 @@ def plain_rows(
     first_layer = min(parameter_layer(name) for name in grid.names)
     hidden = hidden_before(net, X, first_layer)
     step = chunk_size(len(y), max(net.layer_sizes[first_layer - 1 :]))
+    measures = ["loss"] + (["accuracy"] if accuracy and net.is_classifier else [])
     done = 0
     for block in aligned_blocks(rows, n_rows):
         start, stop = block.start * n_cols, block.stop * n_cols
-        loss = np.empty(stop - start)
+        values = {m: np.empty(stop - start) for m in measures}
         for at in range(start, stop, step):
             end = min(stop, at + step)
             flat = np.repeat(net.flat[None, :], end - at, axis=0)
             flat[:, columns] = grid.points(at, end)
             with np.errstate(over="ignore", invalid="ignore"):
-                loss[at - start : end - start] = mse(forward_from(net, flat, hidden, first_layer), y)
-        first, values = trimmed(block, loss.reshape(len(block), n_cols), rows)
-        done += values.size
+                output = forward_from(net, flat, hidden, first_layer)
+                values["loss"][at - start : end - start] = loss_of(net, output, y)
+                if "accuracy" in values:
+                    values["accuracy"][at - start : end - start] = accuracy_of(net, output, y)
+        parts = {m: trimmed(block, v.reshape(len(block), n_cols), rows) for m, v in values.items()}
+        first = parts["loss"][0]
+        done += parts["loss"][1].size
         if progress:
             progress(done, len(rows) * n_cols)
-        yield first, values
+        yield first, {m: part[1] for m, part in parts.items()}
 
 
 def weights_slice(
@@ -195,7 +213,7 @@ def plane_slice_chunks(
         # (a, b) = (0, 0) gives `origin` exactly: 0 * d is 0 and origin + 0 is origin.
         flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = mse(forward(net, flat, X), y)
+            loss = loss_of(net, forward(net, flat, X), y)
         if progress:
             progress(stop, grid.size)
         yield start, loss
@@ -221,41 +239,90 @@ def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarr
     step = chunk_size(len(y), max(net.layer_sizes))
     for start in range(0, len(flats), step):
         with np.errstate(over="ignore", invalid="ignore"):
-            loss[start : start + step] = mse(forward(net, flats[start : start + step], X), y)
+            loss[start : start + step] = loss_of(net, forward(net, flats[start : start + step], X), y)
     return loss
 
 
-def input_bounds(X: np.ndarray, margin: float, domain=None) -> list[tuple[float, float]]:
-    """`domain` (else the data's bounding box) on the first two features, widened by `margin`."""
+@dataclass(frozen=True)
+class InputPlane:
+    """Two input features that vary over a grid, every other one held at `reference`."""
+
+    features: tuple[int, int]
+    reference: np.ndarray  # (n_inputs,): the values of the features that do not vary
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The grid's columns: the two features' data columns, x{i} and x{j}."""
+        return f"x{self.features[0]}", f"x{self.features[1]}"
+
+    def embed(self, points: np.ndarray) -> np.ndarray:
+        """Whole inputs (m, n_inputs) for points (m, 2) of the plane."""
+        full = np.repeat(np.asarray(self.reference, dtype=np.float64)[None, :], len(points), 0)
+        full[:, list(self.features)] = points
+        return full
+
+    @classmethod
+    def first_two(cls, n_inputs: int) -> InputPlane:
+        return cls((0, 1), np.zeros(n_inputs))
+
+
+def input_bounds(X: np.ndarray, margin: float, domain=None,
+                 features: tuple[int, int] = (0, 1)) -> list[tuple[float, float]]:
+    """The two features' `domain` (else the data's range), widened by `margin` on each side."""
     if domain is None:
-        domain = [(X[:, k].min(), X[:, k].max()) for k in range(2)]
-    return [(float(lo) - margin, float(hi) + margin) for lo, hi in domain[:2]]
+        domain = [(X[:, k].min(), X[:, k].max()) for k in features]
+    else:
+        domain = [domain[k] for k in features]
+    return [(float(lo) - margin, float(hi) + margin) for lo, hi in domain]
 
 
-def input_grid(bounds, resolution: int) -> Grid:
+def input_grid(bounds, resolution: int, names=("x0", "x1")) -> Grid:
     (lo0, hi0), (lo1, hi1) = bounds
-    return Grid(("x0", "x1"), np.linspace(lo0, hi0, resolution), np.linspace(lo1, hi1, resolution))
+    return Grid(tuple(names), np.linspace(lo0, hi0, resolution),
+                np.linspace(lo1, hi1, resolution))
+
+
+def input_columns(net: Network) -> list[str]:
+    """An input landscape's value columns: a regressor's squared error against the target, a
+    classifier's class predicted, probability of the target class, and its log-loss."""
+    if net.is_classifier:
+        return ["target", "prediction", "probability", "loss"]
+    return ["target", "prediction", "loss"]
+
+
+def input_values(net: Network, points: np.ndarray, target_fn) -> dict[str, np.ndarray]:
+    """input_columns at whole inputs (m, n_inputs); `target_fn` gives the target (a value, or
+    a classifier's class index) at each."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        output = net.predict(points)
+        target = target_fn(points) if target_fn is not None else np.full(len(points), np.nan)
+        if not net.is_classifier:
+            return {"target": target, "prediction": output, "loss": (output - target) ** 2}
+        binary = net.out_activation == "logistic"
+        probability = true_class_probability(output, target, binary)
+        clipped = np.clip(probability, PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+        return {"target": np.asarray(target, dtype=np.float64),
+                "prediction": predicted_class(output, binary).astype(np.float64),
+                "probability": probability, "loss": -np.log(clipped)}
 
 
 def input_rows(
-    net: Network, grid: Grid, target_fn, rows: range | None = None, progress: Progress | None = None
+    net: Network, grid: Grid, target_fn, rows: range | None = None,
+    progress: Progress | None = None, plane: InputPlane | None = None,
 ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """Squared error over a grid of inputs: yield (first row, {target, prediction, loss})."""
-    if net.layer_sizes[0] != 2:
-        raise ValueError(
-            f"an input landscape needs a network with 2 inputs; this one has {net.layer_sizes[0]}"
-        )
+    """The loss over a grid of two inputs: yield (first row, input_columns of those rows)."""
+    if plane is None:
+        if net.layer_sizes[0] != 2:
+            raise ValueError(f"an input landscape of a network with {net.layer_sizes[0]} inputs "
+                             "needs the two features that vary (and a reference for the rest)")
+        plane = InputPlane.first_two(2)
     n_rows, n_cols = grid.shape
     rows = range(n_rows) if rows is None else rows
     done = 0
     for block in aligned_blocks(rows, n_rows):
-        points = grid.points(block.start * n_cols, block.stop * n_cols)
+        points = plane.embed(grid.points(block.start * n_cols, block.stop * n_cols))
         # Far from the data (a huge margin) targets and errors may overflow: inf, not a warning.
-        with np.errstate(over="ignore", invalid="ignore"):
-            prediction = net.predict(points)
-            target = target_fn(points) if target_fn is not None else np.full(len(points), np.nan)
-            loss = (prediction - target) ** 2
-        columns = {"target": target, "prediction": prediction, "loss": loss}
+        columns = input_values(net, points, target_fn)
         parts = {k: trimmed(block, v.reshape(len(block), n_cols), rows)[1] for k, v in columns.items()}
         done += parts["loss"].size
         if progress:
@@ -263,12 +330,14 @@ def input_rows(
         yield max(block.start, rows.start), parts
 
 
-def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | None = None) -> pd.DataFrame:
-    """Squared error of the network over a grid of inputs, against the generating function."""
-    parts = [columns for _, columns in input_rows(net, grid, target_fn, progress=progress)]
+def input_landscape(net: Network, grid: Grid, target_fn, progress: Progress | None = None,
+                    plane: InputPlane | None = None) -> pd.DataFrame:
+    """The loss of the network over a grid of inputs, against the target function."""
+    parts = [columns for _, columns in input_rows(net, grid, target_fn, progress=progress,
+                                                  plane=plane)]
     points = grid.points()
-    frame = {"x0": points[:, 0], "x1": points[:, 1]}
-    for key in ("target", "prediction", "loss"):
+    frame = {grid.names[0]: points[:, 0], grid.names[1]: points[:, 1]}
+    for key in input_columns(net):
         frame[key] = np.concatenate([p[key].ravel() for p in parts])
     return pd.DataFrame(frame)
 

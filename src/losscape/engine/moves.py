@@ -41,14 +41,14 @@ def coordinate(net: Network, name: str) -> Coordinate:
 class CentreState:
     """Activations at the trained weights on one block of m samples."""
 
-    hidden: list[np.ndarray]  # hidden[l]: output of layer l, (m, width); hidden[0] is X
+    hidden: list[np.ndarray]  # hidden[l]: output of layer l, (m, width); hidden[0]: scaled X
     pre: list[np.ndarray]  # pre[l]: pre-activation of layer l, (m, width); pre[0] unused
     residual: np.ndarray  # network output minus target, (m,)
 
 
 def centre_state(net: Network, X: np.ndarray, y: np.ndarray) -> CentreState:
     activate = ACTIVATIONS[net.activation]
-    hidden, pre = [np.asarray(X, dtype=np.float64)], [None]
+    hidden, pre = [net.scale_inputs(X)], [None]
     layers = net.layers()
     for coef, intercept in layers[:-1]:
         pre.append(hidden[-1] @ coef + intercept)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from losscape.engine.expanded import LinearUnit, Quadratic, Separable
-from losscape.engine.landscape import Grid, Progress, plain_rows
+from losscape.engine.landscape import Grid, Progress, plain_measure_rows, plain_rows
 from losscape.engine.moves import coordinate
 from losscape.engine.slicing import Plan
 from losscape.engine.unitwise import OneUnit, RankUpdate
@@ -77,6 +77,22 @@ def weights_slice_rows(
         path = kind(net, X, y, grid, plan).rows(rows, progress)
     with threadpool_limits(1, user_api="blas"):
         yield from path
+
+
+def weights_slice_measures(
+    net: Network, X, y, grid: Grid, rows: range | None = None, progress: Progress | None = None
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """As weights_slice_rows, yielding the table's columns: {"loss"}, and for a classifier
+    also {"accuracy"} (the share of samples classified right at each cell)."""
+    if not net.is_classifier:
+        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress):
+            yield first, {"loss": loss}
+        return
+    from threadpoolctl import threadpool_limits
+
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    with threadpool_limits(1, user_api="blas"):
+        yield from plain_measure_rows(net, X, y, grid, rows, progress)
 
 
 def weights_slice_structured(net: Network, X, y, grid: Grid) -> np.ndarray:

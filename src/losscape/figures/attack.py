@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from losscape.figures.drawing import (
+    LOSS,
     colour_scale,
     grid_of,
     legend_below,
@@ -24,7 +25,7 @@ from losscape.figures.drawing import (
 
 def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFrame,
                   found: pd.DataFrame, paths: pd.DataFrame, *, shown_paths: np.ndarray,
-                  title: str, radius: float) -> Figure:
+                  title: str, radius: float, labels: tuple[str, str] = ("x0", "x1")) -> Figure:
     """Left: error map + unit gradient arrows + worst points + ascent paths. Right: before/after."""
     x0, x1, loss = grid_of(landscape, "x0", "x1", "loss")
     lo, hi, clipped = colour_scale(loss)
@@ -34,11 +35,13 @@ def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFr
     mesh = ax.pcolormesh(x0, x1, masked(loss, hi).T, cmap=with_bad_colour("magma"), norm=Normalize(lo, hi),
                          shading="nearest", rasterized=True)
     cbar = fig.colorbar(mesh, ax=ax, extend="max" if clipped else "neither", pad=0.01)
-    cbar.set_label(scale_label("squared error (prediction \u2212 target)\u00b2", hi, clipped))
+    error = ("log-loss of the target class" if LOSS.get() == "log-loss"
+             else "squared error (prediction \u2212 target)\u00b2")
+    cbar.set_label(scale_label(error, hi, clipped))
     handles = [_arrows(ax, field)]
     handles += _ascent_paths(ax, paths, shown_paths, radius)
     handles += _worst_points(ax, worst)
-    ax.set(xlabel="x0", ylabel="x1", xlim=(x0.min(), x0.max()), ylim=(x1.min(), x1.max()))
+    ax.set(xlabel=labels[0], ylabel=labels[1], xlim=(x0.min(), x0.max()), ylim=(x1.min(), x1.max()))
     if not worst.empty:
         _zoom(ax, (x0, x1, masked(loss, hi), mesh.norm, mesh.get_cmap()), worst, paths,
               shown_paths, radius)
@@ -130,10 +133,14 @@ def _before_after(ax, found: pd.DataFrame) -> None:
     limits = (floor / 1.5, max(float(np.nanmax(a)), float(np.nanmax(b))) * 1.5)
     ax.plot(limits, limits, "--", color="0.4", lw=1, label="no change")
     ax.set(xscale="log", yscale="log", xlim=limits, ylim=limits,
-           xlabel="squared error at the data point",
-           ylabel="highest squared error the ascent found")
+           xlabel=f"{_error_word()} at the data point",
+           ylabel=f"highest {_error_word()} the ascent found")
     ratio = float(np.mean(after) / np.mean(before)) if np.mean(before) > 0 else float("nan")
     ax.set_title(f"what a short ascent finds near each data point\nmean error {np.mean(before):.3g}"
                  f" \u2192 {np.mean(after):.3g} ({ratio:.1f}x); highest {np.max(before):.3g} "
                  f"\u2192 {np.max(after):.3g}", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
+
+
+def _error_word() -> str:
+    return "log-loss" if LOSS.get() == "log-loss" else "squared error"

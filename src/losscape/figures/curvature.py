@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from losscape.figures.drawing import add_3d, grid_of, legend_below, new_figure
+from losscape.figures.drawing import LOSS, add_3d, grid_of, legend_below, new_figure
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
 RATIO_LINEAR = 1e-6  # the convexity colour scale is linear within +-this, logarithmic beyond
@@ -73,7 +73,7 @@ def _mark_points(ax, axes: tuple[str, str], centre: dict, minimum: dict | None) 
             zorder=5, label="trained weights")
     if minimum:
         ax.plot(minimum[axes[0]], minimum[axes[1]], "*", ms=15, color="white", mec="black",
-                ls="none", zorder=5, label=f"slice minimum (MSE {minimum['loss']:.2g})")
+                ls="none", zorder=5, label=f"slice minimum ({LOSS.get()} {minimum['loss']:.2g})")
 
 
 def _loss_lines(ax, x, y, loss) -> Line2D | None:
@@ -85,7 +85,7 @@ def _loss_lines(ax, x, y, loss) -> Line2D | None:
     X, Y = np.meshgrid(x, y, indexing="ij")
     ax.contour(X, Y, np.ma.masked_invalid(loss), levels=levels, colors="0.25", linewidths=0.6,
                alpha=0.7)
-    return Line2D([], [], color="0.25", lw=0.6, label="MSE contours (log-spaced)")
+    return Line2D([], [], color="0.25", lw=0.6, label=f"{LOSS.get()} contours (log-spaced)")
 
 
 def _finish_map(ax, x, y, loss, axes, centre, minimum, handles, title: str, note: str) -> None:
@@ -143,7 +143,7 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     cmap = colormaps["cividis"].with_extremes(bad="0.55")
     shown = np.ma.masked_invalid(np.clip(norm, lo, hi))
     mesh = ax.pcolormesh(x, y, shown.T, cmap=cmap, norm=colour_norm, shading="nearest")
-    fig.colorbar(mesh, ax=ax, label="|gradient of the MSE on the slice| (log scale)")
+    fig.colorbar(mesh, ax=ax, label=f"|gradient of the {LOSS.get()} on the slice| (log scale)")
     below = np.isfinite(norm) & (norm < threshold)
     handles = []
     if below.any():
@@ -162,6 +162,6 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     ax3.plot_surface(X, Y, np.ma.masked_invalid(loss), facecolors=faces, linewidth=0,
                      antialiased=False, shade=False, rcount=60, ccount=60)
     ax3.set(xlabel=f"{axes[0]}", ylabel=f"{axes[1]}")
-    ax3.set_zlabel("MSE", labelpad=7)
-    ax3.set_title("MSE surface, coloured by |gradient| (same scale)", fontsize=10)
+    ax3.set_zlabel(f"{LOSS.get()}", labelpad=7)
+    ax3.set_title(f"{LOSS.get()} surface, coloured by |gradient| (same scale)", fontsize=10)
     return fig

@@ -17,6 +17,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator
 
 from losscape.figures.drawing import (
     BAD_COLOUR,
+    LOSS,
     grid_of,
     new_figure,
     title_inches,
@@ -36,7 +37,7 @@ def loss_scale(values) -> tuple[Normalize, np.ndarray, str]:
     finite = np.asarray(values, float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
-        return Normalize(0.0, 1.0), np.linspace(0.0, 1.0, N_LEVELS), "MSE"
+        return Normalize(0.0, 1.0), np.linspace(0.0, 1.0, N_LEVELS), f"{LOSS.get()}"
     positive = finite[finite > 0]
     hi = float(finite.max())
     clipped = ""
@@ -46,11 +47,11 @@ def loss_scale(values) -> tuple[Normalize, np.ndarray, str]:
     if positive.size and hi / float(positive.min()) > LOG_RATIO:
         lo = float(positive.min())
         return (LogNorm(lo, hi), np.geomspace(lo, hi, N_LEVELS),
-                f"MSE (log colour scale){clipped}")
+                f"{LOSS.get()} (log colour scale){clipped}")
     lo = float(finite.min())
     if hi <= lo:
         lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
-    return Normalize(lo, hi), np.linspace(lo, hi, N_LEVELS), f"MSE{clipped}"
+    return Normalize(lo, hi), np.linspace(lo, hi, N_LEVELS), f"{LOSS.get()}{clipped}"
 
 
 def loss_colorbar(fig, mappable, norm, label, **kwargs):
@@ -151,7 +152,7 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     fig.legend(handles=[
         Line2D([], [], ms=8, label="trained weights (every panel passes through them)",
                **TRAINED),
-        Line2D([], [], ms=10, label="lowest MSE on that panel", **MINIMUM),
+        Line2D([], [], ms=10, label=f"lowest {LOSS.get()} on that panel", **MINIMUM),
     ], loc="upper right", bbox_to_anchor=grid_top_right, fontsize=10, frameon=False)
     return fig
 
@@ -194,18 +195,18 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
     fig = new_figure(title, (9, 5))
     ax = fig.add_subplot()
     ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
-    ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2, label="MSE along the line")
+    ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2, label=f"{LOSS.get()} along the line")
     ax.plot([0.0], [loss_initial], "o", color="C1", ms=8, zorder=3, gid="initial",
-            label=f"initial weights (alpha = 0): MSE {loss_initial:.3g}")
+            label=f"initial weights (alpha = 0): {LOSS.get()} {loss_initial:.3g}")
     ax.plot([1.0], [loss_trained], **{**TRAINED, "ms": 10}, gid="trained",
-            label=f"trained weights (alpha = 1): MSE {loss_trained:.3g}")
+            label=f"trained weights (alpha = 1): {LOSS.get()} {loss_trained:.3g}")
     finite = np.asarray(loss, float)[np.isfinite(loss)]
     positive = finite[finite > 0]
     if positive.size and finite.size == positive.size and positive.max() / positive.min() > LOG_RATIO:
         ax.set_yscale("log")
-        ax.set_ylabel("MSE (log scale)")
+        ax.set_ylabel(f"{LOSS.get()} (log scale)")
     else:
-        ax.set_ylabel("MSE")
+        ax.set_ylabel(f"{LOSS.get()}")
     ax.set_xlabel("alpha: theta = (1 - alpha)·initial + alpha·trained")
     verdict = ("monotone decrease from initial to trained" if shape["monotone_between"]
                else f"not monotone: largest rise {shape['max_rise_between']:.3g}, "
@@ -237,17 +238,17 @@ def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: s
     ax.plot([0.0], [0.0], ms=12, gid="trained", label="trained weights (origin)", **TRAINED)
     ax.set_xlabel(f"a: first principal direction ({explained[0]:.1%} of the path's spread)")
     ax.set_ylabel(f"b: second principal direction ({explained[1]:.1%})")
-    ax.set_title("MSE on the plane, with the training path projected onto it", fontsize=10)
+    ax.set_title(f"{LOSS.get()} on the plane, with the training path projected onto it", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, ncols=2, frameon=False)
     it = path["iteration"]
-    losses.plot(it, path["loss"], lw=1.6, label="MSE at the real path point")
+    losses.plot(it, path["loss"], lw=1.6, label=f"{LOSS.get()} at the real path point")
     losses.plot(it, path["loss_projected"], lw=1.2, ls="--",
-                label="MSE at its projection (what the map shows)")
+                label=f"{LOSS.get()} at its projection (what the map shows)")
     both = np.concatenate([path["loss"], path["loss_projected"]])
     both = both[np.isfinite(both)]
     if both.size and both.min() > 0 and both.max() / both.min() > 10:
         losses.set_yscale("log")
-    losses.set(ylabel="MSE", title="loss along the path")
+    losses.set(ylabel=f"{LOSS.get()}", title="loss along the path")
     losses.title.set_fontsize(10)
     losses.legend(fontsize=8)
     distances.plot(it, path["distance"], color="C3", lw=1.6, label="distance from the plane")

@@ -9,6 +9,8 @@ figure state and parallel Snakemake jobs cannot interfere.
 from __future__ import annotations
 
 import textwrap
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -147,9 +149,9 @@ def legend_below(ax, handles, ncols: int = 1) -> None:
               ncols=ncols, frameon=False)
 
 
-def scatter_data(ax, data: pd.DataFrame, **kw):
+def scatter_data(ax, data: pd.DataFrame, axes=("x0", "x1"), **kw):
     style = dict(s=10, c="white", edgecolors="black", linewidths=0.5, label="training data")
-    return ax.scatter(data["x0"], data["x1"], zorder=3, **(style | kw))
+    return ax.scatter(data[axes[0]], data[axes[1]], zorder=3, **(style | kw))
 
 
 def save_figure(fig: Figure, path) -> None:
@@ -166,3 +168,23 @@ def samples_description(metadata: dict) -> str:
     if samples == list(range(n)):
         return f"all {n} data points"
     return f"{n} data points"
+
+
+# What the figures call the loss: "MSE" for a regressor, "log-loss" for a classifier. Set by
+# the caller around drawing (`with loss_label(...)`), so that every label and colour bar of
+# the figure functions says it without each taking a parameter.
+LOSS = ContextVar("loss_label", default="MSE")
+
+
+@contextmanager
+def loss_label(name: str | None):
+    token = LOSS.set(name or "MSE")
+    try:
+        yield
+    finally:
+        LOSS.reset(token)
+
+
+def loss_of(metadata: dict) -> str:
+    """The loss's name in a table's metadata (tables from before classifiers: MSE)."""
+    return metadata.get("network", {}).get("loss", "MSE")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import Normalize
+from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from losscape.figures.drawing import (
+    LOSS,
     add_3d,
     bad_patch,
     colour_scale,
@@ -31,8 +32,13 @@ from losscape.figures.network import network_diagram as network_diagram  # fig. 
 
 
 def dataset_figure(data: pd.DataFrame, *, title: str,
-                   grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Figure:
-    """Fig. 2: the target surface with the data (2-D input) or the raw data (1-D input)."""
+                   grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                   axis_names: tuple[str, str] | None = None) -> Figure:
+    """Fig. 2: the target surface with the data (2-D input) or the raw data (1-D input);
+    class labels as coloured points over the first two features."""
+    labels = not pd.api.types.is_numeric_dtype(data["y"])
+    if labels or ("x1" in data.columns and grid is None and axis_names):
+        return _scatter_figure(data, title, labels, axis_names or ("x0", "x1"))
     if "x1" not in data.columns or grid is None:
         fig = new_figure(title, (7, 4.5))
         ax = fig.add_subplot()
@@ -55,6 +61,22 @@ def dataset_figure(data: pd.DataFrame, *, title: str,
     label_axes(ax, "x0", "x1", "target with training data")
     scatter_data(ax, data)
     ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def _scatter_figure(data: pd.DataFrame, title: str, labels: bool, names) -> Figure:
+    """The data over its first two features (named), coloured by class or by target."""
+    fig = new_figure(title, (7.5, 5))
+    ax = fig.add_subplot()
+    if labels:
+        for k, (label, rows) in enumerate(data.groupby("y", sort=True)):
+            ax.scatter(rows["x0"], rows["x1"], s=12, color=f"C{k % 10}", edgecolors="black",
+                       linewidths=0.3, label=f"{label} ({len(rows)})")
+        ax.legend(fontsize=8, title="class (rows)", loc="best")
+    else:
+        sc = ax.scatter(data["x0"], data["x1"], c=data["y"], s=14, cmap="viridis")
+        fig.colorbar(sc, ax=ax, label="target y")
+    label_axes(ax, names[0], names[1], f"{len(data)} data points")
     return fig
 
 
@@ -97,9 +119,14 @@ def _fit_figure_2d(data, title, x_dense, prediction, target) -> Figure:
 
 
 def input_landscape_figure(table: pd.DataFrame, data: pd.DataFrame, *, title: str,
-                           top_fraction: float = 0.05) -> Figure:
-    """Fig. 4: squared error over the input plane, with the high-error region outlined."""
-    x0, x1, loss = grid_of(table, "x0", "x1", "loss")
+                           axes=("x0", "x1"), labels=None, top_fraction: float = 0.05) -> Figure:
+    """Fig. 4: squared error over two inputs, with the high-error region outlined.
+
+    `axes` are the table's (and the data's) columns of the two features, `labels` their
+    names on the figure.
+    """
+    labels = tuple(labels or axes)
+    x0, x1, loss = grid_of(table, axes[0], axes[1], "loss")
     lo, hi, clipped = colour_scale(loss)
     cmap = with_bad_colour("magma")
     fig = new_figure(title, (12, 5))
@@ -109,16 +136,47 @@ def input_landscape_figure(table: pd.DataFrame, data: pd.DataFrame, *, title: st
                          shading="nearest")
     cbar = fig.colorbar(mesh, ax=ax, extend="max" if clipped else "neither")
     cbar.set_label(scale_label("squared error", hi, clipped))
-    handles = _high_error_region(ax, x0, x1, loss, top_fraction)
-    points = scatter_data(ax, data, s=5, c="cyan", edgecolors="none", alpha=0.6)
+    handles = _high_error_region(ax, x0, x1, loss, top_fraction, labels)
+    points = scatter_data(ax, data, axes, s=5, c="cyan", edgecolors="none", alpha=0.6)
     legend_below(ax, [points, *handles, *bad_patch(loss)], ncols=2)
-    label_axes(ax, "x0", "x1", "squared error (prediction \u2212 target)\u00b2")
+    label_axes(ax, labels[0], labels[1], "squared error (prediction \u2212 target)\u00b2")
     surface_3d(ax3, x0, x1, loss, cmap=cmap, lo=lo, hi=hi, zlabel="squared error",
-                xlabel="x0", ylabel="x1", clipped=clipped)
+                xlabel=labels[0], ylabel=labels[1], clipped=clipped)
     return fig
 
 
-def _high_error_region(ax, x0, x1, loss, top_fraction) -> list:
+def decision_figure(table: pd.DataFrame, data: pd.DataFrame, *, title: str, classes,
+                    axes=("x0", "x1"), labels=None) -> Figure:
+    """A classifier over two inputs: the class it predicts (regions, data coloured by their
+    class) and its probability of the target class (the nearest data point's)."""
+    labels = tuple(labels or axes)
+    x0, x1, predicted = grid_of(table, axes[0], axes[1], "prediction")
+    _, _, probability = grid_of(table, axes[0], axes[1], "probability")
+    classes = [str(c) for c in classes]
+    colours = ListedColormap([f"C{k % 10}" for k in range(len(classes))])
+    bounds = BoundaryNorm(np.arange(len(classes) + 1) - 0.5, len(classes))
+    fig = new_figure(title, (12, 5.2))
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    left.pcolormesh(x0, x1, predicted.T, cmap=colours, norm=bounds, shading="nearest",
+                    alpha=0.35)
+    y = data["y"].to_numpy(int)
+    for k, name in enumerate(classes):
+        here = y == k
+        left.scatter(data[axes[0]][here], data[axes[1]][here], s=9, color=f"C{k % 10}",
+                     edgecolors="black", linewidths=0.3, zorder=3, label=f"class {name}")
+    legend_below(left, left.get_legend_handles_labels()[0], ncols=min(len(classes), 5))
+    label_axes(left, labels[0], labels[1], "predicted class (regions) and the data (points)")
+    mesh = right.pcolormesh(x0, x1, probability.T, cmap="viridis", norm=Normalize(0.0, 1.0),
+                            shading="nearest")
+    fig.colorbar(mesh, ax=right, label="probability of the target class")
+    right.contour(*np.meshgrid(x0, x1, indexing="ij"), np.ma.masked_invalid(probability),
+                  levels=[0.5], colors="white", linewidths=1.0)
+    label_axes(right, labels[0], labels[1],
+               "probability of the nearest data point's class (white: 0.5)")
+    return fig
+
+
+def _high_error_region(ax, x0, x1, loss, top_fraction, labels=("x0", "x1")) -> list:
     finite = np.isfinite(loss)
     if not finite.any():
         return []
@@ -134,7 +192,8 @@ def _high_error_region(ax, x0, x1, loss, top_fraction) -> list:
     i, j = np.unravel_index(np.argmax(np.where(finite, loss, -np.inf)), loss.shape)
     (star,) = ax.plot(x0[i], x1[j], "*", ms=16, color="yellow", mec="black", ls="none",
                       zorder=4, gid="argmax",
-                      label=f"max error {loss[i, j]:.3g} at (x0={x0[i]:.2f}, x1={x1[j]:.2f})")
+                      label=f"max error {loss[i, j]:.3g} at ({labels[0]}={x0[i]:.2f}, "
+                            f"{labels[1]}={x1[j]:.2f})")
     return handles + [star]
 
 
@@ -147,12 +206,12 @@ def weights_landscape_figure(table: pd.DataFrame, *, axes: tuple[str, str],
     fig = new_figure(title, (12, 5))
     ax = fig.add_subplot(1, 2, 1)
     ax3 = add_3d(fig, 1, 2, 2)
-    lo, hi, clipped = filled_contour(ax, xa, xb, loss, cmap=cmap, label="MSE", lines=True)
+    lo, hi, clipped = filled_contour(ax, xa, xb, loss, cmap=cmap, label=f"{LOSS.get()}", lines=True)
     _mark_weights(ax, ax3, xa, xb, loss, (wa, wb), centre, hi)
     handles = ax.get_legend_handles_labels()[0] + bad_patch(loss)
     legend_below(ax, handles)
-    label_axes(ax, f"{wa} (weight value)", f"{wb} (weight value)", "MSE contour map")
-    surface_3d(ax3, xa, xb, loss, cmap=cmap, lo=lo, hi=hi, zlabel="MSE",
+    label_axes(ax, f"{wa} (weight value)", f"{wb} (weight value)", f"{LOSS.get()} contour map")
+    surface_3d(ax3, xa, xb, loss, cmap=cmap, lo=lo, hi=hi, zlabel=f"{LOSS.get()}",
                 xlabel=f"{wa} (weight value)", ylabel=f"{wb} (weight value)", clipped=clipped)
     return fig
 
@@ -168,7 +227,7 @@ def _mark_weights(ax, ax3, xa, xb, loss, names, centre, hi) -> None:
         i, j = np.unravel_index(np.argmin(np.where(finite, loss, np.inf)), loss.shape)
         points.append(((xa[i], xb[j]), dict(
             marker="*", ms=16, color="white", mec="black", gid="grid-minimum",
-            label=f"grid minimum MSE={loss[i, j]:.3g} at ({xa[i]:.3g}, {xb[j]:.3g})")))
+            label=f"grid minimum {LOSS.get()}={loss[i, j]:.3g} at ({xa[i]:.3g}, {xb[j]:.3g})")))
     for (x, y), style in points:
         ax.plot([x], [y], ls="none", zorder=5, **style)
         # The surface height at a point is read off the nearest grid cell (no evaluation).

@@ -1,5 +1,6 @@
 """Predicted against actual target: the fit figure for a network with more inputs than a
-plot has axes (a user's table with many feature columns, say). Drawing only."""
+plot has axes (a user's table with many feature columns, say), and a classifier's confusion
+matrix. Drawing only."""
 
 from __future__ import annotations
 
@@ -22,4 +23,29 @@ def parity_figure(y: np.ndarray, prediction: np.ndarray, *, title: str) -> Figur
     ax.plot([lo, hi], [lo, hi], "--", color="C3", lw=1.2, label="prediction = target")
     ax.set(xlabel="target y", ylabel="network prediction", aspect="equal")
     ax.legend(loc="upper left")
+    return fig
+
+
+def confusion_figure(true: np.ndarray, predicted: np.ndarray, classes, *, title: str) -> Figure:
+    """A classifier's fit: how many samples of each true class (rows) it assigns to each
+    class (columns), the share of the row written in each cell."""
+    k = len(classes)
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (np.asarray(true, int), np.asarray(predicted, int)), 1)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = min(4.5 + 0.45 * k, 11)
+    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    fig.suptitle(textwrap.fill(title, width=70), fontsize=12)
+    ax = fig.add_subplot()
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    names = [str(c) for c in classes]
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class")
+    ax.set_xticklabels(names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+    ax.set_yticklabels(names)
+    if k <= 12:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, f"{counts[i, j]}\n{shares[i, j]:.0%}", ha="center", va="center",
+                        fontsize=8, color="white" if shares[i, j] > 0.6 else "black")
     return fig

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from losscape.analyses.optimizers import LABELS
-from losscape.figures.drawing import add_3d, legend_below, new_figure, with_bad_colour
+from losscape.figures.drawing import LOSS, add_3d, legend_below, new_figure, with_bad_colour
 
 COLOURS = {"gd": "#e41a1c", "momentum": "#377eb8", "nesterov": "#4daf4a", "adam": "#ff7f00"}
 GIF_DPI = 80
@@ -47,7 +47,7 @@ def _background(ax, grid, floor: float):
                    linewidths=0.4, alpha=0.5)
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
-    ax.figure.colorbar(mesh, ax=ax, label=f"MSE (log scale, floor {lo:.2g})")
+    ax.figure.colorbar(mesh, ax=ax, label=f"{LOSS.get()} (log scale, floor {lo:.2g})")
     return lo, hi
 
 
@@ -82,7 +82,7 @@ def _draw_starts_and_minimum(ax, starts: np.ndarray, minimum: dict, axes) -> lis
     return [Line2D([], [], marker="s", color="white", mec="black", ls="none",
                    label="starting points S0, S1, ..."),
             Line2D([], [], marker="*", ms=12, color="white", mec="black", ls="none",
-                   label=f"slice minimum, MSE {minimum['loss']:.2g}")]
+                   label=f"slice minimum, {LOSS.get()} {minimum['loss']:.2g}")]
 
 
 def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarray,
@@ -98,7 +98,7 @@ def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarra
     _draw_paths(ax, paths)
     handles = _method_handles(summary) + _draw_starts_and_minimum(ax, starts, minimum, axes)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
-    ax.set_title("paths on the MSE contour map", fontsize=10)
+    ax.set_title(f"paths on the {LOSS.get()} contour map", fontsize=10)
     legend_below(ax, handles, ncols=1)
     _surface_with_paths(ax3, background, paths, lo, hi, axes)
     _gap_panel(axg, paths, minimum["loss"], epsilon, summary)
@@ -121,8 +121,8 @@ def _surface_with_paths(ax3, background, paths, lo, hi, axes) -> None:
         ax3.plot(part["u0"], part["u1"], np.log10(np.clip(part["loss"], lo, hi)),
                  color=COLOURS.get(method, "k"), lw=1.5, zorder=3)
     ax3.set(xlabel=axes[0], ylabel=axes[1])
-    ax3.set_zlabel("log10 MSE", labelpad=7)
-    ax3.set_title("3-D surface (log10 MSE) with the paths", fontsize=10)
+    ax3.set_zlabel(f"log10 {LOSS.get()}", labelpad=7)
+    ax3.set_title(f"3-D surface (log10 {LOSS.get()}) with the paths", fontsize=10)
 
 
 def _gap_panel(ax, paths, minimum: float, epsilon: float, summary: dict) -> None:
@@ -137,7 +137,7 @@ def _gap_panel(ax, paths, minimum: float, epsilon: float, summary: dict) -> None
     ax.set_yscale("log")
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(0, max(int(paths["step"].max()), 1))
-    ax.set(xlabel="step (linear to 10, then log)", ylabel="MSE \u2212 slice minimum (log)")
+    ax.set(xlabel="step (linear to 10, then log)", ylabel=f"{LOSS.get()} \u2212 slice minimum (log)")
     ax.set_title(f"loss gap per step, every start\ndashed: epsilon = {epsilon:g}; dotted: steps "
                  "to epsilon of the slowest start", fontsize=9)
 

@@ -20,7 +20,14 @@ from losscape.figures.directions import (
     loss_contour,
     loss_scale,
 )
-from losscape.figures.drawing import add_3d, new_figure, surface_3d, title_inches, with_bad_colour
+from losscape.figures.drawing import (
+    LOSS,
+    add_3d,
+    new_figure,
+    surface_3d,
+    title_inches,
+    with_bad_colour,
+)
 
 
 def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure:
@@ -32,19 +39,19 @@ def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure
     mappable = loss_contour(ax, a, b, loss, norm, levels)
     loss_colorbar(fig, mappable, norm, label, ax=ax)
     ax.plot([0.0], [0.0], ms=11, gid="trained",
-            label=f"trained weights (a = b = 0), MSE {loss_centre:.3g}", **TRAINED)
+            label=f"trained weights (a = b = 0), {LOSS.get()} {loss_centre:.3g}", **TRAINED)
     found = grid_minimum(a, b, loss)
     if found:
         ax.plot([found[0]], [found[1]], ms=14, gid="grid-minimum", **MINIMUM,
-                label=f"grid minimum MSE {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
+                label=f"grid minimum {LOSS.get()} {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     ax.set(xlabel="a (step along direction d1)", ylabel="b (step along direction d2)")
-    ax.set_title("MSE contour map", fontsize=10)
+    ax.set_title(f"{LOSS.get()} contour map", fontsize=10)
     log_scale = isinstance(norm, LogNorm)
     z = np.log10(np.clip(loss, norm.vmin, norm.vmax)) if log_scale else loss
     lo, hi = (np.log10(norm.vmin), np.log10(norm.vmax)) if log_scale else (norm.vmin, norm.vmax)
     surface_3d(ax3, a, b, z, cmap=with_bad_colour("viridis"), lo=lo, hi=hi,
-                zlabel="log10 MSE" if log_scale else "MSE", xlabel="a (along d1)",
+                zlabel=f"log10 {LOSS.get()}" if log_scale else f"{LOSS.get()}", xlabel="a (along d1)",
                 ylabel="b (along d2)")
     return fig
 
@@ -79,7 +86,7 @@ def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
         cut_b.plot(b, planes[seed][i0, :], lw=1.4, label=f"seed {seed}")
     for ax, axis in ((cut_a, "a (along d1), b = 0"), (cut_b, "b (along d2), a = 0")):
         ax.set_xlabel(axis)
-        ax.set_ylabel("MSE (log scale)" if log_scale else "MSE")
+        ax.set_ylabel(f"{LOSS.get()} (log scale)" if log_scale else f"{LOSS.get()}")
         if log_scale:
             ax.set_yscale("log")
         ax.axvline(0.0, color="red", lw=0.8, ls=":")

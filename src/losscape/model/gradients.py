@@ -5,8 +5,13 @@ All of them work on the flat parameter vector of losscape.model.network, batched
 leading axes of `flat` (and of the direction `v`), so a whole grid of parameter
 vectors is differentiated in one pass, as the landscape engine evaluates it.
 
-The loss is network.mse: the mean over samples (and outputs) of the squared residual,
-L = mean((f(X) - y)^2). scikit-learn minimises half of it (plus its alpha penalty).
+The loss is network.loss: for a regressor the mean over samples (and outputs) of the
+squared residual, L = mean((f(X) - y)^2) (scikit-learn minimises half of it, plus its alpha
+penalty); for a classifier the mean log-loss of its probabilities. With a logistic or softmax
+output and the log-loss, dL/dz at the output is (p - Y) / n (Y the one-hot targets), and its
+R-operator is R{p} / n: the same backward pass serves both. (sklearn's log_loss clips p to
+[eps, 1 - eps]; the derivatives are those of the unclipped loss, equal wherever no
+probability is within eps of 0 or 1.)
 
 Hessian-vector products use Pearlmutter's R-operator (1994): the directional
 derivative of every forward and backward quantity along v, carried through the same
@@ -20,7 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscape.model.network import ACTIVATIONS, Network
+from losscape.model.network import (
+    ACTIVATIONS,
+    OUT_ACTIVATIONS,
+    PROBABILITY_EPS,
+    Network,
+    loss,
+    true_class_probability,
+)
 
 
 def _ones(z, a):
@@ -78,13 +90,16 @@ def _forward(net: Network, flat: np.ndarray, X: np.ndarray, second_order: bool =
     """The forward pass; s'' only with `second_order` (the gradient does not need it)."""
     layers = net.layers(flat)
     inputs, first, second = [], [], []
-    out = X
+    out = net.scale_inputs(X)
     with np.errstate(over="ignore", invalid="ignore"):
         for index, (coef, intercept) in enumerate(layers):
-            name = net.out_activation if index == net.n_layers - 1 else net.activation
+            last = index == net.n_layers - 1
+            name = net.out_activation if last else net.activation
             inputs.append(out)
             z = out @ coef + intercept[..., None, :]
-            out = ACTIVATIONS[name](z)
+            out = OUT_ACTIVATIONS[name](z)
+            if last and net.is_classifier:
+                break  # the output's delta comes whole from the loss (_output_delta)
             d1, d2 = DERIVATIVES[name]
             first.append(d1(z, out))
             if second_order:
@@ -95,6 +110,30 @@ def _forward(net: Network, flat: np.ndarray, X: np.ndarray, second_order: bool =
 def _targets(y: np.ndarray, n_outputs: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     return y[:, None] if y.ndim == 1 and n_outputs == 1 else y
+
+
+def _class_targets(net: Network, y: np.ndarray) -> np.ndarray:
+    """One-hot targets (n, K) of a softmax output, or (n, 1) 0/1 of a logistic one."""
+    index = np.asarray(y).astype(np.int64)
+    if net.out_activation == "logistic":
+        return index[:, None].astype(np.float64)
+    return np.eye(net.layer_sizes[-1])[index]
+
+
+def _output_delta(net: Network, fwd: _Pass, y: np.ndarray):
+    """dL/dz at the output layer (…, n, k), and a function giving its R-operator from R{z}."""
+    n = fwd.output.shape[-2]
+    if net.is_classifier:
+        p = fwd.output
+        delta = (p - _class_targets(net, y)) / n
+        if net.out_activation == "logistic":
+            return delta, lambda rz: p * (1.0 - p) * rz / n
+        return delta, lambda rz: p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / n
+    residual = fwd.output - _targets(y, net.layer_sizes[-1])
+    scale = 2.0 / residual.shape[-1] / n
+    first, second = fwd.first[-1], fwd.second[-1] if fwd.second else None
+    return scale * residual * first, lambda rz: scale * (first * first * rz
+                                                         + residual * second * rz)
 
 
 def _transpose(a: np.ndarray) -> np.ndarray:
@@ -111,31 +150,36 @@ def _pack(grads: list[tuple[np.ndarray, np.ndarray]], batch: tuple[int, ...]) ->
 
 
 def loss_and_gradient(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarray):
-    """MSE and its gradient with respect to every parameter.
+    """The loss (MSE, or a classifier's log-loss) and its gradient for every parameter.
 
     flat: (..., P); X: (n, d); y: (n,). Returns loss (...,) and gradient (..., P).
     """
     flat = np.asarray(flat, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
     fwd = _forward(net, flat, X)
-    residual = fwd.output - _targets(y, net.layer_sizes[-1])
-    scale = 2.0 / residual.shape[-1] / residual.shape[-2]
     with np.errstate(over="ignore", invalid="ignore"):
-        loss = np.mean(residual**2, axis=(-2, -1))
-        upstream = scale * residual  # dL/d(output)
+        value = loss(net, _squeezed(fwd.output), y)
+        delta, _ = _output_delta(net, fwd, y)  # dL/dz at the output
+        upstream = None  # dL/d(layer output), from the layer above
         grads = []
         for index in reversed(range(net.n_layers)):
             coef, _ = fwd.layers[index]
-            delta = upstream * fwd.first[index]  # dL/dz
+            if index < net.n_layers - 1:
+                delta = upstream * fwd.first[index]  # dL/dz
             grads.append((_transpose(fwd.inputs[index]) @ delta, delta.sum(axis=-2)))
             if index:
                 upstream = delta @ _transpose(coef)
-    return loss, _pack(grads[::-1], flat.shape[:-1])
+    return value, _pack(grads[::-1], flat.shape[:-1])
+
+
+def _squeezed(output: np.ndarray) -> np.ndarray:
+    """The output as network.forward gives it: a single output without its axis."""
+    return output[..., 0] if output.shape[-1] == 1 else output
 
 
 def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarray,
                            v: np.ndarray) -> np.ndarray:
-    """H(flat) @ v for the MSE, exactly, by the R-operator.
+    """H(flat) @ v for the network's loss (MSE or log-loss), exactly, by the R-operator.
 
     flat and v: (..., P) with broadcastable leading axes; returns (..., P).
     """
@@ -154,16 +198,19 @@ def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.
             if r_input is not None:
                 rz = rz + r_input @ coef
             r_z.append(rz)
-            r_input = fwd.first[index] * rz
-        residual = fwd.output - _targets(y, net.layer_sizes[-1])
-        scale = 2.0 / residual.shape[-1] / residual.shape[-2]
-        upstream, r_upstream = scale * residual, scale * r_input
+            if index < net.n_layers - 1:
+                r_input = fwd.first[index] * rz
+        delta, r_output = _output_delta(net, fwd, y)
+        r_delta = r_output(r_z[-1])
+        upstream = r_upstream = None  # from the layer above, once there is one
         grads, r_inputs = [], [None] + [fwd.first[i] * r_z[i] for i in range(net.n_layers - 1)]
         for index in reversed(range(net.n_layers)):
             coef, _ = fwd.layers[index]
             v_coef, _ = moves[index]
-            delta = upstream * fwd.first[index]
-            r_delta = r_upstream * fwd.first[index] + upstream * fwd.second[index] * r_z[index]
+            if index < net.n_layers - 1:
+                delta = upstream * fwd.first[index]
+                r_delta = (r_upstream * fwd.first[index]
+                           + upstream * fwd.second[index] * r_z[index])
             r_coef = _transpose(fwd.inputs[index]) @ r_delta
             if r_inputs[index] is not None:
                 r_coef = r_coef + _transpose(r_inputs[index]) @ delta
@@ -176,7 +223,7 @@ def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.
 
 def hessian(net: Network, X: np.ndarray, y: np.ndarray, flat: np.ndarray | None = None,
             max_directions: int = 256) -> np.ndarray:
-    """The full P x P Hessian of the MSE at `flat` (default: the network's own weights).
+    """The full P x P Hessian of the loss at `flat` (default: the network's own weights).
 
     Column j is H @ e_j; columns are computed `max_directions` at a time to bound memory.
     Exact up to rounding, so it is symmetric to ~1e-15 relative; it is returned as computed.
@@ -205,4 +252,36 @@ def output_input_gradient(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.n
         for index in reversed(range(net.n_layers)):
             coef, _ = fwd.layers[index]
             upstream = (upstream * fwd.first[index]) @ coef.T
+    if net.scaler is not None:
+        upstream = upstream * net.scaler.input_derivative()
     return fwd.output[:, 0], upstream
+
+
+def sample_loss_input_gradient(net: Network, X: np.ndarray, target: np.ndarray):
+    """Each sample's own loss at the network's weights, and its gradient with respect to that
+    sample's input, (n,) and (n, d), the target held fixed.
+
+    A regressor's loss is (f(x) - t)^2 (a target that moves with x adds its own term: the
+    caller's); a classifier's is the log-loss -log p_t(x) of class t (unclipped gradient).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    fwd = _forward(net, net.flat, X)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if net.is_classifier:
+            value = -np.log(np.clip(true_class_probability(
+                _squeezed(fwd.output), target, net.out_activation == "logistic"),
+                PROBABILITY_EPS, 1.0 - PROBABILITY_EPS))
+            delta = fwd.output - _class_targets(net, target)
+        else:
+            residual = fwd.output - _targets(target, net.layer_sizes[-1])
+            value = residual[:, 0] ** 2
+            delta = 2.0 * residual * fwd.first[-1]
+        upstream = None  # dLoss/d(layer input), layer by layer down to the input
+        for index in reversed(range(net.n_layers)):
+            coef, _ = fwd.layers[index]
+            if index < net.n_layers - 1:
+                delta = upstream * fwd.first[index]
+            upstream = delta @ coef.T
+    if net.scaler is not None:
+        upstream = upstream * net.scaler.input_derivative()
+    return value, upstream

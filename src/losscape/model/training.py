@@ -1,4 +1,5 @@
-"""Fitting an MLPRegressor from config values, with its convergence made visible."""
+"""Fitting an MLPRegressor or MLPClassifier from config values (behind a fitted input
+scaler where asked), with its convergence made visible."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from losscape.model.trajectory import Trajectory, record_fit
 
 # The config keys that become MLPRegressor arguments, and nothing else.
-ESTIMATOR_KEYS = (
+ESTIMATOR_KEYS = (  # the others (estimator, scaling) choose the model around them
     "hidden_layer_sizes", "activation", "solver", "alpha", "max_iter", "tol", "random_state",
     "learning_rate_init", "batch_size",
 )
@@ -18,22 +19,27 @@ ESTIMATOR_KEYS = (
 
 @dataclass
 class FitResult:
-    model: object
-    mse: float
-    r2: float
+    model: object  # the MLP, or a Pipeline of the scaler and the MLP
+    scores: dict[str, float]  # regressor: mse, r2; classifier: log_loss, accuracy
     n_iter: int
     converged: bool
     warnings: list[str] = field(default_factory=list)
     trajectory: Trajectory | None = None  # when recorded: initial weights and every iterate
 
+    @property
+    def mlp(self):
+        steps = getattr(self.model, "steps", None)
+        return steps[-1][1] if steps else self.model
+
     def metrics(self) -> dict[str, float]:
-        return {
-            "final_loss": float(self.model.loss_),
-            "mse": self.mse,
-            "r2": self.r2,
-            "n_iter": self.n_iter,
-            "converged": float(self.converged),
-        }
+        return {"final_loss": float(self.mlp.loss_), **self.scores, "n_iter": self.n_iter,
+                "converged": float(self.converged)}
+
+    def summary(self) -> str:
+        return ", ".join(f"{k}={v:.4g}" for k, v in self.scores.items())
+
+
+SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler"}
 
 
 def estimator_arguments(settings: dict) -> dict:
@@ -43,30 +49,50 @@ def estimator_arguments(settings: dict) -> dict:
 
 
 def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False) -> FitResult:
-    """Fit an MLPRegressor; a ConvergenceWarning is kept and reported, not silenced.
+    """Fit an MLPRegressor or MLPClassifier (`estimator`), behind a StandardScaler or
+    MinMaxScaler fitted on the same rows (`scaling`); a ConvergenceWarning is kept and
+    reported, not silenced.
 
     With `record`, the same fit also records its path (losscape.model.trajectory): the fitted
     weights are bit-identical either way.
     """
+    import sklearn.preprocessing
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPRegressor
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import Pipeline
 
+    classifier = settings.get("estimator", "regressor") == "classifier"
     # keyword arguments only: in scikit-learn 1.9 the first positional one is `loss`.
-    model = MLPRegressor(**estimator_arguments(settings))
+    mlp = (MLPClassifier if classifier else MLPRegressor)(**estimator_arguments(settings))
+    scaling = settings.get("scaling") or "none"
+    scaler = None
+    inputs = X
+    if scaling != "none":
+        scaler = getattr(sklearn.preprocessing, SCALERS[scaling])().fit(X)
+        inputs = scaler.transform(X)
     trajectory = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         if record:
-            trajectory = record_fit(model, X, y)
+            trajectory = record_fit(mlp, inputs, y)
         else:
-            model.fit(X, y)
+            mlp.fit(inputs, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     for other in caught:
         if not issubclass(other.category, ConvergenceWarning):
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
-    prediction = model.predict(X)
-    residual = prediction - y
+    model = mlp if scaler is None else Pipeline([("scale", scaler), ("mlp", mlp)])
+    return FitResult(model, _scores(model, X, y, classifier), int(mlp.n_iter_), not messages,
+                     messages, trajectory)
+
+
+def _scores(model, X, y, classifier: bool) -> dict[str, float]:
+    if classifier:
+        from sklearn.metrics import log_loss
+
+        return {"log_loss": float(log_loss(y, model.predict_proba(X))),
+                "accuracy": float(np.mean(model.predict(X) == y))}
+    residual = model.predict(X) - y
     mse = float(np.mean(residual**2))
     variance = float(np.mean((y - y.mean()) ** 2))
-    r2 = 1.0 - mse / variance if variance > 0 else float("nan")
-    return FitResult(model, mse, r2, int(model.n_iter_), not messages, messages, trajectory)
+    return {"mse": mse, "r2": 1.0 - mse / variance if variance > 0 else float("nan")}

@@ -15,20 +15,18 @@ import numpy as np
 from losscape import io
 from losscape.api.analyses import curvature_result, input_attack_result
 from losscape.api.optimizer_runs import optimizers_result
-from losscape.data.datasets import split_xy
 from losscape.figures.drawing import save_figure
+from losscape.pipeline.stages import network_data
 
 
 def load_slice(weights_path, data_path, landscape_path, kind: str):
     """The network, the landscape's data rows, its table and metadata, of the given kind."""
-    net = io.read_weights(weights_path)
     table, metadata = io.read_table(landscape_path)
     spec = metadata.get("landscape", {})
     if spec.get("kind") != kind:
         raise ValueError(f"{landscape_path}: this analysis needs a landscape of kind {kind!r}, "
                          f"not {spec.get('kind')!r}")
-    frame, _ = io.read_table(data_path)
-    X, y = split_xy(frame)
+    net, X, y, _ = network_data(weights_path, data_path)
     rows = np.asarray(metadata["samples"], dtype=np.int64)
     return net, X[rows], y[rows], table, metadata
 
@@ -72,12 +70,12 @@ def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, p
 def input_attack(weights_path, data_path, landscape_path, spec: dict, target_function: str,
                  worst_path, ascent_path, paths_path, field_path, png=None, name=None):
     """Worst data points, gradient-ascent search from every data point, gradient arrows."""
-    net = io.read_weights(weights_path)
     table, metadata = io.read_table(landscape_path)
     if metadata.get("landscape", {}).get("kind") != "input":
         raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
-    X, _ = split_xy(io.read_table(data_path)[0])
-    result = input_attack_result(net, X, table, metadata, spec, target_function,
+    net, X, y, _ = network_data(weights_path, data_path)
+    result = input_attack_result(net, X, y, table, metadata, spec,
+                                 None if net.is_classifier else target_function,
                                  _name(name, worst_path))
     _write(result, {"worst_inputs": worst_path, "ascent": ascent_path,
                     "ascent_paths": paths_path, "gradient_field": field_path}, {"attack": png})

@@ -15,8 +15,8 @@ from losscape.api.directions import (
     trajectory_pca_result,
     weight_pairs_result,
 )
-from losscape.data.datasets import split_xy
 from losscape.figures.drawing import save_figure
+from losscape.pipeline.stages import network_data
 
 STATS_CAPTION = (
     "One row per pair; click a column header to sort. x/y: the pair's first/second weight; "
@@ -26,8 +26,7 @@ STATS_CAPTION = (
 
 
 def _inputs(weights_path, data_path):
-    frame, _ = io.read_table(data_path)
-    return (io.read_weights(weights_path), *split_xy(frame))
+    return network_data(weights_path, data_path)[:3]
 
 
 def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_path, html_path,

@@ -12,12 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from losscape import io
+from losscape.api.inputs import class_indices
 from losscape.api.plotting import grid_landscape_figure
 from losscape.data.datasets import generating_function, split_xy
 from losscape.figures import landscapes as landscapes_plots
 from losscape.figures.drawing import save_figure
 from losscape.figures.network import network_diagram
-from losscape.figures.parity import parity_figure
+from losscape.figures.parity import confusion_figure, parity_figure
+from losscape.model.network import predicted_class
+from losscape.pipeline.stages import feature_names, network_data
 
 DENSE = 400  # points of a fitted curve
 SURFACE = 121  # points per axis of a target or prediction surface
@@ -39,9 +42,12 @@ def dataset_figure(data_path, function: str | None, out_path) -> None:
         x0, x1, points = _surface_grid(X)
         grid = (x0, x1, generating_function(function)(points).reshape(len(x0), len(x1)))
     title = f"Dataset {name}: {_origin(metadata, function)}, {len(frame)} samples"
+    names = feature_names(metadata, X.shape[1])
     if X.shape[1] > 2:
-        title += f"; showing x0 and x1 of its {X.shape[1]} features"
-    save_figure(landscapes_plots.dataset_figure(frame, title=title, grid=grid), out_path)
+        title += f"; showing {names[0]} and {names[1]} of its {X.shape[1]} features"
+    axis_names = tuple(names[:2]) if X.shape[1] >= 2 and "source" in metadata else None
+    save_figure(landscapes_plots.dataset_figure(frame, title=title, grid=grid,
+                                                axis_names=axis_names), out_path)
 
 
 def _origin(metadata: dict, function: str | None) -> str:
@@ -49,6 +55,8 @@ def _origin(metadata: dict, function: str | None) -> str:
     if function:
         return f"target {function}"
     source = metadata.get("source", {})
+    if "sklearn" in source:
+        return f"scikit-learn's {source['sklearn']} data set (target: {source['columns']['y']})"
     columns = ", ".join(f"{new} = {old}" for new, old in source.get("columns", {}).items())
     return f"your data from {source.get('path', '?')} ({columns})"
 
@@ -66,9 +74,16 @@ def network_figure(weights_path, out_path) -> None:
 
 def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
     """The fitted curve (1 input) or surface (2), against the generating function if any."""
-    net = io.read_weights(weights_path)
+    net, X, y, metadata = network_data(weights_path, data_path)
     frame, _ = io.read_table(data_path)
-    X, y = split_xy(frame)
+    if net.is_classifier:
+        predicted = predicted_class(net.predict(X), net.out_activation == "logistic")
+        accuracy = float(np.mean(predicted == y))
+        title = (f"Network {_network_name(weights_path)} fitted to {_stem(data_path)}: training "
+                 f"accuracy {accuracy:.1%}, log-loss {net.loss(X, y):.3g}")
+        save_figure(confusion_figure(y, predicted, net.classes or range(net.n_classes),
+                                     title=title), out_path)
+        return
     # A user's data has no generating function: then only the data and the fit are drawn.
     target_fn = generating_function(function) if function else None
     with np.errstate(over="ignore", invalid="ignore"):
@@ -96,6 +111,9 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
 def landscape_figure(landscape_path, data_path, out_path) -> None:
     table, metadata = io.read_table(landscape_path)
     data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input" else None
+    classes = metadata["network"].get("classes")
+    if data is not None and classes is not None:  # a classifier's labels, as class indices
+        data["y"] = class_indices(data["y"].to_numpy(), classes, len(classes))
     save_figure(grid_landscape_figure(table, metadata, data, _stem(landscape_path)), out_path)
 
 

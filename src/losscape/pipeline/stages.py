@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+import pandas as pd
+
 from losscape import io
 from losscape.api import grids
+from losscape.api.inputs import class_indices
 from losscape.data.datasets import generate, generating_function, split_xy, user_dataset
 from losscape.model.network import Network
 from losscape.model.training import fit_mlp
 
 log = logging.getLogger("losscape")
+
+
+def bundled_dataset(spec: dict, out_path) -> dict:
+    """One of scikit-learn's bundled sets as results/data/{dataset}.parquet (x0, …, y), the
+    features' and the target's own names in its metadata."""
+    from losscape.data.bundled import load_bundled
+
+    data = load_bundled(spec["sklearn"], spec.get("features"))
+    frame = data.frame()
+    io.write_table(frame, out_path, {"dataset": spec, "source": {
+        "sklearn": data.name, "columns": data.columns()}})
+    log.info("wrote %d rows of scikit-learn's %s to %s", len(frame), data.name, out_path)
+    return _dataset_metrics(frame)
 
 
 def make_dataset(spec: dict, out_path) -> dict:
@@ -49,6 +66,9 @@ def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> d
 
 def _dataset_metrics(frame) -> dict:
     y = frame["y"]
+    if not pd.api.types.is_numeric_dtype(y):  # class labels
+        return {"n_samples": len(frame), "n_classes": int(y.nunique()),
+                "largest_class_share": float(y.value_counts(normalize=True).iloc[0])}
     return {"n_samples": len(frame), "y_mean": float(y.mean()), "y_std": float(y.std())}
 
 
@@ -70,17 +90,17 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     io.write_weights(net, weights_path, {"training": settings})
     if record:
         path = result.trajectory
-        initial = Network(net.layer_sizes, net.activation, net.out_activation, path.initial)
+        initial = net.with_flat(path.initial)
         if initial_weights_path is not None:
             io.write_weights(initial, initial_weights_path, {"training": settings})
         if trajectory_path is not None:
             io.write_trajectory(net, path.states, trajectory_path, {
-                "training": settings, "solver": result.model.solver,
+                "training": settings, "solver": result.mlp.solver,
                 "ends_at_fitted_weights": path.ends_at_fitted_weights})
         log.info("recorded %d states from the initial weights to the fitted ones "
                  "(ends at the fitted weights: %s)", len(path.states), path.ends_at_fitted_weights)
-    log.info("trained %s in %d iterations: mse=%.3g r2=%.4f converged=%s",
-             list(net.layer_sizes), result.n_iter, result.mse, result.r2, result.converged)
+    log.info("trained %s in %d iterations: %s, converged=%s",
+             list(net.layer_sizes), result.n_iter, result.summary(), result.converged)
     return result
 
 
@@ -90,9 +110,7 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
 
     `tile` = (index, count) writes only that tile's rows of the grid (see gather_landscape).
     """
-    net = io.read_weights(weights_path)
-    frame, _ = io.read_table(data_path)
-    X, y = split_xy(frame)
+    net, X, y, _ = network_data(weights_path, data_path)
     stream = grids.weights_stream(net, X, y, spec, tile, weights_file=weights_path,
                                   config_hash=config_hash)
     return _write_landscape(stream, out_path)
@@ -106,9 +124,7 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     A user's data has none: there the target at a grid point is y of the nearest data
     point (exact at the data, piecewise constant between), and the metadata says so.
     """
-    net = io.read_weights(weights_path)
-    frame, data_metadata = io.read_table(data_path)
-    X, y = split_xy(frame)
+    net, X, y, data_metadata = network_data(weights_path, data_path)
     if target_function:
         target = generating_function(target_function)
         described = grids.TARGET_GENERATING.format(target_function)
@@ -116,8 +132,33 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
         target, described = None, grids.TARGET_NEAREST
     stream = grids.input_stream(net, X, y, spec, target, described,
                                 data_metadata.get("dataset", {}).get("domain"), tile,
+                                feature_names=feature_names(data_metadata, X.shape[1]),
                                 weights_file=weights_path, config_hash=config_hash)
     return _write_landscape(stream, out_path)
+
+
+def network_data(weights_path, data_path):
+    """The network, X, y as the network scores it (a classifier's labels as class indices
+    into its classes) and the data's metadata."""
+    net = io.read_weights(weights_path)
+    frame, metadata = io.read_table(data_path)
+    X, y = split_xy(frame)
+    return net, X, network_targets(net, y, data_path), metadata
+
+
+def network_targets(net, y, source="the data"):
+    if not net.is_classifier:
+        return np.asarray(y, dtype=np.float64)
+    try:
+        return class_indices(y, net.classes, net.n_classes)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
+
+
+def feature_names(data_metadata: dict, n_features: int) -> list[str]:
+    """The features' own names (a bundled set's or a user's columns), else x0, x1, …"""
+    columns = data_metadata.get("source", {}).get("columns", {})
+    return [str(columns.get(f"x{k}", f"x{k}")) for k in range(n_features)]
 
 
 def gather_landscape(tile_paths, out_path) -> dict:

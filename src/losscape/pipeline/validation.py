@@ -10,7 +10,6 @@ collected and reported together, so one edit can fix them all.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +17,11 @@ import yaml
 
 from losscape.data.datasets import MIN_TRAINING_ROWS
 from losscape.model.network import parameter_names
+from losscape.pipeline.dataset_facts import DatasetFacts, dataset_facts
 
 
 class ConfigError(ValueError):
     """Invalid config: the message lists every problem found, each with its key path."""
-
-
-@dataclass(frozen=True)
-class DatasetFacts:
-    """What parse time knows of a dataset: enough to check what refers to it."""
-
-    n_features: int
-    n_rows: int
-    described: str  # how the dataset got those numbers, for messages
-    path: str | None = None  # a user's file
-    sha256: str | None = None  # of that file
 
 
 def raise_if(problems: list[str], config_files) -> None:
@@ -125,7 +114,7 @@ def check_config(config: dict, config_files=()) -> dict[str, DatasetFacts]:
     problems: list[str] = []
     facts = {}
     for name, spec in config["datasets"].items():
-        found = _dataset_facts(f"datasets.{name}", spec, problems)
+        found = dataset_facts(f"datasets.{name}", spec, problems)
         if found is not None:
             facts[name] = found
     for name, spec in config["networks"].items():
@@ -138,47 +127,6 @@ def check_config(config: dict, config_files=()) -> dict[str, DatasetFacts]:
     return facts
 
 
-def _dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
-    if "path" in spec:
-        return _file_facts(where, spec, problems)
-    before = len(problems)
-    for k, (low, high) in enumerate(spec["domain"]):
-        if not low < high:
-            problems.append(f"{where}.domain[{k}]: low {low} must be below high {high}")
-    n, dims = spec["n_samples"], len(spec["domain"])
-    if spec.get("sampling") == "grid":
-        per_axis = round(n ** (1.0 / dims))
-        if per_axis**dims != n:
-            problems.append(
-                f"{where}.n_samples: sampling 'grid' needs a perfect power of the {dims} "
-                f"feature(s), e.g. {per_axis**dims}; got {n}"
-            )
-    if len(problems) > before:
-        return None
-    return DatasetFacts(dims, n, f"{n} samples over a {dims}-D domain")
-
-
-def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
-    from losscape import io
-    from losscape.data.datasets import user_dataset
-    from losscape.provenance import sha256_file
-
-    features, target = spec["features"], spec["target"]
-    if target in features:
-        problems.append(f"{where}.target: column {target!r} is also one of the features")
-        return None
-    path = Path(spec["path"])
-    try:
-        frame = user_dataset(io.read_user_table(path), features, target, path)
-    except io.DataFileError as error:
-        problems.append(f"{where}.path: {error}")
-        return None
-    return DatasetFacts(
-        len(features), len(frame), f"{_rows(len(frame))} of {path}, features {features}",
-        str(path), sha256_file(path),
-    )
-
-
 def _rows(n: int) -> str:
     return f"{n} row" if n == 1 else f"{n} rows"
 
@@ -189,16 +137,39 @@ def _check_network(where, spec, config, facts, problems) -> None:
         problems.append(_undefined(f"{where}.dataset", dataset, "datasets", config["datasets"]))
         return
     known = facts.get(dataset)
-    if known is not None and known.n_rows < MIN_TRAINING_ROWS:
+    if known is None:
+        return
+    if known.n_rows < MIN_TRAINING_ROWS:
         problems.append(
             f"{where}: dataset {dataset!r} ({known.path}) has {_rows(known.n_rows)}; "
             f"training needs at least {MIN_TRAINING_ROWS}"
         )
+    classifier = spec.get("estimator", "regressor") == "classifier"
+    if not classifier and not known.numeric_target:
+        problems.append(
+            f"{where}.estimator: a regressor needs numeric targets, but dataset {dataset!r}'s "
+            f"target holds labels such as {known.example_label!r}; set estimator: classifier")
+    if classifier and known.n_classes > max(MAX_CLASSES, known.n_rows // 2):
+        problems.append(
+            f"{where}.estimator: a classifier needs class labels, but dataset {dataset!r}'s target "
+            f"has {known.n_classes} distinct values in {_rows(known.n_rows)} (a continuous "
+            f"target?); use estimator: regressor")
+    if classifier and known.n_classes < 2:
+        problems.append(f"{where}.estimator: a classifier needs at least 2 classes; dataset "
+                        f"{dataset!r}'s target has {known.n_classes}")
 
 
-def layer_sizes(network: dict, n_features: int) -> list[int]:
-    """[inputs, *hidden, 1]: MLPRegressor on one target column has one output unit."""
-    return [n_features, *network["hidden_layer_sizes"], 1]
+# More distinct target values than this (and than half the rows) is not a set of classes.
+MAX_CLASSES = 100
+
+
+def layer_sizes(network: dict, n_features: int, n_classes: int = 0) -> list[int]:
+    """[inputs, *hidden, outputs]: one output unit for a regressor or a binary classifier
+    (sklearn's logistic output), one per class for a multiclass one (softmax)."""
+    outputs = 1
+    if network.get("estimator") == "classifier" and n_classes > 2:
+        outputs = n_classes
+    return [n_features, *network["hidden_layer_sizes"], outputs]
 
 
 def describe_names(sizes: list[int], limit: int = 30) -> str:
@@ -232,13 +203,9 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
     if known is None:  # its dataset is undefined or broken: reported already
         return
     if spec["kind"] == "input":
-        if known.n_features != 2:
-            problems.append(
-                f"{where}: kind 'input' maps the loss over a network's 2 inputs, but network "
-                f"{network_name!r} has {known.n_features} (dataset {dataset!r}: {known.described})"
-            )
+        _check_input_plane(where, spec, dataset, known, problems)
         return
-    sizes = layer_sizes(network, known.n_features)
+    sizes = layer_sizes(network, known.n_features, known.n_classes)
     if spec["kind"] == "weights":
         _check_weight_names(f"{where}.axes", spec["axes"], network_name, sizes, problems)
         if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:
@@ -255,6 +222,25 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                 f"{known.n_rows} rows (valid 0..{known.n_rows - 1})"
             )
             break
+
+
+def _check_input_plane(where, spec, dataset, known, problems) -> None:
+    """An input landscape's two features exist and differ; its reference row exists."""
+    names = known.feature_names
+    features = spec.get("features")
+    if features is None and known.n_features < 2:
+        problems.append(f"{where}: kind 'input' maps the loss over two input features, but "
+                        f"dataset {dataset!r} has {known.n_features} ({known.described})")
+    for k, feature in enumerate(features or []):
+        if feature not in names:
+            close = difflib.get_close_matches(feature, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{where}.features[{k}]: dataset {dataset!r} has no feature "
+                            f"{feature!r}{hint}; its features: {', '.join(names)}")
+    reference = spec.get("reference", "median")
+    if isinstance(reference, int) and not 0 <= reference < known.n_rows:
+        problems.append(f"{where}.reference: row {reference} is out of range: dataset "
+                        f"{dataset!r} has {known.n_rows} rows (valid 0..{known.n_rows - 1})")
 
 
 def _check_weight_names(where, names, network_name, sizes, problems) -> None:
@@ -319,15 +305,6 @@ def _check_analysis(where, spec, config, problems) -> None:
                     f"{where}.start_offsets[{k}]: {offset} starts outside landscape {name!r}'s "
                     f"window: each offset from the trained value must be within its span, {span:g}"
                 )
-    if spec["kind"] == "input_attack":
-        network = config["networks"].get(landscape["network"])
-        dataset = config["datasets"].get(network["dataset"]) if network else None
-        if dataset is not None and "path" in dataset:
-            problems.append(
-                f"{where}: an input attack differentiates the error against the data's "
-                f"generating function; dataset {network['dataset']!r} is a user's file "
-                f"({dataset['path']}), which has none"
-            )
 
 
 def _undefined(where: str, name: Any, section: str, defined) -> str:

@@ -1,0 +1,97 @@
+"""What parse time knows of each dataset (rows, features and their names, the target's kind),
+read from its config entry, from scikit-learn's bundled set, or from the user's file: enough to
+check, before any job starts, everything that refers to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What parse time knows of a dataset: enough to check what refers to it."""
+
+    n_features: int
+    n_rows: int
+    described: str  # how the dataset got those numbers, for messages
+    path: str | None = None  # a user's file
+    sha256: str | None = None  # of that file
+    feature_names: tuple[str, ...] = ()  # the features' own names (generated data: x0, x1, …)
+    numeric_target: bool = True  # False: the target is class labels (text)
+    n_classes: int = 0  # distinct target values (0: unknown, e.g. generated data)
+    example_label: object = None  # one target value, for messages
+
+
+def dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    given = [key for key in ("function", "sklearn", "path") if key in spec]
+    if len(given) != 1:
+        problems.append(f"{where}: give exactly one of function (generated data), sklearn (a "
+                        f"bundled data set) and path (your file); got {given or 'none'}")
+        return None
+    if "path" in spec:
+        return _file_facts(where, spec, problems)
+    if "sklearn" in spec:
+        return _bundled_facts(where, spec, problems)
+    return _generated_facts(where, spec, problems)
+
+
+def _generated_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    before = len(problems)
+    for k, (low, high) in enumerate(spec["domain"]):
+        if not low < high:
+            problems.append(f"{where}.domain[{k}]: low {low} must be below high {high}")
+    n, dims = spec["n_samples"], len(spec["domain"])
+    if spec.get("sampling") == "grid":
+        per_axis = round(n ** (1.0 / dims))
+        if per_axis**dims != n:
+            problems.append(
+                f"{where}.n_samples: sampling 'grid' needs a perfect power of the {dims} "
+                f"feature(s), e.g. {per_axis**dims}; got {n}"
+            )
+    if len(problems) > before:
+        return None
+    return DatasetFacts(dims, n, f"{n} samples over a {dims}-D domain",
+                        feature_names=tuple(f"x{k}" for k in range(dims)), n_classes=n)
+
+
+def _bundled_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    from losscape.data.bundled import load_bundled
+
+    try:
+        data = load_bundled(spec["sklearn"], spec.get("features"))
+    except ValueError as error:
+        problems.append(f"{where}.features: {error}")
+        return None
+    return DatasetFacts(
+        data.X.shape[1], len(data.y), f"scikit-learn's {data.name}, {len(data.y)} rows",
+        feature_names=tuple(data.feature_names), numeric_target=not data.is_classification
+        or data.y.dtype.kind in "iu", n_classes=len(np.unique(data.y)),
+        example_label=data.y[0].item() if hasattr(data.y[0], "item") else data.y[0])
+
+
+def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
+    from losscape import io
+    from losscape.data.datasets import is_numeric_target, split_xy, user_dataset
+    from losscape.provenance import sha256_file
+
+    features, target = spec["features"], spec["target"]
+    if target in features:
+        problems.append(f"{where}.target: column {target!r} is also one of the features")
+        return None
+    path = Path(spec["path"])
+    try:
+        frame = user_dataset(io.read_user_table(path), features, target, path)
+    except io.DataFileError as error:
+        problems.append(f"{where}.path: {error}")
+        return None
+    _, y = split_xy(frame)
+    rows = f"{len(frame)} row" if len(frame) == 1 else f"{len(frame)} rows"
+    return DatasetFacts(
+        len(features), len(frame), f"{rows} of {path}, features {features}",
+        str(path), sha256_file(path), feature_names=tuple(features),
+        numeric_target=is_numeric_target(y), n_classes=len(np.unique(y)),
+        example_label=y[0].item() if hasattr(y[0], "item") else y[0],
+    )

@@ -56,6 +56,13 @@ SCHEMA_CASES = {
     "negative noise": (
         lambda c: c["datasets"]["surface"].update(noise=-0.1),
         "datasets.surface.noise: -0.1 is less than the minimum of 0"),
+    "unknown bundled data set": (
+        lambda c: c["datasets"].update(mn={"sklearn": "mnist"}),
+        "datasets.mn.sklearn: 'mnist' is not one of 'diabetes', 'breast_cancer', 'iris', 'wine', "
+        "'digits'"),
+    "unknown estimator": (
+        lambda c: c["networks"]["N1"].update(estimator="svm"),
+        "networks.N1.estimator: 'svm' is not one of 'regressor', 'classifier'"),
     "unknown activation": (
         lambda c: c["networks"]["N2"].update(activation="sigmoid"),
         "networks.N2.activation: 'sigmoid' is not one of 'identity', 'logistic', 'tanh', 'relu'"),
@@ -78,8 +85,9 @@ SCHEMA_CASES = {
         "datasets.mine: missing key 'target' (Your own data, a CSV or Parquet file"),
     "generated dataset without function": (
         lambda c: c["datasets"].update(gen={"n_samples": 5, "domain": [[0, 1]]}),
-        "datasets.gen: missing key 'function' (A dataset generated from a named function "
-        "(function, n_samples, domain); give `path` instead to use your own file.)"),
+        "datasets.gen: missing key: one of 'function', 'sklearn', 'path' (A generated dataset "
+        "(function, n_samples, domain), one of scikit-learn's bundled data sets (sklearn), or your "
+        "own file (path, features, target): exactly one of function, sklearn and path.)"),
 }
 
 
@@ -143,6 +151,8 @@ def _write_data_files(data):
     good.iloc[:1].to_csv(data / "one_row.csv", index=False)
     (data / "table.txt").write_text("height,width,price\n1,2,3\n")
     (data / "garbage.parquet").write_bytes(b"PAR1 this is not parquet")
+    species = good.assign(kind=np.where(X[:, 0] > 0.5, "oak", "elm"))
+    species.to_csv(data / "species.csv", index=False)
     nulls = good.drop(columns="id").copy()
     nulls.loc[4, "width"] = None
     nulls.to_parquet(data / "nulls.parquet")
@@ -171,14 +181,35 @@ DATA_CASES = {
         "landscapes.L9.network: 'N7' is not defined under networks; defined: N1, N2,"),
     "input landscape on a 1-D network": (
         lambda c: c["landscapes"].update({"N1_in": {"network": "N1", "kind": "input", "resolution": 3}}),
-        "landscapes.N1_in: kind 'input' maps the loss over a network's 2 inputs, but network 'N1' "
-        "has 1 (dataset 'curve': 40 samples over a 1-D domain)"),
-    "input landscape on a user file with 3 features": (
+        "landscapes.N1_in: kind 'input' maps the loss over two input features, but dataset 'curve' "
+        "has 1 (40 samples over a 1-D domain)"),
+    "input feature the data does not have": (
         lambda c: (c["datasets"].update(_file("wide", "wide.parquet", ("a", "b", "c"), "t")),
                    c["networks"].update(_net("NW", "wide")),
-                   c["landscapes"].update({"NW_in": {"network": "NW", "kind": "input", "resolution": 3}})),
-        "landscapes.NW_in: kind 'input' maps the loss over a network's 2 inputs, but network 'NW' "
-        "has 3 (dataset 'wide': 12 rows of data/wide.parquet, features ['a', 'b', 'c'])"),
+                   c["landscapes"].update({"NW_in": {"network": "NW", "kind": "input", "resolution": 3,
+                                                     "features": ["a", "bb"]}})),
+        "landscapes.NW_in.features[1]: dataset 'wide' has no feature 'bb' (did you mean 'b'?); its "
+        "features: a, b, c"),
+    "input reference row past the data": (
+        lambda c: c["landscapes"].update({"NW_ref": {"network": "NW", "kind": "input",
+                                                     "resolution": 3, "reference": 12}}),
+        "landscapes.NW_ref.reference: row 12 is out of range: dataset 'wide' has 12 rows "
+        "(valid 0..11)"),
+    "string target for a regressor": (
+        lambda c: (c["datasets"].update(_file("species", "species.csv", ("height", "width"), "kind")),
+                   c["networks"].update(_net("NS", "species"))),
+        "networks.NS.estimator: a regressor needs numeric targets, but dataset 'species''s target "
+        "holds labels such as 'oak'; set estimator: classifier"),
+    "classifier on a continuous target": (
+        lambda c: (c["datasets"].update(diab={"sklearn": "diabetes"}),
+                   c["networks"].update({"NC": {"dataset": "diab", "estimator": "classifier",
+                                                "hidden_layer_sizes": [2]}})),
+        "networks.NC.estimator: a classifier needs class labels, but dataset 'diab''s target has 214 "
+        "distinct values in 442 rows (a continuous target?); use estimator: regressor"),
+    "bundled feature that does not exist": (
+        lambda c: c["datasets"].update(diab2={"sklearn": "diabetes", "features": ["bmi", "height"]}),
+        "datasets.diab2.features: diabetes has no feature(s) ['height']; its features are ['age', "
+        "'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']"),
     "weight the network does not have": (
         lambda c: c["landscapes"].update(_weights("N1_bad", "N1", ["W1[0,0]", "W2[0,1]"])),
         "landscapes.N1_bad.axes[1]: network 'N1' (layer sizes [1, 2, 1]) has no weight 'W2[0,1]'; "

@@ -126,6 +126,8 @@ class Renderer:
         for key in ("oneOf", "anyOf"):
             for number, option in enumerate(node.get(key, []), start=1):
                 option = self.resolve(option)
+                if not option.get("properties"):  # a key that must be given: said in words
+                    continue
                 title = option.get("title") or f"variant {number}"
                 lines += self.variant(f"Keys of {' '.join(str(title).split())}", option, base)
         while lines and not lines[0]:

@@ -23,6 +23,7 @@ class DatasetFacts:
     numeric_target: bool = True  # False: the target is class labels (text)
     n_classes: int = 0  # distinct target values (0: unknown, e.g. generated data)
     example_label: object = None  # one target value, for messages
+    continuous: bool = False  # numbers that are not all whole: no classes
 
 
 def dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -54,7 +55,8 @@ def _generated_facts(where: str, spec: dict, problems: list[str]) -> DatasetFact
     if len(problems) > before:
         return None
     return DatasetFacts(dims, n, f"{n} samples over a {dims}-D domain",
-                        feature_names=tuple(f"x{k}" for k in range(dims)), n_classes=n)
+                        feature_names=tuple(f"x{k}" for k in range(dims)), n_classes=n,
+                        continuous=True)
 
 
 def _bundled_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -69,7 +71,8 @@ def _bundled_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts 
         data.X.shape[1], len(data.y), f"scikit-learn's {data.name}, {len(data.y)} rows",
         feature_names=tuple(data.feature_names), numeric_target=not data.is_classification
         or data.y.dtype.kind in "iu", n_classes=len(np.unique(data.y)),
-        example_label=data.y[0].item() if hasattr(data.y[0], "item") else data.y[0])
+        example_label=data.y[0].item() if hasattr(data.y[0], "item") else data.y[0],
+        continuous=_continuous(data.y))
 
 
 def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -94,4 +97,10 @@ def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | N
         str(path), sha256_file(path), feature_names=tuple(features),
         numeric_target=is_numeric_target(y), n_classes=len(np.unique(y)),
         example_label=y[0].item() if hasattr(y[0], "item") else y[0],
+        continuous=_continuous(y),
     )
+
+
+def _continuous(y: np.ndarray) -> bool:
+    y = np.asarray(y)
+    return y.dtype.kind == "f" and bool(np.any(y != np.round(y)))

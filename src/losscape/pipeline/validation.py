@@ -70,6 +70,10 @@ def _describe(error) -> str:
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
         return f"{instance!r} is not {words}"
     if kind in ("oneOf", "anyOf"):
+        options = schema[kind]
+        if all(set(option) == {"required"} for option in options):  # one of these keys
+            keys = ", ".join(repr(key) for option in options for key in option["required"])
+            return f"missing key: one of {keys}" + (f" ({description})" if description else "")
         return f"{instance!r} is not allowed here" + (f": {description}" if description else "")
     if kind == "pattern" and description:
         return f"{instance!r} is not allowed: {description}"
@@ -149,7 +153,7 @@ def _check_network(where, spec, config, facts, problems) -> None:
         problems.append(
             f"{where}.estimator: a regressor needs numeric targets, but dataset {dataset!r}'s "
             f"target holds labels such as {known.example_label!r}; set estimator: classifier")
-    if classifier and known.n_classes > max(MAX_CLASSES, known.n_rows // 2):
+    if classifier and (known.continuous or known.n_classes > MAX_CLASSES):
         problems.append(
             f"{where}.estimator: a classifier needs class labels, but dataset {dataset!r}'s target "
             f"has {known.n_classes} distinct values in {_rows(known.n_rows)} (a continuous "
@@ -159,7 +163,7 @@ def _check_network(where, spec, config, facts, problems) -> None:
                         f"{dataset!r}'s target has {known.n_classes}")
 
 
-# More distinct target values than this (and than half the rows) is not a set of classes.
+# More distinct target values than this is not a set of classes.
 MAX_CLASSES = 100
 
 

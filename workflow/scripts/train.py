@@ -12,6 +12,8 @@ with pipeline_job(snakemake, "train") as run:
     )
     run.log_metrics(result.metrics())
     run.set_tags({"converged": result.converged, "convergence_warning": " | ".join(result.warnings)})
+    if result.saturation:
+        run.set_tags({"saturation": result.saturation})
     frame, _ = io.read_table(snakemake.input.data)
     run.log_dataset(frame, source=snakemake.input.data, name=snakemake.params.dataset)
     run.log_sklearn_model(result.model, split_xy(frame)[0])

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from losscape.api.grids import landscape_metadata
+from losscape.api.grids import heldout_metadata, landscape_metadata
 from losscape.api.result import Result
 from losscape.directions.planes import (
     MAX_CORNER_WEIGHTS,
@@ -35,6 +35,7 @@ from losscape.engine.structured import weights_slice_structured
 from losscape.figures import directions as directions_plots
 from losscape.figures import planes as planes_plots
 from losscape.figures.drawing import loss_of, samples_description
+from losscape.figures.heldout import train_heldout_figure
 from losscape.model.network import Network
 from losscape.progress import ProgressLog
 
@@ -45,9 +46,15 @@ SEED_SPREAD_STATISTICS = ("loss_min", "loss_max", "loss_mean", "loss_median", "d
                           "range_a", "range_b", "anisotropy", "cosine_d1_d2")
 
 
-def _rows(X, y, spec):
-    samples = select_samples(len(y), spec.get("samples", "all"))
+def _rows(X, y, spec, samples=None):
+    if samples is None:
+        samples = select_samples(len(y), spec.get("samples", "all"))
     return X[samples], y[samples], samples
+
+
+def _heldout_meta(metadata, net, heldout) -> None:
+    if heldout is not None:
+        metadata["heldout"] = heldout_metadata(net, *heldout)
 
 
 def _title_prefix(metadata, name: str) -> str:
@@ -59,17 +66,28 @@ def _finite(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
+def _with_heldout(metrics: dict, table: pd.DataFrame, metadata: dict) -> dict:
+    """The held-out loss at the trained weights and its lowest value on the table."""
+    if "loss_heldout" not in table.columns:
+        return metrics
+    values = table["loss_heldout"].to_numpy(float)
+    finite = values[np.isfinite(values)]
+    return metrics | {"heldout_loss_centre": metadata["heldout"]["loss"],
+                      "heldout_loss_min": float(finite.min()) if finite.size else math.nan}
+
+
 # --- weight_pairs ------------------------------------------------------------------------
 
 
-def weight_pairs_result(net: Network, X, y, spec: dict, name: str, **provenance) -> Result:
+def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None, samples=None,
+                        **provenance) -> Result:
     """The slice over every listed pair of weights (structured engine), its statistics and
     the corner plot.
 
     Table: one row per grid point of every pair: x_name, y_name, x, y (absolute weight
     values), loss; pairs one after another, x the slow axis inside each.
     """
-    X, y, samples = _rows(X, y, spec)
+    X, y, samples = _rows(X, y, spec, samples)
     pairs = weight_pairs(net.layer_sizes, spec.get("axes", "all"))
     involved = {n for pair in pairs for n in pair}
     if len(involved) > MAX_CORNER_WEIGHTS:
@@ -86,12 +104,16 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, **provenance)
         rows.append({"x_name": xn, "y_name": yn, **slice_statistics(
             grid.first, grid.second, loss, (net.value(xn), net.value(yn)), loss_centre)})
         points = grid.points()
-        frames.append(pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0],
-                                    "y": points[:, 1], "loss": loss.ravel()}))
+        frame = pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0], "y": points[:, 1],
+                              "loss": loss.ravel()})
+        if heldout is not None:
+            frame["loss_heldout"] = weights_slice_structured(net, *heldout, grid).ravel()
+        frames.append(frame)
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
         progress(k * grid.size, len(pairs) * grid.size)
     names = sorted(involved, key=net.index)
     metadata = landscape_metadata(spec, net, samples, **provenance)
+    _heldout_meta(metadata, net, heldout)
     metadata["pairs"] = [list(p) for p in pairs]
     metadata["centre"] = {n: net.value(n) for n in names} | {"loss": loss_centre}
     table = pd.concat(frames, ignore_index=True)
@@ -114,7 +136,8 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, **provenance)
                     f"at their trained values")
     return Result(
         "weight_pairs", name, {"landscape": table, "stats": stats},
-        {"landscape": metadata, "stats": metadata}, _finite(metrics),
+        {"landscape": metadata, "stats": metadata},
+        _finite(_with_heldout(metrics, table, metadata)),
         figures={"corner": lambda: directions_plots.corner_plot(
             table, names, metadata["centre"], title=corner_title)},
         captions={"stats": title},
@@ -124,26 +147,31 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, **provenance)
 # --- random_plane ------------------------------------------------------------------------
 
 
-def random_plane_result(net: Network, X, y, spec: dict, name: str, **provenance) -> Result:
+def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None, samples=None,
+                        **provenance) -> Result:
     """Loss over theta + a d1 + b d2 for filter-normalised random (d1, d2), one plane per seed.
 
     Tables: the grid (seed, a, b, loss), the directions (seed, name, d1, d2) and one row of
     statistics per seed; figures: the first seed's plane and the spread across seeds.
     """
-    X, y, samples = _rows(X, y, spec)
+    X, y, samples = _rows(X, y, spec, samples)
     seeds, zero_biases = list(spec["seeds"]), bool(spec.get("zero_biases", True))
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
     loss_centre = net.loss(X, y)
-    planes, frames, directions, rows = {}, [], [], []
+    planes, frames, directions, rows, heldout_planes = {}, [], [], [], {}
     progress = ProgressLog(f"random_plane {name}")
     for k, seed in enumerate(seeds, start=1):
         d1, d2 = random_plane(net, seed, zero_biases)
         loss = plane_slice(net, X, y, grid, net.flat, (d1, d2))
         planes[seed] = loss
         points = grid.points()
-        frames.append(pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0],
-                                    "b": points[:, 1], "loss": loss.ravel()}))
+        frame = pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0], "b": points[:, 1],
+                              "loss": loss.ravel()})
+        if heldout is not None:
+            heldout_planes[seed] = plane_slice(net, *heldout, grid, net.flat, (d1, d2))
+            frame["loss_heldout"] = heldout_planes[seed].ravel()
+        frames.append(frame)
         directions.append(pd.DataFrame({"seed": np.int64(seed), "name": net.names, "d1": d1,
                                         "d2": d2}))
         rows.append({"seed": seed, "cosine_d1_d2": cosine(d1, d2),
@@ -154,6 +182,7 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, **provenance)
         progress(k * grid.size, len(seeds) * grid.size)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
+    _heldout_meta(metadata, net, heldout)
     stats = pd.DataFrame(rows)
     biases = "bias entries zeroed" if zero_biases else "biases normalised with their neuron"
     what = (f"{_title_prefix(metadata, name)} over theta + a·d1 + b·d2: "
@@ -173,11 +202,17 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, **provenance)
         "random_plane", name,
         {"landscape": pd.concat(frames, ignore_index=True),
          "directions": pd.concat(directions, ignore_index=True), "stats": stats},
-        {"landscape": metadata, "directions": metadata, "stats": metadata}, _finite(metrics),
+        {"landscape": metadata, "directions": metadata, "stats": metadata},
+        _finite(_with_heldout(metrics, frames[0], metadata)),
         figures={
             "plane": lambda: planes_plots.random_plane_figure(
                 grid.first, grid.second, planes[first], loss_centre,
-                title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}"),
+                title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}")
+            if heldout is None else train_heldout_figure(
+                grid.first, grid.second, planes[first], heldout_planes[first], (0.0, 0.0),
+                ("a (along d1)", "b (along d2)"), n_train=len(y),
+                n_heldout=len(heldout[1]), title=f"{what}, seed {first}: training and "
+                f"held-out {loss_of(metadata)}"),
             "seed_spread": lambda: planes_plots.seed_spread_figure(
                 grid.first, grid.second, planes, stats, SEED_SPREAD_STATISTICS,
                 title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds"),
@@ -189,10 +224,10 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, **provenance)
 
 
 def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: str,
-                         **provenance) -> Result:
+                         heldout=None, samples=None, **provenance) -> Result:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
     initial_file = provenance.pop("initial_weights_file", None)
-    X, y, samples = _rows(X, y, spec)
+    X, y, samples = _rows(X, y, spec, samples)
     if start.layer_sizes != net.layer_sizes:
         raise ValueError(f"the initial weights' layer sizes {list(start.layer_sizes)} differ "
                          f"from the trained network's {list(net.layer_sizes)}")
@@ -204,6 +239,13 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["initial_weights_file"] = None if initial_file is None else str(initial_file)
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
+    _heldout_meta(metadata, net, heldout)
+    table = pd.DataFrame({"alpha": alphas, "loss": loss})
+    heldout_loss = None
+    if heldout is not None:
+        heldout_loss = parameter_losses(net, *heldout, interpolation_points(start.flat, net.flat,
+                                                                            alphas))
+        table["loss_heldout"] = heldout_loss
     shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)
     title = (f"{_title_prefix(metadata, name)} along the straight line from its initial "
              f"weights (alpha = 0) to its trained weights (alpha = 1): "
@@ -211,10 +253,11 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     metrics = {"loss_initial": loss_initial, "loss_trained": loss_trained,
                "distance": float(np.linalg.norm(net.flat - start.flat)), **shape}
     return Result(
-        "interpolation", name, {"landscape": pd.DataFrame({"alpha": alphas, "loss": loss})},
-        {"landscape": metadata}, metrics,
+        "interpolation", name, {"landscape": table},
+        {"landscape": metadata}, _with_heldout(metrics, table, metadata),
         figures={"interpolation": lambda: directions_plots.interpolation_figure(
-            alphas, loss, loss_initial, loss_trained, shape, title=title)},
+            alphas, loss, loss_initial, loss_trained, shape, title=title,
+            heldout=heldout_loss)},
     )
 
 
@@ -238,7 +281,7 @@ def interpolation_shape(alphas, loss, loss_initial: float, loss_trained: float) 
 
 
 def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: dict,
-                          name: str, **provenance) -> Result:
+                          name: str, heldout=None, samples=None, **provenance) -> Result:
     """Loss on the PCA plane of the training path, and the path seen from that plane.
 
     Tables: the grid (a, b, loss) and the path: iteration, a, b, distance (from the plane),
@@ -247,7 +290,7 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
     map shows under that point).
     """
     trajectory_file = provenance.pop("trajectory_file", None)
-    X, y, samples = _rows(X, y, spec)
+    X, y, samples = _rows(X, y, spec, samples)
     if states.shape[1] != net.flat.size or not np.array_equal(states[-1], net.flat):
         raise ValueError("the training path does not end at the trained weights: the two come "
                          "from different trainings; record the path of the fit that made them")
@@ -263,21 +306,27 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
         "loss": parameter_losses(net, X, y, states),
         "loss_projected": parameter_losses(net, X, y, plane.projected),
     })
+    grid_table = pd.DataFrame({"a": grid.points()[:, 0], "b": grid.points()[:, 1],
+                               "loss": loss.ravel()})
+    if heldout is not None:
+        path["loss_heldout"] = parameter_losses(net, *heldout, states)
+        grid_table["loss_heldout"] = plane_slice(net, *heldout, grid, net.flat,
+                                                 tuple(plane.directions)).ravel()
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata |= {"trajectory_file": None if trajectory_file is None else str(trajectory_file),
                  "solver": solver, "explained": plane.explained.tolist(),
                  "directions": {"d1": plane.directions[0].tolist(),
                                 "d2": plane.directions[1].tolist(), "names": net.names},
                  "centre": {"a": 0.0, "b": 0.0, "loss": net.loss(X, y)}}
-    points = grid.points()
+    _heldout_meta(metadata, net, heldout)
     title = (f"{_title_prefix(metadata, name)} on the PCA plane of its training path ({solver}, "
              f"{len(path) - 1} iterations) through the trained weights; path points coloured "
              f"by their distance from the plane")
     return Result(
         "trajectory_pca", name,
-        {"landscape": pd.DataFrame({"a": points[:, 0], "b": points[:, 1], "loss": loss.ravel()}),
-         "path": path},
-        {"landscape": metadata, "path": metadata}, trajectory_metrics(plane, path),
+        {"landscape": grid_table, "path": path},
+        {"landscape": metadata, "path": metadata},
+        _with_heldout(trajectory_metrics(plane, path), grid_table, metadata),
         figures={"trajectory_pca": lambda: directions_plots.trajectory_pca_figure(
             grid.first, grid.second, loss, path, plane.explained, title=title)},
     )

@@ -74,12 +74,17 @@ def landscape_metadata(spec: dict, net: Network, samples, weights_file=None,
 
 
 def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None = None,
+                   heldout: tuple[np.ndarray, np.ndarray] | None = None, samples=None,
                    **provenance) -> GridStream:
-    """MSE over two named weights, every other weight at its trained value.
+    """The loss over two named weights, every other weight at its trained value.
 
-    `tile` = (index, count) streams only that tile's rows of the grid.
+    `tile` = (index, count) streams only that tile's rows of the grid. With `heldout`
+    (X, y of rows the network did not train on) every cell also gets the loss (and a
+    classifier's accuracy) on those: columns `loss_heldout` (and `accuracy_heldout`).
+    `samples` (row indices) overrides the spec's.
     """
-    samples = select_samples(len(y), spec.get("samples", "all"))
+    if samples is None:
+        samples = select_samples(len(y), spec.get("samples", "all"))
     X, y = X[samples], y[samples]
     axes = tuple(spec["axes"])
     grid = weights_grid(net, axes, spec["span"], spec["resolution"])
@@ -89,16 +94,31 @@ def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None 
     log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
              axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
-    chunks = (
-        row_columns(grid, first, columns)
-        for first, columns in weights_slice_measures(net, X, y, grid, rows, progress)
-    )
+    measured = weights_slice_measures(net, X, y, grid, rows, progress)
+    if heldout is not None:
+        measured = _with_heldout(measured, weights_slice_measures(net, *heldout, grid, rows))
+    chunks = (row_columns(grid, first, columns) for first, columns in measured)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
                           "loss": centre_loss}
-    _record_tile(metadata, grid, tile, rows)
     measures = ["loss", "accuracy"] if net.is_classifier else ["loss"]
+    if heldout is not None:
+        metadata["heldout"] = heldout_metadata(net, *heldout)
+        metadata["centre"]["loss_heldout"] = metadata["heldout"]["loss"]
+        measures += [f"{m}_heldout" for m in measures]
+    _record_tile(metadata, grid, tile, rows)
     return GridStream([*axes, *measures], chunks, metadata, axes)
+
+
+def heldout_metadata(net: Network, X, y) -> dict:
+    """What a landscape says of the held-out rows: how many, and the loss there."""
+    return {"n_samples": int(len(y)), "loss": net.loss(X, y)}
+
+
+def _with_heldout(training, heldout):
+    """Zip two streams of (first row, columns) over the same rows: held-out columns suffixed."""
+    for (first, columns), (_, other) in zip(training, heldout, strict=True):
+        yield first, columns | {f"{k}_heldout": v for k, v in other.items()}
 
 
 def input_plane(net: Network, X, spec: dict, feature_names=None) -> InputPlane:
@@ -185,16 +205,23 @@ def drain(stream: GridStream, write: Callable) -> dict:
     last row, so a footer written after the rows carries it. Returns the summary.
     """
     summary = RunningSummary(stream.axes)
+    heldout = (RunningSummary(stream.axes, column="loss_heldout")
+               if "loss_heldout" in stream.columns else None)
 
     def summarized():
         for chunk in stream.chunks:
             summary.update(chunk)
+            if heldout is not None:
+                heldout.update(chunk)
             yield chunk
         stream.metadata["n_nonfinite"] = summary.n_nonfinite
 
     write(summarized(), stream.columns, stream.metadata)
     stats = summary.result()
     stats["loss_centre"] = stream.metadata["centre"]["loss"]
+    if heldout is not None:
+        stats |= {f"heldout_{k}": v for k, v in heldout.result().items() if k != "n_points"}
+        stats["heldout_loss_centre"] = stream.metadata["centre"]["loss_heldout"]
     return stats
 
 

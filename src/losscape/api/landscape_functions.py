@@ -37,7 +37,8 @@ def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None)
 
 
 def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
-            samples: Samples = "all", name: str = "weights", network: str | None = None) -> Result:
+            samples: Samples = "all", heldout=None, name: str = "weights",
+            network: str | None = None) -> Result:
     """The loss over two named weights, every other weight held at its trained value.
 
     Parameters
@@ -52,7 +53,11 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     resolution : int, default 51
         Grid points per axis.
     samples : "all", an int or a list of ints, default "all"
-        The data rows whose mean squared error is the loss.
+        The data rows whose loss (mean squared error, or a classifier's mean log-loss) is
+        averaged.
+    heldout : (X, y), optional
+        Data the network did not train on: every cell then also has ``loss_heldout`` (and a
+        classifier's ``accuracy_heldout``), and the figure shows both maps.
     name, network : str
         The landscape's and the network's names, in the metadata and the figure's title.
 
@@ -66,7 +71,8 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     spec = {"network": model_label(model, network), "kind": "weights", "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples}
     with single_threaded():
-        return _grid_result(grids.weights_stream(net, X, y, spec), name, None)
+        return _grid_result(grids.weights_stream(net, X, y, spec, None, _heldout(model, net, heldout)),
+                            name, None)
 
 
 def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
@@ -131,9 +137,12 @@ def _feature_names(model, X) -> list[str] | None:
 
 
 def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
-                 resolution: int = 31, samples: Samples = "all", name: str = "weight_pairs",
+                 resolution: int = 31, samples: Samples = "all", heldout=None,
+                 name: str = "weight_pairs",
                  network: str | None = None) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
+
+    Options as for ``weights``; with `heldout` every cell also has ``loss_heldout``.
 
     ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
     ``"landscape"`` (x_name, y_name, x, y, loss) and ``"stats"`` (one row per pair: minimum,
@@ -144,12 +153,12 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
             "resolution": resolution, "samples": samples}
     with single_threaded():
-        return weight_pairs_result(net, X, y, spec, name)
+        return weight_pairs_result(net, X, y, spec, name, _heldout(model, net, heldout))
 
 
 def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
                  resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
-                 name: str = "random_plane", network: str | None = None) -> Result:
+                 heldout=None, name: str = "random_plane", network: str | None = None) -> Result:
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
@@ -161,7 +170,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
             "zero_biases": zero_biases, "samples": samples}
     with single_threaded():
-        return random_plane_result(net, X, y, spec, name)
+        return random_plane_result(net, X, y, spec, name, _heldout(model, net, heldout))
 
 
 @dataclass(frozen=True)
@@ -184,7 +193,8 @@ def fit(estimator, X, y) -> Fit:
 
 
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
-                  resolution: int = 201, samples: Samples = "all", name: str = "interpolation",
+                  resolution: int = 201, samples: Samples = "all", heldout=None,
+                  name: str = "interpolation",
                   network: str | None = None) -> Result:
     """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
 
@@ -196,11 +206,11 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     spec = {"network": model_label(model, network), "kind": "interpolation",
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
     with single_threaded():
-        return interpolation_result(start, net, X, y, spec, name)
+        return interpolation_result(start, net, X, y, spec, name, _heldout(model, net, heldout))
 
 
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
-                   samples: Samples = "all", name: str = "trajectory_pca",
+                   samples: Samples = "all", heldout=None, name: str = "trajectory_pca",
                    network: str | None = None) -> Result:
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
@@ -217,7 +227,19 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     solver = getattr(model, "solver", None)
     with single_threaded():
         return trajectory_pca_result(np.arange(len(states), dtype=np.int64), states, solver,
-                                     net, X, y, spec, name)
+                                     net, X, y, spec, name, _heldout(model, net, heldout))
+
+
+def _heldout(model, net: Network, heldout):
+    """Held-out data (X, y) as the network scores it, or None."""
+    if heldout is None:
+        return None
+    try:
+        X, y = heldout
+    except (TypeError, ValueError):
+        raise ValueError("heldout must be a pair (X, y) of data the network did not train on") \
+            from None
+    return inputs_of(model, X, y)[1:]
 
 
 def _initial_network(initial, net: Network) -> Network:

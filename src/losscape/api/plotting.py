@@ -4,7 +4,8 @@ of losscape.figures.landscapes. Used by the pipeline's figure stage and by Resul
 from __future__ import annotations
 
 from losscape.figures import landscapes as landscapes_plots
-from losscape.figures.drawing import loss_label, loss_of, samples_description
+from losscape.figures.drawing import grid_of, loss_label, loss_of, samples_description
+from losscape.figures.heldout import train_heldout_figure
 from losscape.model.network import n_parameters
 
 
@@ -45,6 +46,16 @@ def _grid_landscape_figure(table, metadata: dict, data, name: str):
                                                        labels=labels)
     axes = tuple(spec["axes"])
     n_others = n_parameters(metadata["network"]["layer_sizes"]) - 2
+    if "loss_heldout" in table.columns:
+        first, second, train = grid_of(table, axes[0], axes[1], "loss")
+        _, _, heldout = grid_of(table, axes[0], axes[1], "loss_heldout")
+        centre = (metadata["centre"][axes[0]], metadata["centre"][axes[1]])
+        title = (f"{name}: {loss_of(metadata)} of {network} on its training rows and on the "
+                 f"rows it held out, over {axes[0]} and {axes[1]} (±{spec['span']:g}); the other "
+                 f"{n_others} weights held at their trained values")
+        return train_heldout_figure(first, second, train, heldout, centre, axes, title=title,
+                                    n_train=metadata["n_samples"],
+                                    n_heldout=metadata["heldout"]["n_samples"])
     title = (
         f"{name}: {loss_of(metadata)} of {network} on {samples_description(metadata)} over {axes[0]} and "
         f"{axes[1]} (±{spec['span']:g}); the other {n_others} weights held at their trained "

@@ -222,3 +222,13 @@ def nearest_neighbour_target(X: np.ndarray, y: np.ndarray):
         return y[nearest]
 
     return target
+
+
+def holdout_split(n: int, share: float, seed: int, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out row indices (each sorted): a seeded share held out, stratified
+    by class where `labels` are given (scikit-learn's train_test_split)."""
+    from sklearn.model_selection import train_test_split
+
+    train, heldout = train_test_split(np.arange(n), test_size=share, random_state=seed,
+                                      stratify=labels)
+    return np.sort(train), np.sort(heldout)

@@ -191,11 +191,18 @@ def _corner_grid(fig, n: int, cells: list[tuple[int, int]]):
 
 
 def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float, shape: dict,
-                         *, title: str) -> Figure:
+                         *, title: str, heldout=None) -> Figure:
+    """The loss along the line; with `heldout`, also on the rows the network did not see."""
     fig = new_figure(title, (9, 5))
     ax = fig.add_subplot()
     ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
-    ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2, label=f"{LOSS.get()} along the line")
+    ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2,
+            label=f"{LOSS.get()} along the line" + (" (training rows)" if heldout is not None
+                                                    else ""))
+    if heldout is not None:
+        ax.plot(alphas, heldout, color="C2", lw=1.6, ls="--", zorder=2,
+                label=f"{LOSS.get()} on the held-out rows")
+        loss = np.concatenate([np.asarray(loss, float), np.asarray(heldout, float)])
     ax.plot([0.0], [loss_initial], "o", color="C1", ms=8, zorder=3, gid="initial",
             label=f"initial weights (alpha = 0): {LOSS.get()} {loss_initial:.3g}")
     ax.plot([1.0], [loss_trained], **{**TRAINED, "ms": 10}, gid="trained",
@@ -244,6 +251,9 @@ def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: s
     losses.plot(it, path["loss"], lw=1.6, label=f"{LOSS.get()} at the real path point")
     losses.plot(it, path["loss_projected"], lw=1.2, ls="--",
                 label=f"{LOSS.get()} at its projection (what the map shows)")
+    if "loss_heldout" in path.columns:
+        losses.plot(it, path["loss_heldout"], lw=1.4, ls="-.", color="C2",
+                    label=f"{LOSS.get()} on the held-out rows")
     both = np.concatenate([path["loss"], path["loss_projected"]])
     both = both[np.isfinite(both)]
     if both.size and both.min() > 0 and both.max() / both.min() > 10:

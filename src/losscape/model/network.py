@@ -410,3 +410,25 @@ def network_from_frame(frame, layer_sizes, activation, out_activation, source="w
         )
     return Network(tuple(layer_sizes), activation, out_activation,
                    frame["value"].to_numpy(np.float64), classes, InputScaler.from_dict(scaler))
+
+
+# A tanh or logistic unit with |pre-activation| beyond this is saturated: its slope is under
+# 1% of its largest (tanh: 1 - tanh(3)^2 = 0.0099; logistic: s'(6) / s'(0) = 0.0099).
+SATURATION = {"tanh": 3.0, "logistic": 6.0}
+
+
+def saturated_share(net: Network, X: np.ndarray) -> float:
+    """The share of hidden units' pre-activations on X that sit where the activation is
+    flat (tanh, logistic) or, for relu, zero: a landscape through such units says little."""
+    out = net.scale_inputs(X)
+    flat = []
+    for coef, intercept in net.layers()[:-1]:
+        z = out @ coef + intercept
+        if net.activation in SATURATION:
+            flat.append(np.abs(z) > SATURATION[net.activation])
+        elif net.activation == "relu":
+            flat.append(z <= 0)
+        out = ACTIVATIONS[net.activation](z)
+    if not flat:
+        return 0.0
+    return float(np.mean(np.concatenate([f.ravel() for f in flat])))

@@ -11,7 +11,7 @@ import numpy as np
 from losscape.model.trajectory import Trajectory, record_fit
 
 # The config keys that become MLPRegressor arguments, and nothing else.
-ESTIMATOR_KEYS = (  # the others (estimator, scaling) choose the model around them
+ESTIMATOR_KEYS = (  # the others (estimator, scaling, holdout) choose what is around them
     "hidden_layer_sizes", "activation", "solver", "alpha", "max_iter", "tol", "random_state",
     "learning_rate_init", "batch_size",
 )
@@ -25,6 +25,7 @@ class FitResult:
     converged: bool
     warnings: list[str] = field(default_factory=list)
     trajectory: Trajectory | None = None  # when recorded: initial weights and every iterate
+    saturation: str = ""  # a warning that most hidden units sit where they are flat
 
     @property
     def mlp(self):
@@ -84,6 +85,11 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False) 
     model = mlp if scaler is None else Pipeline([("scale", scaler), ("mlp", mlp)])
     return FitResult(model, _scores(model, X, y, classifier), int(mlp.n_iter_), not messages,
                      messages, trajectory)
+
+
+def scores(model, X, y) -> dict[str, float]:
+    """A fitted model's scores on X, y: log_loss and accuracy, or mse and r2."""
+    return _scores(model, X, y, hasattr(model, "predict_proba"))
 
 
 def _scores(model, X, y, classifier: bool) -> dict[str, float]:

@@ -24,6 +24,7 @@ class DatasetFacts:
     n_classes: int = 0  # distinct target values (0: unknown, e.g. generated data)
     example_label: object = None  # one target value, for messages
     continuous: bool = False  # numbers that are not all whole: no classes
+    class_counts: dict | None = None  # rows per target value, where it is a set of classes
 
 
 def dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -72,7 +73,7 @@ def _bundled_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts 
         feature_names=tuple(data.feature_names), numeric_target=not data.is_classification
         or data.y.dtype.kind in "iu", n_classes=len(np.unique(data.y)),
         example_label=data.y[0].item() if hasattr(data.y[0], "item") else data.y[0],
-        continuous=_continuous(data.y))
+        continuous=_continuous(data.y), class_counts=_class_counts(data.y))
 
 
 def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -97,8 +98,15 @@ def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | N
         str(path), sha256_file(path), feature_names=tuple(features),
         numeric_target=is_numeric_target(y), n_classes=len(np.unique(y)),
         example_label=y[0].item() if hasattr(y[0], "item") else y[0],
-        continuous=_continuous(y),
+        continuous=_continuous(y), class_counts=_class_counts(y),
     )
+
+
+def _class_counts(y: np.ndarray) -> dict | None:
+    values, counts = np.unique(np.asarray(y), return_counts=True)
+    if len(values) > 100:
+        return None
+    return {(v.item() if hasattr(v, "item") else v): int(c) for v, c in zip(values, counts)}
 
 
 def _continuous(y: np.ndarray) -> bool:

@@ -25,15 +25,18 @@ STATS_CAPTION = (
     "larger range / smaller range.")
 
 
-def _inputs(weights_path, data_path):
-    return network_data(weights_path, data_path)[:3]
+def _inputs(weights_path, data_path, spec):
+    """The network, X, y, and what the network held out and the rows "all" means."""
+    data = network_data(weights_path, data_path)
+    return data.net, data.X, data.y, {"heldout": data.heldout(), "samples": data.rows(spec)}
 
 
 def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_path, html_path,
                            figure_path, spec: dict, config_hash: str, name: str) -> dict:
     """The slice over every listed pair of weights, its statistics, and the corner plot."""
-    result = weight_pairs_result(*_inputs(weights_path, data_path), spec, name,
-                                 weights_file=weights_path, config_hash=config_hash)
+    net, X, y, split = _inputs(weights_path, data_path, spec)
+    result = weight_pairs_result(net, X, y, spec, name, **split, weights_file=weights_path,
+                                 config_hash=config_hash)
     result.to_parquet(out_path)
     result.to_parquet(stats_path, "stats")
     stats = result.tables["stats"]
@@ -47,8 +50,9 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
                            csv_path, figure_path, spread_figure_path, spec: dict,
                            config_hash: str, name: str) -> dict:
     """Loss over filter-normalised random planes, one per seed: tables and two figures."""
-    result = random_plane_result(*_inputs(weights_path, data_path), spec, name,
-                                 weights_file=weights_path, config_hash=config_hash)
+    net, X, y, split = _inputs(weights_path, data_path, spec)
+    result = random_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
+                                 config_hash=config_hash)
     result.to_parquet(out_path)
     result.to_parquet(directions_path, "directions")
     result.to_parquet(stats_path, "stats")
@@ -62,12 +66,13 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
                             spec: dict, config_hash: str, name: str) -> dict:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
     start = io.read_weights(initial_path)
-    net, X, y = _inputs(weights_path, data_path)
+    net, X, y, split = _inputs(weights_path, data_path, spec)
     if start.layer_sizes != net.layer_sizes:
         raise ValueError(f"{initial_path}: layer sizes {list(start.layer_sizes)} differ from "
                          f"{weights_path}'s {list(net.layer_sizes)}")
-    result = interpolation_result(start, net, X, y, spec, name, weights_file=weights_path,
-                                  config_hash=config_hash, initial_weights_file=initial_path)
+    result = interpolation_result(start, net, X, y, spec, name, **split,
+                                  weights_file=weights_path, config_hash=config_hash,
+                                  initial_weights_file=initial_path)
     result.to_parquet(out_path)
     save_figure(result.plot(), figure_path)
     return result.metrics
@@ -76,14 +81,14 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
 def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path, path_out,
                              figure_path, spec: dict, config_hash: str, name: str) -> dict:
     """Loss on the PCA plane of the training path, and the path seen from that plane."""
-    net, X, y = _inputs(weights_path, data_path)
+    net, X, y, split = _inputs(weights_path, data_path, spec)
     iterations, states, path_meta = io.read_trajectory(trajectory_path)
     if states.shape[1] != net.flat.size or not (states[-1] == net.flat).all():
         raise ValueError(f"{trajectory_path} does not end at the weights in {weights_path}: "
                          "the two files come from different trainings; retrain the network")
     result = trajectory_pca_result(iterations, states, path_meta.get("solver"), net, X, y, spec,
-                                   name, weights_file=weights_path, config_hash=config_hash,
-                                   trajectory_file=trajectory_path)
+                                   name, **split, weights_file=weights_path,
+                                   config_hash=config_hash, trajectory_file=trajectory_path)
     result.to_parquet(out_path)
     result.to_parquet(path_out, "path")
     save_figure(result.plot(), figure_path)

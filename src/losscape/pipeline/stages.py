@@ -7,6 +7,7 @@ directly, without Snakemake.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,15 @@ import pandas as pd
 from losscape import io
 from losscape.api import grids
 from losscape.api.inputs import class_indices
-from losscape.data.datasets import generate, generating_function, split_xy, user_dataset
-from losscape.model.network import Network
-from losscape.model.training import fit_mlp
+from losscape.data.datasets import (
+    generate,
+    generating_function,
+    holdout_split,
+    split_xy,
+    user_dataset,
+)
+from losscape.model.network import Network, saturated_share
+from losscape.model.training import fit_mlp, scores
 
 log = logging.getLogger("losscape")
 
@@ -82,12 +89,27 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
     record = initial_weights_path is not None or trajectory_path is not None
-    result = fit_mlp(X, y, settings, record=record)
+    split = training_split(y, settings)
+    train_rows = split["train"] if split else slice(None)
+    result = fit_mlp(X[train_rows], y[train_rows], settings, record=record)
     for message in result.warnings:
         log.warning("ConvergenceWarning: %s", message)
+    if split:
+        heldout = split["heldout"]
+        result.scores |= {f"heldout_{k}": v
+                          for k, v in scores(result.model, X[heldout], y[heldout]).items()}
+        log.info("held out %d of %d rows (seed %d): %s", len(heldout), len(y), split["seed"],
+                 result.summary())
     net = Network.from_estimator(result.model)
-    io.write_model(result.model, model_path)
-    io.write_weights(net, weights_path, {"training": settings})
+    saturated = saturated_share(net, X[train_rows])
+    result.scores["saturated_share"] = saturated
+    if saturated > SATURATION_WARNING:
+        result.saturation = (
+            f"{saturated:.0%} of the hidden units' pre-activations on the training data are "
+            f"saturated ({net.activation}): its landscapes will be flat along most weights; "
+            "scale the inputs (scaling: standard) or the target")
+        log.warning("saturation: %s", result.saturation)
+    io.write_weights(net, weights_path, {"training": settings, **({"split": split} if split else {})})
     if record:
         path = result.trajectory
         initial = net.with_flat(path.initial)
@@ -104,14 +126,32 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     return result
 
 
+# Above this share of saturated hidden pre-activations a trained network gets a warning.
+SATURATION_WARNING = 0.5
+
+
+def training_split(y, settings: dict) -> dict | None:
+    """The rows a network trains on and those it holds out (`holdout`: a seeded share,
+    stratified by class for a classifier); None without a held-out share."""
+    share = settings.get("holdout")
+    if not share:
+        return None
+    seed = int(settings.get("holdout_seed", 0))
+    labels = y if settings.get("estimator") == "classifier" else None
+    train, heldout = holdout_split(len(y), float(share), seed, labels)
+    return {"share": float(share), "seed": seed, "train": train.tolist(),
+            "heldout": heldout.tolist()}
+
+
 def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash: str,
                       tile: tuple[int, int] | None = None) -> dict:
     """MSE over two named weights, every other weight at its trained value.
 
     `tile` = (index, count) writes only that tile's rows of the grid (see gather_landscape).
     """
-    net, X, y, _ = network_data(weights_path, data_path)
-    stream = grids.weights_stream(net, X, y, spec, tile, weights_file=weights_path,
+    data = network_data(weights_path, data_path)
+    stream = grids.weights_stream(data.net, data.X, data.y, spec, tile, data.heldout(),
+                                  data.rows(spec), weights_file=weights_path,
                                   config_hash=config_hash)
     return _write_landscape(stream, out_path)
 
@@ -124,7 +164,7 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     A user's data has none: there the target at a grid point is y of the nearest data
     point (exact at the data, piecewise constant between), and the metadata says so.
     """
-    net, X, y, data_metadata = network_data(weights_path, data_path)
+    net, X, y, data_metadata, _ = network_data(weights_path, data_path)
     if target_function:
         target = generating_function(target_function)
         described = grids.TARGET_GENERATING.format(target_function)
@@ -137,13 +177,37 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     return _write_landscape(stream, out_path)
 
 
-def network_data(weights_path, data_path):
-    """The network, X, y as the network scores it (a classifier's labels as class indices
-    into its classes) and the data's metadata."""
+class NetworkData(NamedTuple):
+    """A network with its data: X, y as the network scores it (a classifier's labels as class
+    indices into its classes), the data's metadata, and its training split (or None)."""
+
+    net: Network
+    X: np.ndarray
+    y: np.ndarray
+    metadata: dict
+    split: dict | None
+
+    def rows(self, spec: dict) -> np.ndarray | None:
+        """The rows a landscape of `spec` averages over: its `samples`, where "all" means the
+        training rows of a network that holds some out."""
+        if self.split and spec.get("samples", "all") == "all":
+            return np.asarray(self.split["train"], dtype=np.int64)
+        return None
+
+    def heldout(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if not self.split:
+            return None
+        rows = np.asarray(self.split["heldout"], dtype=np.int64)
+        return self.X[rows], self.y[rows]
+
+
+def network_data(weights_path, data_path) -> NetworkData:
+    """The network, its data as it scores them, and its training split."""
     net = io.read_weights(weights_path)
+    split = io.read_metadata(weights_path).get("split")
     frame, metadata = io.read_table(data_path)
     X, y = split_xy(frame)
-    return net, X, network_targets(net, y, data_path), metadata
+    return NetworkData(net, X, network_targets(net, y, data_path), metadata, split)
 
 
 def network_targets(net, y, source="the data"):

@@ -13,6 +13,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from losscape.data.datasets import MIN_TRAINING_ROWS
@@ -161,6 +162,31 @@ def _check_network(where, spec, config, facts, problems) -> None:
     if classifier and known.n_classes < 2:
         problems.append(f"{where}.estimator: a classifier needs at least 2 classes; dataset "
                         f"{dataset!r}'s target has {known.n_classes}")
+    share = spec.get("holdout")
+    if share:
+        _check_holdout(f"{where}.holdout", share, classifier, dataset, known, problems)
+
+
+def _check_holdout(where, share, classifier, dataset, known, problems) -> None:
+    """Both parts get rows (and, stratified, every class gets a row in each)."""
+    n_heldout = int(np.ceil(share * known.n_rows))
+    n_train = known.n_rows - n_heldout
+    if n_train < MIN_TRAINING_ROWS or n_heldout < 1:
+        problems.append(f"{where}: {share} of dataset {dataset!r}'s {_rows(known.n_rows)} leaves "
+                        f"{n_train} to train on and {n_heldout} held out")
+        return
+    if not classifier or known.class_counts is None:
+        return
+    smallest = min(known.class_counts, key=known.class_counts.get)
+    if known.class_counts[smallest] < 2:
+        problems.append(
+            f"{where}: a stratified hold-out needs at least 2 rows of every class; class "
+            f"{smallest!r} of dataset {dataset!r} has {known.class_counts[smallest]}")
+    elif min(n_heldout, n_train) < known.n_classes:
+        problems.append(
+            f"{where}: {share} of {_rows(known.n_rows)} holds out {n_heldout} and trains on "
+            f"{n_train}; a stratified split needs at least one row of each of the "
+            f"{known.n_classes} classes in both")
 
 
 # More distinct target values than this is not a set of classes.

@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.neural_network import MLPRegressor
 
 import losscape as lc
 from conftest import fitted_mlp
@@ -167,9 +167,6 @@ def test_bad_input_gets_a_clear_error(diabetes):
         lc.weights(fit.model, bad, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(TypeError, match="expected a fitted scikit-learn MLPRegressor"):
         lc.weights(object(), X, y, axes=("W1[0,0]", "W2[0,0]"))
-    classifier = MLPClassifier(hidden_layer_sizes=(3,), max_iter=5).fit(X[:50], y[:50] > 0)
-    with pytest.raises(NotImplementedError, match="classifiers are not supported yet"):
-        lc.weights(classifier, X[:50], y[:50] > 0, axes=("W1[0,0]", "W2[0,0]"))
     slice_ = lc.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=5)
     with pytest.raises(ValueError, match="landscape of kind 'input'"):
         lc.input_attack(fit.model, X, y, slice_)

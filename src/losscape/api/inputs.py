@@ -61,6 +61,7 @@ def class_indices(y, classes, n_classes: int) -> np.ndarray:
     known = classes[order][position] == y
     if not np.all(known):
         bad = y[~known][0]
+        bad = bad.item() if hasattr(bad, "item") else bad
         raise ValueError(f"y holds the label {bad!r}, which the classifier does not know; its "
                          f"classes are {classes.tolist()}")
     return order[position].astype(np.float64)
@@ -82,7 +83,8 @@ def arrays(net: Network, X, y, classes=None) -> tuple[np.ndarray, np.ndarray]:
     else:
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
-            raise ValueError(f"y holds {y.flat[0]!r}, not a number: a regressor needs numeric "
+            first = y.flat[0].item() if hasattr(y.flat[0], "item") else y.flat[0]
+            raise ValueError(f"y holds {first!r}, not a number: a regressor needs numeric "
                              "targets (for class labels, fit an MLPClassifier)")
         y = y.astype(np.float64)
     if X.ndim == 1:

@@ -109,6 +109,7 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
             f"saturated ({net.activation}): its landscapes will be flat along most weights; "
             "scale the inputs (scaling: standard) or the target")
         log.warning("saturation: %s", result.saturation)
+    io.write_model(result.model, model_path)
     io.write_weights(net, weights_path, {"training": settings, **({"split": split} if split else {})})
     if record:
         path = result.trajectory

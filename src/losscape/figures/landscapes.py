@@ -163,8 +163,8 @@ def decision_figure(table: pd.DataFrame, data: pd.DataFrame, *, title: str, clas
     for k, name in enumerate(classes):
         here = y == k
         left.scatter(data[axes[0]][here], data[axes[1]][here], s=9, color=f"C{k % 10}",
-                     edgecolors="black", linewidths=0.3, zorder=3, label=f"class {name}")
-    legend_below(left, left.get_legend_handles_labels()[0], ncols=min(len(classes), 5))
+                     edgecolors="black", linewidths=0.3, zorder=3, label=name)
+    left.legend(fontsize=8, title="class", loc="best")
     label_axes(left, labels[0], labels[1], "predicted class (regions) and the data (points)")
     mesh = right.pcolormesh(x0, x1, probability.T, cmap="viridis", norm=Normalize(0.0, 1.0),
                             shading="nearest")

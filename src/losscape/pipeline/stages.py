@@ -128,7 +128,7 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
 
 
 # Above this share of saturated hidden pre-activations a trained network gets a warning.
-SATURATION_WARNING = 0.5
+SATURATION_WARNING = 0.9
 
 
 def training_split(y, settings: dict) -> dict | None:

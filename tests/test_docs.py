@@ -37,7 +37,7 @@ def test_the_readme_is_a_front_page():
     readme = (REPO / "README.md").read_text()
     assert len(readme.encode()) < README_LIMIT, f"README.md is {len(readme.encode())} bytes"
     assert python_blocks(REPO / "README.md"), "the README shows the library in a few lines"
-    for page in ("tutorial", "pipeline", "mlflow", "slurm", "failures", "engine", "findings",
+    for page in ("tutorial", "classifiers", "pipeline", "mlflow", "slurm", "failures", "engine", "findings",
                  "api", "config", "architecture"):
         assert f"docs/{page}.md" in readme, f"README does not link docs/{page}.md"
 

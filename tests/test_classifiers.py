@@ -243,3 +243,41 @@ def test_bad_classifier_input_is_named():
         lc.weights(regressor, X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match=r"features \[0, 9\]: an input landscape needs two"):
         lc.input(model, X, y, features=(0, 9))
+
+
+@pytest.mark.parametrize("estimator", ["regressor", "classifier"])
+def test_the_sklearn_objective_is_what_sklearn_minimises(estimator):
+    """objective="sklearn" at the trained weights is lbfgs' own final loss_, its cells are
+    half the MSE (or the log-loss) plus 0.5 alpha |coefs|^2 / n computed from predict, and
+    its gradient vanishes at lbfgs' optimum (the default objective's does not, alpha > 0)."""
+    from losscape.model.gradients import loss_and_gradient
+
+    X, y = _data("wine")
+    X = StandardScaler().fit_transform(X)
+    if estimator == "regressor":
+        y = X[:, 0] * X[:, 1]
+        X = X[:, 2:]
+    cls = MLPClassifier if estimator == "classifier" else MLPRegressor
+    model = _fitted(cls(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs", alpha=0.3,
+                        max_iter=500, tol=1e-10, random_state=0), X, y)
+    axes = ("W1[0,1]", "b2[0]")
+    result = lc.weights(model, X, y, axes=axes, span=1.0, resolution=9, objective="sklearn")
+    assert result.metrics["loss_centre"] == pytest.approx(model.loss_, rel=1e-9)
+    assert result.metadata["network"]["objective"] == "sklearn"
+    net = lc.Network.from_estimator(model)
+    for _, row in _cells(result.frame).iterrows():
+        clone = _moved(model, net.with_values({a: row[a] for a in axes}).flat)
+        if estimator == "classifier":
+            data = log_loss(y, clone.predict_proba(X), labels=clone.classes_)
+        else:
+            data = 0.5 * np.mean((clone.predict(X) - y) ** 2)
+        penalty = 0.5 * 0.3 * sum(float((w**2).sum()) for w in clone.coefs_) / len(y)
+        assert row["loss"] == pytest.approx(data + penalty, rel=RTOL)
+    index = np.searchsorted(model.classes_, y).astype(float) if estimator == "classifier" else y
+    _, gradient = loss_and_gradient(net.with_objective("sklearn", 0.3), net.flat, X, index)
+    _, default = loss_and_gradient(net, net.flat, X, index)
+    assert np.linalg.norm(gradient) < 1e-4 < np.linalg.norm(default)
+    exact = hessian(net.with_objective("sklearn", 0.3), X, index)
+    reference = fd_hessian(lambda f: net.with_objective("sklearn", 0.3).with_flat(f).loss(X, index),
+                           net.flat, h=1e-4)
+    np.testing.assert_allclose(exact, reference, atol=2e-6 * np.abs(exact).max())

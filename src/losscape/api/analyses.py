@@ -28,6 +28,7 @@ from losscape.analyses.curvature import (
     symmetric_2x2_eigenvalues,
 )
 from losscape.api.analysis_plots import CURVATURE_FIGURES, attack_figure, curvature_figure
+from losscape.api.inputs import scored
 from losscape.api.result import Result
 from losscape.data.datasets import (
     generating_function,
@@ -76,6 +77,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
 
     X, y are the landscape's own data rows; `source` names the landscape in errors.
     """
+    net = scored_as(net, metadata)
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
     report = hessian_report(net, X, y, rtol=spec.get("eigenvalue_rtol"))
     cmap = curvature_map(plane, points, axes)
@@ -239,3 +241,10 @@ def _plane_of(metadata: dict, n_inputs: int) -> InputPlane:
     if plane is None:  # a table from before planes: the first two features
         return InputPlane.first_two(n_inputs)
     return InputPlane(tuple(plane["features"]), np.asarray(plane["reference"], dtype=np.float64))
+
+
+def scored_as(net, metadata: dict):
+    """The network scored by its landscape's objective (an analysis of a landscape measures
+    the same loss)."""
+    objective = metadata.get("landscape", {}).get("objective")
+    return scored(net, objective, metadata.get("network", {}).get("alpha", 0.0))

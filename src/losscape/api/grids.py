@@ -65,6 +65,8 @@ def landscape_metadata(spec: dict, net: Network, samples, weights_file=None,
             "loss": net.loss_name,
             **({"classes": list(net.classes)} if net.classes is not None else {}),
             **({"scaler": net.scaler.kind} if net.scaler is not None else {}),
+            **({"objective": net.objective, "alpha": net.alpha}
+               if net.objective != "default" else {}),
             "weights_file": None if weights_file is None else str(weights_file),
         },
         "samples": np.asarray(samples).tolist(),

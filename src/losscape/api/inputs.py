@@ -117,3 +117,15 @@ def single_threaded():
 
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+def scored(net: Network, objective: str | None, alpha: float) -> Network:
+    """The network scored by `objective` ("default" or "sklearn", whose L2 penalty takes
+    the network's training `alpha`)."""
+    return net.with_objective(objective, alpha if objective == "sklearn" else 0.0)
+
+
+def alpha_of(model) -> float:
+    """The L2 penalty a fitted MLP (or a Network) was trained with."""
+    mlp = model.steps[-1][1] if getattr(model, "steps", None) else model
+    return float(getattr(mlp, "alpha", 0.0))

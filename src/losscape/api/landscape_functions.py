@@ -19,7 +19,14 @@ from losscape.api.directions import (
     trajectory_pca_result,
     weight_pairs_result,
 )
-from losscape.api.inputs import inputs_of, model_label, network_of, single_threaded
+from losscape.api.inputs import (
+    alpha_of,
+    inputs_of,
+    model_label,
+    network_of,
+    scored,
+    single_threaded,
+)
 from losscape.api.plotting import grid_landscape_figure
 from losscape.api.result import Result
 from losscape.model.network import Network
@@ -37,8 +44,8 @@ def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None)
 
 
 def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
-            samples: Samples = "all", heldout=None, name: str = "weights",
-            network: str | None = None) -> Result:
+            samples: Samples = "all", heldout=None, objective: str = "default",
+            name: str = "weights", network: str | None = None) -> Result:
     """The loss over two named weights, every other weight held at its trained value.
 
     Parameters
@@ -58,6 +65,10 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     heldout : (X, y), optional
         Data the network did not train on: every cell then also has ``loss_heldout`` (and a
         classifier's ``accuracy_heldout``), and the figure shows both maps.
+    objective : "default" or "sklearn", default "default"
+        "default": the MSE (a classifier: the log-loss). "sklearn": what scikit-learn
+        minimises, half the MSE (the log-loss as it is) plus 0.5 * alpha * sum(coefs²) /
+        n_samples with the model's own alpha.
     name, network : str
         The landscape's and the network's names, in the metadata and the figure's title.
 
@@ -68,7 +79,8 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         not sklearn's half-MSE), one row per grid point, the first axis slowest.
     """
     net, X, y = inputs_of(model, X, y)
-    spec = {"network": model_label(model, network), "kind": "weights", "axes": list(axes),
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples}
     with single_threaded():
         return _grid_result(grids.weights_stream(net, X, y, spec, None, _heldout(model, net, heldout)),
@@ -138,7 +150,7 @@ def _feature_names(model, X) -> list[str] | None:
 
 def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
                  resolution: int = 31, samples: Samples = "all", heldout=None,
-                 name: str = "weight_pairs",
+                 objective: str = "default", name: str = "weight_pairs",
                  network: str | None = None) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
 
@@ -149,7 +161,8 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
     maximum, drop from the trained point, ranges along each axis, anisotropy).
     """
     net, X, y = inputs_of(model, X, y)
-    spec = {"network": model_label(model, network), "kind": "weight_pairs",
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "weight_pairs", "objective": objective,
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
             "resolution": resolution, "samples": samples}
     with single_threaded():
@@ -158,7 +171,8 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
 
 def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
                  resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
-                 heldout=None, name: str = "random_plane", network: str | None = None) -> Result:
+                 heldout=None, objective: str = "default", name: str = "random_plane",
+                 network: str | None = None) -> Result:
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
@@ -166,7 +180,8 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
     ``"stats"`` (one row per seed). Figures: ``"plane"`` and ``"seed_spread"``.
     """
     net, X, y = inputs_of(model, X, y)
-    spec = {"network": model_label(model, network), "kind": "random_plane",
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "random_plane", "objective": objective,
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
             "zero_biases": zero_biases, "samples": samples}
     with single_threaded():
@@ -194,7 +209,7 @@ def fit(estimator, X, y) -> Fit:
 
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
                   resolution: int = 201, samples: Samples = "all", heldout=None,
-                  name: str = "interpolation",
+                  objective: str = "default", name: str = "interpolation",
                   network: str | None = None) -> Result:
     """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
 
@@ -202,15 +217,17 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
     """
     net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
     start = _initial_network(initial, net)
-    spec = {"network": model_label(model, network), "kind": "interpolation",
+    spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
     with single_threaded():
         return interpolation_result(start, net, X, y, spec, name, _heldout(model, net, heldout))
 
 
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
-                   samples: Samples = "all", heldout=None, name: str = "trajectory_pca",
+                   samples: Samples = "all", heldout=None, objective: str = "default",
+                   name: str = "trajectory_pca",
                    network: str | None = None) -> Result:
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
@@ -219,10 +236,11 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     per iterate, ending at the trained weights).
     """
     net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
     if isinstance(path, Fit):
         path = path.trajectory
     states = np.asarray(path.states if isinstance(path, Trajectory) else path, dtype=np.float64)
-    spec = {"network": model_label(model, network), "kind": "trajectory_pca",
+    spec = {"network": model_label(model, network), "kind": "trajectory_pca", "objective": objective,
             "resolution": resolution, "margin": margin, "samples": samples}
     solver = getattr(model, "solver", None)
     with single_threaded():
@@ -243,9 +261,14 @@ def _heldout(model, net: Network, heldout):
 
 
 def _initial_network(initial, net: Network) -> Network:
+    """The starting weights as the trained network scored the same way (objective, scaler)."""
     if isinstance(initial, Fit):
-        return initial.initial
-    if isinstance(initial, Network) or hasattr(initial, "coefs_"):
-        return network_of(initial)
-    flat = np.asarray(initial, dtype=np.float64)
-    return net.with_flat(flat)
+        other = initial.initial
+    elif isinstance(initial, Network) or hasattr(initial, "coefs_"):
+        other = network_of(initial)
+    else:
+        return net.with_flat(np.asarray(initial, dtype=np.float64))
+    if other.layer_sizes != net.layer_sizes:
+        raise ValueError(f"the initial weights' layer sizes {list(other.layer_sizes)} differ "
+                         f"from the trained network's {list(net.layer_sizes)}")
+    return net.with_flat(other.flat)

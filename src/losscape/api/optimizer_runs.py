@@ -25,7 +25,7 @@ from losscape.analyses.optimizers import (
     steps_to_epsilon,
     worst_case,
 )
-from losscape.api.analyses import check_consistent, slice_plane
+from losscape.api.analyses import check_consistent, scored_as, slice_plane
 from losscape.api.analysis_plots import optimizer_animation, optimizer_figure
 from losscape.api.result import Result
 
@@ -46,6 +46,7 @@ def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     the configured list that reaches epsilon from the most starts, then in the fewest
     steps for the slowest start: every method at its best, a fair comparison.
     """
+    net = scored_as(net, metadata)
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
     lowest = int(np.nanargmin(grid_loss))  # one point suffices to catch a stale landscape
     check_consistent(grid_loss[[lowest]], plane.value_and_gradient(points[[lowest]])[0],

@@ -163,7 +163,7 @@ def plain_measure_rows(
             flat[:, columns] = grid.points(at, end)
             with np.errstate(over="ignore", invalid="ignore"):
                 output = forward_from(net, flat, hidden, first_layer)
-                values["loss"][at - start : end - start] = loss_of(net, output, y)
+                values["loss"][at - start : end - start] = loss_of(net, output, y, flat)
                 if "accuracy" in values:
                     values["accuracy"][at - start : end - start] = accuracy_of(net, output, y)
         parts = {m: trimmed(block, v.reshape(len(block), n_cols), rows) for m, v in values.items()}
@@ -213,7 +213,7 @@ def plane_slice_chunks(
         # (a, b) = (0, 0) gives `origin` exactly: 0 * d is 0 and origin + 0 is origin.
         flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = loss_of(net, forward(net, flat, X), y)
+            loss = loss_of(net, forward(net, flat, X), y, flat)
         if progress:
             progress(stop, grid.size)
         yield start, loss
@@ -239,7 +239,8 @@ def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarr
     step = chunk_size(len(y), max(net.layer_sizes))
     for start in range(0, len(flats), step):
         with np.errstate(over="ignore", invalid="ignore"):
-            loss[start : start + step] = loss_of(net, forward(net, flats[start : start + step], X), y)
+            chunk = flats[start : start + step]
+            loss[start : start + step] = loss_of(net, forward(net, chunk, X), y, chunk)
     return loss
 
 

@@ -75,8 +75,26 @@ def weights_slice_rows(
         if plan.kind == "one_unit" and net.activation == "identity":
             kind = LinearUnit  # an identity unit is linear in its weights
         path = kind(net, X, y, grid, plan).rows(rows, progress)
+    if net.objective == "sklearn" and plan.kind != "plain":  # the plain pass knows it already
+        path = _sklearn_objective(net, len(y), grid, path)
     with threadpool_limits(1, user_api="blas"):
         yield from path
+
+
+def _sklearn_objective(net: Network, n_samples: int, grid: Grid, rows):
+    """A structured path's MSE as sklearn's objective: half of it, plus the L2 penalty, of
+    which only the moving weights' part changes from cell to cell."""
+    from losscape.model.network import l2_penalty
+
+    index = [net.index(name) for name in grid.names]
+    others = net.flat.copy()
+    others[index] = 0.0
+    base = float(l2_penalty(net, others, n_samples))
+    scale = [0.5 * net.alpha / n_samples if net.coef_mask[i] else 0.0 for i in index]
+    for first, loss in rows:
+        a = grid.first[first : first + loss.shape[0]][:, None]
+        b = grid.second[None, :]
+        yield first, 0.5 * loss + (base + scale[0] * a * a + scale[1] * b * b)
 
 
 def weights_slice_measures(

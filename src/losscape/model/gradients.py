@@ -130,7 +130,7 @@ def _output_delta(net: Network, fwd: _Pass, y: np.ndarray):
             return delta, lambda rz: p * (1.0 - p) * rz / n
         return delta, lambda rz: p * (rz - np.sum(p * rz, axis=-1, keepdims=True)) / n
     residual = fwd.output - _targets(y, net.layer_sizes[-1])
-    scale = 2.0 / residual.shape[-1] / n
+    scale = (1.0 if net.objective == "sklearn" else 2.0) / residual.shape[-1] / n
     first, second = fwd.first[-1], fwd.second[-1] if fwd.second else None
     return scale * residual * first, lambda rz: scale * (first * first * rz
                                                          + residual * second * rz)
@@ -158,7 +158,7 @@ def loss_and_gradient(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarr
     X = np.asarray(X, dtype=np.float64)
     fwd = _forward(net, flat, X)
     with np.errstate(over="ignore", invalid="ignore"):
-        value = loss(net, _squeezed(fwd.output), y)
+        value = loss(net, _squeezed(fwd.output), y, flat)
         delta, _ = _output_delta(net, fwd, y)  # dL/dz at the output
         upstream = None  # dL/d(layer output), from the layer above
         grads = []
@@ -169,7 +169,14 @@ def loss_and_gradient(net: Network, flat: np.ndarray, X: np.ndarray, y: np.ndarr
             grads.append((_transpose(fwd.inputs[index]) @ delta, delta.sum(axis=-2)))
             if index:
                 upstream = delta @ _transpose(coef)
-    return value, _pack(grads[::-1], flat.shape[:-1])
+    return value, _pack(grads[::-1], flat.shape[:-1]) + _penalty_step(net, flat, len(y))
+
+
+def _penalty_step(net: Network, v: np.ndarray, n_samples: int):
+    """d/dflat of sklearn's L2 penalty at v (and its Hessian applied to v): alpha/n on coefs."""
+    if net.objective != "sklearn" or not net.alpha:
+        return 0.0
+    return (net.alpha / n_samples) * np.where(net.coef_mask, v, 0.0)
 
 
 def _squeezed(output: np.ndarray) -> np.ndarray:
@@ -218,7 +225,7 @@ def hessian_vector_product(net: Network, flat: np.ndarray, X: np.ndarray, y: np.
             if index:
                 upstream, r_upstream = (delta @ _transpose(coef),
                                         r_delta @ _transpose(coef) + delta @ _transpose(v_coef))
-    return _pack(grads[::-1], batch)
+    return _pack(grads[::-1], batch) + _penalty_step(net, v, len(y))
 
 
 def hessian(net: Network, X: np.ndarray, y: np.ndarray, flat: np.ndarray | None = None,

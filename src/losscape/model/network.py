@@ -134,6 +134,11 @@ class Network:
     # a scikit-learn Pipeline): the network sees scale_inputs(X). Everything else (data,
     # grids, figures) stays in the inputs' own units.
     scaler: InputScaler | None = None
+    # What `loss` is: "default" (the MSE, or a classifier's log-loss) or "sklearn", what
+    # scikit-learn minimises: half the MSE (the log-loss as it is) plus the L2 penalty
+    # 0.5 * alpha * (sum of squared coefs, intercepts excluded) / n_samples.
+    objective: str = "default"
+    alpha: float = 0.0
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS:
@@ -150,6 +155,8 @@ class Network:
                 f"need {n_parameters(self.layer_sizes)}"
             )
         object.__setattr__(self, "flat", flat)
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {self.objective!r}; expected one of {OBJECTIVES}")
         if self.classes is not None:
             # Plain Python values (str, int, float): they go into JSON metadata as they are.
             object.__setattr__(self, "classes", tuple(np.asarray(self.classes).tolist()))
@@ -182,8 +189,21 @@ class Network:
 
     @property
     def loss_name(self) -> str:
-        """What `loss` computes: "log-loss" for a classifier, "MSE" for a regressor."""
-        return "log-loss" if self.is_classifier else "MSE"
+        """What `loss` computes: "log-loss" for a classifier, "MSE" for a regressor, and
+        sklearn's objective as "½MSE + L2" or "log-loss + L2"."""
+        data = "log-loss" if self.is_classifier else "MSE"
+        if self.objective != "sklearn":
+            return data
+        return ("log-loss" if self.is_classifier else "½MSE") + " + L2"
+
+    def with_objective(self, objective: str | None, alpha: float = 0.0) -> Network:
+        """The same network scored by another objective (see `objective`)."""
+        return replace(self, objective=objective or "default", alpha=float(alpha))
+
+    @property
+    def coef_mask(self) -> np.ndarray:
+        """True at the coefs (W…), False at the intercepts (b…): what sklearn's L2 penalises."""
+        return np.array([name.startswith("W") for name in self.names])
 
     @property
     def n_classes(self) -> int:
@@ -194,7 +214,7 @@ class Network:
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """The loss at the network's own weights: MSE, or log-loss for a classifier."""
-        return float(loss(self, self.predict(X), y))
+        return float(loss(self, self.predict(X), y, self.flat))
 
     @property
     def names(self) -> list[str]:
@@ -218,8 +238,7 @@ class Network:
 
     def with_flat(self, flat: np.ndarray) -> Network:
         """The same network (sizes, activations, classes, scaler) with other weights."""
-        return Network(self.layer_sizes, self.activation, self.out_activation, flat, self.classes,
-                       self.scaler)
+        return replace(self, flat=flat)
 
     def scale_inputs(self, X: np.ndarray) -> np.ndarray:
         """What the first layer sees: X through the fitted scaler (X itself without one)."""
@@ -372,11 +391,31 @@ def accuracy(net: Network, output: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean(hits, axis=-1)
 
 
-def loss(net: Network, output: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The network's loss over the sample axis: log-loss for a classifier, else MSE."""
+OBJECTIVES = ("default", "sklearn")
+
+
+def loss(net: Network, output: np.ndarray, y: np.ndarray, flat: np.ndarray | None = None
+         ) -> np.ndarray:
+    """The network's loss over the sample axis: log-loss for a classifier, else MSE; with
+    objective "sklearn", half the MSE plus the L2 penalty of `flat` (…, P) (the weights the
+    output was computed with: needed then)."""
     if net.is_classifier:
-        return log_loss(output, y, net.out_activation == "logistic")
-    return mse(output, y)
+        data = log_loss(output, y, net.out_activation == "logistic")
+    else:
+        data = mse(output, y)
+    if net.objective != "sklearn":
+        return data
+    if not net.is_classifier:
+        data = 0.5 * data
+    return data + l2_penalty(net, net.flat if flat is None else flat, len(y))
+
+
+def l2_penalty(net: Network, flat: np.ndarray, n_samples: int) -> np.ndarray:
+    """sklearn's penalty 0.5 * alpha * sum(coefs^2) / n_samples, per parameter vector."""
+    if not net.alpha:
+        return np.zeros(np.shape(flat)[:-1])
+    coefs = np.asarray(flat)[..., net.coef_mask]
+    return 0.5 * net.alpha * np.sum(coefs * coefs, axis=-1) / n_samples
 
 
 def weights_frame(net: Network):

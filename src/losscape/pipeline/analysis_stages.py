@@ -26,7 +26,7 @@ def load_slice(weights_path, data_path, landscape_path, kind: str):
     if spec.get("kind") != kind:
         raise ValueError(f"{landscape_path}: this analysis needs a landscape of kind {kind!r}, "
                          f"not {spec.get('kind')!r}")
-    net, X, y, _, _ = network_data(weights_path, data_path)
+    net, X, y = network_data(weights_path, data_path)[:3]
     rows = np.asarray(metadata["samples"], dtype=np.int64)
     return net, X[rows], y[rows], table, metadata
 
@@ -73,7 +73,7 @@ def input_attack(weights_path, data_path, landscape_path, spec: dict, target_fun
     table, metadata = io.read_table(landscape_path)
     if metadata.get("landscape", {}).get("kind") != "input":
         raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
-    net, X, y, _, _ = network_data(weights_path, data_path)
+    net, X, y = network_data(weights_path, data_path)[:3]
     result = input_attack_result(net, X, y, table, metadata, spec,
                                  None if net.is_classifier else target_function,
                                  _name(name, worst_path))

@@ -28,7 +28,8 @@ STATS_CAPTION = (
 def _inputs(weights_path, data_path, spec):
     """The network, X, y, and what the network held out and the rows "all" means."""
     data = network_data(weights_path, data_path)
-    return data.net, data.X, data.y, {"heldout": data.heldout(), "samples": data.rows(spec)}
+    return data.scored(spec), data.X, data.y, {"heldout": data.heldout(),
+                                               "samples": data.rows(spec)}
 
 
 def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_path, html_path,
@@ -70,6 +71,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
     if start.layer_sizes != net.layer_sizes:
         raise ValueError(f"{initial_path}: layer sizes {list(start.layer_sizes)} differ from "
                          f"{weights_path}'s {list(net.layer_sizes)}")
+    start = net.with_flat(start.flat)  # scored as the trained network is
     result = interpolation_result(start, net, X, y, spec, name, **split,
                                   weights_file=weights_path, config_hash=config_hash,
                                   initial_weights_file=initial_path)

@@ -74,7 +74,7 @@ def network_figure(weights_path, out_path) -> None:
 
 def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
     """The fitted curve (1 input) or surface (2), against the generating function if any."""
-    net, X, y, metadata, _ = network_data(weights_path, data_path)
+    net, X, y, metadata = network_data(weights_path, data_path)[:4]
     frame, _ = io.read_table(data_path)
     if net.is_classifier:
         predicted = predicted_class(net.predict(X), net.out_activation == "logistic")

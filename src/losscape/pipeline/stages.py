@@ -14,7 +14,7 @@ import pandas as pd
 
 from losscape import io
 from losscape.api import grids
-from losscape.api.inputs import class_indices
+from losscape.api.inputs import class_indices, scored
 from losscape.data.datasets import (
     generate,
     generating_function,
@@ -151,7 +151,7 @@ def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash
     `tile` = (index, count) writes only that tile's rows of the grid (see gather_landscape).
     """
     data = network_data(weights_path, data_path)
-    stream = grids.weights_stream(data.net, data.X, data.y, spec, tile, data.heldout(),
+    stream = grids.weights_stream(data.scored(spec), data.X, data.y, spec, tile, data.heldout(),
                                   data.rows(spec), weights_file=weights_path,
                                   config_hash=config_hash)
     return _write_landscape(stream, out_path)
@@ -165,7 +165,7 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     A user's data has none: there the target at a grid point is y of the nearest data
     point (exact at the data, piecewise constant between), and the metadata says so.
     """
-    net, X, y, data_metadata, _ = network_data(weights_path, data_path)
+    net, X, y, data_metadata = network_data(weights_path, data_path)[:4]
     if target_function:
         target = generating_function(target_function)
         described = grids.TARGET_GENERATING.format(target_function)
@@ -187,6 +187,7 @@ class NetworkData(NamedTuple):
     y: np.ndarray
     metadata: dict
     split: dict | None
+    weights_path: str
 
     def rows(self, spec: dict) -> np.ndarray | None:
         """The rows a landscape of `spec` averages over: its `samples`, where "all" means the
@@ -194,6 +195,12 @@ class NetworkData(NamedTuple):
         if self.split and spec.get("samples", "all") == "all":
             return np.asarray(self.split["train"], dtype=np.int64)
         return None
+
+    def scored(self, spec: dict) -> Network:
+        """The network scored by the landscape's objective (with its training alpha)."""
+        alpha = io.read_metadata(self.weights_path).get("training", {}).get("alpha", 0.0) \
+            if spec.get("objective") == "sklearn" else 0.0
+        return scored(self.net, spec.get("objective"), alpha)
 
     def heldout(self) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.split:
@@ -208,7 +215,8 @@ def network_data(weights_path, data_path) -> NetworkData:
     split = io.read_metadata(weights_path).get("split")
     frame, metadata = io.read_table(data_path)
     X, y = split_xy(frame)
-    return NetworkData(net, X, network_targets(net, y, data_path), metadata, split)
+    return NetworkData(net, X, network_targets(net, y, data_path), metadata, split,
+                       str(weights_path))
 
 
 def network_targets(net, y, source="the data"):

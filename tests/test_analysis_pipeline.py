@@ -175,15 +175,6 @@ REFERENCE_CASES = {
                    "start_offsets": [[0.5, 0.5], [0.0, 3.0]]}),
         "analyses.bad_start.start_offsets[1]: [0.0, 3.0] starts outside landscape 'N1_all''s "
         "window: each offset from the trained value must be within its span, 1"),
-    "input attack on a user's file": (lambda c: (
-        c["datasets"].update(mine={"path": "data/mine.csv", "features": ["a", "b"],
-                                   "target": "y"}),
-        c["networks"].update(N_mine={"dataset": "mine", "hidden_layer_sizes": [3]}),
-        c["landscapes"].update(mine_input={"network": "N_mine", "kind": "input",
-                                           "resolution": 5}),
-        c["analyses"].update(bad_data={"kind": "input_attack", "landscape": "mine_input"})),
-        "analyses.bad_data: an input attack differentiates the error against the data's "
-        "generating function; dataset 'mine' is a user's file (data/mine.csv), which has none"),
 }
 
 

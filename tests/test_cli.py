@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +51,8 @@ def test_run_a_users_config_runs_only_its_four_jobs(tmp_path):
     root = make_workspace(tmp_path / "ws", yaml.safe_load((REPO / "config/config.yaml").read_text()))
     mine = tmp_path / "mine.yaml"
     mine.write_text(yaml.safe_dump(USER_CONFIG))
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-           "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+               MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
     ran = losscape_cli("run", str(mine), "--cores", "2", "--directory", str(root), env=env)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     done = [line for line in ran.stderr.splitlines() if "steps (100%) done" in line]

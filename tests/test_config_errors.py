@@ -36,7 +36,7 @@ SCHEMA_CASES = {
     "unknown nested key": (
         lambda c: c["landscapes"]["N1_one"].update(colour="red"),
         "landscapes.N1_one: unknown key 'colour'; allowed keys: network, resolution, kind, axes, "
-        "span, samples, tiles"),
+        "span, objective, samples, tiles"),
     "wrong type (string for integer)": (
         lambda c: c["datasets"]["curve"].update(n_samples="40"),
         "datasets.curve.n_samples: '40' is not an integer"),

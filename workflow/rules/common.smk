@@ -84,7 +84,8 @@ wildcard_constraints:
 
 
 def dataset_spec(name):
-    return dict(config["datasets"][name])
+    """The dataset's entry, keys sorted (see analysis_spec)."""
+    return json.loads(canonical_json(config["datasets"][name]))
 
 
 def dataset_function(name):
@@ -119,8 +120,11 @@ def training_settings(network):
 
 def landscape_spec(landscape):
     """What the table depends on: the landscape's entry without `tiles`, which only says
-    how many jobs compute it (the tiles are joined into the same table, bit for bit)."""
-    return {k: v for k, v in config["landscapes"][landscape].items() if k != "tiles"}
+    how many jobs compute it (the tiles are joined into the same table, bit for bit). Keys
+    sorted: Snakemake compares params in order, and validation inserts defaults wherever it
+    puts them, so writing out a default would otherwise rerun the landscape."""
+    spec = {k: v for k, v in config["landscapes"][landscape].items() if k != "tiles"}
+    return json.loads(canonical_json(spec))
 
 
 def landscape_tiles(landscape):

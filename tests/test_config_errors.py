@@ -60,6 +60,9 @@ SCHEMA_CASES = {
         lambda c: c["datasets"].update(mn={"sklearn": "mnist"}),
         "datasets.mn.sklearn: 'mnist' is not one of 'diabetes', 'breast_cancer', 'iris', 'wine', "
         "'digits'"),
+    "held-out share outside (0, 1)": (
+        lambda c: c["networks"]["N2"].update(holdout=1.5),
+        "networks.N2.holdout: 1.5 is greater than or equal to the maximum of 1"),
     "unknown estimator": (
         lambda c: c["networks"]["N1"].update(estimator="svm"),
         "networks.N1.estimator: 'svm' is not one of 'regressor', 'classifier'"),
@@ -153,6 +156,7 @@ def _write_data_files(data):
     (data / "garbage.parquet").write_bytes(b"PAR1 this is not parquet")
     species = good.assign(kind=np.where(X[:, 0] > 0.5, "oak", "elm"))
     species.to_csv(data / "species.csv", index=False)
+    species.assign(kind=["ash"] + ["oak"] * 11).to_csv(data / "rare.csv", index=False)
     nulls = good.drop(columns="id").copy()
     nulls.loc[4, "width"] = None
     nulls.to_parquet(data / "nulls.parquet")
@@ -206,6 +210,12 @@ DATA_CASES = {
                                                 "hidden_layer_sizes": [2]}})),
         "networks.NC.estimator: a classifier needs class labels, but dataset 'diab''s target has 214 "
         "distinct values in 442 rows (a continuous target?); use estimator: regressor"),
+    "a class too small to stratify": (
+        lambda c: (c["datasets"].update(_file("rare", "rare.csv", ("height", "width"), "kind")),
+                   c["networks"].update({"NR": {"dataset": "rare", "estimator": "classifier",
+                                                "hidden_layer_sizes": [2], "holdout": 0.25}})),
+        "networks.NR.holdout: a stratified hold-out needs at least 2 rows of every class; class "
+        "'ash' of dataset 'rare' has 1"),
     "bundled feature that does not exist": (
         lambda c: c["datasets"].update(diab2={"sklearn": "diabetes", "features": ["bmi", "height"]}),
         "datasets.diab2.features: diabetes has no feature(s) ['height']; its features are ['age', "

@@ -101,12 +101,15 @@ def test_every_direction_kind_equals_log_loss(wine_fit):
     for _, row in _cells(pairs.frame).iterrows():
         flat = net.with_values({row["x_name"]: row["x"], row["y_name"]: row["y"]}).flat
         assert row["loss"] == pytest.approx(_reference(model, flat, X, y)[0], rel=RTOL)
+        assert row["accuracy"] == _reference(model, flat, X, y)[1]
+        assert row["accuracy_heldout"] == _reference(model, flat, Xh, yh)[1]
         assert row["loss_heldout"] == pytest.approx(_reference(model, flat, Xh, yh)[0], rel=RTOL)
     plane = lc.random_plane(model, X, y, seeds=[3], resolution=9, heldout=(Xh, yh))
     d = plane.tables["directions"]
     for _, row in _cells(plane.frame).iterrows():
         flat = net.flat + row["a"] * d["d1"].to_numpy() + row["b"] * d["d2"].to_numpy()
         assert row["loss"] == pytest.approx(_reference(model, flat, X, y)[0], rel=RTOL)
+        assert row["accuracy"] == _reference(model, flat, X, y)[1]
         assert row["loss_heldout"] == pytest.approx(_reference(model, flat, Xh, yh)[0], rel=RTOL)
     # the Fit was made on the scaled inputs: its own network sees scaled X
     Xs = model.steps[0][1].transform(X)
@@ -115,6 +118,7 @@ def test_every_direction_kind_equals_log_loss(wine_fit):
     for _, row in _cells(line.frame).iterrows():
         flat = (1 - row["alpha"]) * start + row["alpha"] * end
         assert row["loss"] == pytest.approx(_reference(fit.model, flat, Xs, y)[0], rel=1e-8)
+        assert row["accuracy"] == _reference(fit.model, flat, Xs, y)[1]
     pca = lc.trajectory_pca(fit.model, Xs, y, fit, resolution=7)
     d1, d2 = (np.asarray(pca.metadata["directions"][k]) for k in ("d1", "d2"))
     for _, row in _cells(pca.frame).iterrows():

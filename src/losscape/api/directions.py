@@ -25,13 +25,14 @@ from losscape.directions.planes import (
 from losscape.engine.landscape import (
     axis_values,
     parameter_losses,
+    parameter_measures,
     plane_grid,
-    plane_slice,
+    plane_measures,
     select_samples,
     weights_grid,
 )
 from losscape.engine.slice_statistics import slice_statistics
-from losscape.engine.structured import weights_slice_structured
+from losscape.engine.structured import weights_slice_grid
 from losscape.figures import directions as directions_plots
 from losscape.figures import planes as planes_plots
 from losscape.figures.drawing import loss_of, samples_description
@@ -50,6 +51,11 @@ def _rows(X, y, spec, samples=None):
     if samples is None:
         samples = select_samples(len(y), spec.get("samples", "all"))
     return X[samples], y[samples], samples
+
+
+def _flat_columns(found: dict, suffix: str = "") -> dict[str, np.ndarray]:
+    """A measures dict (loss; a classifier's accuracy) as table columns, e.g. loss_heldout."""
+    return {f"{key}{suffix}": np.ravel(value) for key, value in found.items()}
 
 
 def _heldout_meta(metadata, net, heldout) -> None:
@@ -100,14 +106,16 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     progress = ProgressLog(f"weight_pairs {name}")
     for k, (xn, yn) in enumerate(pairs, start=1):
         grid = weights_grid(net, (xn, yn), spec["span"], spec["resolution"])
-        loss = weights_slice_structured(net, X, y, grid)
+        found = weights_slice_grid(net, X, y, grid)
+        loss = found["loss"]
         rows.append({"x_name": xn, "y_name": yn, **slice_statistics(
             grid.first, grid.second, loss, (net.value(xn), net.value(yn)), loss_centre)})
         points = grid.points()
         frame = pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0], "y": points[:, 1],
-                              "loss": loss.ravel()})
+                              **_flat_columns(found)})
         if heldout is not None:
-            frame["loss_heldout"] = weights_slice_structured(net, *heldout, grid).ravel()
+            frame = frame.assign(**_flat_columns(weights_slice_grid(net, *heldout, grid),
+                                                 "_heldout"))
         frames.append(frame)
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
         progress(k * grid.size, len(pairs) * grid.size)
@@ -163,14 +171,15 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     progress = ProgressLog(f"random_plane {name}")
     for k, seed in enumerate(seeds, start=1):
         d1, d2 = random_plane(net, seed, zero_biases)
-        loss = plane_slice(net, X, y, grid, net.flat, (d1, d2))
-        planes[seed] = loss
+        found = plane_measures(net, X, y, grid, net.flat, (d1, d2))
+        loss = planes[seed] = found["loss"]
         points = grid.points()
         frame = pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0], "b": points[:, 1],
-                              "loss": loss.ravel()})
+                              **_flat_columns(found)})
         if heldout is not None:
-            heldout_planes[seed] = plane_slice(net, *heldout, grid, net.flat, (d1, d2))
-            frame["loss_heldout"] = heldout_planes[seed].ravel()
+            held = plane_measures(net, *heldout, grid, net.flat, (d1, d2))
+            heldout_planes[seed] = held["loss"]
+            frame = frame.assign(**_flat_columns(held, "_heldout"))
         frames.append(frame)
         directions.append(pd.DataFrame({"seed": np.int64(seed), "name": net.names, "d1": d1,
                                         "d2": d2}))
@@ -233,19 +242,21 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
                          f"from the trained network's {list(net.layer_sizes)}")
     low, high = spec.get("range", [-0.5, 1.5])
     alphas = interpolation_alphas(low, high, spec["resolution"])
-    loss = parameter_losses(net, X, y, interpolation_points(start.flat, net.flat, alphas))
+    points = interpolation_points(start.flat, net.flat, alphas)
+    found = parameter_measures(net, X, y, points)
+    loss = found["loss"]
     loss_initial = start.loss(X, y)
     loss_trained = net.loss(X, y)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["initial_weights_file"] = None if initial_file is None else str(initial_file)
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
     _heldout_meta(metadata, net, heldout)
-    table = pd.DataFrame({"alpha": alphas, "loss": loss})
+    table = pd.DataFrame({"alpha": alphas, **_flat_columns(found)})
     heldout_loss = None
     if heldout is not None:
-        heldout_loss = parameter_losses(net, *heldout, interpolation_points(start.flat, net.flat,
-                                                                            alphas))
-        table["loss_heldout"] = heldout_loss
+        held = parameter_measures(net, *heldout, points)
+        heldout_loss = held["loss"]
+        table = table.assign(**_flat_columns(held, "_heldout"))
     shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)
     title = (f"{_title_prefix(metadata, name)} along the straight line from its initial "
              f"weights (alpha = 0) to its trained weights (alpha = 1): "
@@ -297,7 +308,8 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
     plane = trajectory_plane(states, net.flat)
     grid = plane_grid(*_padded_axes(plane.coordinates, spec.get("margin", 0.25),
                                     spec["resolution"]))
-    loss = plane_slice(net, X, y, grid, net.flat, tuple(plane.directions))
+    found = plane_measures(net, X, y, grid, net.flat, tuple(plane.directions))
+    loss = found["loss"]
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(plane.offsets > 0, plane.distances / plane.offsets, np.nan)
     path = pd.DataFrame({
@@ -307,11 +319,11 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
         "loss_projected": parameter_losses(net, X, y, plane.projected),
     })
     grid_table = pd.DataFrame({"a": grid.points()[:, 0], "b": grid.points()[:, 1],
-                               "loss": loss.ravel()})
+                               **_flat_columns(found)})
     if heldout is not None:
         path["loss_heldout"] = parameter_losses(net, *heldout, states)
-        grid_table["loss_heldout"] = plane_slice(net, *heldout, grid, net.flat,
-                                                 tuple(plane.directions)).ravel()
+        grid_table = grid_table.assign(**_flat_columns(plane_measures(
+            net, *heldout, grid, net.flat, tuple(plane.directions)), "_heldout"))
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata |= {"trajectory_file": None if trajectory_file is None else str(trajectory_file),
                  "solver": solver, "explained": plane.explained.tolist(),

@@ -192,8 +192,9 @@ def plane_grid(first: np.ndarray, second: np.ndarray, names=("a", "b")) -> Grid:
 def plane_slice_chunks(
     net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
     directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
-) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (start, mse) of `origin + a * d1 + b * d2` for grid points (a, b) start…
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Yield (start, {"loss", and a classifier's "accuracy"}) of `origin + a * d1 + b * d2`
+    for grid points (a, b) start…
 
     The sibling of plain_rows for any two directions (random, PCA, …): every
     weight may move, so each chunk runs the whole batched forward pass.
@@ -212,36 +213,59 @@ def plane_slice_chunks(
         ab = grid.points(start, stop)
         # (a, b) = (0, 0) gives `origin` exactly: 0 * d is 0 and origin + 0 is origin.
         flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = loss_of(net, forward(net, flat, X), y, flat)
         if progress:
             progress(stop, grid.size)
-        yield start, loss
+        yield start, measures(net, forward(net, flat, X), y, flat)
+
+
+def measures(net: Network, output: np.ndarray, y: np.ndarray, flat: np.ndarray
+             ) -> dict[str, np.ndarray]:
+    """What a table records per parameter vector: the loss, and a classifier's accuracy."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        found = {"loss": loss_of(net, output, y, flat)}
+        if net.is_classifier:
+            found["accuracy"] = accuracy_of(net, output, y)
+    return found
 
 
 def plane_slice(
     net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
     directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
 ) -> np.ndarray:
-    """MSE of `origin + a * d1 + b * d2` at every grid point (a, b), shape grid.shape."""
-    loss = np.empty(grid.size)
+    """The loss of `origin + a * d1 + b * d2` at every grid point (a, b), shape grid.shape."""
+    return plane_measures(net, X, y, grid, origin, directions, progress)["loss"]
+
+
+def plane_measures(
+    net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
+    directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """As plane_slice, every measure (loss; a classifier's accuracy), each grid.shape."""
+    found: dict[str, np.ndarray] = {}
     for start, values in plane_slice_chunks(net, X, y, grid, origin, directions, progress):
-        loss[start : start + len(values)] = values
-    return loss.reshape(grid.shape)
+        for key, value in values.items():
+            found.setdefault(key, np.empty(grid.size))[start : start + len(value)] = value
+    return {key: value.reshape(grid.shape) for key, value in found.items()}
 
 
 def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray) -> np.ndarray:
-    """MSE of each parameter vector (row of `flats`, shape (m, P)), in bounded chunks."""
+    """The loss of each parameter vector (row of `flats`, shape (m, P)), in bounded chunks."""
+    return parameter_measures(net, X, y, flats)["loss"]
+
+
+def parameter_measures(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray
+                       ) -> dict[str, np.ndarray]:
+    """Every measure (loss; a classifier's accuracy) of each parameter vector."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     flats = np.atleast_2d(np.asarray(flats, dtype=np.float64))
-    loss = np.empty(len(flats))
+    found: dict[str, np.ndarray] = {}
     step = chunk_size(len(y), max(net.layer_sizes))
     for start in range(0, len(flats), step):
-        with np.errstate(over="ignore", invalid="ignore"):
-            chunk = flats[start : start + step]
-            loss[start : start + step] = loss_of(net, forward(net, chunk, X), y, chunk)
-    return loss
+        chunk = flats[start : start + step]
+        for key, value in measures(net, forward(net, chunk, X), y, chunk).items():
+            found.setdefault(key, np.empty(len(flats)))[start : start + step] = value
+    return found
 
 
 @dataclass(frozen=True)

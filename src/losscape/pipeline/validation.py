@@ -85,9 +85,14 @@ def _describe(error) -> str:
 
 def schema_problems(config: dict, schema: dict) -> list[str]:
     """Every way `config` breaks `schema`, as 'key.path: sentence', sorted by path."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    validator = Draft202012Validator(schema)
+    # JSON Schema counts 11.0 as an integer; Python's range() and array shapes do not: a
+    # count written as 11.0 would pass here and fail in a job.
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    validator = strict(schema)
     problems = []
     for error in validator.iter_errors(config):
         path = list(error.absolute_path)
@@ -100,6 +105,18 @@ def schema_problems(config: dict, schema: dict) -> list[str]:
             continue
         problems.append(f"{key_path(path)}: {_describe(error)}")
     return sorted(dict.fromkeys(problems))
+
+
+def check_config_files(config: dict, config_files=()) -> None:
+    """Before the schema: keys given twice in a file, and NaN or infinite values."""
+    from losscape.pipeline.config_files import (
+        duplicate_key_problems,
+        name_problems,
+        value_problems,
+    )
+
+    problems = duplicate_key_problems(config_files)
+    raise_if(problems + value_problems(config) + name_problems(config), config_files)
 
 
 def check_schema(config: dict, schema_path, config_files=()) -> None:

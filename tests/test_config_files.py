@@ -14,7 +14,7 @@ pytestmark = pytest.mark.pipeline
 LONG = "L" * 251
 
 # The default config, then text a user pasted or typed at its end.
-APPENDED = f'''
+APPENDED = '''
 landscapes:
   pasted:
     network: N1

@@ -157,6 +157,11 @@ def _write_data_files(data):
     species = good.assign(kind=np.where(X[:, 0] > 0.5, "oak", "elm"))
     species.to_csv(data / "species.csv", index=False)
     species.assign(kind=["ash"] + ["oak"] * 11).to_csv(data / "rare.csv", index=False)
+    text = good.to_csv(index=False).splitlines()
+    text[2] = ",".join(v if k != 2 else "NA" for k, v in enumerate(text[2].split(",")))
+    (data / "na.csv").write_text("\n".join(text) + "\n")
+    (data / "semicolons.csv").write_text("height;width;price\n1;2;3\n4;5;6\n")
+    (data / "twice.csv").write_text("height,width,width,price\n1,2,3,4\n5,6,7,8\n")
     nulls = good.drop(columns="id").copy()
     nulls.loc[4, "width"] = None
     nulls.to_parquet(data / "nulls.parquet")
@@ -273,6 +278,22 @@ DATA_CASES = {
     "null in a Parquet file": (
         lambda c: c["datasets"].update(_file("nulls", "nulls.parquet")),
         "datasets.nulls.path: data/nulls.parquet: column 'width', row 4: empty (NaN)"),
+    "NA written in a cell": (
+        lambda c: c["datasets"].update(_file("na", "na.csv")),
+        "datasets.na.path: data/na.csv: column 'width', row 1 (line 3): 'NA' is not a number"),
+    "semicolon-separated file": (
+        lambda c: c["datasets"].update(_file("semi", "semicolons.csv")),
+        "datasets.semi.path: data/semicolons.csv: no column 'height', 'width', 'price'; its "
+        "columns are 'height;width;price' (the header seems to be separated by semicolons: "
+        "losscape reads comma-separated CSV; save the file with commas)"),
+    "two columns of one name": (
+        lambda c: c["datasets"].update(_file("twice", "twice.csv")),
+        "datasets.twice.path: data/twice.csv: column names given more than once: 'width' "
+        "(columns 2, 3); name each column once"),
+    "a data file inside the pipeline's outputs": (
+        lambda c: c["datasets"].update(_file("houses", "../results/data/houses.parquet")),
+        "datasets.houses.path: data/../results/data/houses.parquet is inside the pipeline's own "
+        "outputs (results/), which a run rewrites or deletes; keep your data outside it"),
     "fewer rows than training needs": (
         lambda c: (c["datasets"].update(_file("one", "one_row.csv")), c["networks"].update(_net("N_one", "one"))),
         "networks.N_one: dataset 'one' (data/one_row.csv) has 1 row; training needs at least 2"),

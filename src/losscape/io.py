@@ -201,13 +201,33 @@ def read_user_table(path) -> pd.DataFrame:
         raise DataFileError(f"{path}: the file is empty")
     try:
         if kind == "CSV":
-            # Blank lines are kept (as empty rows) so that row numbers match the file's lines.
-            return pd.read_csv(path, skip_blank_lines=False)
-        return pd.read_parquet(path)
+            # Blank lines are kept (as empty rows) so that row numbers match the file's lines;
+            # only an empty cell is missing: "NA" or "null" is text, reported as it was seen.
+            frame = pd.read_csv(path, skip_blank_lines=False, keep_default_na=False,
+                                na_values=[""])
+            names = _csv_header(path)  # pandas renames a repeated column ("x.1")
+        else:
+            frame = pd.read_parquet(path)
+            names = [str(c) for c in pq.read_schema(path).names if c != "__index_level_0__"]
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path}: the file is empty (no header, no rows)") from None
     except (pd.errors.ParserError, pa.ArrowException, OSError, UnicodeDecodeError) as error:
         raise DataFileError(f"{path}: not a readable {kind} file ({error})") from None
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        where = ", ".join(
+            f"{n!r} (columns {', '.join(str(k + 1) for k, m in enumerate(names) if m == n)})"
+            for n in twice)
+        raise DataFileError(f"{path}: column names given more than once: {where}; name each "
+                            "column once")
+    return frame
+
+
+def _csv_header(path: Path) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        return next(csv.reader(handle), [])
 
 
 # --- networks -----------------------------------------------------------------

@@ -8,13 +8,12 @@ import uuid
 from snakemake.utils import validate
 
 from losscape.provenance import canonical_json, stable_hash
-from losscape.pipeline.validation import check_config, check_config_files, check_schema
+from losscape.pipeline.validation import check_config, check_schema
 
 # Bad config stops here, before any job starts or any file is written: first the schema
 # in words (every problem, each with its key path), then snakemake's own validation,
 # which fills in the defaults, then what only the data can tell (names, rows, files).
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
-check_config_files(config, workflow.configfiles)
 check_schema(config, SCHEMA, workflow.configfiles)
 validate(config, "../schemas/config.schema.yaml")
 DATASET_FACTS = check_config(config, workflow.configfiles)

@@ -168,7 +168,13 @@ def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) ->
     if missing:
         shown = ", ".join(repr(str(c)) for c in raw.columns)
         names = ", ".join(map(repr, missing))
-        raise DataFileError(f"{source}: no column {names}; its columns are {shown}")
+        hint = ""
+        for separator, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if any(separator in str(c) for c in raw.columns):
+                hint = (f" (the header seems to be separated by {called}: losscape reads "
+                        "comma-separated CSV; save the file with commas)")
+                break
+        raise DataFileError(f"{source}: no column {names}; its columns are {shown}{hint}")
     if len(raw) == 0:
         raise DataFileError(f"{source}: the file has a header but no data rows")
     is_csv = str(source).lower().endswith(".csv")

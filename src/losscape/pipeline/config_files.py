@@ -68,8 +68,9 @@ def value_problems(config, path: str = "") -> list[str]:
     return problems
 
 
-# A name becomes a file name and a Snakemake wildcard: letters, digits, underscores, at most
-# 64 characters. Matched whole: a schema's "$" would let a trailing newline through.
+# A name becomes a file name and a Snakemake wildcard. The schema's pattern (letters, digits,
+# underscores, at most 64) ends in "$", which in Python also matches before a final line
+# break: those names are caught here, matched whole.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 NAMED_SECTIONS = ("datasets", "networks", "landscapes", "analyses")
 
@@ -81,9 +82,7 @@ def name_problems(config: dict) -> list[str]:
         if not isinstance(entries, dict):
             continue
         for name in entries:
-            if not (isinstance(name, str) and NAME.fullmatch(name)):
-                shown = repr(name) if len(str(name)) <= 70 else repr(str(name)[:60]) + "…"
-                problems.append(f"{section}: name {shown} is not allowed: letters, digits and "
-                                f"underscores, starting with a letter, at most 64 characters "
-                                f"(it becomes a file name)")
+            if isinstance(name, str) and NAME.fullmatch(name.rstrip("\n")) and "\n" in name:
+                problems.append(f"{section}: name {name!r} is not allowed: it ends in a line "
+                                "break (it becomes a file name)")
     return problems

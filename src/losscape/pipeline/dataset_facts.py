@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+# Where the pipeline writes (the rules' RESULTS): a data file there would be overwritten.
+OUTPUTS = "results"
+
 
 @dataclass(frozen=True)
 class DatasetFacts:
@@ -86,6 +89,11 @@ def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | N
         problems.append(f"{where}.target: column {target!r} is also one of the features")
         return None
     path = Path(spec["path"])
+    outputs = (Path.cwd() / OUTPUTS).resolve()
+    if path.resolve() == outputs or outputs in path.resolve().parents:
+        problems.append(f"{where}.path: {path} is inside the pipeline's own outputs ({OUTPUTS}/), "
+                        "which a run rewrites or deletes; keep your data outside it")
+        return None
     try:
         frame = user_dataset(io.read_user_table(path), features, target, path)
     except io.DataFileError as error:

@@ -107,22 +107,20 @@ def schema_problems(config: dict, schema: dict) -> list[str]:
     return sorted(dict.fromkeys(problems))
 
 
-def check_config_files(config: dict, config_files=()) -> None:
-    """Before the schema: keys given twice in a file, and NaN or infinite values."""
+def check_schema(config: dict, schema_path, config_files=()) -> None:
+    """Raise a ConfigError listing every schema violation, each with its key path, and what
+    the files say that a schema cannot see: keys given twice, NaN or infinite values, names
+    with a line break."""
     from losscape.pipeline.config_files import (
         duplicate_key_problems,
         name_problems,
         value_problems,
     )
 
-    problems = duplicate_key_problems(config_files)
-    raise_if(problems + value_problems(config) + name_problems(config), config_files)
-
-
-def check_schema(config: dict, schema_path, config_files=()) -> None:
-    """Raise a ConfigError listing every schema violation, each with its key path."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    raise_if(schema_problems(config, schema), config_files)
+    problems = duplicate_key_problems(config_files) + value_problems(config)
+    problems += name_problems(config) + schema_problems(config, schema)
+    raise_if(problems, config_files)
 
 
 # --- what the schema cannot know ---------------------------------------------------

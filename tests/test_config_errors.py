@@ -160,6 +160,9 @@ def _write_data_files(data):
     text = good.to_csv(index=False).splitlines()
     text[2] = ",".join(v if k != 2 else "NA" for k, v in enumerate(text[2].split(",")))
     (data / "na.csv").write_text("\n".join(text) + "\n")
+    huge = good.copy()
+    huge.loc[1, "height"] = 1e300
+    huge.to_csv(data / "huge.csv", index=False)
     (data / "semicolons.csv").write_text("height;width;price\n1;2;3\n4;5;6\n")
     (data / "twice.csv").write_text("height,width,width,price\n1,2,3,4\n5,6,7,8\n")
     nulls = good.drop(columns="id").copy()
@@ -278,6 +281,10 @@ DATA_CASES = {
     "null in a Parquet file": (
         lambda c: c["datasets"].update(_file("nulls", "nulls.parquet")),
         "datasets.nulls.path: data/nulls.parquet: column 'width', row 4: empty (NaN)"),
+    "a value whose square overflows": (
+        lambda c: c["datasets"].update(_file("huge", "huge.csv")),
+        "datasets.huge.path: data/huge.csv: column 'height', row 1 (line 3): 1e+300 is too "
+        "large (beyond ±1e+150 its square overflows float64); rescale the column"),
     "NA written in a cell": (
         lambda c: c["datasets"].update(_file("na", "na.csv")),
         "datasets.na.path: data/na.csv: column 'width', row 1 (line 3): 'NA' is not a number"),

@@ -73,7 +73,7 @@ def store_runs(root: Path) -> list[tuple[str, str, str]]:
 
 
 def leftover_temporaries(root: Path) -> list[Path]:
-    return [p for p in (root / "results").rglob("*") if p.name.endswith(".tmp")]
+    return [p for p in (root / "results").rglob(".*.tmp*") if p.is_file()]
 
 
 def start_snakemake(root: Path, *args: str) -> subprocess.Popen:
@@ -283,6 +283,11 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
     locked = snakemake(root, "--cores", "2", *TARGETS, check=False)
     assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
     snakemake(root, "--unlock")
+    # A kill during a write leaves atomic_path's temporary beside the file: the next start
+    # removes it before any job runs (here one planted, as the kill may land elsewhere).
+    debris = root / "results" / "landscapes" / ".landscape.parquet.k1ll3d.tmp"
+    debris.parent.mkdir(parents=True, exist_ok=True)
+    debris.write_bytes(b"PAR1 half a table")
     # The next start marks the dead invocation's runs KILLED before any job runs (onstart)
     # and reruns what was left incomplete (the workflow profile).
     # The environment it inherits names the dead invocation and a live process (this one):
@@ -296,6 +301,7 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
     started_again = time.time() * 1000
     snakemake(root, "--cores", "2", *TARGETS, env=inherited)
     runs = assert_work_finished(root)
+    assert not debris.exists() and leftover_temporaries(root) == []
     assert (killed, "KILLED", "interrupted: its snakemake invocation ended") in runs
     # ... and it did so before the new invocation's first job started its run
     with sqlite3.connect(root / "mlflow.db") as connection:

@@ -54,6 +54,21 @@ def atomic_path(path, keep_suffix: bool = False):
         raise
 
 
+def remove_temporaries(folder) -> list[Path]:
+    """Delete what atomic_path leaves when its process is killed mid-write (`.{name}.*.tmp`
+    and `.{name}.*.tmp.{ext}` beside the file), under `folder`. Only to be called while no job
+    writes there (Snakemake's onstart, before the first job). Returns what was removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in folder.rglob(".*.tmp*"):
+        if path.is_file() and (path.name.endswith(".tmp") or ".tmp." in path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 @functools.cache
 def _umask() -> int:
     # Read once: setting and restoring the umask is not atomic.

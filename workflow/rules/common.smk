@@ -312,6 +312,11 @@ onstart:
     # Snakemake calls this after building the DAG and before scheduling any job. It
     # creates the MLflow store and experiment once, before parallel jobs race to, and
     # marks KILLED the runs that a dead invocation left RUNNING.
+    from losscape.io import remove_temporaries
     from losscape.pipeline.tracking import prepare_store
 
+    # A job killed mid-write leaves its temporary file (the real output is written whole or
+    # not at all): nothing writes yet, so what is there now is debris.
+    for leftover in remove_temporaries(RESULTS):
+        print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
     prepare_store(config["experiment"])

@@ -155,6 +155,10 @@ def _row_position(row: int, source_is_csv: bool) -> str:
     return f"row {row} (line {row + 2})" if source_is_csv else f"row {row}"
 
 
+# Beyond this a value's square (a squared error, a distance) overflows float64.
+LARGEST_VALUE = 1e150
+
+
 def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) -> pd.DataFrame:
     """A user's table as x0, x1, …, y, or a DataFileError naming column and row.
 
@@ -208,6 +212,13 @@ def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) ->
                 f"{source}: column {column!r}, {_row_position(row, is_csv)}: {what}; "
                 f"{int(bad.sum())} value(s) in this column are not finite numbers"
             )
+        huge = np.abs(array) > LARGEST_VALUE
+        if huge.any():
+            row = int(np.flatnonzero(huge)[0])
+            raise DataFileError(
+                f"{source}: column {column!r}, {_row_position(row, is_csv)}: {array[row]:g} is "
+                f"too large (beyond ±{LARGEST_VALUE:g} its square overflows float64); rescale "
+                "the column")
         columns[new_name] = array
     return pd.DataFrame(columns)
 

@@ -9,8 +9,7 @@ import pytest
 
 import losscape as lc
 from losscape import io
-from losscape.data.datasets import split_xy
-from workflow_support import make_workspace, snakemake
+from workflow_support import make_workspace, snakemake, trained_network
 
 pytestmark = pytest.mark.pipeline
 
@@ -62,11 +61,7 @@ def workspace(tmp_path_factory):
 
 
 def _inputs(root, network):
-    results = root / "results"
-    model = io.read_model(results / "models" / network / "model.skops")
-    dataset = CONFIG["networks"][network]["dataset"]
-    X, y = split_xy(io.read_table(results / "data" / f"{dataset}.parquet")[0])
-    return model, X, y
+    return trained_network(root, CONFIG, network)[:3]
 
 
 def _options(name, section="landscapes"):

@@ -12,8 +12,7 @@ from sklearn.metrics import log_loss
 
 import losscape as lc
 from losscape import io
-from losscape.data.datasets import split_xy
-from workflow_support import make_workspace, snakemake, tracked_runs
+from workflow_support import make_workspace, snakemake, tracked_runs, trained_network
 
 pytestmark = pytest.mark.pipeline
 
@@ -72,12 +71,7 @@ def workspace(tmp_path_factory):
 
 
 def _load(root, network):
-    results = root / "results"
-    model = io.read_model(results / "models" / network / "model.skops")
-    dataset = CONFIG["networks"][network]["dataset"]
-    X, y = split_xy(io.read_table(results / "data" / f"{dataset}.parquet")[0])
-    split = io.read_metadata(results / "models" / network / "weights.parquet").get("split")
-    return model, X, y, split
+    return trained_network(root, CONFIG, network)
 
 
 def _with(model, net, values):

@@ -93,3 +93,17 @@ def planned_jobs(root: Path, env: dict | None = None, targets=()) -> list[tuple[
         wildcards = re.search(r"wildcards: (.*)", block)
         jobs.append((match[1], wildcards[1].strip() if wildcards else ""))
     return sorted(jobs)
+
+
+def trained_network(root: Path, config: dict, network: str):
+    """A workspace's saved model of `network`, its dataset's X and y as the pipeline wrote
+    them, and its training split (None without a held-out share)."""
+    from losscape import io
+    from losscape.data.datasets import split_xy
+
+    results = root / "results"
+    model = io.read_model(results / "models" / network / "model.skops")
+    dataset = config["networks"][network]["dataset"]
+    X, y = split_xy(io.read_table(results / "data" / f"{dataset}.parquet")[0])
+    split = io.read_metadata(results / "models" / network / "weights.parquet").get("split")
+    return model, X, y, split

@@ -310,3 +310,21 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
         (first_new,) = connection.execute(
             "SELECT min(start_time) FROM runs WHERE start_time > ?", (started_again,)).fetchone()
     assert started_again < marked < first_new
+
+
+def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
+    """Three processes prepare one new SQLite store at the same moment (two invocations
+    starting together on a shared store): every one succeeds, with one experiment.
+    Before the lock around the store's creation, two of three failed here ("table
+    experiments already exists" and the like from the store's migrations)."""
+    env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'shared.db'}")
+    code = ("import sys, time; from losscape.pipeline.tracking import prepare_store; "
+            "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); "
+            "print(prepare_store('together'))")
+    start = time.time() + 6  # after every process has imported mlflow
+    processes = [subprocess.Popen([sys.executable, "-c", code, str(start)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    results = [(p.wait(timeout=120), p.stdout.read().strip(), p.stderr.read()) for p in processes]
+    assert [code for code, _, _ in results] == [0, 0, 0], [err[-500:] for _, _, err in results]
+    assert len({out for _, out, _ in results}) == 1

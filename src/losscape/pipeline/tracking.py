@@ -48,6 +48,29 @@ def _client() -> MlflowClient:
     return MlflowClient()
 
 
+@contextmanager
+def _creating_store():
+    """One process at a time creates a local SQLite store and its experiment: two
+    invocations starting together on a new store otherwise both run its migrations, and one
+    fails ("table ... already exists"). A lock file beside the store orders them; a server
+    store (http…) serialises this itself."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    database = uri.removeprefix("sqlite:///")
+    lock = f"{database}.lock"
+    os.makedirs(os.path.dirname(os.path.abspath(lock)), exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare_store(experiment: str | None = None) -> str:
     """Create the store and the experiment once, before any job starts.
 
@@ -57,10 +80,11 @@ def prepare_store(experiment: str | None = None) -> str:
     process no longer exists on this host); a live one, sharing the store, is left
     alone. Returns the experiment id.
     """
-    client = _client()
     name = experiment or experiment_name()
-    found = client.get_experiment_by_name(name)
-    experiment_id = found.experiment_id if found else client.create_experiment(name)
+    with _creating_store():
+        client = _client()
+        found = client.get_experiment_by_name(name)  # a new SQLite store is created here
+        experiment_id = found.experiment_id if found else client.create_experiment(name)
     this_invocation = os.environ.get(INVOCATION_ENV, "")
     stale = client.search_runs(
         [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=10000

@@ -187,7 +187,7 @@ class NetworkData(NamedTuple):
     y: np.ndarray
     metadata: dict
     split: dict | None
-    weights_path: str
+    alpha: float  # the L2 penalty it was trained with (for objective: sklearn)
 
     def rows(self, spec: dict) -> np.ndarray | None:
         """The rows a landscape of `spec` averages over: its `samples`, where "all" means the
@@ -198,9 +198,7 @@ class NetworkData(NamedTuple):
 
     def scored(self, spec: dict) -> Network:
         """The network scored by the landscape's objective (with its training alpha)."""
-        alpha = io.read_metadata(self.weights_path).get("training", {}).get("alpha", 0.0) \
-            if spec.get("objective") == "sklearn" else 0.0
-        return scored(self.net, spec.get("objective"), alpha)
+        return scored(self.net, spec.get("objective"), self.alpha)
 
     def heldout(self) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.split:
@@ -212,11 +210,11 @@ class NetworkData(NamedTuple):
 def network_data(weights_path, data_path) -> NetworkData:
     """The network, its data as it scores them, and its training split."""
     net = io.read_weights(weights_path)
-    split = io.read_metadata(weights_path).get("split")
+    trained = io.read_metadata(weights_path)  # the footer only: its split and training alpha
     frame, metadata = io.read_table(data_path)
     X, y = split_xy(frame)
-    return NetworkData(net, X, network_targets(net, y, data_path), metadata, split,
-                       str(weights_path))
+    return NetworkData(net, X, network_targets(net, y, data_path), metadata,
+                       trained.get("split"), float(trained.get("training", {}).get("alpha", 0.0)))
 
 
 def network_targets(net, y, source="the data"):

@@ -53,21 +53,32 @@ def files(tmp_path_factory):
     return paths
 
 
+def _curvature_tables(folder):
+    return {table: folder / f"{table}.parquet" for table in analyses.CURVATURE_TABLES}
+
+
 def test_curvature_stage_uses_the_landscapes_samples(files):
     root = files["root"]
     data, weights, model = files["curve"]
     out = root / "curvature"
     spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
     metrics, tags = analyses.curvature(weights, data, root / "n1_one.parquet", spec,
-                                       out / "hessian.parquet", out / "map.parquet")
+                                       _curvature_tables(out))
     table, meta = io.read_table(out / "hessian.parquet")
     X, y = split_xy(io.read_table(data)[0])
     # one data point, row 12: its loss at the trained weights, through predict
     assert meta["loss"] == pytest.approx(float((model.predict(X[[12]])[0] - y[12]) ** 2), rel=1e-10)
-    assert [metrics[f"hessian_eig_{k}"] for k in range(7)] == table["eigenvalue"].tolist()
+    # Seven weights: the exact path, every eigenvalue in the table, the matrix beside it.
+    assert meta["method"] == "exact" and table["which"].tolist() == ["all"] * 7
+    matrix, _ = io.read_table(out / "hessian_matrix.parquet")
+    np.testing.assert_allclose(np.linalg.eigvalsh(matrix.drop(columns="weight").to_numpy()),
+                               table["eigenvalue"], rtol=1e-10, atol=1e-14)
+    assert metrics["hessian_eig_max"] == table["eigenvalue"].max()
+    assert metrics["hessian_trace"] == pytest.approx(table["eigenvalue"].sum(), rel=1e-12)
+    assert not any(key.startswith("hessian_eig_") and key[-1].isdigit() for key in metrics)
     # one data point: flat directions W1[0,j] x + b1[j] = const make it not strictly convex
     assert metrics["is_strictly_convex"] == 0.0 and tags["strictly_convex"] == "no"
-    cmap, map_meta = io.read_table(out / "map.parquet")
+    cmap, map_meta = io.read_table(out / "curvature_map.parquet")
     landscape, _ = io.read_table(root / "n1_one.parquet")
     np.testing.assert_allclose(cmap["loss"], landscape["loss"], rtol=1e-12)
     assert metrics["plateau_fraction"] == float(np.mean(cmap["grad_norm"] < 0.5))
@@ -82,8 +93,7 @@ def test_a_stale_landscape_is_refused(files, tmp_path):
     io.write_weights(changed, tmp_path / "other_weights.parquet")
     with pytest.raises(ValueError, match="out of date"):
         analyses.curvature(tmp_path / "other_weights.parquet", data, root / "n1_one.parquet",
-                           {"plateau_threshold": 1.0}, tmp_path / "h.parquet",
-                           tmp_path / "m.parquet")
+                           {"plateau_threshold": 1.0}, _curvature_tables(tmp_path))
     assert not (tmp_path / "h.parquet").exists()
 
 
@@ -92,7 +102,7 @@ def test_analyses_refuse_the_wrong_landscape_kind(files, tmp_path):
     data, weights, _ = files["surface"]
     with pytest.raises(ValueError, match="kind 'weights', not 'input'"):
         analyses.curvature(weights, data, root / "n2_input.parquet", {"plateau_threshold": 1.0},
-                           tmp_path / "h.parquet", tmp_path / "m.parquet")
+                           _curvature_tables(tmp_path))
     data, weights, _ = files["curve"]
     with pytest.raises(ValueError, match="kind 'input'"):
         analyses.input_attack(weights, data, root / "n1_one.parquet", ATTACK, "sine",
@@ -171,14 +181,17 @@ def test_every_figure_renders_without_warnings(files, tmp_path):
         warnings.simplefilter("error")
         data, weights, _ = files["curve"]
         spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
-        analyses.curvature(weights, data, root / "n1_one.parquet", spec, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "h.png",
-                           tmp_path / "c.png", tmp_path / "p.png")
+        analyses.curvature(weights, data, root / "n1_one.parquet", spec,
+                           _curvature_tables(tmp_path),
+                           {"hessian": tmp_path / "h.png", "spectrum": tmp_path / "s.png",
+                            "cuts": tmp_path / "u.png", "convexity": tmp_path / "c.png",
+                            "plateau": tmp_path / "p.png"})
         analyses.optimizers(weights, data, root / "n1_one.parquet", OPTIMIZERS,
                             tmp_path / "r.parquet", tmp_path / "q.parquet", tmp_path / "o.png")
         data, weights, _ = files["surface"]
         analyses.input_attack(weights, data, root / "n2_input.parquet", ATTACK, "waves_with_spike",
                               *(tmp_path / f"{k}.parquet" for k in "wxyz"), tmp_path / "a.png")
-    for name in "hcpoa":
+    for name in "hsucpoa":
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -123,7 +123,7 @@ def test_analyses_run_on_the_api_landscapes():
     slice_ = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=1.0, resolution=15)
     curvature = lc.curvature(model, X, y, slice_)
     assert curvature.tags["strictly_convex"] in ("yes", "no")
-    assert curvature.figure_names == ["hessian", "convexity", "plateau"]
+    assert curvature.figure_names == ["hessian", "spectrum", "cuts", "convexity", "plateau"]
     optimizers = lc.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.01, 0.1],
                                max_steps=30)
     assert "verdict_momentum" in optimizers.tags

@@ -37,8 +37,8 @@ class ProgressLog:
     follows from the points per chunk so far.
     """
 
-    def __init__(self, label: str, every: float | None = None):
-        self.label = label
+    def __init__(self, label: str, every: float | None = None, unit: str = "grid points"):
+        self.label, self.unit = label, unit
         self.every = progress_interval() if every is None else every
         self.chunks = 0
         self.started = self.last = time.perf_counter()
@@ -56,12 +56,13 @@ class ProgressLog:
         else:
             left, chunks_total = float("nan"), self.chunks
         log.info(
-            "%s: chunk %d/%d done (%d/%d grid points, %.0f%%), %.1fs elapsed, ~%.1fs left",
+            "%s: chunk %d/%d done (%d/%d %s, %.0f%%), %.1fs elapsed, ~%.1fs left",
             self.label,
             self.chunks,
             chunks_total,
             done,
             total,
+            self.unit,
             100 * done / total,
             elapsed,
             left,

@@ -12,6 +12,9 @@ rule curvature:
         unpack(analysis_inputs),
     output:
         hessian=f"{ANALYSIS_DIR}/hessian.parquet",
+        hessian_matrix=f"{ANALYSIS_DIR}/hessian_matrix.parquet",
+        spectrum=f"{ANALYSIS_DIR}/spectrum.parquet",
+        eigen_cuts=f"{ANALYSIS_DIR}/eigen_cuts.parquet",
         curvature_map=f"{ANALYSIS_DIR}/curvature_map.parquet",
         hessian_png=report(
             f"{RESULTS}/figures/hessian_{{analysis}}.png",
@@ -19,6 +22,20 @@ rule curvature:
             category="Analyses",
             subcategory="{analysis}",
             labels={"figure": "{analysis}: Hessian at the trained weights"},
+        ),
+        spectrum_png=report(
+            f"{RESULTS}/figures/spectrum_{{analysis}}.png",
+            caption="../report/spectrum.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: eigenvalue density"},
+        ),
+        cuts_png=report(
+            f"{RESULTS}/figures/cuts_{{analysis}}.png",
+            caption="../report/cuts.rst",
+            category="Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: cuts along the top eigenvectors"},
         ),
         convexity_png=report(
             f"{RESULTS}/figures/convexity_{{analysis}}.png",

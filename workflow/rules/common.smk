@@ -284,7 +284,7 @@ def analysis_targets():
     for name in analyses_of("curvature"):
         targets += [
             f"{RESULTS}/figures/{figure}_{name}.png"
-            for figure in ("hessian", "convexity", "plateau")
+            for figure in ("hessian", "spectrum", "cuts", "convexity", "plateau")
         ]
     for name in analyses_of("optimizers"):
         targets.append(f"{RESULTS}/figures/optimizers_{name}.png")

@@ -147,6 +147,14 @@ class PlaneLoss:
             flat_grad[start : start + len(chunk)] = full @ self.directions.T
         return loss, grad
 
+    def jet(self, u: np.ndarray, order: int = 2, progress=None):
+        """Value, gradient and (order 2) Hessian at u, as losscape.model.slice_jet's jet."""
+        value, gradient = self.value_and_gradient(u)
+        result = value, gradient, self.hessian(u) if order == 2 else None
+        if progress is not None:
+            progress(int(np.prod(np.shape(u)[:-1])), int(np.prod(np.shape(u)[:-1])))
+        return result
+
     def hessian(self, u: np.ndarray) -> np.ndarray:
         """The 2x2 Hessian restricted to the plane, D H D^T, at every point: (..., 2, 2)."""
         u = np.asarray(u, dtype=np.float64)
@@ -181,10 +189,14 @@ def convexity_ratio(smallest: np.ndarray, largest: np.ndarray) -> np.ndarray:
         return np.where(largest != 0, smallest / np.abs(largest), np.nan)
 
 
-def curvature_map(plane: PlaneLoss, points: np.ndarray, names: tuple[str, str]) -> pd.DataFrame:
-    """Per point: the two coordinates, loss, gradient, 2x2 Hessian, its eigenvalues, ratio."""
-    loss, grad = plane.value_and_gradient(points)
-    h = plane.hessian(points)
+def curvature_map(plane, points: np.ndarray, names: tuple[str, str], progress=None
+                  ) -> pd.DataFrame:
+    """Per point: the two coordinates, loss, gradient, 2x2 Hessian, its eigenvalues, ratio.
+
+    `plane` has jet(points, order, progress) (losscape.model.slice_jet.WeightSlice, or a
+    PlaneLoss); progress(done, total) is called as the points are done.
+    """
+    loss, grad, h = plane.jet(points, 2, progress)
     smallest, largest = symmetric_2x2_eigenvalues(h)
     return pd.DataFrame({
         names[0]: points[:, 0], names[1]: points[:, 1], "loss": loss,

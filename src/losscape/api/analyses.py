@@ -1,5 +1,5 @@
-"""Analysis stages (issue 4 §3-5): curvature and the input-space attack (optimizers on a
-slice: losscape.pipeline.optimizer_stage).
+"""The analyses' shared slice loading and the input-space attack, from arrays (curvature:
+losscape.api.curvature; optimizers on a slice: losscape.api.optimizer_runs).
 
 Like losscape.pipeline.stages: files in, files out, a dict of metrics (and tags) back. Each
 analysis works on an existing landscape, whose table fixes the slice (the two weights,
@@ -16,18 +16,7 @@ import numpy as np
 import pandas as pd
 
 from losscape.analyses.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
-from losscape.analyses.curvature import (
-    PlaneLoss,
-    convex_fraction,
-    curvature_map,
-    eigenvalue_tolerance,
-    flat_fraction,
-    hessian_report,
-    plateau_fraction,
-    slice_minimum,
-    symmetric_2x2_eigenvalues,
-)
-from losscape.api.analysis_plots import CURVATURE_FIGURES, attack_figure, curvature_figure
+from losscape.api.analysis_plots import attack_figure
 from losscape.api.inputs import scored
 from losscape.api.result import Result
 from losscape.data.datasets import (
@@ -36,6 +25,7 @@ from losscape.data.datasets import (
     nearest_neighbour_target,
 )
 from losscape.engine.landscape import InputPlane
+from losscape.model.slice_jet import WeightSlice
 
 log = logging.getLogger("losscape")
 
@@ -46,7 +36,7 @@ CONSISTENCY_RTOL = 1e-9
 def slice_plane(net, X, y, table, metadata):
     """The slice as a function of its two weights, and the landscape grid's points and loss."""
     axes = tuple(metadata["landscape"]["axes"])
-    plane = PlaneLoss.over_weights(net, X, y, axes)
+    plane = WeightSlice(net, X, y, axes)
     points = table[list(axes)].to_numpy(np.float64)
     loss = table["loss"].to_numpy(np.float64)
     return plane, axes, points, loss
@@ -66,88 +56,6 @@ def check_consistent(expected: np.ndarray, computed: np.ndarray, source) -> None
         worst = float(np.max(difference, initial=0.0))
         raise ValueError(f"{source}: its loss column differs from the loss of the given weights and "
                          f"data (max difference {worst:.3g}); is it out of date?")
-
-
-# --- curvature ------------------------------------------------------------------------------
-
-
-def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
-                     source="the landscape") -> Result:
-    """Full Hessian at the trained weights; convexity and plateau maps on the landscape's slice.
-
-    X, y are the landscape's own data rows; `source` names the landscape in errors.
-    """
-    net = scored_as(net, metadata)
-    plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
-    report = hessian_report(net, X, y, rtol=spec.get("eigenvalue_rtol"))
-    cmap = curvature_map(plane, points, axes)
-    check_consistent(grid_loss, cmap["loss"].to_numpy(), source)
-    minimum = slice_minimum(plane, points, grid_loss)
-    at_min = symmetric_2x2_eigenvalues(plane.hessian(minimum.point))
-    threshold = float(spec["plateau_threshold"])
-    smallest = cmap["eig_min"].to_numpy()
-    slice_tolerance = eigenvalue_tolerance(np.array(at_min), spec.get("eigenvalue_rtol"))
-    verdict = _convexity_verdict(report, len(y), net.loss_name)
-    hessian_meta = {
-        "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
-        "network": metadata["network"], "names": report.names, "matrix": report.matrix.tolist(), "loss": report.loss,
-        "gradient": report.gradient.tolist(), "tolerance": report.tolerance,
-        "is_strictly_convex": report.is_strictly_convex, "verdict": verdict,
-    }
-    map_meta = {
-        "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
-        "n_samples": metadata["n_samples"], "network": metadata["network"],
-        "centre": metadata["centre"], "axes": list(axes), "plateau_threshold": threshold,
-        "slice_minimum": {axes[0]: float(minimum.point[0]), axes[1]: float(minimum.point[1]),
-                          "loss": minimum.loss, "gradient_norm": minimum.gradient_norm,
-                          "eig_min": float(at_min[0]), "eig_max": float(at_min[1])},
-    }
-    metrics = {f"hessian_eig_{k}": float(v) for k, v in enumerate(report.eigenvalues)}
-    metrics |= {
-        "hessian_eig_min": float(report.eigenvalues[0]),
-        "hessian_eig_max": float(report.eigenvalues[-1]),
-        "hessian_condition": report.condition_number,
-        "hessian_tolerance": report.tolerance,
-        "hessian_symmetry_error": report.symmetry_error,
-        "is_strictly_convex": float(report.is_strictly_convex),
-        "loss_at_trained": report.loss,
-        "gradient_norm_at_trained": report.gradient_norm,
-        "newton_step_norm": report.newton_step_norm,
-        "plateau_threshold": threshold,
-        "plateau_fraction": plateau_fraction(cmap["grad_norm"].to_numpy(), threshold),
-        "convex_fraction": convex_fraction(smallest),
-        "slice_min_loss": minimum.loss,
-        "slice_min_gradient_norm": minimum.gradient_norm,
-        "slice_min_eig_min": float(at_min[0]),
-        "slice_min_eig_max": float(at_min[1]),
-        "slice_min_strictly_convex": float(at_min[0] > slice_tolerance),
-        "grid_min_loss": minimum.grid_loss,
-    }
-    metrics |= {f"slice_min_{a}": float(v) for a, v in zip(axes, minimum.point)}
-    for k, axis in enumerate(axes):
-        metrics[f"flat_fraction_{axis}"] = flat_fraction(cmap[f"grad_{k}"].to_numpy(), threshold)
-    log.info("curvature: %s; plateau fraction %.4g (|grad| < %g); convex fraction %.4g",
-             verdict, metrics["plateau_fraction"], threshold, metrics["convex_fraction"])
-    tags = {"strictly_convex": "yes" if report.is_strictly_convex else "no", "verdict": verdict}
-    hessian = report.frame()
-    return Result(
-        "curvature", name, {"hessian": hessian, "curvature_map": cmap},
-        {"hessian": hessian_meta, "curvature_map": map_meta}, _finite(metrics), tags,
-        figures={which: (lambda which=which: curvature_figure(
-            which, hessian, hessian_meta, cmap, map_meta, name)) for which in CURVATURE_FIGURES},
-    )
-
-
-def _convexity_verdict(report, n_samples: int, loss_name: str) -> str:
-    values = report.eigenvalues
-    n_positive = int(np.sum(values > report.tolerance))
-    head = (f"{loss_name} on {n_samples} data point{'s' if n_samples > 1 else ''}: "
-            f"{n_positive} of {len(values)} Hessian eigenvalues above {report.tolerance:.2g} "
-            f"(smallest {values[0]:.3g}, largest {values[-1]:.3g})")
-    if report.is_strictly_convex:
-        return (f"{head}: strictly convex at the trained weights (condition number "
-                f"{report.condition_number:.3g}; gradient norm {report.gradient_norm:.2g})")
-    return f"{head}: NOT strictly convex at the trained weights"
 
 
 def _finite(metrics: dict) -> dict:

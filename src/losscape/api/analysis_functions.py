@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from losscape.api.analyses import curvature_result, input_attack_result
+from losscape.api.analyses import input_attack_result
+from losscape.api.curvature import curvature_result
 from losscape.api.inputs import inputs_of, single_threaded
 from losscape.api.optimizer_runs import optimizers_result
 from losscape.api.result import Result

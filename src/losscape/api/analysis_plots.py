@@ -11,6 +11,7 @@ from losscape.analyses.optimizers import LABELS
 from losscape.figures import attack as attack_plots
 from losscape.figures import curvature as curvature_plots
 from losscape.figures import paths as paths_plots
+from losscape.figures import spectrum as spectrum_plots
 from losscape.figures.drawing import grid_of, loss_of, samples_description
 
 
@@ -21,16 +22,36 @@ def _held_fixed(metadata: dict) -> str:
     return f"the other {n_other} weights held at their trained values"
 
 
-CURVATURE_FIGURES = ("hessian", "convexity", "plateau")
+CURVATURE_FIGURES = ("hessian", "spectrum", "cuts", "convexity", "plateau")
 
 
-def curvature_figure(which: str, table, meta: dict, cmap, map_meta: dict, name: str):
-    """One of CURVATURE_FIGURES: the Hessian's spectrum, the convexity or the plateau map."""
+def curvature_figure(which: str, tables: dict, metas: dict, name: str):
+    """One of CURVATURE_FIGURES: the Hessian's eigenpairs, its eigenvalue density, the cuts
+    along its top eigenvectors, the slice's convexity or plateau map."""
+    meta, map_meta = metas["hessian"], metas["curvature_map"]
     network = map_meta["network"]["name"]
     samples = samples_description(map_meta)
-    axes = tuple(map_meta["axes"])
+    whole = f"{network}'s {loss_of(meta)} on {samples} at the trained weights"
     if which == "hessian":
-        return _hessian_figure(table, meta, network, samples, name)
+        return _hessian_figure(tables["hessian"], meta, network, samples, name)
+    if which == "spectrum":
+        note = (f"{meta['size']} weights, {meta['method']}"
+                + (f" ({meta['products']} Hessian-vector products)"
+                   if meta["method"] != "exact" else "")
+                + f"\n~{meta['negative_share']:.1%} of the eigenvalues negative"
+                + f"\nepsilon-sharpness {meta['sharpness']['value']:.3g} "
+                  f"(epsilon {meta['sharpness']['epsilon']:g})")
+        return spectrum_plots.density_figure(
+            tables["spectrum"], lambda_max=meta["lambda_max"], trace=meta["trace"],
+            trace_error=meta["trace_error"], note=note,
+            title=f"{name}: eigenvalue density of the Hessian of {whole}")
+    if which == "cuts":
+        return spectrum_plots.cuts_figure(
+            tables["eigen_cuts"], title=f"{name}: {whole}, along the Hessian's top "
+            "eigenvectors v (unit length), against the second-order model; each cut reaches "
+            "where ½λt² equals the loss")
+    cmap = tables["curvature_map"]
+    axes = tuple(map_meta["axes"])
     window = (f"{network}, {loss_of(map_meta)} on {samples}, over {axes[0]} and {axes[1]} "
               f"(landscape {map_meta['analysis']['landscape']}); {_held_fixed(map_meta)}")
     minimum = map_meta["slice_minimum"]
@@ -60,13 +81,19 @@ def curvature_figure(which: str, table, meta: dict, cmap, map_meta: dict, name: 
 
 def _hessian_figure(table, meta: dict, network: str, samples: str, name: str):
     values = table["eigenvalue"].to_numpy(float)
+    verdict = {True: "strictly convex", False: "NOT strictly convex",
+               None: "convexity undecided"}[meta["is_strictly_convex"]]
+    partial = meta["method"] != "exact"
     title = (f"{name}: Hessian of {network}'s {loss_of(meta)} on {samples} at the trained weights - "
-             f"{'strictly convex' if meta['is_strictly_convex'] else 'NOT strictly convex'} there")
-    note = (f"loss {meta['loss']:.3g}, |gradient| {np.linalg.norm(meta['gradient']):.2g}\n"
-            f"{int(np.sum(values > meta['tolerance']))} of {len(values)} eigenvalues > "
-            f"{meta['tolerance']:.2g}")
-    if values[0] > meta["tolerance"]:
-        note += f"\ncondition number {values[-1] / values[0]:.3g}"
+             f"{verdict} there"
+             + (f" ({meta['size']} weights, matrix-free: the smallest and largest eigenpairs)"
+                if partial else ""))
+    note = (f"loss {meta['loss']:.3g}, |gradient| {meta['gradient_norm']:.2g}\n"
+            + (f"trace {meta['trace']:.4g} ± {meta['trace_error']:.2g}" if partial else
+               f"{int(np.sum(values > meta['tolerance']))} of {len(values)} eigenvalues > "
+               f"{meta['tolerance']:.2g}"))
+    if meta["is_strictly_convex"]:
+        note += f"\ncondition number {meta['lambda_max'] / meta['lambda_min']:.3g}"
     return curvature_plots.hessian_figure(table, tolerance=meta["tolerance"], title=title,
                                           note=note)
 

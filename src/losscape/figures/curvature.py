@@ -25,7 +25,7 @@ MAX_VECTOR_PANEL = 30  # above this many weights the eigenvector matrix is unrea
 def hessian_figure(table: pd.DataFrame, *, tolerance: float, title: str,
                    note: str = "") -> Figure:
     """Eigenvalue bars (|value| on a log scale, colour = sign) and the eigenvector matrix."""
-    names = [c for c in table.columns if c not in ("rank", "eigenvalue")]
+    names = [c for c in table.columns if c not in ("rank", "eigenvalue", "which")]
     values = table["eigenvalue"].to_numpy(float)
     with_vectors = len(names) <= MAX_VECTOR_PANEL
     fig = new_figure(title, (13, 5.2) if with_vectors else (8, 5))
@@ -40,8 +40,13 @@ def hessian_figure(table: pd.DataFrame, *, tolerance: float, title: str,
         for k, v in enumerate(values):
             ax.annotate(f"{v:.3g}", (k, magnitude[k]), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(np.arange(len(values)) if len(values) <= MAX_VECTOR_PANEL else [])
-    ax.set(xlabel="eigenvalue index (ascending)", ylabel="|eigenvalue| (log scale)")
+    partial = "which" in table.columns and (table["which"] != "all").any()
+    if len(values) <= MAX_VECTOR_PANEL:
+        ax.set_xticks(np.arange(len(values)), table["rank"].tolist() if partial else None)
+    else:
+        ax.set_xticks([])
+    ax.set(xlabel="eigenvalue rank of all (ascending): the smallest and the largest found"
+           if partial else "eigenvalue index (ascending)", ylabel="|eigenvalue| (log scale)")
     ax.set_title("Hessian eigenvalues", fontsize=10)
     ax.margins(y=0.15)
     handles = [Patch(color=POSITIVE, label="positive"), Patch(color=NEGATIVE, label="negative"),

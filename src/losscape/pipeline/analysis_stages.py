@@ -13,22 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from losscape import io
-from losscape.api.analyses import curvature_result, input_attack_result
+from losscape.api.analyses import input_attack_result
+from losscape.api.curvature import curvature_result
 from losscape.api.optimizer_runs import optimizers_result
 from losscape.figures.drawing import save_figure
 from losscape.pipeline.stages import network_data
 
 
-def load_slice(weights_path, data_path, landscape_path, kind: str):
-    """The network, the landscape's data rows, its table and metadata, of the given kind."""
+def load_slice(weights_path, data_path, landscape_path, kind: str, with_heldout=False):
+    """The network, the landscape's data rows, its table and metadata, of the given kind
+    (and with_heldout: the network's held-out rows as (X, y), or None)."""
     table, metadata = io.read_table(landscape_path)
     spec = metadata.get("landscape", {})
     if spec.get("kind") != kind:
         raise ValueError(f"{landscape_path}: this analysis needs a landscape of kind {kind!r}, "
                          f"not {spec.get('kind')!r}")
-    net, X, y = network_data(weights_path, data_path)[:3]
+    data = network_data(weights_path, data_path)
     rows = np.asarray(metadata["samples"], dtype=np.int64)
-    return net, X[rows], y[rows], table, metadata
+    found = data.net, data.X[rows], data.y[rows], table, metadata
+    return (*found, data.heldout()) if with_heldout else found
 
 
 def _write(result, tables: dict, figures: dict) -> None:
@@ -44,14 +47,26 @@ def _name(name, first_output) -> str:
     return name or Path(first_output).parent.name
 
 
-def curvature(weights_path, data_path, landscape_path, spec: dict, hessian_path, map_path,
-              hessian_png=None, convexity_png=None, plateau_png=None, name=None):
-    """Full Hessian at the trained weights; convexity and plateau maps on the landscape's slice."""
-    net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
-    result = curvature_result(net, X, y, table, metadata, spec, _name(name, hessian_path),
-                              source=landscape_path)
-    _write(result, {"hessian": hessian_path, "curvature_map": map_path},
-           {"hessian": hessian_png, "convexity": convexity_png, "plateau": plateau_png})
+CURVATURE_TABLES = ("hessian", "hessian_matrix", "spectrum", "eigen_cuts", "curvature_map")
+
+
+def curvature(weights_path, data_path, landscape_path, spec: dict, tables: dict,
+              figures: dict | None = None, name=None):
+    """The Hessian at the trained weights (its eigenpairs, matrix when exact, spectrum, cuts),
+    sharpness, and the convexity and plateau maps on the landscape's slice.
+
+    tables: a path for each of CURVATURE_TABLES; figures: a path for any of
+    losscape.api.analysis_plots.CURVATURE_FIGURES.
+    """
+    missing = set(CURVATURE_TABLES) - set(tables)
+    if missing:
+        raise ValueError(f"curvature needs a path for the tables {sorted(missing)}")
+    net, X, y, table, metadata, heldout = load_slice(weights_path, data_path, landscape_path,
+                                                      "weights", with_heldout=True)
+    result = curvature_result(net, X, y, table, metadata, spec,
+                              _name(name, tables["hessian"]), source=landscape_path,
+                              heldout=heldout)
+    _write(result, tables, figures or {})
     return result.metrics, result.tags
 
 

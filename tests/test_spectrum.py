@@ -1,0 +1,139 @@
+"""Matrix-free curvature against the exact full Hessian (itself checked against finite
+differences in test_gradients): Lanczos eigenpairs, Hutchinson's trace with its standard
+error, and stochastic Lanczos quadrature's moments, on a regressor and a classifier."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from conftest import fitted_mlp
+from losscape.analyses.spectrum import (
+    HessianOperator,
+    exact_quadrature,
+    extreme_eigenpairs,
+    hutchinson_trace,
+    stochastic_lanczos_quadrature,
+)
+from losscape.model.gradients import hessian
+from losscape.model.network import Network
+
+
+def _regressor():
+    model, X, y = fitted_mlp((6, 4), "tanh", n_features=3, n=80, max_iter=200)
+    return Network.from_estimator(model), X, y
+
+
+def _classifier():
+    raw = load_wine()
+    X = (raw.data - raw.data.mean(axis=0)) / raw.data.std(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=100,
+                              random_state=0).fit(X, raw.target)
+    return Network.from_estimator(model), X, raw.target
+
+
+CASES = {"regressor": _regressor, "classifier": _classifier}
+
+
+@pytest.fixture(params=list(CASES))
+def case(request):
+    net, X, y = CASES[request.param]()
+    full = hessian(net, X, y)
+    return net, X, y, (full + full.T) / 2
+
+
+def test_operator_is_the_full_hessian(case):
+    net, X, y, H = case
+    op = HessianOperator(net, X, y)
+    op.block = 7  # several batches
+    V = np.random.default_rng(0).standard_normal((len(net.flat), 20))
+    np.testing.assert_allclose(op.matmat(V), H @ V, rtol=1e-10, atol=1e-12 * np.abs(H).max())
+    assert op.products == 20
+
+
+@pytest.mark.parametrize("which", ["LA", "SA"])
+def test_lanczos_extreme_eigenpairs_equal_the_full_hessians(case, which):
+    net, X, y, H = case
+    exact_values, exact_vectors = np.linalg.eigh(H)
+    # A trained network's smallest eigenvalues crowd around zero, where Lanczos is slow: a
+    # large budget here (P is small), the default one in the pipeline.
+    found = extreme_eigenpairs(HessianOperator(net, X, y), 5, which, seed=3, max_products=20000)
+    assert found.converged
+    reference = exact_values[-5:] if which == "LA" else exact_values[:5]
+    vectors = exact_vectors[:, -5:] if which == "LA" else exact_vectors[:, :5]
+    scale = np.abs(exact_values).max()
+    np.testing.assert_allclose(found.values, reference, rtol=1e-8, atol=1e-10 * scale)
+    if which == "LA":  # the top ones are well separated here; so are their eigenvectors
+        overlap = np.abs(np.sum(found.vectors * vectors, axis=0))
+        np.testing.assert_allclose(overlap, 1.0, atol=1e-6)
+
+
+def test_an_unconverged_bottom_returns_what_converged_and_says_so():
+    net, X, y = _regressor()
+    H = hessian(net, X, y)
+    exact = np.linalg.eigvalsh((H + H.T) / 2)
+    found = extreme_eigenpairs(HessianOperator(net, X, y), 5, "SA", max_products=100)
+    assert not found.converged and len(found.values) < 5
+    for value in found.values:  # whatever it returns is an eigenvalue
+        assert np.min(np.abs(exact - value)) <= 1e-8 * np.abs(exact).max()
+
+
+def test_hutchinson_trace_is_within_its_standard_error_and_converges(case):
+    net, X, y, H = case
+    exact = float(np.trace(H))
+    off_diagonal = float(np.sum(H * H) - np.sum(np.diag(H) ** 2))
+    errors = []
+    for probes in (50, 500, 5000):
+        estimate = hutchinson_trace(HessianOperator(net, X, y), probes, seed=probes)
+        assert abs(estimate.value - exact) <= 4 * estimate.standard_error
+        # Rademacher probes: the variance of z^T H z is 2 x the off-diagonal sum of squares.
+        assert estimate.standard_error == pytest.approx(np.sqrt(2 * off_diagonal / probes),
+                                                        rel=0.35 if probes == 50 else 0.12)
+        errors.append(estimate.standard_error)
+    assert errors[2] < errors[1] < errors[0]
+
+
+def test_quadrature_moments_are_each_probes_exact_moments(case):
+    net, X, y, H = case
+    steps = 8  # Gauss quadrature with 8 nodes is exact for polynomials up to degree 15
+    quadrature = stochastic_lanczos_quadrature(HessianOperator(net, X, y), 4, steps, seed=1)
+    starts = np.random.default_rng(1).integers(0, 2, size=(len(net.flat), 4)) * 2.0 - 1.0
+    for k in range(4):
+        v = starts[:, k] / np.linalg.norm(starts[:, k])
+        mine = quadrature.probe == k
+        np.testing.assert_allclose(np.sum(quadrature.weights[mine]), 1.0, rtol=1e-12)
+        for power in range(1, 8):
+            exact = v @ np.linalg.matrix_power(H, power) @ v
+            got = np.sum(quadrature.weights[mine] * quadrature.nodes[mine] ** power)
+            assert got == pytest.approx(exact, rel=1e-7, abs=1e-9 * np.abs(H).max() ** power)
+
+
+def test_quadrature_with_every_step_recovers_the_spectrum(case):
+    net, X, y, H = case
+    exact = np.linalg.eigvalsh(H)
+    quadrature = stochastic_lanczos_quadrature(HessianOperator(net, X, y), 1, len(exact), seed=2)
+    # The Ritz values of a full Krylov space are the eigenvalues (those the probe touches).
+    heavy = quadrature.nodes[quadrature.weights > 1e-8]
+    nearest = np.min(np.abs(heavy[:, None] - exact[None, :]), axis=1)
+    assert np.max(nearest) <= 1e-7 * np.abs(exact).max()
+    assert quadrature.nodes.max() == pytest.approx(exact.max(), rel=1e-9)
+    # The mean over many probes of the first two moments estimates tr(H)/P and tr(H^2)/P.
+    many = stochastic_lanczos_quadrature(HessianOperator(net, X, y), 400, 6, seed=5)
+    assert many.moment(1) == pytest.approx(np.trace(H) / len(exact), rel=0.1)
+    assert many.moment(2) == pytest.approx(np.sum(H * H) / len(exact), rel=0.1)
+
+
+def test_exact_quadrature_density_integrates_to_one_and_counts_negatives():
+    values = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
+    quadrature = exact_quadrature(values)
+    grid = np.linspace(-10, 10, 4001)
+    assert np.trapezoid(quadrature.density(grid, 0.3), grid) == pytest.approx(1.0, rel=1e-6)
+    assert quadrature.negative_share() == pytest.approx(0.4)
+    assert quadrature.moment(1) == pytest.approx(values.mean())

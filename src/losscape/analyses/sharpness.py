@@ -39,7 +39,7 @@ log = logging.getLogger("losscape")
 
 # Defaults of the curvature analysis' settings (the config schema repeats them).
 SETTINGS = {"full_hessian_max_weights": 1500, "top_k": 5, "trace_probes": 100,
-            "density_probes": 4, "lanczos_steps": 80, "bottom_max_products": 500, "seed": 0,
+            "density_probes": 4, "lanczos_steps": 80, "bottom_max_products": 1000, "seed": 0,
             "sharpness_epsilon": 1e-3, "sharpness_steps": 20, "cut_points": 41}
 
 
@@ -69,6 +69,13 @@ class Spectrum:
     def lambda_min(self) -> float:
         """The smallest eigenvalue found (nan if the bottom did not converge at all)."""
         return float(self.bottom.values[0]) if len(self.bottom.values) else float("nan")
+
+    @property
+    def lambda_min_bound(self) -> float:
+        """An upper bound on the smallest eigenvalue: the smallest found, or else the smallest
+        Ritz value of the density's Lanczos runs (every Ritz value is >= the smallest)."""
+        found = self.lambda_min
+        return found if np.isfinite(found) else float(self.quadrature.nodes.min())
 
     @property
     def condition(self) -> float:

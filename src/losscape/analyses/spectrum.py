@@ -79,18 +79,20 @@ def extreme_eigenpairs(op: HessianOperator, k: int, which: str = "LA", seed: int
 
     The largest converge to machine precision in tens of products. The smallest of a trained
     network sit in a dense cluster around zero, where Lanczos converges slowly: they are
-    asked for to 1e-10 relative, and after `max_products` products (default 200 k + 400)
+    asked for to 1e-6 relative (to themselves), and after `max_products` products (default 200 k + 400)
     the eigenpairs ARPACK has converged are returned with converged=False.
     """
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     k = min(int(k), op.size - 1)
     v0 = np.random.default_rng(seed).standard_normal(op.size)
-    ncv = min(op.size, max(2 * k + 1, 20))
+    # A wide Krylov space for the crowded bottom: on digits [64, 32] 120 vectors converged
+    # in 806 products where 20 had not in 1,345.
     budget = max_products or 200 * k + 400
+    ncv = min(op.size, max(2 * k + 1, 20 if which == "LA" else min(120, budget // 4)))
     try:
         values, vectors = eigsh(op.linear_operator(), k=k, which=which, v0=v0, ncv=ncv,
-                                tol=0.0 if which == "LA" else 1e-10,
+                                tol=0.0 if which == "LA" else 1e-6,
                                 maxiter=max(1, budget // (ncv - k)))
         converged = True
     except ArpackNoConvergence as error:

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from losscape.analyses.sharpness import SETTINGS
 from losscape.api.analyses import input_attack_result
 from losscape.api.curvature import curvature_result
-from losscape.api.inputs import inputs_of, single_threaded
+from losscape.api.inputs import heldout_of, inputs_of, single_threaded
 from losscape.api.optimizer_runs import optimizers_result
 from losscape.api.result import Result
 
@@ -34,35 +35,55 @@ def _slice_of(model, X, y, landscape: Result, kind: str):
 
 
 def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
-              eigenvalue_rtol: float | None = None, name: str = "curvature") -> Result:
-    """The full Hessian of the MSE at the trained weights, and convexity and plateau maps on a
-    weights landscape's slice (its axes, window, grid and data rows).
+              eigenvalue_rtol: float | None = None, heldout=None, name: str = "curvature",
+              **settings) -> Result:
+    """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
+    loss along its top eigenvectors), and convexity and plateau maps on a weights landscape's
+    slice (its axes, window, grid and data rows).
+
+    Up to ``full_hessian_max_weights`` weights (default 1500) the full Hessian, exact; beyond,
+    matrix-free from exact Hessian-vector products: Lanczos for the ``top_k`` largest and
+    smallest eigenpairs, Hutchinson for the trace, stochastic Lanczos quadrature for the
+    eigenvalue density.
 
     Parameters
     ----------
     landscape : Result of ``lc.weights``
     plateau_threshold : float, default 1.0
-        A grid point is on a plateau where the gradient along the slice is below this (MSE
+        A grid point is on a plateau where the gradient along the slice is below this (loss
         per unit of weight).
     eigenvalue_rtol : float, optional
         An eigenvalue counts as positive above this times the largest |eigenvalue|; by
         default the numerical tolerance (size x machine epsilon).
+    heldout : (X, y), optional
+        Held-out rows: their loss at the trained and at the sharpest point, and along the cuts.
+    **settings
+        The config's other curvature keys: ``full_hessian_max_weights``, ``top_k``,
+        ``trace_probes``, ``density_probes``, ``lanczos_steps``, ``bottom_max_products``,
+        ``seed``, ``sharpness_epsilon``, ``sharpness_steps``, ``cut_points``.
 
     Returns
     -------
     Result
-        Tables ``"hessian"`` (name, eigenvalue, …) and ``"curvature_map"``; tags
-        ``strictly_convex`` and ``verdict``; figures ``"hessian"``, ``"convexity"``,
-        ``"plateau"``.
+        Tables ``"hessian"`` (rank, eigenvalue, which, one column per weight),
+        ``"hessian_matrix"`` (empty when matrix-free), ``"spectrum"`` (quadrature nodes),
+        ``"eigen_cuts"`` and ``"curvature_map"``; tags ``strictly_convex``, ``verdict`` and
+        ``hessian_method``; figures ``"hessian"``, ``"spectrum"``, ``"cuts"``,
+        ``"convexity"``, ``"plateau"``.
     """
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"curvature() got unexpected setting(s) {sorted(unknown)}; it takes "
+                        f"{sorted(SETTINGS)}")
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
     spec = {"kind": "curvature", "landscape": landscape.name,
-            "plateau_threshold": plateau_threshold}
+            "plateau_threshold": plateau_threshold, **settings}
     if eigenvalue_rtol is not None:
         spec["eigenvalue_rtol"] = eigenvalue_rtol
+    held = heldout_of(model, heldout)
     with single_threaded():
         return curvature_result(net, X[rows], y[rows], landscape.frame, landscape.metadata, spec,
-                                name)
+                                name, heldout=held)
 
 
 def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,

@@ -66,6 +66,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
         "loss": sharp.loss, "gradient_norm": _gradient_norm(net, X, y),
         "tolerance": found.tolerance, "trace": found.trace, "trace_error": found.trace_error,
         "lambda_max": found.lambda_max, "lambda_min": found.lambda_min,
+        "lambda_min_bound": found.lambda_min_bound,
         "bottom_converged": found.bottom.converged, "negative_share": found.negative_share(),
         "is_strictly_convex": _strictly_convex(found), "verdict": verdict,
         "sharpness": {"epsilon": sharp.epsilon, "value": sharp.value,
@@ -144,6 +145,7 @@ def _spectrum_metrics(found: Spectrum) -> dict:
     metrics = {f"hessian_top_{k}": float(v) for k, v in enumerate(top, start=1)}
     return metrics | {
         "hessian_eig_max": found.lambda_max, "hessian_eig_min": found.lambda_min,
+        "hessian_eig_min_bound": found.lambda_min_bound,
         "hessian_trace": found.trace, "hessian_trace_se": found.trace_error,
         "hessian_condition": found.condition, "hessian_negative_share": found.negative_share(),
         "hessian_products": float(found.products), "hessian_size": float(found.size),
@@ -160,8 +162,10 @@ def _verdict(found: Spectrum, n_samples: int, loss_name: str) -> str:
         head = (f"{data}: {n_positive} of {len(values)} Hessian eigenvalues above "
                 f"{found.tolerance:.2g} (smallest {values[0]:.3g}, largest {values[-1]:.3g})")
     else:
+        smallest = (f"smallest {found.lambda_min:.3g}" if found.bottom.converged else
+                    f"smallest <= {found.lambda_min_bound:.3g} (Lanczos bound)")
         head = (f"{data}, {found.size} weights (matrix-free): largest eigenvalue "
-                f"{found.lambda_max:.4g}, smallest found {found.lambda_min:.3g}, trace "
+                f"{found.lambda_max:.4g}, {smallest}, trace "
                 f"{found.trace:.4g} ± {found.trace_error:.2g}, ~{found.negative_share():.1%} "
                 f"of the eigenvalues negative")
     convex = _strictly_convex(found)

@@ -129,3 +129,15 @@ def alpha_of(model) -> float:
     """The L2 penalty a fitted MLP (or a Network) was trained with."""
     mlp = model.steps[-1][1] if getattr(model, "steps", None) else model
     return float(getattr(mlp, "alpha", 0.0))
+
+
+def heldout_of(model, heldout):
+    """Held-out data (X, y) as the network scores it, or None."""
+    if heldout is None:
+        return None
+    try:
+        X, y = heldout
+    except (TypeError, ValueError):
+        raise ValueError("heldout must be a pair (X, y) of data the network did not train on") \
+            from None
+    return inputs_of(model, X, y)[1:]

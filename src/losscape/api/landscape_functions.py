@@ -21,6 +21,7 @@ from losscape.api.directions import (
 )
 from losscape.api.inputs import (
     alpha_of,
+    heldout_of,
     inputs_of,
     model_label,
     network_of,
@@ -83,7 +84,7 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples}
     with single_threaded():
-        stream = grids.weights_stream(net, X, y, spec, None, _heldout(model, heldout))
+        stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout))
         return _grid_result(stream, name, None)
 
 
@@ -166,7 +167,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
             "resolution": resolution, "samples": samples}
     with single_threaded():
-        return weight_pairs_result(net, X, y, spec, name, _heldout(model, heldout))
+        return weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout))
 
 
 def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
@@ -185,7 +186,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
             "zero_biases": zero_biases, "samples": samples}
     with single_threaded():
-        return random_plane_result(net, X, y, spec, name, _heldout(model, heldout))
+        return random_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
     with single_threaded():
-        return interpolation_result(start, net, X, y, spec, name, _heldout(model, heldout))
+        return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout))
 
 
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
@@ -245,19 +246,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     solver = getattr(model, "solver", None)
     with single_threaded():
         return trajectory_pca_result(np.arange(len(states), dtype=np.int64), states, solver,
-                                     net, X, y, spec, name, _heldout(model, heldout))
-
-
-def _heldout(model, heldout):
-    """Held-out data (X, y) as the network scores it, or None."""
-    if heldout is None:
-        return None
-    try:
-        X, y = heldout
-    except (TypeError, ValueError):
-        raise ValueError("heldout must be a pair (X, y) of data the network did not train on") \
-            from None
-    return inputs_of(model, X, y)[1:]
+                                     net, X, y, spec, name, heldout_of(model, heldout))
 
 
 def _initial_network(initial, net: Network) -> Network:

@@ -75,6 +75,6 @@ def cuts_figure(cuts: pd.DataFrame, *, title: str) -> Figure:
                      fontsize=10)
         ax.set(xlabel="t (distance along the eigenvector)", ylabel=LOSS.get())
         if k == 0:
-            fig.legend(handles=ax.get_legend_handles_labels()[0], loc="lower center",
-                       ncols=3, fontsize=8, frameon=False)
+            fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center",
+                       ncols=3, fontsize=9, frameon=False)
     return fig

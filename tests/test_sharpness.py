@@ -114,3 +114,33 @@ def test_sharpness_and_cuts_of_a_classifier_with_heldout_rows():
     assert second == pytest.approx(top.lambda_max, rel=1e-4)
     assert first["eigenvalue"].iloc[0] == pytest.approx(top.lambda_max)
     assert "loss_heldout" in cuts
+
+
+@pytest.mark.parametrize("directions", ["top_two", "top_bottom"])
+def test_hessian_plane_is_the_loss_along_the_exact_eigenvectors(directions):
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:150], y[:150] / 100
+    model = _fitted(make_pipeline(StandardScaler(), MLPRegressor(
+        hidden_layer_sizes=(8,), max_iter=400, random_state=1)), X, y)
+    plane = lc.hessian_plane(model, X, y, directions=directions, span=0.4, resolution=9,
+                             heldout=(X[:20], y[:20]), bottom_max_products=20000)
+    net = Network.from_estimator(model)
+    from losscape.model.gradients import hessian
+    H = hessian(net, X, y)
+    values, vectors = np.linalg.eigh((H + H.T) / 2)
+    expected = (values[-1], values[-2]) if directions == "top_two" else (values[-1], values[0])
+    found = plane.metadata["eigenvalues"]
+    scale = np.abs(values).max()
+    assert found["d1"] == pytest.approx(expected[0], rel=1e-8)
+    assert found["d2"] == pytest.approx(expected[1], abs=1e-8 * scale)
+    d = plane.tables["directions"]
+    assert abs(d["d1"].to_numpy() @ vectors[:, -1]) == pytest.approx(1.0, abs=1e-6)
+    # Cells against sklearn's predict with the weights moved in a copy of the model.
+    mlp = model[-1]
+    Xs = model[0].transform(X)
+    for _, row in plane.frame.sample(5, random_state=0).iterrows():
+        moved = net.flat + row["a"] * d["d1"].to_numpy() + row["b"] * d["d2"].to_numpy()
+        mlp.coefs_, mlp.intercepts_ = net.with_flat(moved).to_estimator_arrays()
+        assert row["loss"] == pytest.approx(np.mean((mlp.predict(Xs) - y) ** 2), rel=1e-9)
+    assert "loss_heldout" in plane.frame and plane.figure_names == ["plane"]
+    plane.plot()

@@ -6,8 +6,8 @@
     result.plot()         # a matplotlib Figure
     result.to_parquet("landscape.parquet")   # the file the pipeline writes
 
-One function per landscape kind (weights, input, weight_pairs, random_plane, interpolation,
-trajectory_pca) and analysis (curvature, optimizers, input_attack); `fit` records a fit's path
+One function per landscape kind (weights, input, weight_pairs, random_plane, hessian_plane,
+interpolation, trajectory_pca) and analysis (curvature, optimizers, input_attack); `fit` records a fit's path
 for interpolation and trajectory_pca. The package's layers, lowest first: model and data,
 engine, directions and analyses, figures, io, api, pipeline.
 """
@@ -27,6 +27,7 @@ _PUBLIC = {
     "input": "losscape.api.landscape_functions",
     "weight_pairs": "losscape.api.landscape_functions",
     "random_plane": "losscape.api.landscape_functions",
+    "hessian_plane": "losscape.api.hessian_plane",
     "interpolation": "losscape.api.landscape_functions",
     "trajectory_pca": "losscape.api.landscape_functions",
     "fit": "losscape.api.landscape_functions",
@@ -45,6 +46,7 @@ __all__ = [
     "__version__",
     "curvature",
     "fit",
+    "hessian_plane",
     "input",
     "input_attack",
     "interpolation",
@@ -70,6 +72,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from losscape.api.analysis_functions import curvature, input_attack, optimizers
+    from losscape.api.hessian_plane import hessian_plane
     from losscape.api.landscape_functions import (
         Fit,
         fit,

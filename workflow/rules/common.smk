@@ -205,12 +205,20 @@ def landscape_report_labels(landscape):
         text += " of all weights" if axes == "all" else f" of {axes}"
     elif kind == "random_plane":
         text += f", seed {spec.get('seeds', [0])[0]}"
+    elif kind == "hessian_plane":
+        text += f", {spec.get('directions', 'top_two')}"
     return {"figure": text}
 
 
 # Landscapes along chosen directions (workflow/rules/directions.smk).
 
-DIRECTION_KINDS = ("weight_pairs", "random_plane", "interpolation", "trajectory_pca")
+DIRECTION_KINDS = (
+    "weight_pairs",
+    "random_plane",
+    "hessian_plane",
+    "interpolation",
+    "trajectory_pca",
+)
 
 
 def direction_targets():

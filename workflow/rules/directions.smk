@@ -73,6 +73,35 @@ rule random_plane:
         "../scripts/random_plane.py"
 
 
+rule hessian_plane:
+    input:
+        weights=network_file("weights.parquet"),
+        data=landscape_data,
+    output:
+        table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
+        figure=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.png",
+            caption="../report/landscape.rst",
+            category="Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+    wildcard_constraints:
+        landscape=_choice(landscapes_of_kind("hessian_plane")),
+    params:
+        spec=lambda wc: landscape_spec(wc.landscape),
+        config_hash=lambda wc: landscape_config_hash(wc.landscape),
+    log:
+        f"{RESULTS}/logs/landscape/{{landscape}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
+    conda:
+        "../envs/losscape.yaml"
+    script:
+        "../scripts/hessian_plane.py"
+
+
 rule interpolation:
     input:
         initial_weights=network_file("initial_weights.parquet"),

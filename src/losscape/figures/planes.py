@@ -30,8 +30,11 @@ from losscape.figures.drawing import (
 )
 
 
-def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure:
-    """Contour and 3-D surface of one random plane; the trained point is (0, 0)."""
+def random_plane_figure(a, b, loss, loss_centre: float, *, title: str,
+                        directions: tuple[str, str] = ("direction d1", "direction d2")
+                        ) -> Figure:
+    """Contour and 3-D surface of one plane through the trained point (0, 0); `directions`
+    name what a and b step along."""
     fig = new_figure(title, (12, 5.2))
     ax = fig.add_subplot(1, 2, 1)
     ax3 = add_3d(fig, 1, 2, 2)
@@ -45,14 +48,15 @@ def random_plane_figure(a, b, loss, loss_centre: float, *, title: str) -> Figure
         ax.plot([found[0]], [found[1]], ms=14, gid="grid-minimum", **MINIMUM,
                 label=f"grid minimum {LOSS.get()} {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
-    ax.set(xlabel="a (step along direction d1)", ylabel="b (step along direction d2)")
+    ax.set(xlabel=f"a (step along {directions[0]})", ylabel=f"b (step along {directions[1]})")
     ax.set_title(f"{LOSS.get()} contour map", fontsize=10)
     log_scale = isinstance(norm, LogNorm)
     z = np.log10(np.clip(loss, norm.vmin, norm.vmax)) if log_scale else loss
     lo, hi = (np.log10(norm.vmin), np.log10(norm.vmax)) if log_scale else (norm.vmin, norm.vmax)
     surface_3d(ax3, a, b, z, cmap=with_bad_colour("viridis"), lo=lo, hi=hi,
-                zlabel=f"log10 {LOSS.get()}" if log_scale else f"{LOSS.get()}", xlabel="a (along d1)",
-                ylabel="b (along d2)")
+                zlabel=f"log10 {LOSS.get()}" if log_scale else f"{LOSS.get()}",
+                xlabel=f"a ({directions[0].split(',')[0]})",
+                ylabel=f"b ({directions[1].split(',')[0]})")
     return fig
 
 

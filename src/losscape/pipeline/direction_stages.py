@@ -1,5 +1,5 @@
 """Stages of the landscape kinds that look along chosen directions: weight_pairs,
-random_plane, interpolation and trajectory_pca. Files in, files (tables and figures) out,
+random_plane, hessian_plane, interpolation and trajectory_pca. Files in, files (tables and figures) out,
 a dict of metrics back; the computing and drawing is the public API's (losscape.api).
 
 Each kind computes and draws in one job: a job's fixed cost (Python, MLflow, SQLite) is
@@ -15,6 +15,7 @@ from losscape.api.directions import (
     trajectory_pca_result,
     weight_pairs_result,
 )
+from losscape.api.hessian_plane import hessian_plane_result
 from losscape.figures.drawing import save_figure
 from losscape.pipeline.stages import network_data
 
@@ -60,6 +61,18 @@ def random_plane_landscape(weights_path, data_path, out_path, directions_path, s
     io.write_csv(result.tables["stats"], csv_path)
     save_figure(result.plot("plane"), figure_path)
     save_figure(result.plot("seed_spread"), spread_figure_path)
+    return result.metrics
+
+
+def hessian_plane_landscape(weights_path, data_path, out_path, directions_path, figure_path,
+                            spec: dict, config_hash: str, name: str) -> dict:
+    """Loss over the plane of two Hessian eigenvectors: table, directions, figure."""
+    net, X, y, split = _inputs(weights_path, data_path, spec)
+    result = hessian_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
+                                  config_hash=config_hash)
+    result.to_parquet(out_path)
+    result.to_parquet(directions_path, "directions")
+    save_figure(result.plot("plane"), figure_path)
     return result.metrics
 
 

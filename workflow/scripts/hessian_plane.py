@@ -1,0 +1,13 @@
+from losscape.pipeline import direction_stages
+from losscape.pipeline.jobs import pipeline_job
+
+out = snakemake.output
+with pipeline_job(snakemake, "landscape") as run:
+    run.link_to_producer(snakemake.input.weights)
+    metrics = direction_stages.hessian_plane_landscape(
+        snakemake.input.weights, snakemake.input.data, out.table, out.directions, out.figure,
+        snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
+    )
+    run.log_metrics(metrics)
+    run.log_artifact(out.figure, "figures")
+    run.record_output(out.table)

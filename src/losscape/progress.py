@@ -37,8 +37,9 @@ class ProgressLog:
     follows from the points per chunk so far.
     """
 
-    def __init__(self, label: str, every: float | None = None, unit: str = "grid points"):
-        self.label, self.unit = label, unit
+    def __init__(self, label: str, every: float | None = None, unit: str = "grid points",
+                 chunks: bool = True):
+        self.label, self.unit, self.show_chunks = label, unit, chunks
         self.every = progress_interval() if every is None else every
         self.chunks = 0
         self.started = self.last = time.perf_counter()
@@ -55,6 +56,10 @@ class ProgressLog:
             chunks_total = self.chunks - (-(total - done) * self.chunks // done)
         else:
             left, chunks_total = float("nan"), self.chunks
+        if not self.show_chunks:  # a loop of steps, not of equal chunks
+            log.info("%s: %d/%d %s (%.0f%%), %.1fs elapsed, ~%.1fs left", self.label, done,
+                     total, self.unit, 100 * done / total if total else 100.0, elapsed, left)
+            return
         log.info(
             "%s: chunk %d/%d done (%d/%d %s, %.0f%%), %.1fs elapsed, ~%.1fs left",
             self.label,

@@ -34,11 +34,12 @@ class Paths:
 
 
 def run(method: str, value_and_gradient: GradientFn, starts: np.ndarray, learning_rates,
-        steps: int, bounds=None, **hyper) -> Paths:
+        steps: int, bounds=None, progress=None, **hyper) -> Paths:
     """Run `method` from every start (m, 2) with every learning rate (k,): paths (k, m, ...).
 
     bounds [(lo, hi), (lo, hi)]: every iterate is projected onto this box (clipped), the
-    projected form of each method; None leaves the plane unbounded.
+    projected form of each method; None leaves the plane unbounded. progress(t) is called
+    after every step t, if given.
     """
     if method not in METHODS:
         raise ValueError(f"unknown optimizer {method!r}; expected one of {list(METHODS)}")
@@ -66,6 +67,8 @@ def run(method: str, value_and_gradient: GradientFn, starts: np.ndarray, learnin
                     u[bad], loss[bad] = points[bad, t - 1], losses[bad, t - 1]
                 grad[bad] = 0.0
             points[:, :, t], losses[:, :, t] = u, loss
+            if progress is not None:
+                progress(t)
             if t == steps:
                 break
             proposal = _STEPS[method](state, u, grad, lr, t + 1, settings, value_and_gradient)

@@ -308,7 +308,8 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
     plane = trajectory_plane(states, net.flat)
     grid = plane_grid(*_padded_axes(plane.coordinates, spec.get("margin", 0.25),
                                     spec["resolution"]))
-    found = plane_measures(net, X, y, grid, net.flat, tuple(plane.directions))
+    found = plane_measures(net, X, y, grid, net.flat, tuple(plane.directions),
+                           ProgressLog(f"trajectory_pca {name}"))
     loss = found["loss"]
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(plane.offsets > 0, plane.distances / plane.offsets, np.nan)

@@ -28,6 +28,7 @@ from losscape.analyses.optimizers import (
 from losscape.api.analyses import check_consistent, scored_as, slice_plane
 from losscape.api.analysis_plots import optimizer_animation, optimizer_figure
 from losscape.api.result import Result
+from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
 
@@ -63,12 +64,17 @@ def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
                          f"trained values {centre.tolist()})")
     epsilon, max_steps = float(spec["epsilon"]), int(spec["max_steps"])
     runs, paths, chosen, edge = [], [], {}, {}
+    methods = sorted(spec["methods"], key=_method_order)
+    progress = ProgressLog(f"optimizers {name}", chunks=False,
+                           unit=f"steps ({len(starts)} starts x each learning rate at once)")
     # In the order of optimizers.METHODS, whatever the config's order: tables and legends
     # then read GD, heavy ball, Nesterov, Adam.
-    for method in sorted(spec["methods"], key=_method_order):
+    for k, method in enumerate(methods):
         settings = dict(spec["methods"][method] or {})
         rates = np.asarray(settings.pop("learning_rates", spec["learning_rates"]), dtype=np.float64)
-        result = run(method, plane.value_and_gradient, starts, rates, max_steps, window, **settings)
+        result = run(method, plane.value_and_gradient, starts, rates, max_steps, window,
+                     lambda t, k=k: progress(k * (max_steps + 1) + t + 1,
+                                             len(methods) * (max_steps + 1)), **settings)
         steps = steps_to_epsilon(result.loss, minimum.loss, epsilon)  # (rates, starts)
         best = best_rate(steps)
         chosen[method] = (float(rates[best]), steps[best])

@@ -49,13 +49,15 @@ def estimator_arguments(settings: dict) -> dict:
     return args
 
 
-def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False) -> FitResult:
+def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False,
+            progress=None) -> FitResult:
     """Fit an MLPRegressor or MLPClassifier (`estimator`), behind a StandardScaler or
     MinMaxScaler fitted on the same rows (`scaling`); a ConvergenceWarning is kept and
     reported, not silenced.
 
     With `record`, the same fit also records its path (losscape.model.trajectory): the fitted
-    weights are bit-identical either way.
+    weights are bit-identical either way. progress(iteration, max_iter) is called after every
+    iteration (epoch for sgd and adam), if given.
     """
     import sklearn.preprocessing
     from sklearn.exceptions import ConvergenceWarning
@@ -74,8 +76,9 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, settings: dict, record: bool = False) 
     trajectory = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        if record:
-            trajectory = record_fit(mlp, inputs, y)
+        report = None if progress is None else (lambda k: progress(k, mlp.max_iter))
+        if record or report is not None:
+            trajectory = record_fit(mlp, inputs, y, report, keep=record)
         else:
             mlp.fit(inputs, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]

@@ -57,20 +57,42 @@ def estimator_flat(model) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64, copy=True)
 
 
-def record_fit(model, X: np.ndarray, y: np.ndarray) -> Trajectory:
-    """Fit `model` on (X, y) exactly as `model.fit` would, recording every iterate."""
-    if getattr(model, "warm_start", False) or getattr(model, "early_stopping", False):
+def record_fit(model, X: np.ndarray, y: np.ndarray, progress=None, keep: bool = True
+               ) -> Trajectory | None:
+    """Fit `model` on (X, y) exactly as `model.fit` would, recording every iterate.
+
+    progress(iteration) is called after each one. keep=False records nothing (returns None):
+    the hooks then only report progress.
+    """
+    if keep and (getattr(model, "warm_start", False) or getattr(model, "early_stopping", False)):
         raise ValueError("record_fit needs warm_start=False and early_stopping=False: "
                          "otherwise the fit does not start from, or end at, the recorded path")
-    states: list[np.ndarray] = []
+    states = _States(keep, progress)
     with _recording_hooks(model, states):
         model.fit(X, y)
+    if not keep:
+        return None
     fitted = estimator_flat(model)
     ends = bool(states) and np.array_equal(states[-1], fitted)
     if not ends:
         log.warning("the recorded path does not end at the fitted weights; appending them")
         states.append(fitted)
     return Trajectory(np.stack(states), ends)
+
+
+class _States(list):
+    """The recorded states; or, with keep=False, only their count for progress."""
+
+    def __init__(self, keep: bool, progress=None):
+        super().__init__()
+        self.keep, self.progress, self.count = keep, progress, 0
+
+    def append(self, state) -> None:
+        if self.keep:
+            super().append(state)
+        if self.progress is not None and self.count:  # state 0 is the initial weights
+            self.progress(self.count)
+        self.count += 1
 
 
 @contextmanager

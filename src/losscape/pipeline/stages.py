@@ -24,6 +24,7 @@ from losscape.data.datasets import (
 )
 from losscape.model.network import Network, saturated_share
 from losscape.model.training import fit_mlp, scores
+from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
 
@@ -91,7 +92,9 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     record = initial_weights_path is not None or trajectory_path is not None
     split = training_split(y, settings)
     train_rows = split["train"] if split else slice(None)
-    result = fit_mlp(X[train_rows], y[train_rows], settings, record=record)
+    progress = ProgressLog(f"training ({settings.get('solver', 'adam')})", chunks=False,
+                           unit="iterations of max_iter (it may converge sooner)")
+    result = fit_mlp(X[train_rows], y[train_rows], settings, record=record, progress=progress)
     for message in result.warnings:
         log.warning("ConvergenceWarning: %s", message)
     if split:

@@ -347,3 +347,30 @@ def test_a_single_problem_says_so(tmp_path):
     result = snakemake(make_workspace(tmp_path, config), "-n", "--cores", "1", check=False)
     text = result.stdout + result.stderr
     assert "invalid config (config/config.yaml), 1 problem:\n  - landscapes.N1_one.axes[1]: " in text
+
+
+def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(tmp_path):
+    """Estimated from the config alone: the figure of a big grid and an exact Hessian."""
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["networks"]["N_wide"] = {**config["networks"]["N1"], "hidden_layer_sizes": [100, 50]}
+    config["landscapes"]["wide_slice"] = {"network": "N_wide", "kind": "weights",
+                                          "axes": ["W1[0,0]", "W2[0,0]"], "span": 1.0,
+                                          "resolution": 2001}
+    config["analyses"] = {"wide_curvature": {"kind": "curvature", "landscape": "wide_slice",
+                                             "full_hessian_max_weights": 20000}}
+    root = make_workspace(tmp_path, config)
+    result = snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"},
+                       check=False)
+    problems = _problems(result)
+    assert result.returncode != 0 and not (root / "results").exists()
+    weights = 1 * 100 + 100 + 100 * 50 + 50 + 50 + 1
+    assert any(p.startswith("landscapes.wide_slice.resolution: a 2001^2 grid needs ~0.7 GiB")
+               for p in problems), problems
+    assert any(p.startswith(f"analyses.wide_curvature.full_hessian_max_weights: 20000 makes the "
+                            f"{weights}-weight network's Hessian exact, which needs ~")
+               for p in problems), problems
+    # With the default limit the analysis is matrix-free and needs no such memory.
+    del config["analyses"]["wide_curvature"]["full_hessian_max_weights"]
+    config["landscapes"]["wide_slice"]["resolution"] = 101
+    root = make_workspace(tmp_path / "fixed", config)
+    assert snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"}).returncode == 0

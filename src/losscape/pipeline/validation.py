@@ -19,6 +19,7 @@ import yaml
 from losscape.data.datasets import MIN_TRAINING_ROWS
 from losscape.model.network import parameter_names
 from losscape.pipeline.dataset_facts import DatasetFacts, dataset_facts
+from losscape.pipeline.resources import machine_memory, resource_problems
 
 
 class ConfigError(ValueError):
@@ -143,8 +144,31 @@ def check_config(config: dict, config_files=()) -> dict[str, DatasetFacts]:
         _check_landscape(f"landscapes.{name}", spec, config, facts, problems)
     for name, spec in (config.get("analyses") or {}).items():
         _check_analysis(f"analyses.{name}", spec, config, problems)
+    if not problems:  # sizes are known only once the config is consistent
+        problems += _resource_problems(config, facts)
     raise_if(problems, config_files)
     return facts
+
+
+def _resource_problems(config: dict, facts: dict) -> list[str]:
+    """Memory each landscape and curvature job would need, against this machine's."""
+    memory = machine_memory()
+    landscapes = config.get("landscapes") or {}
+
+    def sizes_of(landscape: dict):
+        network = config["networks"][landscape["network"]]
+        known = facts.get(network["dataset"])
+        return None if known is None else layer_sizes(network, known.n_features, known.n_classes)
+
+    problems = []
+    for name, spec in landscapes.items():
+        problems += resource_problems(f"landscapes.{name}", spec["kind"], spec, sizes_of(spec),
+                                      memory)
+    for name, spec in (config.get("analyses") or {}).items():
+        if spec["kind"] == "curvature":
+            problems += resource_problems(f"analyses.{name}", "curvature", spec,
+                                          sizes_of(landscapes[spec["landscape"]]), memory)
+    return problems
 
 
 def _rows(n: int) -> str:

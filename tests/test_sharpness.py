@@ -41,8 +41,20 @@ def test_matrix_free_curvature_agrees_with_the_exact_path_on_real_data():
     top_exact = exact.tables["hessian"]["eigenvalue"].to_numpy()[-4:]
     top_free = free.tables["hessian"].query("which == 'top'")["eigenvalue"].to_numpy()
     np.testing.assert_allclose(top_free, top_exact, rtol=1e-8)
-    se = free.metrics["hessian_trace_se"]
-    assert abs(free.metrics["hessian_trace"] - exact.metrics["hessian_trace"]) <= 4 * se
+    # relu: the trace is exact there too (the Gauss-Newton diagonal), no standard error
+    assert free.metrics["hessian_trace_se"] == 0.0
+    assert free.metrics["hessian_trace"] == pytest.approx(exact.metrics["hessian_trace"],
+                                                          rel=1e-10)
+    # tanh: Hutchinson's estimate, within its standard error
+    smooth = _fitted(make_pipeline(StandardScaler(), MLPRegressor(
+        hidden_layer_sizes=(12, 8), activation="tanh", max_iter=300, random_state=0)), X, y)
+    smooth_slice = lc.weights(smooth, X, y, axes=("W1[0,0]", "W2[1,1]"), span=0.5, resolution=5)
+    estimate = lc.curvature(smooth, X, y, smooth_slice, full_hessian_max_weights=0,
+                            trace_probes=400, top_k=2, bottom_max_products=50)
+    reference = lc.curvature(smooth, X, y, smooth_slice, top_k=2)
+    se = estimate.metrics["hessian_trace_se"]
+    assert 0 < se and abs(estimate.metrics["hessian_trace"]
+                          - reference.metrics["hessian_trace"]) <= 4 * se
     bottom = free.tables["hessian"].query("which == 'bottom'")["eigenvalue"].to_numpy()
     scale = np.abs(top_exact).max()
     np.testing.assert_allclose(bottom, exact.tables["hessian"]["eigenvalue"].to_numpy()[:4],

@@ -138,3 +138,52 @@ def test_exact_quadrature_density_integrates_to_one_and_counts_negatives():
     assert np.trapezoid(quadrature.density(grid, 0.3), grid) == pytest.approx(1.0, rel=1e-6)
     assert quadrature.negative_share() == pytest.approx(0.4)
     assert quadrature.moment(1) == pytest.approx(values.mean())
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("objective", ["default", "sklearn"])
+def test_sample_major_products_equal_the_stacked_r_operator(activation, objective):
+    from losscape.model.gradients import hessian_vector_product
+    from losscape.model.hessian_products import hessian_matmat
+
+    model, X, y = fitted_mlp((5, 4), activation, n_features=3, n=50)
+    cases = [Network.from_estimator(model).with_objective(objective, alpha=0.2)]
+    net, Xc, yc = _classifier()
+    cases.append(net)
+    for net, X_, y_ in ((cases[0], X, y), (cases[1], Xc, yc)):
+        V = np.random.default_rng(4).standard_normal((6, len(net.flat)))
+        stacked = hessian_vector_product(net, net.flat[None, :], X_, y_, V)
+        fast = hessian_matmat(net, X_, y_, V)
+        np.testing.assert_allclose(fast, stacked, rtol=1e-11, atol=1e-13 * np.abs(stacked).max())
+
+
+@pytest.mark.parametrize("kind", ["regressor", "sklearn_objective", "binary", "multiclass"])
+def test_exact_trace_of_a_relu_network_equals_the_full_hessians(kind):
+    from sklearn.datasets import load_breast_cancer
+
+    from losscape.model.hessian_products import piecewise_linear_trace
+
+    if kind in ("regressor", "sklearn_objective"):
+        model, X, y = fitted_mlp((6, 5), "relu", n_features=3, n=70, max_iter=200)
+        net = Network.from_estimator(model)
+        if kind == "sklearn_objective":
+            net = net.with_objective("sklearn", alpha=0.3)
+    else:
+        raw = load_breast_cancer() if kind == "binary" else load_wine()
+        X = (raw.data - raw.data.mean(axis=0)) / raw.data.std(axis=0)
+        y = raw.target
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = MLPClassifier(hidden_layer_sizes=(6, 4), max_iter=100,
+                                  random_state=0).fit(X, y)
+        net = Network.from_estimator(model)
+    exact = float(np.trace(hessian(net, X, y)))
+    assert piecewise_linear_trace(net, X, y) == pytest.approx(exact, rel=1e-10)
+
+
+def test_exact_trace_refuses_smooth_activations():
+    from losscape.model.hessian_products import piecewise_linear_trace
+
+    net, X, y = _regressor()  # tanh
+    with pytest.raises(ValueError, match="relu or identity"):
+        piecewise_linear_trace(net, X, y)

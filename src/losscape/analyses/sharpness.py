@@ -26,6 +26,7 @@ from losscape.analyses.spectrum import (
     HessianOperator,
     Quadrature,
     exact_quadrature,
+    exact_trace,
     extreme_eigenpairs,
     hutchinson_trace,
     stochastic_lanczos_quadrature,
@@ -103,7 +104,8 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
             report.symmetry_error)
     probes, steps = int(settings["trace_probes"]), int(settings["lanczos_steps"])
     density = int(settings["density_probes"])
-    expected = 30 * k + probes + density * steps
+    piecewise = net.activation in ("relu", "identity")  # exact trace, no probes
+    expected = 30 * k + (0 if piecewise else probes) + density * steps
     progress = ProgressLog(f"{label}: matrix-free", unit="Hessian-vector products (estimate)")
     op = HessianOperator(net, X, y, progress=lambda done: progress(min(done, expected - 1),
                                                                    expected))
@@ -119,7 +121,10 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
         log.info("%s: the bottom eigenvalues crowd around zero; %d of %d converged within "
                  "bottom_max_products %d", label, len(bottom.values), k,
                  settings["bottom_max_products"])
-    trace = hutchinson_trace(op, probes, seed + 2)
+    trace = exact_trace(op) or hutchinson_trace(op, probes, seed + 2)
+    log.info("%s: trace %.6g%s", label, trace.value,
+             f" ± {trace.standard_error:.2g} (Hutchinson, {probes} probes)"
+             if trace.standard_error else " (exact: Gauss-Newton diagonal, relu network)")
     quadrature = stochastic_lanczos_quadrature(op, density, steps, seed + 3)
     progress(expected, expected)
     tolerance = eigenvalue_tolerance(np.concatenate([top.values, bottom.values]), rtol)

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscape.model.gradients import hessian_vector_product
+from losscape.model.hessian_products import (
+    PIECEWISE_LINEAR,
+    forward_pass,
+    hessian_matmat,
+    piecewise_linear_trace,
+)
 from losscape.model.network import Network
 
 # Directions per batched product: samples x (sum of layer widths) x directions stays under
@@ -32,6 +37,7 @@ class HessianOperator:
         self.flat = net.flat if flat is None else np.asarray(flat, dtype=np.float64)
         self.size = len(self.flat)
         self.block = max(1, BLOCK_WORK // (len(self.y) * sum(net.layer_sizes)))
+        self.fwd = forward_pass(net, self.X, self.flat)  # shared by every product
         self.products = 0
         self.progress = progress  # called with the product count after every batch
 
@@ -41,8 +47,8 @@ class HessianOperator:
         out = np.empty_like(V)
         for start in range(0, V.shape[1], self.block):
             part = V[:, start : start + self.block].T
-            out[:, start : start + part.shape[0]] = hessian_vector_product(
-                self.net, self.flat[None, :], self.X, self.y, part).T
+            out[:, start : start + part.shape[0]] = hessian_matmat(
+                self.net, self.X, self.y, part, self.flat, self.fwd).T
             self.products += part.shape[0]
             if self.progress is not None:
                 self.progress(self.products)
@@ -106,6 +112,15 @@ class TraceEstimate:
     value: float
     standard_error: float
     samples: np.ndarray  # z^T H z, one per probe
+
+
+def exact_trace(op: HessianOperator) -> TraceEstimate | None:
+    """tr(H) without probes where it is cheap and exact: relu or identity hidden units (the
+    Hessian's diagonal is the Gauss-Newton matrix's there); None otherwise."""
+    if op.net.activation not in PIECEWISE_LINEAR:
+        return None
+    return TraceEstimate(piecewise_linear_trace(op.net, op.X, op.y, op.flat), 0.0,
+                         np.empty(0))
 
 
 def hutchinson_trace(op: HessianOperator, probes: int, seed: int = 0) -> TraceEstimate:

@@ -158,6 +158,35 @@ def pyhessian(model, X, y, python: str) -> dict | str:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def slice_rows(model, X, y) -> list[str]:
+    """The slice's gradient and 2x2 Hessian per grid point (curvature maps, optimizers): the
+    forward jet from the lowest moving layer against the full backward pass and R-operator."""
+    from losscape.analyses.curvature import PlaneLoss
+    from losscape.model.network import Network
+    from losscape.model.slice_jet import WeightSlice
+
+    net = Network.from_estimator(model)
+    rows = []
+    for axes in (("W1[10,3]", "W2[3,4]"), ("W2[3,4]", "W3[4,7]"), ("W1[10,3]", "W1[20,5]")):
+        points = np.array([net.value(a) for a in axes]) + np.random.default_rng(0).normal(
+            0, 0.5, size=(200, 2))
+        jet, full = WeightSlice(net, X, y, axes), PlaneLoss.over_weights(net, X, y, axes)
+        timed = {}
+        for label, run in (("jet gradient", lambda: jet.value_and_gradient(points)),
+                           ("full gradient", lambda: full.value_and_gradient(points[:40])),
+                           ("jet hessian", lambda: jet.jet(points)),
+                           ("full hessian", lambda: full.jet(points[:40]))):
+            start = cpu()
+            run()
+            timed[label] = (cpu() - start) / (200 if label.startswith("jet") else 40) * 1000
+        rows.append(f"| {axes[0]} x {axes[1]} | {timed['jet gradient']:.2f} | "
+                    f"{timed['full gradient']:.2f} | "
+                    f"{timed['full gradient'] / timed['jet gradient']:.1f}x | "
+                    f"{timed['jet hessian']:.2f} | {timed['full hessian']:.2f} | "
+                    f"{timed['full hessian'] / timed['jet hessian']:.1f}x |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--torch-python", default=sys.executable,
@@ -169,6 +198,14 @@ def main() -> None:
     print(f"machine: {platform.node()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores; one thread; digits 1,797 rows, hidden [64, 32], "
           f"{mine['weights']} weights; CPU seconds")
+    print("\nOn a slice over two weights, per grid point (ms of CPU): the forward jet against the "
+          "full backward pass (gradient, optimizers) and two full R-operator products (2x2 "
+          "Hessian, curvature maps)\n")
+    print("| pair | jet gradient | full gradient | faster | jet 2x2 Hessian | full 2x2 Hessian "
+          "| faster |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(slice_rows(model, X, y)))
+    print()
     if isinstance(theirs, str):
         print(f"PyHessian could not run: {theirs}")
         print(json.dumps(mine, indent=1))

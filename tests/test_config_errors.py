@@ -374,3 +374,23 @@ def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(t
     config["landscapes"]["wide_slice"]["resolution"] = 101
     root = make_workspace(tmp_path / "fixed", config)
     assert snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"}).returncode == 0
+
+
+def test_the_large_network_example_config_is_valid(tmp_path):
+    """config/digits.yaml (6,570 weights, every kind and analysis) plans every job."""
+    import yaml
+
+    from workflow_support import REPO
+
+    config = yaml.safe_load((REPO / "config/digits.yaml").read_text())
+    root = make_workspace(tmp_path, config)
+    result = snakemake(root, "-n", "--cores", "1")
+    planned = {line.split()[0] for line in result.stdout.splitlines()
+               if line and line.split()[0] in RULES and len(line.split()) == 2}
+    assert planned >= {"train", "landscape", "weight_pairs", "random_plane", "hessian_plane",
+                       "interpolation", "trajectory_pca", "curvature", "optimizers",
+                       "input_attack"}, result.stdout
+
+
+RULES = ("data", "train", "landscape", "weight_pairs", "random_plane", "hessian_plane",
+         "interpolation", "trajectory_pca", "curvature", "optimizers", "input_attack")

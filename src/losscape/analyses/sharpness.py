@@ -44,6 +44,9 @@ SETTINGS = {"full_hessian_max_weights": 1500, "top_k": 5, "trace_probes": 100,
             "sharpness_epsilon": 1e-3, "sharpness_steps": 20, "cut_points": 41}
 
 
+NEGATIVE_RESOLUTION = 1e-4  # relative to lambda_max: the matrix-free density's zero
+
+
 @dataclass(frozen=True)
 class Spectrum:
     """What the curvature analysis knows of the Hessian at the trained weights."""
@@ -84,7 +87,12 @@ class Spectrum:
         return self.lambda_max / low if low > 0 else float("inf")
 
     def negative_share(self) -> float:
-        return self.quadrature.negative_share(self.tolerance)
+        """Share of the eigenvalues below zero: exact, or for the matrix-free density those
+        below -1e-4 lambda_max (closer to zero the quadrature cannot tell them from zero)."""
+        if self.method == "exact":
+            return self.quadrature.negative_share(self.tolerance)
+        return self.quadrature.negative_share(max(self.tolerance, NEGATIVE_RESOLUTION
+                                                  * abs(self.lambda_max)))
 
 
 def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Spectrum:

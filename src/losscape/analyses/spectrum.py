@@ -101,8 +101,9 @@ def extreme_eigenpairs(op: HessianOperator, k: int, which: str = "LA", seed: int
                                 tol=0.0 if which == "LA" else 1e-6,
                                 maxiter=max(1, budget // (ncv - k)))
         converged = True
-    except ArpackNoConvergence as error:
-        values, vectors, converged = error.eigenvalues, error.eigenvectors, False
+    except ArpackNoConvergence as error:  # it may have converged all k at its last step
+        values, vectors = error.eigenvalues, error.eigenvectors
+        converged = len(values) >= k
     order = np.argsort(values)
     return Eigenpairs(values[order], signed_columns(vectors[:, order]), converged)
 

@@ -89,7 +89,9 @@ def _hessian_figure(table, meta: dict, network: str, samples: str, name: str):
              + (f" ({meta['size']} weights, matrix-free: the smallest and largest eigenpairs)"
                 if partial else ""))
     note = (f"loss {meta['loss']:.3g}, |gradient| {meta['gradient_norm']:.2g}\n"
-            + (f"trace {meta['trace']:.4g} ± {meta['trace_error']:.2g}" if partial else
+            + (f"trace {meta['trace']:.4g}"
+               + (f" ± {meta['trace_error']:.2g}" if meta["trace_error"] else " (exact)")
+               if partial else
                f"{int(np.sum(values > meta['tolerance']))} of {len(values)} eigenvalues > "
                f"{meta['tolerance']:.2g}"))
     if meta["is_strictly_convex"]:

@@ -165,8 +165,9 @@ def _verdict(found: Spectrum, n_samples: int, loss_name: str) -> str:
         smallest = (f"smallest {found.lambda_min:.3g}" if found.bottom.converged else
                     f"smallest <= {found.lambda_min_bound:.3g} (Lanczos bound)")
         head = (f"{data}, {found.size} weights (matrix-free): largest eigenvalue "
-                f"{found.lambda_max:.4g}, {smallest}, trace "
-                f"{found.trace:.4g} ± {found.trace_error:.2g}, ~{found.negative_share():.1%} "
+                f"{found.lambda_max:.4g}, {smallest}, trace {found.trace:.4g}"
+                + (f" ± {found.trace_error:.2g}" if found.trace_error else " (exact)")
+                + f", ~{found.negative_share():.1%} "
                 f"of the eigenvalues negative")
     convex = _strictly_convex(found)
     if convex:

@@ -14,6 +14,7 @@ from losscape import io
 from losscape.data.datasets import split_xy
 from workflow_support import (
     SMALL_CONFIG,
+    keys_sorted,
     make_workspace,
     planned_jobs,
     snakemake,
@@ -130,6 +131,12 @@ def test_writing_out_defaults_reruns_nothing(workspace, edited):
     edited["analyses"]["opt"]["methods"] = {"gd": {}, "momentum": {"beta": 0.9},
                                             "nesterov": {}, "adam": {"beta2": 0.999}}
     write_config(workspace, edited)
+    assert planned_jobs(workspace) == []
+
+
+def test_keys_sorted_at_every_depth_rerun_nothing(workspace, edited):
+    """Analyses and their nested settings (ascent, methods) included."""
+    write_config(workspace, keys_sorted(edited, reverse=True))
     assert planned_jobs(workspace) == []
 
 

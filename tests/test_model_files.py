@@ -104,3 +104,28 @@ def test_nothing_in_the_pipeline_unpickles():
     # the MLflow model is logged in skops format, with the same trusted types
     tracking = (REPO / "src/losscape/pipeline/tracking.py").read_text()
     assert 'serialization_format="skops"' in tracking and "skops_trusted_types=TRUSTED_MODEL_TYPES" in tracking
+
+
+def test_table_metadata_is_seen_by_pandas_and_pyarrow_readers(tmp_path):
+    """Not only in the footer: the readers users open a landscape with show it too."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    import losscape as lc
+    from conftest import fitted_mlp
+    from losscape import io
+
+    model, X, y = fitted_mlp((3,), "tanh", n_features=2)
+    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5)
+    result.to_parquet(tmp_path / "landscape.parquet")  # streamed columns
+    io.write_table(pd.DataFrame({"name": ["a", "b"], "value": [1.0, 2.0], "k": [1, 2]}),
+                   tmp_path / "table.parquet", {"what": {"kind": "demo"}, "n": 2})
+    for name in ("landscape.parquet", "table.parquet"):
+        path = tmp_path / name
+        ours = io.read_metadata(path)
+        assert ours and pd.read_parquet(path).attrs == ours
+        schema = pq.read_table(path).schema.metadata
+        assert {key.encode() for key in ours} <= set(schema)
+    assert pd.read_parquet(tmp_path / "landscape.parquet").attrs["landscape"]["kind"] == "weights"
+    frame = pd.read_parquet(tmp_path / "table.parquet")
+    assert frame["k"].dtype == "int64" and frame["name"].tolist() == ["a", "b"]

@@ -14,6 +14,7 @@ from losscape.data.datasets import split_xy
 from service_support import chromium_unavailable, headless_chromium
 from workflow_support import (
     SMALL_CONFIG,
+    keys_sorted,
     make_workspace,
     planned_jobs,
     snakemake,
@@ -165,6 +166,13 @@ def test_edit_that_changes_nothing_reruns_nothing(workspace, edited):
     edited["datasets"]["surface"]["noise"] = 0.0  # the schema default, now explicit
     edited["networks"] = dict(reversed(list(edited["networks"].items())))
     write_config(workspace, edited)
+    assert planned_jobs(workspace) == []
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_keys_in_another_order_at_every_depth_rerun_nothing(workspace, edited, reverse):
+    """The README's promise: reorder keys (here: sort them, at every depth), nothing reruns."""
+    write_config(workspace, keys_sorted(edited, reverse))
     assert planned_jobs(workspace) == []
 
 

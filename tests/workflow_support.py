@@ -107,3 +107,12 @@ def trained_network(root: Path, config: dict, network: str):
     X, y = split_xy(io.read_table(results / "data" / f"{dataset}.parquet")[0])
     split = io.read_metadata(results / "models" / network / "weights.parquet").get("split")
     return model, X, y, split
+
+
+def keys_sorted(value, reverse: bool = False):
+    """The same config with the keys of every mapping, at every depth, in sorted order."""
+    if isinstance(value, dict):
+        return {k: keys_sorted(value[k], reverse) for k in sorted(value, reverse=reverse)}
+    if isinstance(value, list):
+        return [keys_sorted(item, reverse) for item in value]
+    return value

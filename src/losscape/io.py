@@ -81,6 +81,23 @@ def _schema_metadata(metadata: dict[str, Any]) -> dict[bytes, bytes]:
     return {str(k).encode(): canonical_json(v).encode() for k, v in metadata.items()}
 
 
+def _footer(metadata: dict[str, Any], schema: pa.Schema) -> dict[bytes, bytes]:
+    """Every key-value entry of the file, sorted: ours (each JSON under its own key), the same
+    dict as pandas' df.attrs (PANDAS_ATTRS), and pandas' own column metadata.
+
+    The writers do not store the Arrow schema (store_schema=False): pyarrow then builds a
+    reader's schema from these entries, so pq.read_table(path).schema.metadata and
+    pd.read_parquet(path).attrs show the metadata, though it is only known when the last row
+    is written. With a stored schema they would show only what was known at the first row.
+    """
+    entries = _schema_metadata(metadata)
+    entries[b"PANDAS_ATTRS"] = canonical_json(metadata).encode()
+    pandas = (schema.metadata or {}).get(b"pandas")
+    if pandas is not None:
+        entries[b"pandas"] = pandas
+    return dict(sorted(entries.items()))
+
+
 def write_table(frame: pd.DataFrame, path, metadata: dict[str, Any] | None = None) -> None:
     """Parquet with each metadata entry JSON-encoded under its own key."""
     write_table_chunks([frame], path, metadata)
@@ -101,12 +118,11 @@ def write_table_chunks(
             for chunk in chunks:
                 table = pa.Table.from_pandas(chunk, preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
+                    writer = pq.ParquetWriter(tmp, table.schema, store_schema=False)
                 writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
             if writer is None:
                 raise ValueError(f"no rows to write to {path}")
-            for key, value in _schema_metadata(metadata).items():
-                writer.add_key_value_metadata({key: value})
+            writer.add_key_value_metadata(_footer(metadata, writer.schema))
         finally:
             if writer is not None:
                 writer.close()
@@ -126,7 +142,7 @@ def write_columns(
     schema = pa.schema([(name, pa.float64()) for name in columns])
     pending, n_pending, n_rows = [], 0, 0
     with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
 
             def flush(n):
                 # Exactly n rows, made contiguous: the pages then do not depend on the chunks.
@@ -157,7 +173,7 @@ def write_columns(
             if n_pending:
                 flush(n_pending)
             # One call, keys sorted: the footer then does not depend on how the dict was built.
-            writer.add_key_value_metadata(dict(sorted(_schema_metadata(metadata or {}).items())))
+            writer.add_key_value_metadata(_footer(metadata or {}, schema))
     return n_rows
 
 
@@ -180,7 +196,7 @@ def read_metadata(path) -> dict[str, Any]:
     out = {}
     for key, value in raw.items():
         key = key.decode()
-        if key in ("pandas", "ARROW:schema"):
+        if key in ("pandas", "ARROW:schema", "PANDAS_ATTRS"):
             continue
         try:
             out[key] = json.loads(value)

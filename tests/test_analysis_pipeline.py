@@ -113,8 +113,9 @@ def test_analysis_runs_log_metrics_tags_and_nest_under_their_landscape(runs):
         parent = by_name[analysis].data.tags["mlflow.parentRunId"]
         assert parent == by_name[f"landscape-{landscape}"].info.run_id
     shown = sorted(a.path for a in client.list_artifacts(curv.info.run_id, "figures"))
-    assert shown == ["figures/convexity_curv.png", "figures/hessian_curv.png",
-                     "figures/plateau_curv.png"]
+    assert shown == ["figures/convexity_curv.png", "figures/cuts_curv.png",
+                     "figures/hessian_curv.png", "figures/plateau_curv.png",
+                     "figures/spectrum_curv.png"]
     assert sorted(a.path for a in client.list_artifacts(opt.info.run_id, "figures")) == [
         "figures/optimizers_opt.gif", "figures/optimizers_opt.png"]
     assert [a.path for a in client.list_artifacts(attack.info.run_id, "figures")] == [

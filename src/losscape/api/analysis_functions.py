@@ -76,8 +76,10 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
         raise TypeError(f"curvature() got unexpected setting(s) {sorted(unknown)}; it takes "
                         f"{sorted(SETTINGS)}")
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
+    # Every setting written out, as the config schema fills in its defaults: the tables'
+    # metadata then equal the pipeline's.
     spec = {"kind": "curvature", "landscape": landscape.name,
-            "plateau_threshold": plateau_threshold, **settings}
+            "plateau_threshold": plateau_threshold, **SETTINGS, **settings}
     if eigenvalue_rtol is not None:
         spec["eigenvalue_rtol"] = eigenvalue_rtol
     held = heldout_of(model, heldout)

@@ -33,7 +33,6 @@ import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -172,13 +171,13 @@ def slice_rows(model, X, y) -> list[str]:
             0, 0.5, size=(200, 2))
         jet, full = WeightSlice(net, X, y, axes), PlaneLoss.over_weights(net, X, y, axes)
         timed = {}
-        for label, run in (("jet gradient", lambda: jet.value_and_gradient(points)),
-                           ("full gradient", lambda: full.value_and_gradient(points[:40])),
-                           ("jet hessian", lambda: jet.jet(points)),
-                           ("full hessian", lambda: full.jet(points[:40]))):
+        for label, method, count in (("jet gradient", jet.value_and_gradient, 200),
+                                     ("full gradient", full.value_and_gradient, 40),
+                                     ("jet hessian", jet.jet, 200),
+                                     ("full hessian", full.jet, 40)):
             start = cpu()
-            run()
-            timed[label] = (cpu() - start) / (200 if label.startswith("jet") else 40) * 1000
+            method(points[:count])
+            timed[label] = (cpu() - start) / count * 1000
         rows.append(f"| {axes[0]} x {axes[1]} | {timed['jet gradient']:.2f} | "
                     f"{timed['full gradient']:.2f} | "
                     f"{timed['full gradient'] / timed['jet gradient']:.1f}x | "

@@ -21,4 +21,25 @@ rule all:
         all_targets(),
         direction_targets(),
         analysis_targets(),
+        f"{RESULTS}/software_versions.html",
     default_target: True
+
+
+# The packages that computed the results, for the report. In the main process (no job of
+# its own: no interpreter, no MLflow run); a new install rewrites it.
+localrules:
+    software_versions,
+
+
+rule software_versions:
+    output:
+        report(
+            f"{RESULTS}/software_versions.html",
+            caption="workflow/report/software_versions.rst",
+            category="5. Software versions",
+            labels={"figure": "packages that computed these results"},
+        ),
+    params:
+        versions=software_versions(),
+    run:
+        write_versions(output[0], params.versions)

@@ -224,11 +224,16 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, repo
         for sub, paths in subs.items()
         for path in paths
     }
-    assert placed["results/figures/dataset_surface.png"][0] == "Data"
-    assert placed["results/figures/fit_N2.png"] == ("Networks", "N2")
-    assert placed["results/figures/network_N1.png"] == ("Networks", "N1")
-    assert placed["results/figures/landscape_N1_all.png"] == ("Loss landscapes", "N1")
-    assert placed["results/figures/landscape_N2_input.png"] == ("Loss landscapes", "N2")
+    assert placed["results/figures/dataset_surface.png"][0] == "1. Data"
+    assert placed["results/figures/fit_N2.png"] == ("2. Networks", "N2")
+    assert placed["results/figures/network_N1.png"] == ("2. Networks", "N1")
+    assert placed["results/figures/landscape_N1_all.png"] == ("3. Loss landscapes", "N1")
+    assert placed["results/figures/landscape_N2_input.png"] == ("3. Loss landscapes", "N2")
+    # In the pipeline's order, whatever order the report sorts them in; the versions last.
+    assert sorted(categories) == ["1. Data", "2. Networks", "3. Loss landscapes",
+                                  "5. Software versions"]
+    versions = placed["results/software_versions.html"]
+    assert versions[0] == "5. Software versions"
     assert sorted(placed) == sorted(results)
     weights = results["results/figures/landscape_N1_all.png"]
     assert weights["labels"] == {"figure": "N1_all: weights over b1[0] × W2[1,0], samples all"}

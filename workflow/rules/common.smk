@@ -198,7 +198,8 @@ def landscape_report_labels(landscape):
     """
     spec = config["landscapes"][landscape]
     kind, axes = spec["kind"], spec.get("axes", "all")
-    text = f"{landscape}: {kind}"
+    # "N1_interpolation: interpolation" says it twice: the kind only where the name lacks it.
+    text = landscape if kind in landscape else f"{landscape}: {kind}"
     if kind == "weights":
         text += f" over {' × '.join(axes)}, samples {spec.get('samples', 'all')}"
     elif kind == "weight_pairs":
@@ -328,3 +329,36 @@ onstart:
     for leftover in remove_temporaries(RESULTS):
         print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
     prepare_store(config["experiment"])
+
+
+# The report's software versions (rule software_versions in the Snakefile).
+
+VERSIONED = ("losscape", "numpy", "scipy", "scikit-learn", "pandas", "pyarrow", "matplotlib",
+             "mlflow", "skops", "snakemake")
+
+
+def software_versions():
+    """Package -> installed version (as a param: an upgrade reruns the rule, nothing else)."""
+    import importlib.metadata
+    import platform
+
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def write_versions(path, versions):
+    import html
+    from pathlib import Path
+
+    rows = "\n".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+                     for k, v in versions.items())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>software versions</title>"
+        "</head><body><h1>Software versions</h1><p>The packages that computed these results."
+        f"</p><table>\n<tr><th>package</th><th>version</th></tr>\n{rows}\n</table></body></html>\n")

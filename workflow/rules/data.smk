@@ -8,7 +8,7 @@ rule data:
         figure=report(
             f"{RESULTS}/figures/dataset_{{dataset}}.png",
             caption="../report/dataset.rst",
-            category="Data",
+            category="1. Data",
             labels={"figure": "{dataset}"},
         ),
     params:

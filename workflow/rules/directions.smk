@@ -16,7 +16,7 @@ rule weight_pairs:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
@@ -47,14 +47,14 @@ rule random_plane:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
         spread_figure=report(
             f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
             caption="../report/seed_spread.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: {"figure": f"{wc.landscape}: one plane per seed"},
         ),
@@ -83,7 +83,7 @@ rule hessian_plane:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
@@ -112,7 +112,7 @@ rule interpolation:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
@@ -142,7 +142,7 @@ rule trajectory_pca:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),

@@ -7,7 +7,7 @@ rule landscape:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
@@ -63,7 +63,7 @@ rule landscape_gather:
         figure=report(
             f"{RESULTS}/figures/landscape_{{landscape}}.png",
             caption="../report/landscape.rst",
-            category="Loss landscapes",
+            category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),

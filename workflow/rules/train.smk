@@ -12,14 +12,14 @@ rule train:
         network_png=report(
             f"{RESULTS}/figures/network_{{network}}.png",
             caption="../report/network.rst",
-            category="Networks",
+            category="2. Networks",
             subcategory="{network}",
             labels={"figure": "{network}: trained weights"},
         ),
         fit_png=report(
             f"{RESULTS}/figures/fit_{{network}}.png",
             caption="../report/fit.rst",
-            category="Networks",
+            category="2. Networks",
             subcategory="{network}",
             labels={"figure": "{network}: fit to its data"},
         ),

@@ -212,7 +212,13 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, repo
         ["dataset_curve.png", "dataset_surface.png", "fit_N1.png", "fit_N2.png",
          "network_N1.png", "network_N2.png", "landscape_N1_all.png", "landscape_N1_one.png",
          "landscape_N2_input.png"])
-    assert sorted(results) == [f"results/figures/{f.name}" for f in figures]
+    assert sorted(results) == sorted([f"results/figures/{f.name}" for f in figures]
+                                     + ["results/software_versions.html"])
+    versions_page = results["results/software_versions.html"]
+    shown = base64.b64decode(versions_page["data_uri"].split("base64,", 1)[1]).decode()
+    for package in ("numpy", "scikit-learn", "pandas", "pyarrow", "matplotlib", "mlflow",
+                    "losscape"):
+        assert f"<td>{package}</td>" in shown, package
     for figure in figures:
         entry = results[f"results/figures/{figure.name}"]
         encoded = entry["data_uri"].split("base64,", 1)[1]
@@ -278,6 +284,9 @@ def test_report_shows_every_figure_in_a_browser(report):
                         for image in browser.find_elements(By.CSS_SELECTOR, "img[src^='data:image/png']")
                         if browser.execute_script("return arguments[0].naturalWidth", image) > 0
                     }
+                    # the versions page is HTML: the report opens it in a frame
+                    shown |= {frame.get_attribute("src") for frame in browser.find_elements(
+                        By.CSS_SELECTOR, "iframe[src^='data:text/html']")}
                 assert shown == {results[p]["data_uri"] for p in paths}, (category, subcategory)
         assert not severe(browser)
 

@@ -355,7 +355,9 @@ def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(t
     config["networks"]["N_wide"] = {**config["networks"]["N1"], "hidden_layer_sizes": [100, 50]}
     config["landscapes"]["wide_slice"] = {"network": "N_wide", "kind": "weights",
                                           "axes": ["W1[0,0]", "W2[0,0]"], "span": 1.0,
-                                          "resolution": 2001}
+                                          "resolution": 5001}  # streamed, drawn thinned: fine
+    config["landscapes"]["wide_plane"] = {"network": "N_wide", "kind": "random_plane",
+                                          "seeds": [0, 1], "resolution": 1501}
     config["analyses"] = {"wide_curvature": {"kind": "curvature", "landscape": "wide_slice",
                                              "full_hessian_max_weights": 20000}}
     root = make_workspace(tmp_path, config)
@@ -364,14 +366,15 @@ def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(t
     problems = _problems(result)
     assert result.returncode != 0 and not (root / "results").exists()
     weights = 1 * 100 + 100 + 100 * 50 + 50 + 50 + 1
-    assert any(p.startswith("landscapes.wide_slice.resolution: a 2001^2 grid needs ~0.7 GiB")
-               for p in problems), problems
+    assert any(p.startswith("landscapes.wide_plane.resolution: a 1501^2 grid x 2 seeds needs "
+                            "~0.8 GiB") for p in problems), problems
+    assert not any(p.startswith("landscapes.wide_slice") for p in problems), problems
     assert any(p.startswith(f"analyses.wide_curvature.full_hessian_max_weights: 20000 makes the "
                             f"{weights}-weight network's Hessian exact, which needs ~")
                for p in problems), problems
     # With the default limit the analysis is matrix-free and needs no such memory.
     del config["analyses"]["wide_curvature"]["full_hessian_max_weights"]
-    config["landscapes"]["wide_slice"]["resolution"] = 101
+    config["landscapes"]["wide_plane"]["resolution"] = 101
     root = make_workspace(tmp_path / "fixed", config)
     assert snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"}).returncode == 0
 

@@ -129,3 +129,31 @@ def test_table_metadata_is_seen_by_pandas_and_pyarrow_readers(tmp_path):
     assert pd.read_parquet(tmp_path / "landscape.parquet").attrs["landscape"]["kind"] == "weights"
     frame = pd.read_parquet(tmp_path / "table.parquet")
     assert frame["k"].dtype == "int64" and frame["name"].tolist() == ["a", "b"]
+
+
+def test_a_big_landscape_is_drawn_from_a_thinned_grid_that_keeps_its_minimum(tmp_path):
+    import pandas as pd
+
+    import losscape as lc
+    from conftest import fitted_mlp
+    from losscape.engine.landscape import FIGURE_POINTS
+    from losscape.pipeline.figure_stages import figure_table, landscape_figure
+
+    model, X, y = fitted_mlp((2,), "tanh", n=40, max_iter=300)
+    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=2.0, resolution=1001)
+    path = tmp_path / "big.parquet"
+    result.to_parquet(path)
+    full = pd.read_parquet(path)
+    thinned, metadata = figure_table(path)
+    firsts, seconds = thinned["W1[0,0]"].unique(), thinned["W2[0,0]"].unique()
+    assert FIGURE_POINTS / 2 < len(firsts) <= FIGURE_POINTS + 3 and len(thinned) == (
+        len(firsts) * len(seconds))
+    # every kept row is the full table's row, and the minimum and the centre are among them
+    merged = thinned.merge(full, on=["W1[0,0]", "W2[0,0]"], suffixes=("", "_full"))
+    assert len(merged) == len(thinned) and (merged["loss"] == merged["loss_full"]).all()
+    assert thinned["loss"].min() == full["loss"].min()
+    centre = metadata["centre"]
+    assert ((thinned["W1[0,0]"] == centre["W1[0,0]"])
+            & (thinned["W2[0,0]"] == centre["W2[0,0]"])).any()
+    landscape_figure(path, None, tmp_path / "big.png")
+    assert (tmp_path / "big.png").stat().st_size > 10_000

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -184,6 +185,40 @@ def iter_columns(path, columns: list[str] | None = None, batch_rows: int = LANDS
         raise FileNotFoundError(f"{path}: no such file")
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
         yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
+
+
+def column_argmins(path, columns: list[str]) -> dict[str, int]:
+    """The row of each column's smallest finite value (-1 if none), read a batch at a time."""
+    best = {c: (np.inf, -1) for c in columns}
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=LANDSCAPE_ROW_GROUP,
+                                                    columns=columns):
+        for column in columns:
+            values = batch.column(column).to_numpy(zero_copy_only=False)
+            finite = np.where(np.isfinite(values), values, np.inf)
+            k = int(np.argmin(finite))
+            if finite[k] < best[column][0]:
+                best[column] = (float(finite[k]), start + k)
+        start += batch.num_rows
+    return {c: row for c, (_, row) in best.items()}
+
+
+def read_grid_subset(path, shape: tuple[int, int], first, second) -> pd.DataFrame:
+    """The rows of a row-major grid table (first axis slow) at grid indices first x second,
+    streamed: memory grows with the subset, not with the file."""
+    keep_first = np.zeros(shape[0], dtype=bool)
+    keep_first[np.asarray(first, dtype=np.int64)] = True
+    keep_second = np.zeros(shape[1], dtype=bool)
+    keep_second[np.asarray(second, dtype=np.int64)] = True
+    parquet = pq.ParquetFile(path)
+    parts, start = [], 0
+    for batch in parquet.iter_batches(batch_size=LANDSCAPE_ROW_GROUP):
+        i, j = np.divmod(np.arange(start, start + batch.num_rows), shape[1])
+        selected = keep_first[i] & keep_second[j]
+        if selected.any():
+            parts.append(batch.filter(pa.array(selected)))
+        start += batch.num_rows
+    return pa.Table.from_batches(parts, parquet.schema_arrow).to_pandas()
 
 
 def column_names(path) -> list[str]:

@@ -70,6 +70,23 @@ def axis_values(centre: float, span: float, resolution: int) -> np.ndarray:
     return values
 
 
+# A figure's axes are ~1000 pixels: beyond this many points per axis a streamed landscape's map
+# is drawn thinned (every k-th point, plus the centre and each map's minimum), so drawing a
+# 5001^2 landscape needs the memory of a 401^2 one.
+FIGURE_POINTS = 401
+
+
+def figure_indices(size: int, limit: int, keep=()) -> np.ndarray:
+    """Grid indices a figure draws from an axis of `size` points: all of them up to `limit`;
+    beyond, every k-th (the least k that leaves about `limit`), plus the centre, the last and
+    `keep` (e.g. the minimum's), so that a thinned map still marks them exactly."""
+    if size <= limit:
+        return np.arange(size)
+    step = -(-size // limit)
+    chosen = set(range(0, size, step)) | {size // 2, size - 1} | {int(k) for k in keep}
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
 def weights_grid(net: Network, axes: tuple[str, str], span, resolution) -> Grid:
     spans = span if isinstance(span, (list, tuple)) else (span, span)
     resolutions = resolution if isinstance(resolution, (list, tuple)) else (resolution, resolution)

@@ -7,6 +7,7 @@ landscapes use.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,15 @@ from losscape import io
 from losscape.api.inputs import class_indices
 from losscape.api.plotting import grid_landscape_figure
 from losscape.data.datasets import generating_function, split_xy
+from losscape.engine.landscape import FIGURE_POINTS, figure_indices
 from losscape.figures import landscapes as landscapes_plots
 from losscape.figures.drawing import save_figure
 from losscape.figures.network import network_diagram
 from losscape.figures.parity import confusion_figure, parity_figure
 from losscape.model.network import predicted_class
 from losscape.pipeline.stages import feature_names, network_data
+
+log = logging.getLogger("losscape")
 
 DENSE = 400  # points of a fitted curve
 SURFACE = 121  # points per axis of a target or prediction surface
@@ -108,8 +112,25 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
     save_figure(fig, out_path)
 
 
+def figure_table(landscape_path):
+    """The landscape's table as its figure draws it (thinned beyond FIGURE_POINTS per axis)."""
+    metadata = io.read_metadata(landscape_path)
+    resolution = metadata["landscape"]["resolution"]
+    shape = tuple(resolution) if isinstance(resolution, list) else (resolution, resolution)
+    if max(shape) <= FIGURE_POINTS:
+        return io.read_table(landscape_path)
+    maps = [c for c in ("loss", "loss_heldout") if c in io.column_names(landscape_path)]
+    minima = [divmod(row, shape[1]) for row in io.column_argmins(landscape_path, maps).values()
+              if row >= 0]
+    first = figure_indices(shape[0], FIGURE_POINTS, [i for i, _ in minima])
+    second = figure_indices(shape[1], FIGURE_POINTS, [j for _, j in minima])
+    log.info("figure drawn from %d x %d of the %d x %d grid points (every %d-th, the centre and "
+             "the minima)", len(first), len(second), *shape, -(-shape[0] // FIGURE_POINTS))
+    return io.read_grid_subset(landscape_path, shape, first, second), metadata
+
+
 def landscape_figure(landscape_path, data_path, out_path) -> None:
-    table, metadata = io.read_table(landscape_path)
+    table, metadata = figure_table(landscape_path)
     data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input" else None
     classes = metadata["network"].get("classes")
     if data is not None and classes is not None:  # a classifier's labels, as class indices

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from losscape.engine.landscape import FIGURE_POINTS
 from losscape.model.network import n_parameters
 
 MEMORY_ENV = "LOSSCAPE_MEMORY_GB"
@@ -46,7 +47,11 @@ def pair_count(spec: dict, sizes: list[int] | None) -> int:
 
 
 def landscape_memory(spec: dict, sizes: list[int] | None = None) -> float:
-    """Bytes the landscape job holds at its peak (the figure, drawn from the whole grid)."""
+    """Bytes the landscape job holds at its peak: the figure, drawn from the whole grid, or
+    for kinds weights and input (streamed to their table, their figure drawn from at most
+    FIGURE_POINTS per axis) from the thinned grid."""
+    if spec["kind"] in ("weights", "input"):
+        return min(spec["resolution"], FIGURE_POINTS) ** 2 * FIGURE_BYTES_PER_POINT
     points = spec["resolution"] ** 2
     if spec["kind"] == "random_plane":
         points *= len(spec.get("seeds", [0]))

@@ -35,6 +35,8 @@ CONFIG = {
         "gen_one": {"network": "N_gen", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
                     "span": 3.0, "resolution": 9, "samples": [7]},
         "pairs": {"network": "N_gen", "kind": "weight_pairs", "span": 1.0, "resolution": 9},
+        "eig": {"network": "N_mine", "kind": "hessian_plane", "directions": "top_bottom",
+                "span": 0.5, "resolution": 9},
         "plane": {"network": "N_mine", "kind": "random_plane", "seeds": [4, 5], "resolution": 9,
                   "zero_biases": False},
         "line": {"network": "N_gen", "kind": "interpolation", "resolution": 9},
@@ -128,7 +130,13 @@ def test_interpolation_and_the_training_path():
     assert "the data rows [1]" in path and "Held fixed: the plane" in path
 
 
-@pytest.mark.parametrize("name", ["hessian", "convexity", "plateau"])
+def test_hessian_plane():
+    text = caption("landscape", landscape="eig")
+    assert "its largest and its smallest" in text and "± 0.5" in text
+    assert "Held fixed: the two directions and the data" in text
+
+
+@pytest.mark.parametrize("name", ["hessian", "spectrum", "cuts", "convexity", "plateau"])
 def test_curvature_figures(name):
     text = caption(name, analysis="curv")
     assert "<strong>curv</strong>" in text and "the data rows [7]" in text
@@ -145,7 +153,13 @@ def test_optimizers_and_attack():
     assert "the 4 worst data points" in attack and "20 steps of 0.02 within 0.3" in attack
 
 
+def test_software_versions_caption():
+    text = caption("software_versions")
+    assert "numpy" in text and "scikit-learn" in text and "MLflow" in text
+
+
 def test_every_caption_file_is_rendered_here():
     tested = {"dataset", "fit", "landscape", "network", "workflow", "seed_spread", "hessian",
-              "convexity", "plateau", "optimizers", "attack"}
+              "spectrum", "cuts", "convexity", "plateau", "optimizers", "attack",
+              "software_versions"}
     assert {p.stem for p in (REPO / "workflow" / "report").glob("*.rst")} == tested

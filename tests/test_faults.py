@@ -172,10 +172,17 @@ def test_prepare_store_kills_runs_of_dead_invocations_only(tmp_path, monkeypatch
         ("live", "other", f"{host}:{live.pid}"),
         ("untagged", "older", ""),
         ("ours", "this", f"{host}:{os.getpid()}"),
+        # another machine on a shared store: alive while it beats its heartbeat
+        ("elsewhere_beating", "remote", "node7:4242"),
+        ("elsewhere_silent", "remote", "node7:4243"),
+        ("untagged_beating", "oldest", ""),
     ]:
         run = client.create_run(experiment, run_name=label,
                                 tags={"invocation": invocation, "invocation_process": process})
         runs[label] = run.info.run_id
+    client.set_tag(runs["elsewhere_beating"], "heartbeat", f"{time.time():.0f}")
+    client.set_tag(runs["untagged_beating"], "heartbeat", f"{time.time():.0f}")
+    client.set_tag(runs["elsewhere_silent"], "heartbeat", f"{time.time() - 600:.0f}")
     try:
         monkeypatch.setenv(INVOCATION_ENV, "this")
         monkeypatch.setenv(INVOCATION_PROCESS_ENV, f"{host}:{os.getpid()}")
@@ -184,7 +191,9 @@ def test_prepare_store_kills_runs_of_dead_invocations_only(tmp_path, monkeypatch
     finally:
         live.kill()
         live.wait()
-    assert status == {"dead": "KILLED", "live": "RUNNING", "untagged": "KILLED", "ours": "RUNNING"}
+    assert status == {"dead": "KILLED", "live": "RUNNING", "untagged": "KILLED", "ours": "RUNNING",
+                      "elsewhere_beating": "RUNNING", "elsewhere_silent": "KILLED",
+                      "untagged_beating": "RUNNING"}
     error = client.get_run(runs["dead"]).data.tags["error"]
     assert error == "interrupted: its snakemake invocation ended"
 
@@ -345,3 +354,40 @@ def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
     results = [(p.wait(timeout=120), p.stdout.read().strip(), p.stderr.read()) for p in processes]
     assert [code for code, _, _ in results] == [0, 0, 0], [err[-500:] for _, _, err in results]
     assert len({out for _, out, _ in results}) == 1
+
+
+def test_a_running_job_beats_its_heartbeat(tmp_path, monkeypatch):
+    from losscape.pipeline import tracking
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "beats")
+    monkeypatch.setattr(tracking, "HEARTBEAT_SECONDS", 0.2)
+    prepare_store("beats")
+    before = time.time()
+    with tracking.job_run("landscape", "landscape", {"landscape": "x"}, {}) as run:
+        time.sleep(1.0)
+        beat = MlflowClient(uri).get_run(run.run_id).data.tags.get("heartbeat")
+    assert beat is not None and float(beat) >= before - 1
+
+
+def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monkeypatch):
+    """Two projects on one store write byte-identical weights: each landscape nests under its
+    own project's training run, whichever finished last."""
+    from losscape.pipeline import tracking
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'shared.db'}")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "shared")
+    prepare_store("shared")
+    producers = {}
+    for project in ("mine", "theirs"):
+        folder = tmp_path / project
+        folder.mkdir()
+        (folder / "weights.parquet").write_bytes(b"the same bytes")
+        monkeypatch.chdir(folder)
+        with tracking.job_run("train", "train", {"network": "N1"}, {}) as run:
+            run.record_output("weights.parquet")
+            producers[project] = run.run_id
+    monkeypatch.chdir(tmp_path / "mine")
+    with tracking.job_run("landscape", "landscape", {"landscape": "L"}, {}) as run:
+        assert run.link_to_producer("weights.parquet") == producers["mine"]

@@ -8,6 +8,7 @@ reruns nothing.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -32,6 +33,10 @@ INVOCATION_ENV = "LOSSCAPE_INVOCATION"
 INVOCATION_PROCESS_ENV = "LOSSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
 OUTPUT_TAG = "output_sha256"
+# Where the output lives (a hash of its absolute path): on a store that several projects
+# share, two of them may write byte-identical files; a run is linked to the run that wrote
+# this project's file, not to any run with the same content.
+OUTPUT_LOCATION_TAG = "output_location"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
 
 
@@ -76,9 +81,10 @@ def prepare_store(experiment: str | None = None) -> str:
 
     Parallel jobs that each initialise a fresh SQLite store race on its schema; done
     here, in one process, they find both ready. Runs that an earlier invocation left
-    RUNNING are marked KILLED once that invocation is known to be gone (its snakemake
-    process no longer exists on this host); a live one, sharing the store, is left
-    alone. Returns the experiment id.
+    RUNNING are marked KILLED once that invocation is known to be gone: its snakemake
+    process no longer exists on this host, or, for a run of another machine (a team's
+    server, a SLURM node), the run has not beaten its heartbeat for HEARTBEAT_GRACE
+    seconds. A live one, sharing the store, is left alone. Returns the experiment id.
     """
     name = experiment or experiment_name()
     with _creating_store():
@@ -93,13 +99,69 @@ def prepare_store(experiment: str | None = None) -> str:
         tags = run.data.tags
         if tags.get("invocation") == this_invocation:
             continue
-        if invocation_alive(tags.get("invocation_process", "")):
+        if invocation_alive(tags.get("invocation_process", "")) or beating(run):
             print(f"tracking: run {run.info.run_id} ({run.info.run_name}) belongs to a snakemake "
-                  f"invocation still running ({tags['invocation_process']}); left RUNNING")
+                  f"invocation still running ({tags.get('invocation_process') or 'unknown'}); "
+                  f"left RUNNING")
             continue
         client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
         client.set_terminated(run.info.run_id, status="KILLED")
     return experiment_id
+
+
+# A job's run sets its `heartbeat` tag (Unix seconds) this often; a run of another machine
+# whose last beat (or start, before its first) is older than the grace is taken as dead.
+HEARTBEAT_SECONDS = 30.0
+HEARTBEAT_GRACE = 150.0
+HEARTBEAT_TAG = "heartbeat"
+
+
+def beating(run, now: float | None = None) -> bool:
+    """Whether a run of another machine has shown life within HEARTBEAT_GRACE seconds.
+
+    On this host the process check (invocation_alive) decides; a run that names no process
+    (an older version's) counts only by its heartbeat.
+    """
+    tags = run.data.tags
+    process = tags.get("invocation_process", "")
+    if process and process.rpartition(":")[0] == socket.gethostname():
+        return False
+    now = time.time() if now is None else now
+    try:
+        last = float(tags[HEARTBEAT_TAG])
+    except (KeyError, ValueError):
+        last = run.info.start_time / 1000 if process else -math.inf
+    return now - last < HEARTBEAT_GRACE
+
+
+class _Heartbeat:
+    """Sets the run's heartbeat tag every HEARTBEAT_SECONDS until stopped (a daemon thread:
+    it dies with the job). A failed beat is skipped, never fatal."""
+
+    def __init__(self, client: MlflowClient, run_id: str):
+        import threading
+
+        self.client, self.run_id = client, run_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                self.client.set_tag(self.run_id, HEARTBEAT_TAG, f"{time.time():.0f}")
+            except Exception:  # noqa: BLE001 (a store busy for a moment: the next beat)
+                continue
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+
+
+def _location(path) -> str:
+    return stable_hash(os.path.abspath(path))
 
 
 def invocation_alive(process: str) -> bool:
@@ -153,14 +215,15 @@ class JobRun:
         mlflow.log_artifact(str(path), artifact_path=folder)
 
     def record_output(self, path) -> None:
-        """Tag the job's main output by content, so downstream runs can find this one."""
-        mlflow.set_tag(OUTPUT_TAG, sha256_file(path))
+        """Tag the job's main output by content and place, so downstream runs find this one."""
+        mlflow.set_tags({OUTPUT_TAG: sha256_file(path), OUTPUT_LOCATION_TAG: _location(path)})
 
     def producer_of(self, path) -> str | None:
-        """The id of the latest run whose main output is `path` (by content), if any."""
+        """The id of the latest run that wrote `path` as it is now (its place and content)."""
         found = self.client.search_runs(
             [mlflow.active_run().info.experiment_id],
-            filter_string=f"tags.{OUTPUT_TAG} = '{sha256_file(path)}'",
+            filter_string=f"tags.{OUTPUT_TAG} = '{sha256_file(path)}' and "
+                          f"tags.{OUTPUT_LOCATION_TAG} = '{_location(path)}'",
             order_by=["attributes.start_time DESC"],
             max_results=1,
         )
@@ -253,7 +316,8 @@ def job_run(
     run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)
     try:
         mlflow.log_params(flatten(params))
-        yield JobRun(run.info.run_id, client)
+        with _Heartbeat(client, run.info.run_id):
+            yield JobRun(run.info.run_id, client)
     except KeyboardInterrupt as error:
         mlflow.set_tag("error", f"interrupted ({error or 'KeyboardInterrupt'})")
         mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))

@@ -135,3 +135,25 @@ def test_prepare_store_works_over_http(server):
     after = client.get_run(stale.info.run_id)
     assert after.info.status == "KILLED"
     assert "interrupted" in after.data.tags["error"]
+
+
+def test_a_server_that_does_not_answer_fails_fast_and_clearly(tmp_path):
+    """No server at the address: the run stops at its start, in seconds, naming the address
+    (MLflow alone retried for 254 s)."""
+    import socket
+    import time
+
+    from workflow_support import make_workspace, snakemake
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    root = make_workspace(tmp_path)
+    started = time.monotonic()
+    result = snakemake(root, "--cores", "1", check=False,
+                       env={"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}"})
+    elapsed = time.monotonic() - started
+    text = result.stdout + result.stderr
+    assert result.returncode != 0 and elapsed < 30, (elapsed, text[-2000:])
+    assert f"MLFLOW_TRACKING_URI=http://127.0.0.1:{port}: the tracking server does not answer" in text
+    assert not (root / "results" / "models").exists()

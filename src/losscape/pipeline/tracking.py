@@ -40,8 +40,43 @@ OUTPUT_LOCATION_TAG = "output_location"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
 
 
+# MLflow retries a request to a tracking server 7 times with a doubling wait (254 s in all)
+# before it fails; a job then computes in silence for minutes after the server is gone.
+# Unless the user chose otherwise: 2 retries, 1 s and 2 s apart, 10 s per request.
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+for _name, _value in HTTP_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)  # the jobs inherit them from the main process
+HEALTH_TIMEOUT = 5.0
+
+
 def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def check_server(uri: str | None = None) -> None:
+    """A tracking server must answer its /health within HEALTH_TIMEOUT seconds: a clear error
+    now, instead of every job retrying for minutes. Local stores pass."""
+    import urllib.error
+    import urllib.request
+
+    uri = uri or tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT):
+            return
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):  # it answers, and asks for credentials: MLflow's to send
+            return
+        problem = f"HTTP {error.code} {error.reason}"
+    except (urllib.error.URLError, OSError) as error:
+        problem = str(getattr(error, "reason", error))
+    raise RuntimeError(
+        f"MLFLOW_TRACKING_URI={uri}: the tracking server does not answer ({problem}) within "
+        f"{HEALTH_TIMEOUT:g} s. Start it (mlflow server ...), fix the address, or unset "
+        f"MLFLOW_TRACKING_URI to use the local store sqlite:///mlflow.db")
 
 
 def experiment_name() -> str:
@@ -87,6 +122,7 @@ def prepare_store(experiment: str | None = None) -> str:
     seconds. A live one, sharing the store, is left alone. Returns the experiment id.
     """
     name = experiment or experiment_name()
+    check_server()
     with _creating_store():
         client = _client()
         found = client.get_experiment_by_name(name)  # a new SQLite store is created here

@@ -157,3 +157,23 @@ def test_a_big_landscape_is_drawn_from_a_thinned_grid_that_keeps_its_minimum(tmp
             & (thinned["W2[0,0]"] == centre["W2[0,0]"])).any()
     landscape_figure(path, None, tmp_path / "big.png")
     assert (tmp_path / "big.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("damage", ["cut short", "middle overwritten"])
+def test_a_damaged_table_is_named_with_what_to_do(tmp_path, damage):
+    import pandas as pd
+
+    from losscape import io
+    from losscape.errors import DataFileError
+
+    path = tmp_path / "landscape.parquet"
+    io.write_table(pd.DataFrame({"a": range(1000), "b": [0.5] * 1000}), path, {"k": [1] * 50})
+    data = bytearray(path.read_bytes())
+    if damage == "cut short":
+        data = data[: len(data) // 2]
+    else:  # the footer's thrift structure
+        end = len(data) - 8
+        data[end - 200 : end - 100] = b"\xff" * 100
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataFileError, match=f"{path}: not a readable Parquet file .*Delete it"):
+        io.read_table(path)

@@ -225,18 +225,34 @@ def column_names(path) -> list[str]:
     return pq.ParquetFile(path).schema_arrow.names
 
 
+@contextmanager
+def _readable(path):
+    """A damaged Parquet file's error names the file and says what to do: pyarrow's alone
+    ("Couldn't deserialize thrift", "Parquet magic bytes not found") does not."""
+    try:
+        yield
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise DataFileError(
+            f"{path}: not a readable Parquet file ({error}); it is damaged or was cut short. "
+            f"Delete it and run again: the pipeline rebuilds it and what depends on it"
+        ) from error
+
+
 def read_metadata(path) -> dict[str, Any]:
     # File-level key-value metadata: what the writer's footer holds, ours and pyarrow's.
-    raw = pq.read_metadata(path).metadata or {}
     out = {}
-    for key, value in raw.items():
-        key = key.decode()
-        if key in ("pandas", "ARROW:schema", "PANDAS_ATTRS"):
-            continue
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value.decode()
+    with _readable(path):
+        raw = pq.read_metadata(path).metadata or {}
+        for key, value in raw.items():
+            key = key.decode()
+            if key in ("pandas", "ARROW:schema", "PANDAS_ATTRS"):
+                continue
+            try:
+                out[key] = json.loads(value)
+            except ValueError:
+                out[key] = value.decode()
     return out
 
 
@@ -244,7 +260,9 @@ def read_table(path, columns: list[str] | None = None) -> tuple[pd.DataFrame, di
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    return pd.read_parquet(path, columns=columns), read_metadata(path)
+    with _readable(path):
+        frame = pd.read_parquet(path, columns=columns)
+    return frame, read_metadata(path)
 
 
 # --- users' data files -----------------------------------------------------------

@@ -391,3 +391,30 @@ def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monk
     monkeypatch.chdir(tmp_path / "mine")
     with tracking.job_run("landscape", "landscape", {"landscape": "L"}, {}) as run:
         assert run.link_to_producer("weights.parquet") == producers["mine"]
+
+
+@pipeline
+def test_killing_only_the_main_process_stops_its_jobs_and_the_rerun_duplicates_nothing(tmp_path):
+    """kill -9 of the snakemake process alone: its jobs notice within seconds, end their runs
+    KILLED and exit, so the README's --unlock and rerun do not run them twice at once."""
+    skip_if_overloaded()
+    for attempt in range(3):  # the kill races the job, as above
+        root = make_workspace(tmp_path / f"attempt{attempt}", FAULT_CONFIG)
+        process = start_snakemake(root, "--cores", "2", *TARGETS)
+        orphan = wait_for_running_job(root, process)
+        os.kill(process.pid, signal.SIGKILL)  # the main process only, not its group
+        process.wait(timeout=60)
+        deadline = time.time() + 30
+        while time.time() < deadline and any(
+                status == "RUNNING" for _, status, _ in store_runs(root)):
+            time.sleep(0.5)
+        runs = store_runs(root)
+        if (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs:
+            break
+    assert (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs, runs
+    assert not [r for r in runs if r[1] == "RUNNING"], runs
+    snakemake(root, "--unlock")
+    snakemake(root, "--cores", "2", *TARGETS)
+    runs = assert_work_finished(root)
+    finished = [name for name, status, _ in runs if status == "FINISHED"]
+    assert len(finished) == len(set(finished)), runs  # one FINISHED run per job

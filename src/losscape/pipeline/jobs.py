@@ -35,6 +35,52 @@ def log_to(path):
             logging.captureWarnings(False)
 
 
+ORPHAN_CHECK_SECONDS = 2.0
+ORPHANED = "its snakemake invocation ended"
+
+
+class _OrphanWatch:
+    """Stops the job (as a KeyboardInterrupt: its run ends KILLED) when the snakemake process
+    that started it is gone, on this host: a main process killed alone (kill -9) otherwise
+    leaves its jobs running, and the next invocation starts them again beside them.
+
+    Jobs on other hosts (SLURM) are not watched: their invocation's pid means nothing there.
+    """
+
+    def __init__(self):
+        import socket
+        import threading
+
+        host, _, pid = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "").rpartition(":")
+        self.pid = int(pid) if host == socket.gethostname() and pid.isdigit() else None
+        if self.pid == os.getpid():
+            self.pid = None
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="orphan-watch", daemon=True)
+
+    def _watch(self) -> None:
+        import _thread
+        import signal
+
+        while not self.stopped.wait(ORPHAN_CHECK_SECONDS):
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                os.environ["LOSSCAPE_INTERRUPTED"] = ORPHANED
+                _thread.interrupt_main(signal.SIGTERM)
+                return
+            except PermissionError:  # alive, another user's
+                continue
+
+    def __enter__(self):
+        if self.pid is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+
+
 FAST_EXIT_ENV = "LOSSCAPE_FAST_EXIT"  # "0": a job exits the ordinary way (for debugging)
 
 
@@ -64,7 +110,7 @@ def pipeline_job(snakemake, stage: str):
     params = {k: v for k, v in snakemake.params.items() if v is not None}
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
-        with job_run(stage, snakemake.rule, wildcards, params) as run:
+        with _OrphanWatch(), job_run(stage, snakemake.rule, wildcards, params) as run:
             yield run
     if fast:
         logging.shutdown()

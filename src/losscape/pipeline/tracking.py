@@ -319,7 +319,9 @@ def _interrupt_on_signals():
     # Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process
     # group; both become a KeyboardInterrupt naming the signal, so the run ends KILLED.
     def handler(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        # The job's orphan watch says why it interrupts (losscape.pipeline.jobs).
+        raise KeyboardInterrupt(os.environ.pop("LOSSCAPE_INTERRUPTED", "")
+                                or signal.Signals(signum).name)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:

@@ -41,5 +41,7 @@ rule software_versions:
         ),
     params:
         versions=software_versions(),
+    log:
+        f"{RESULTS}/logs/software_versions.log",
     run:
-        write_versions(output[0], params.versions)
+        write_versions(output[0], params.versions, log[0])

@@ -56,7 +56,8 @@ def test_run_a_users_config_runs_only_its_four_jobs(tmp_path):
     ran = losscape_cli("run", str(mine), "--cores", "2", "--directory", str(root), env=env)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     done = [line for line in ran.stderr.splitlines() if "steps (100%) done" in line]
-    assert done and done[-1].endswith("5 of 5 steps (100%) done"), ran.stderr[-2000:]
+    # its four jobs, the versions page (a local rule) and `all`
+    assert done and done[-1].endswith("6 of 6 steps (100%) done"), ran.stderr[-2000:]
     made = sorted(p.name for p in (root / "results/landscapes").glob("*.parquet"))
     assert made == ["line.parquet", "slice.parquet"]
     assert not (root / "results/data/sine_curve.parquet").exists()

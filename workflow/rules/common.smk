@@ -333,8 +333,18 @@ onstart:
 
 # The report's software versions (rule software_versions in the Snakefile).
 
-VERSIONED = ("losscape", "numpy", "scipy", "scikit-learn", "pandas", "pyarrow", "matplotlib",
-             "mlflow", "skops", "snakemake")
+VERSIONED = (
+    "losscape",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "mlflow",
+    "skops",
+    "snakemake",
+)
 
 
 def software_versions():
@@ -351,14 +361,18 @@ def software_versions():
     return found
 
 
-def write_versions(path, versions):
+def write_versions(path, versions, log_path):
     import html
     from pathlib import Path
 
-    rows = "\n".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
-                     for k, v in versions.items())
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(log_path).write_text(f"software versions: {versions}\n")
+    rows = "\n".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in versions.items()
+    )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>software versions</title>"
         "</head><body><h1>Software versions</h1><p>The packages that computed these results."
-        f"</p><table>\n<tr><th>package</th><th>version</th></tr>\n{rows}\n</table></body></html>\n")
+        f"</p><table>\n<tr><th>package</th><th>version</th></tr>\n{rows}\n</table></body></html>\n"
+    )

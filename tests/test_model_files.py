@@ -177,3 +177,23 @@ def test_a_damaged_table_is_named_with_what_to_do(tmp_path, damage):
     path.write_bytes(bytes(data))
     with pytest.raises(DataFileError, match=f"{path}: not a readable Parquet file .*Delete it"):
         io.read_table(path)
+
+
+def test_a_figure_png_carries_its_provenance_in_text_chunks(tmp_path):
+    from PIL import Image
+
+    import losscape as lc
+    from conftest import fitted_mlp
+    from losscape.figures.drawing import save_figure
+
+    model, X, y = fitted_mlp((3,), "tanh", n_features=2)
+    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5,
+                        name="mine")
+    save_figure(result.plot(), tmp_path / "a.png")
+    save_figure(result.plot(), tmp_path / "b.png")
+    with Image.open(tmp_path / "a.png") as image:
+        text = image.text
+    assert json.loads(text["losscape:landscape"])["axes"] == ["W1[0,0]", "W2[0,0]"]
+    assert json.loads(text["losscape:name"]) == "mine"
+    assert json.loads(text["losscape:network"])["layer_sizes"] == [2, 3, 1]
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()

@@ -75,7 +75,10 @@ class Result:
         if which not in self.figures:
             raise ValueError(f"no figure {which!r}; this result has {list(self.figures)}")
         with loss_label(loss_of(self.metadata)):
-            return self.figures[which]()
+            figure = self.figures[which]()
+        # What the picture is of, for save_figure's PNG text chunks (its provenance).
+        figure.losscape_provenance = figure_provenance(self.kind, self.name, self.metadata)
+        return figure
 
     @property
     def figure_names(self) -> list[str]:
@@ -109,3 +112,21 @@ class Result:
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {len(v)} rows" for k, v in self.tables.items())
         return f"<losscape {self.kind} result {self.name!r} ({shapes})>"
+
+
+PROVENANCE_KEYS = ("landscape", "analysis", "network", "config_hash", "samples", "centre")
+
+
+def figure_provenance(kind: str, name: str, metadata: dict) -> dict:
+    """The small facts a figure's PNG carries: what was mapped, of which network, from
+    which weights file and config (the table metadata's small keys)."""
+    found = {"losscape:kind": kind, "losscape:name": name}
+    for key in PROVENANCE_KEYS:
+        if key in metadata:
+            value = metadata[key]
+            if key == "network":
+                value = {k: v for k, v in value.items() if k != "classes"}
+            if key == "samples" and isinstance(value, list) and len(value) > 50:
+                value = f"{len(value)} rows"
+            found[f"losscape:{key}"] = value
+    return found

@@ -155,9 +155,16 @@ def scatter_data(ax, data: pd.DataFrame, axes=("x0", "x1"), **kw):
 
 
 def save_figure(fig: Figure, path) -> None:
-    """Write a byte-reproducible PNG (fixed dpi, no software/version metadata)."""
+    """Write a byte-reproducible PNG (fixed dpi, no software/version metadata), with the
+    figure's provenance (what it maps, of which network, from which config) in its text
+    chunks, as JSON: PIL's Image.open(path).text shows them."""
+    import json
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+    provenance = getattr(fig, "losscape_provenance", {})
+    text = {key: json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+            for key, value in sorted(provenance.items())}
+    fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None, **text})
 
 
 def samples_description(metadata: dict) -> str:

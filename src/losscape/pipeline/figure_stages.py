@@ -15,6 +15,7 @@ import numpy as np
 from losscape import io
 from losscape.api.inputs import class_indices
 from losscape.api.plotting import grid_landscape_figure
+from losscape.api.result import figure_provenance
 from losscape.data.datasets import generating_function, split_xy
 from losscape.engine.landscape import FIGURE_POINTS, figure_indices
 from losscape.figures import landscapes as landscapes_plots
@@ -135,7 +136,10 @@ def landscape_figure(landscape_path, data_path, out_path) -> None:
     classes = metadata["network"].get("classes")
     if data is not None and classes is not None:  # a classifier's labels, as class indices
         data["y"] = class_indices(data["y"].to_numpy(), classes, len(classes))
-    save_figure(grid_landscape_figure(table, metadata, data, _stem(landscape_path)), out_path)
+    figure = grid_landscape_figure(table, metadata, data, _stem(landscape_path))
+    figure.losscape_provenance = figure_provenance(metadata["landscape"]["kind"],
+                                                   _stem(landscape_path), metadata)
+    save_figure(figure, out_path)
 
 
 def _stem(path) -> str:

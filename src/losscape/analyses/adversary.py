@@ -83,13 +83,14 @@ class Ascent:
 
 
 def gradient_ascent(loss: InputLoss, starts: np.ndarray, step_size: float, steps: int,
-                    radius: float, bounds=None) -> Ascent:
+                    radius: float, bounds=None, progress=None) -> Ascent:
     """Normalised gradient-ascent steps of length `step_size` from each start.
 
     Each iterate is projected back onto the ball of `radius` around its start (an
     adversary's budget: a perturbation, not a new input) and onto `bounds`
     [(lo, hi), ...] per feature if given. A point whose gradient vanishes stays put.
-    The best iterate is kept, so the reported gain is never negative.
+    The best iterate is kept, so the reported gain is never negative. progress(t, steps)
+    is called after every step, if given.
     """
     starts = np.asarray(starts, dtype=np.float64)
     x = starts.copy()
@@ -98,6 +99,8 @@ def gradient_ascent(loss: InputLoss, starts: np.ndarray, step_size: float, steps
     for t in range(steps + 1):
         value, grad = loss.value_and_gradient(x)
         path[t], values[t] = x, value
+        if progress is not None:
+            progress(t, steps)
         if t == steps:
             break
         norm = np.linalg.norm(grad, axis=1, keepdims=True)

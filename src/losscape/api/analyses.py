@@ -26,6 +26,7 @@ from losscape.data.datasets import (
 )
 from losscape.engine.landscape import InputPlane
 from losscape.model.slice_jet import WeightSlice
+from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
 
@@ -97,7 +98,9 @@ def input_attack_result(net, X, y, table, metadata: dict, spec: dict,
     bounds = [tuple(bound) for bound in metadata["bounds"]]
     settings = spec["ascent"]
     ascent = gradient_ascent(loss, X, float(settings["step_size"]), int(settings["steps"]),
-                             float(settings["radius"]), dict(zip(features, bounds)))
+                             float(settings["radius"]), dict(zip(features, bounds)),
+                             ProgressLog(f"input_attack {name}", chunks=False,
+                                         unit=f"ascent steps ({len(X)} starts at once)"))
     steps, n = ascent.loss.shape
     found = pd.DataFrame({
         "row": np.arange(n), f"{a}_start": X[:, features[0]], f"{b}_start": X[:, features[1]],

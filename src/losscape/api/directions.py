@@ -243,7 +243,7 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     low, high = spec.get("range", [-0.5, 1.5])
     alphas = interpolation_alphas(low, high, spec["resolution"])
     points = interpolation_points(start.flat, net.flat, alphas)
-    found = parameter_measures(net, X, y, points)
+    found = parameter_measures(net, X, y, points, ProgressLog(f"interpolation {name}"))
     loss = found["loss"]
     loss_initial = start.loss(X, y)
     loss_trained = net.loss(X, y)

@@ -270,9 +270,10 @@ def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarr
     return parameter_measures(net, X, y, flats)["loss"]
 
 
-def parameter_measures(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray
-                       ) -> dict[str, np.ndarray]:
-    """Every measure (loss; a classifier's accuracy) of each parameter vector."""
+def parameter_measures(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray,
+                       progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Every measure (loss; a classifier's accuracy) of each parameter vector; progress(done,
+    total) after every chunk, if given."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     flats = np.atleast_2d(np.asarray(flats, dtype=np.float64))
@@ -282,6 +283,8 @@ def parameter_measures(net: Network, X: np.ndarray, y: np.ndarray, flats: np.nda
         chunk = flats[start : start + step]
         for key, value in measures(net, forward(net, chunk, X), y, chunk).items():
             found.setdefault(key, np.empty(len(flats)))[start : start + step] = value
+        if progress is not None:
+            progress(min(start + step, len(flats)), len(flats))
     return found
 
 

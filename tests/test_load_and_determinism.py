@@ -76,7 +76,7 @@ def _jobs() -> list[str]:
             jobs.append(f"landscape-{name}")
         else:
             jobs += [f"landscape_tile-{name}-{t}" for t in range(tiles)]
-            jobs.append(f"landscape_gather-{name}")
+            jobs.append(f"landscape-{name}")  # the gather job's run, named as one job's
     return sorted(jobs)
 
 

@@ -136,7 +136,20 @@ def test_training_runs_record_metrics_model_and_dataset(runs):
                                            filter_string=f"source_run_id = '{run.info.run_id}'")
     assert train["N2"].data.metrics["converged"] == 0.0
     assert "Maximum iterations (20) reached" in train["N2"].data.tags["convergence_warning"]
-    assert train["N2"].data.tags["converged"] == "False"
+    # no empty tags, no tag that repeats a metric, no param the solver does not read
+    assert "converged" not in train["N2"].data.tags
+    assert "convergence_warning" not in train["N1"].data.tags  # lbfgs converged
+    assert "settings.learning_rate_init" not in train["N1"].data.params  # lbfgs
+    assert "settings.learning_rate_init" in train["N2"].data.params  # adam
+    # each logged model is named after its network; each run says what it is
+    for network, run in train.items():
+        (model,) = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run.info.run_id}'")
+        assert model.name == network
+        assert f"Trains network **{network}**" in run.data.tags["mlflow.note.content"]
+    landscape = by_name["landscape-N1_all"].data.tags["mlflow.note.content"]
+    assert "Loss landscape **N1_all** of network N1, kind weights" in landscape
 
 
 def test_landscape_runs_nest_under_their_training_run(runs):

@@ -55,13 +55,15 @@ def test_tiles_are_temporary(workspace):
 def test_every_tile_and_the_gather_log_one_finished_run(runs):
     _, runs = runs
     names = sorted(n for n in runs if "tiled" in n)
-    assert names == ["landscape_gather-tiled",
+    # the gathered landscape's run is named like a one-job landscape's, its tiles under it
+    assert names == ["landscape-tiled",
                      "landscape_tile-tiled-0", "landscape_tile-tiled-1", "landscape_tile-tiled-2"]
     assert {runs[n].info.status for n in names} == {"FINISHED"}
     train = runs["train-N1"].info.run_id
     tiles = [runs[f"landscape_tile-tiled-{t}"] for t in range(3)]
-    gather = runs["landscape_gather-tiled"]
-    assert all(r.data.tags["mlflow.parentRunId"] == train for r in [*tiles, gather])
+    gather = runs["landscape-tiled"]
+    assert gather.data.tags["mlflow.parentRunId"] == train
+    assert all(r.data.tags["mlflow.parentRunId"] == gather.info.run_id for r in tiles)
     assert gather.data.tags["tile_runs"].split() == [r.info.run_id for r in tiles]
     # the gather's summary is the whole table's
     whole = runs["landscape-whole"].data.metrics

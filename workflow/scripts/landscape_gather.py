@@ -2,10 +2,13 @@ from losscape.pipeline import figure_stages as figures
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job
 
-with pipeline_job(snakemake, "landscape") as run:
-    # Like a one-job landscape, nested under the training run; its tiles' runs are tagged.
+# Named like a one-job landscape's run, nested under the training run; its tiles' runs are
+# moved under it, so the landscape is one entry in MLflow's run list.
+with pipeline_job(snakemake, "landscape", run_prefix="landscape") as run:
     run.link_to_producer(snakemake.input.weights)
-    run.set_tags({"tile_runs": " ".join(str(run.producer_of(p)) for p in snakemake.input.tiles)})
+    tiles = [run.producer_of(p) for p in snakemake.input.tiles]
+    run.set_tags({"tile_runs": " ".join(str(t) for t in tiles)})
+    run.adopt([t for t in tiles if t is not None])
     out = snakemake.output
     run.log_metrics(stages.gather_landscape(snakemake.input.tiles, out.table))
     run.record_output(out.table)

@@ -1,22 +1,28 @@
 from losscape import io
 from losscape.data.datasets import split_xy
+from losscape.model.training import solver_settings
 from losscape.pipeline import figure_stages as figures
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job
 
-with pipeline_job(snakemake, "train") as run:
+# The run shows the settings its solver reads (an lbfgs run has no learning rate).
+shown = {k: v for k, v in snakemake.params.items() if v is not None}
+shown["settings"] = solver_settings(snakemake.params.settings)
+with pipeline_job(snakemake, "train", params=shown) as run:
     run.link_to_producer(snakemake.input.data, nest=False)
     result = stages.train(
         snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights,
         snakemake.output.initial_weights, snakemake.output.trajectory,
     )
     run.log_metrics(result.metrics())
-    run.set_tags({"converged": result.converged, "convergence_warning": " | ".join(result.warnings)})
+    # `converged` is a metric; the warning's text only where there is one.
+    if result.warnings:
+        run.set_tags({"convergence_warning": " | ".join(result.warnings)})
     if result.saturation:
         run.set_tags({"saturation": result.saturation})
     frame, _ = io.read_table(snakemake.input.data)
     run.log_dataset(frame, source=snakemake.input.data, name=snakemake.params.dataset)
-    run.log_sklearn_model(result.model, split_xy(frame)[0])
+    run.log_sklearn_model(result.model, split_xy(frame)[0], name=snakemake.wildcards.network)
     run.log_artifact(snakemake.output.weights)
     run.log_artifact(snakemake.output.initial_weights)
     run.log_artifact(snakemake.output.trajectory)

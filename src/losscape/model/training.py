@@ -43,6 +43,18 @@ class FitResult:
 SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler"}
 
 
+# Settings that only stochastic solvers read: lbfgs ignores them.
+STOCHASTIC_ONLY = ("learning_rate_init", "batch_size")
+
+
+def solver_settings(settings: dict) -> dict:
+    """The settings the chosen solver reads (what a run should show): lbfgs without the
+    stochastic solvers' learning rate and batch size."""
+    if settings.get("solver", "adam") != "lbfgs":
+        return dict(settings)
+    return {k: v for k, v in settings.items() if k not in STOCHASTIC_ONLY}
+
+
 def estimator_arguments(settings: dict) -> dict:
     args = {k: settings[k] for k in ESTIMATOR_KEYS if settings.get(k) is not None}
     args["hidden_layer_sizes"] = tuple(args["hidden_layer_sizes"])

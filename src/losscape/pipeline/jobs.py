@@ -92,7 +92,7 @@ def _is_snakemake_script() -> bool:
 
 
 @contextmanager
-def pipeline_job(snakemake, stage: str):
+def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: str | None = None):
     """Log file plus one MLflow run named after the rule and its wildcards.
 
     A job is a short-lived process: its garbage collector is off (the imports alone set off
@@ -105,12 +105,17 @@ def pipeline_job(snakemake, stage: str):
     fast = _is_snakemake_script()
     if fast:
         gc.disable()
+    from losscape.pipeline.descriptions import describe
+
     wildcards = {k: v for k, v in snakemake.wildcards.items()}
     # A param that does not apply to this job (None) would only clutter the run.
-    params = {k: v for k, v in snakemake.params.items() if v is not None}
+    if params is None:
+        params = {k: v for k, v in snakemake.params.items() if v is not None}
+    description = describe(snakemake.rule, wildcards, params)
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
-        with _OrphanWatch(), job_run(stage, snakemake.rule, wildcards, params) as run:
+        with _OrphanWatch(), job_run(stage, run_prefix or snakemake.rule, wildcards, params,
+                                     description) as run:
             yield run
     if fast:
         logging.shutdown()

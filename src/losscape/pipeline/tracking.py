@@ -276,14 +276,19 @@ class JobRun:
             mlflow.set_tag("mlflow.parentRunId", parent)
         return parent
 
-    def log_sklearn_model(self, model, X_example) -> None:
+    def adopt(self, run_ids) -> None:
+        """Nest the given runs under this one (a gathered landscape's tiles)."""
+        for run_id in run_ids:
+            self.client.set_tag(run_id, "mlflow.parentRunId", self.run_id)
+
+    def log_sklearn_model(self, model, X_example, name: str = "model") -> None:
         import mlflow.sklearn
         from mlflow.models import infer_signature
 
         signature = infer_signature(X_example, model.predict(X_example))
         mlflow.sklearn.log_model(
             model,
-            name="model",
+            name=name,
             signature=signature,
             input_example=X_example[:5],
             # explicit requirements: inferring them costs seconds per job
@@ -333,7 +338,8 @@ def _interrupt_on_signals():
 
 @contextmanager
 def job_run(
-    stage: str, rule: str, wildcards: dict[str, str], params: dict[str, Any]
+    stage: str, rule: str, wildcards: dict[str, str], params: dict[str, Any],
+    description: str = "",
 ) -> Iterator[JobRun]:
     """One MLflow run for one job; FAILED (with the error) or KILLED if the job does not finish."""
     client = _client()
@@ -349,6 +355,8 @@ def job_run(
     }
     if os.environ.get(GIT_COMMIT_ENV):
         tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
+    if description:  # MLflow shows this tag as the run's description
+        tags["mlflow.note.content"] = description
     _interrupt_on_signals()
     started = time.perf_counter()
     run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)

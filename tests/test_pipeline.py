@@ -165,6 +165,10 @@ def test_landscape_run_shows_its_figure(runs):
     run = by_name["landscape-N1_one"]
     paths = [a.path for a in client.list_artifacts(run.info.run_id, "figures")]
     assert paths == ["figures/landscape_N1_one.png"]
+    # ... and as an MLflow image (with its thumbnail), for the run page's image views
+    images = [a.path for a in client.list_artifacts(run.info.run_id, "images")]
+    assert any(p.startswith("images/landscape_N1_one+step+0") and p.endswith(".png")
+               for p in images), images
 
 
 def test_nothing_to_do_after_a_full_run(workspace):

@@ -248,7 +248,16 @@ class JobRun:
         mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
     def log_artifact(self, path, folder: str | None = None) -> None:
+        """Log a file; a PNG figure also as an MLflow image (key: its file name), which the
+        run page's image views show (a file alone only in the artifact browser)."""
         mlflow.log_artifact(str(path), artifact_path=folder)
+        if folder == "figures" and str(path).endswith(".png"):
+            from pathlib import Path
+
+            from PIL import Image
+
+            with Image.open(path) as image:
+                mlflow.log_image(image, key=Path(path).stem, step=0)
 
     def record_output(self, path) -> None:
         """Tag the job's main output by content and place, so downstream runs find this one."""

@@ -28,6 +28,7 @@ from losscape.analyses.sharpness import SETTINGS, Spectrum, eigen_cuts, epsilon_
 from losscape.api.analyses import _finite, check_consistent, scored_as, slice_plane
 from losscape.api.analysis_plots import CURVATURE_FIGURES, curvature_figure
 from losscape.api.result import Result
+from losscape.model.gradients import loss_and_gradient
 from losscape.progress import ProgressLog
 
 log = logging.getLogger("losscape")
@@ -48,6 +49,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     net = scored_as(net, metadata)
     settings = settings_of(spec)
     found = spectrum(net, X, y, settings, f"curvature {name}")
+    gradient = loss_and_gradient(net, net.flat, X, y)[1]  # at the trained weights
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
     cmap = curvature_map(plane, points, axes, ProgressLog(f"curvature {name}: slice map"))
     check_consistent(grid_loss, cmap["loss"].to_numpy(), source)
@@ -63,7 +65,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
         "analysis": spec, "landscape": metadata["landscape"], "samples": metadata["samples"],
         "n_samples": metadata["n_samples"], "network": metadata["network"],
         "method": found.method, "size": found.size, "products": found.products,
-        "loss": sharp.loss, "gradient_norm": _gradient_norm(net, X, y),
+        "loss": sharp.loss, "gradient_norm": float(np.linalg.norm(gradient)),
         "tolerance": found.tolerance, "trace": found.trace, "trace_error": found.trace_error,
         "lambda_max": found.lambda_max, "lambda_min": found.lambda_min,
         "lambda_min_bound": found.lambda_min_bound,
@@ -86,7 +88,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     metrics = _spectrum_metrics(found) | {
         "loss_at_trained": sharp.loss, "gradient_norm_at_trained": small["gradient_norm"],
         "is_strictly_convex": {True: 1.0, False: 0.0, None: math.nan}[small["is_strictly_convex"]],
-        "newton_step_norm": _newton_step_norm(net, X, y, found),
+        "newton_step_norm": _newton_step_norm(gradient, found),
         "epsilon_sharpness": sharp.value, "loss_at_sharpest": sharp.sharpest_loss,
         "plateau_threshold": threshold,
         "plateau_fraction": plateau_fraction(cmap["grad_norm"].to_numpy(), threshold),
@@ -117,20 +119,11 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     )
 
 
-def _newton_step_norm(net, X, y, found: Spectrum) -> float:
+def _newton_step_norm(gradient: np.ndarray, found: Spectrum) -> float:
     """|H^-1 g|, the distance to the local quadratic model's minimum: exact path, convex only."""
     if found.matrix is None or not _strictly_convex(found):
         return math.inf
-    from losscape.model.gradients import loss_and_gradient
-
-    return float(np.linalg.norm(np.linalg.solve(found.matrix,
-                                                loss_and_gradient(net, net.flat, X, y)[1])))
-
-
-def _gradient_norm(net, X, y) -> float:
-    from losscape.model.gradients import loss_and_gradient
-
-    return float(np.linalg.norm(loss_and_gradient(net, net.flat, X, y)[1]))
+    return float(np.linalg.norm(np.linalg.solve(found.matrix, gradient)))
 
 
 def _strictly_convex(found: Spectrum) -> bool | None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from losscape.analyses.spectrum import Quadrature
 from losscape.figures.drawing import LOSS, legend_below, new_figure
 
 DENSITY_POINTS = 2001
@@ -27,11 +28,10 @@ def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
     fig = new_figure(title, (10, 5.6))
     ax = fig.add_subplot()
     # Smooth in the axis' own coordinates, so that a peak looks as wide near zero as far out.
-    warped = np.arcsinh(values / threshold)
-    grid = np.linspace(warped.min() - 1, warped.max() + 1, DENSITY_POINTS)
-    sigma = (grid[-1] - grid[0]) / 200
-    kernel = np.exp(-0.5 * ((grid[:, None] - warped[None, :]) / sigma) ** 2)
-    density = kernel @ weights / (probes * sigma * np.sqrt(2 * np.pi))
+    warped = Quadrature(nodes["probe"].to_numpy(), np.arcsinh(values / threshold), weights,
+                        probes)
+    grid = np.linspace(warped.nodes.min() - 1, warped.nodes.max() + 1, DENSITY_POINTS)
+    density = warped.density(grid, sigma=(grid[-1] - grid[0]) / 200)
     x = threshold * np.sinh(grid)
     ax.fill_between(x, density, color="#4c72b0", alpha=0.35, lw=0)
     ax.plot(x, density, color="#4c72b0", lw=1.4, label="smoothed density (per unit of asinh axis)")
@@ -41,6 +41,10 @@ def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
                label=f"largest eigenvalue {lambda_max:.4g}")
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_xscale("symlog", linthresh=threshold)
+    # Inside the linear band the default ticks crowd zero's label: keep 0 and the decades.
+    limits = ax.get_xlim()
+    ax.set_xticks([t for t in ax.get_xticks() if t == 0 or abs(t) >= threshold])
+    ax.set_xlim(limits)
     ax.set_yscale("log")
     ax.set_ylim(max(density.max() * 1e-6, 1e-12), density.max() * 3)
     ax.set(xlabel=f"eigenvalue of the Hessian of the {LOSS.get()} (symmetric log scale)",

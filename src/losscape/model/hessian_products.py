@@ -14,27 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from losscape.model.gradients import (
-    _class_targets,
-    _forward,
-    _penalty_step,
-    _targets,
-)
+from losscape.model.gradients import _forward, _output_delta, _penalty_step
 from losscape.model.network import Network
 
 PIECEWISE_LINEAR = ("identity", "relu")  # f'' = 0 wherever it exists
 
 
-def _directions(net: Network, V: np.ndarray):
-    """Per layer, the directions' (coef, intercept) blocks: (k, d, w) and (k, w)."""
-    return net.layers(V)
-
-
 def forward_pass(net: Network, X: np.ndarray, flat: np.ndarray | None = None):
     """The forward pass hessian_matmat needs, to compute once for many calls at one point."""
     flat = net.flat if flat is None else np.asarray(flat, dtype=np.float64)
-    return _forward(net, flat, np.asarray(X, dtype=np.float64),
-                    second_order=net.activation not in PIECEWISE_LINEAR)
+    # With second derivatives: the output's R-operator (gradients._output_delta) reads them.
+    return _forward(net, flat, np.asarray(X, dtype=np.float64), second_order=True)
 
 
 def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
@@ -44,8 +34,9 @@ def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
     V = np.atleast_2d(np.asarray(V, dtype=np.float64))
     k, n = V.shape[0], np.shape(X)[0]
     fwd = forward_pass(net, X, flat) if fwd is None else fwd
-    layers, moves = fwd.layers, _directions(net, V)
+    layers, moves = fwd.layers, net.layers(V)  # moves: per layer (k, d, w) and (k, w)
     last = net.n_layers - 1
+    smooth = net.activation not in PIECEWISE_LINEAR  # else f'' = 0: its term is skipped
     with np.errstate(over="ignore", invalid="ignore"):
         # R-forward, sample-major: rz[l] is (n, k, w).
         rz, r_in = [], [None]
@@ -59,7 +50,10 @@ def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
             rz.append(value)
             if index < last:
                 r_in.append(fwd.first[index][:, None, :] * value)
-        delta, r_delta = _output(net, fwd, y, rz[-1])
+        # The output's delta and R-operator as the stacked form has them; that R-operator
+        # broadcasts (n, K) against (k, n, K), so it gets the directions-first view.
+        delta, r_output = _output_delta(net, fwd, y)
+        r_delta = np.ascontiguousarray(r_output(rz[-1].transpose(1, 0, 2)).transpose(1, 0, 2))
         coef_parts, intercept_parts = [None] * (last + 1), [None] * (last + 1)
         for index in range(last, -1, -1):
             coef, _ = layers[index]
@@ -80,32 +74,13 @@ def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
             below = index - 1
             first = fwd.first[below][:, None, :]
             r_delta = r_upstream * first
-            if fwd.second:
+            if smooth:
                 r_delta += (upstream * fwd.second[below])[:, None, :] * rz[below]
             delta = upstream * fwd.first[below]
     parts = []
     for coef_part, intercept_part in zip(coef_parts, intercept_parts):
         parts += [coef_part, intercept_part]
     return np.concatenate(parts, axis=1) + _penalty_step(net, V, len(y))
-
-
-def _output(net: Network, fwd, y: np.ndarray, rz: np.ndarray):
-    """dL/dz at the output (n, K) and its R-operator (n, k, K) from R{z} (n, k, K)."""
-    n = fwd.output.shape[-2]
-    if net.is_classifier:
-        p = fwd.output
-        delta = (p - _class_targets(net, y)) / n
-        if net.out_activation == "logistic":
-            return delta, (p * (1.0 - p))[:, None, :] * rz / n
-        p3 = p[:, None, :]
-        return delta, p3 * (rz - np.sum(p3 * rz, axis=-1, keepdims=True)) / n
-    residual = fwd.output - _targets(y, net.layer_sizes[-1])
-    scale = (1.0 if net.objective == "sklearn" else 2.0) / residual.shape[-1] / n
-    first = fwd.first[-1]
-    curvature = first * first
-    if fwd.second:
-        curvature = curvature + residual * fwd.second[-1]
-    return scale * residual * first, scale * curvature[:, None, :] * rz
 
 
 def piecewise_linear_trace(net: Network, X: np.ndarray, y: np.ndarray,

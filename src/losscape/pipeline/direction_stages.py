@@ -1,6 +1,7 @@
 """Stages of the landscape kinds that look along chosen directions: weight_pairs,
-random_plane, hessian_plane, interpolation and trajectory_pca. Files in, files (tables and figures) out,
-a dict of metrics back; the computing and drawing is the public API's (losscape.api).
+random_plane, hessian_plane, interpolation and trajectory_pca. Files in, files (tables and
+figures) out, a dict of metrics back; the computing and drawing is the public API's
+(losscape.api).
 
 Each kind computes and draws in one job: a job's fixed cost (Python, MLflow, SQLite) is
 several times the work of these small grids, so a separate figure job would double it.

@@ -7,8 +7,10 @@ import logging
 import os
 import sys
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+
+from losscape.pipeline.periodic import Periodic
 
 
 @contextmanager
@@ -39,46 +41,33 @@ ORPHAN_CHECK_SECONDS = 2.0
 ORPHANED = "its snakemake invocation ended"
 
 
-class _OrphanWatch:
+def _orphan_watch() -> Periodic | nullcontext:
     """Stops the job (as a KeyboardInterrupt: its run ends KILLED) when the snakemake process
     that started it is gone, on this host: a main process killed alone (kill -9) otherwise
     leaves its jobs running, and the next invocation starts them again beside them.
 
     Jobs on other hosts (SLURM) are not watched: their invocation's pid means nothing there.
     """
+    import _thread
+    import signal
+    import socket
 
-    def __init__(self):
-        import socket
-        import threading
+    host, _, pid = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return nullcontext()
 
-        host, _, pid = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "").rpartition(":")
-        self.pid = int(pid) if host == socket.gethostname() and pid.isdigit() else None
-        if self.pid == os.getpid():
-            self.pid = None
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="orphan-watch", daemon=True)
+    def check() -> bool:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            os.environ["LOSSCAPE_INTERRUPTED"] = ORPHANED  # the signal handler's message
+            _thread.interrupt_main(signal.SIGTERM)
+            return True
+        except PermissionError:  # alive, another user's
+            pass
+        return False
 
-    def _watch(self) -> None:
-        import _thread
-        import signal
-
-        while not self.stopped.wait(ORPHAN_CHECK_SECONDS):
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                os.environ["LOSSCAPE_INTERRUPTED"] = ORPHANED
-                _thread.interrupt_main(signal.SIGTERM)
-                return
-            except PermissionError:  # alive, another user's
-                continue
-
-    def __enter__(self):
-        if self.pid is not None:
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
+    return Periodic(ORPHAN_CHECK_SECONDS, check, "orphan-watch")
 
 
 FAST_EXIT_ENV = "LOSSCAPE_FAST_EXIT"  # "0": a job exits the ordinary way (for debugging)
@@ -114,7 +103,7 @@ def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: 
     description = describe(snakemake.rule, wildcards, params)
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
-        with _OrphanWatch(), job_run(stage, run_prefix or snakemake.rule, wildcards, params,
+        with _orphan_watch(), job_run(stage, run_prefix or snakemake.rule, wildcards, params,
                                      description) as run:
             yield run
     if fast:

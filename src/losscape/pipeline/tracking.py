@@ -23,6 +23,7 @@ from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 
 from losscape.io import TRUSTED_MODEL_TYPES
+from losscape.pipeline.periodic import Periodic
 from losscape.provenance import canonical_json, sha256_file, stable_hash
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -170,30 +171,16 @@ def beating(run, now: float | None = None) -> bool:
     return now - last < HEARTBEAT_GRACE
 
 
-class _Heartbeat:
-    """Sets the run's heartbeat tag every HEARTBEAT_SECONDS until stopped (a daemon thread:
-    it dies with the job). A failed beat is skipped, never fatal."""
+def _heartbeat(client: MlflowClient, run_id: str) -> Periodic:
+    """Sets the run's heartbeat tag every HEARTBEAT_SECONDS while the job runs; a failed
+    beat is skipped, never fatal."""
+    def beat() -> None:
+        try:
+            client.set_tag(run_id, HEARTBEAT_TAG, f"{time.time():.0f}")
+        except Exception:  # noqa: BLE001 (a store busy for a moment: the next beat)
+            pass
 
-    def __init__(self, client: MlflowClient, run_id: str):
-        import threading
-
-        self.client, self.run_id = client, run_id
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-
-    def _beat(self) -> None:
-        while not self.stopped.wait(HEARTBEAT_SECONDS):
-            try:
-                self.client.set_tag(self.run_id, HEARTBEAT_TAG, f"{time.time():.0f}")
-            except Exception:  # noqa: BLE001 (a store busy for a moment: the next beat)
-                continue
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
+    return Periodic(HEARTBEAT_SECONDS, beat, "heartbeat")
 
 
 def _location(path) -> str:
@@ -371,7 +358,7 @@ def job_run(
     run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)
     try:
         mlflow.log_params(flatten(params))
-        with _Heartbeat(client, run.info.run_id):
+        with _heartbeat(client, run.info.run_id):
             yield JobRun(run.info.run_id, client)
     except KeyboardInterrupt as error:
         mlflow.set_tag("error", f"interrupted ({error or 'KeyboardInterrupt'})")

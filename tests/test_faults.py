@@ -8,6 +8,7 @@ really is unusable, and the interruptions are real signals to the process group.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -23,7 +24,15 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from losscape import io
-from losscape.pipeline.tracking import INVOCATION_ENV, INVOCATION_PROCESS_ENV, prepare_store
+from losscape.pipeline.run_records import (
+    INVOCATION_ENV,
+    INVOCATION_PROCESS_ENV,
+    RECORDS_ENV,
+    RunRecord,
+    job_record,
+    read_records,
+)
+from losscape.pipeline.tracking import prepare_store
 from workflow_support import make_workspace, snakemake
 
 # One dataset, one network, two landscapes: 9 jobs, each a few seconds.
@@ -53,6 +62,7 @@ OUTPUTS = {
     "landscape-N1_one": ["landscapes/N1_one.parquet", "figures/landscape_N1_one.png"],
     "landscape-N1_all": ["landscapes/N1_all.parquet", "figures/landscape_N1_all.png"],
 }
+RECORDS = Path("results") / ".tracking"
 TARGETS = [f"results/{f}" for files in OUTPUTS.values() for f in files]
 
 
@@ -211,24 +221,54 @@ def skip_if_overloaded():
         pytest.skip(f"load average {load:.1f} on {cores} cores: interrupt timing is unreliable")
 
 
+def _small_disk(folder: Path, size: str):
+    """A real full disk: a tmpfs of `size` mounted on `folder` (root only), what was in it
+    copied over with its times; the callers unmount it."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs (a real full disk) needs root")
+    saved = folder.with_name(folder.name + ".saved")
+    folder.rename(saved)
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        saved.rename(folder)
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    for item in saved.iterdir():
+        shutil.copy2(item, folder / item.name)
+    return saved
+
+
+def _unmount(folder: Path, saved: Path) -> None:
+    kept = {item.name: item.read_bytes() for item in folder.iterdir()}
+    subprocess.run(["umount", str(folder)], check=True)
+    folder.rmdir()
+    saved.rename(folder)
+    for name, content in kept.items():
+        (folder / name).write_bytes(content)
+
+
 @pipeline
 def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
     root = make_workspace(tmp_path, FAULT_CONFIG)
     snakemake(root, "--cores", "1", "results/data/curve.parquet")
-    # A real fault: the artifact store is a file, so logging the model (after the
-    # model and weights files were written) raises inside the train job.
-    (root / "mlruns").rename(root / "mlruns.aside")
-    (root / "mlruns").write_text("not a directory")
+    # A real fault: the disk that holds the figures is full (64 kB), so the train job
+    # raises while drawing, after it wrote the model and weights files.
+    figures = root / "results" / "figures"
+    saved = _small_disk(figures, "64k")
     target = "results/models/N1/weights.parquet"
-    result = snakemake(root, "--cores", "1", target, check=False)
+    try:
+        result = snakemake(root, "--cores", "1", target, check=False)
+    finally:
+        _unmount(figures, saved)
     assert result.returncode != 0
     assert "Error in rule train" in result.stdout + result.stderr
     runs = {name: (status, error) for name, status, error in store_runs(root)}
     assert runs["data-curve"] == ("FINISHED", "")
     status, error = runs["train-N1"]
     assert status == "FAILED"
-    assert "mlruns" in error and error.split(":")[0] in ("NotADirectoryError", "FileExistsError",
-                                                         "OSError", "MlflowException")
+    assert error.startswith("OSError: [Errno 28] No space left on device"), error
     # The job had written both its files (its log says so) before it raised; Snakemake
     # removed them, and no temporary was left.
     log = (root / "results/logs/train/N1.log").read_text()
@@ -236,12 +276,37 @@ def test_a_job_that_raises_fails_its_run_and_leaves_no_outputs(tmp_path):
     assert not [f for f in OUTPUTS["train-N1"] if (root / "results" / f).exists()]
     assert not leftover_temporaries(root)
 
-    (root / "mlruns").unlink()
-    (root / "mlruns.aside").rename(root / "mlruns")
     snakemake(root, "--cores", "1", target)
     statuses = sorted(status for name, status, _ in store_runs(root) if name == "train-N1")
     assert statuses == ["FAILED", "FINISHED"]
     assert io.read_weights(root / target).names[0] == "W1[0,0]"
+
+
+@pipeline
+def test_runs_that_cannot_be_logged_wait_on_disk_for_the_next_start(tmp_path):
+    """The store fails while the jobs run (its artifact folder is a file): every job still
+    finishes, its record stays in results/.tracking, the invocation says so, and the next
+    start (with nothing to do) logs every run, whole."""
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    (root / "mlruns").write_text("not a directory")
+    result = snakemake(root, "--cores", "2", *TARGETS[:6])
+    said = result.stdout + result.stderr
+    assert "run record(s) could not be logged" in said and "results/.tracking" in said, said
+    kept = list((root / "results" / ".tracking").glob("*.json"))
+    assert len(kept) == 2  # data and train: the runs exist, their files could not be logged
+    (root / "mlruns").unlink()
+    again = snakemake(root, "--cores", "2", *TARGETS[:6])
+    assert "Nothing to be done" in again.stdout + again.stderr
+    assert not list((root / "results" / ".tracking").glob("*.json"))
+    runs = store_runs(root)
+    assert sorted(name for name, status, _ in runs if status == "FINISHED") == ["data-curve",
+                                                                                "train-N1"], runs
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    (train,) = client.search_runs([client.get_experiment_by_name("losscape-faults").experiment_id],
+                                  filter_string="tags.rule = 'train'")
+    files = {a.path for a in client.list_artifacts(train.info.run_id)}
+    assert {"weights.parquet", "figures"} <= files, files
+    assert train.data.metrics["n_iter"] > 0 and "error" not in train.data.tags
 
 
 @pipeline
@@ -324,18 +389,13 @@ def test_a_hard_kill_leaves_a_running_run_that_the_next_start_marks_killed(tmp_p
             "SELECT value FROM tags WHERE key = 'invocation' LIMIT 1").fetchone()
     inherited = {INVOCATION_ENV: dead_invocation,
                  INVOCATION_PROCESS_ENV: f"{socket.gethostname()}:{os.getpid()}"}
-    started_again = time.time() * 1000
     snakemake(root, "--cores", "2", *TARGETS, env=inherited)
     runs = assert_work_finished(root)
     assert not debris.exists() and leftover_temporaries(root) == []
     assert (killed, "KILLED", "interrupted: its snakemake invocation ended") in runs
-    # ... and it did so before the new invocation's first job started its run
-    with sqlite3.connect(root / "mlflow.db") as connection:
-        (marked,) = connection.execute(
-            "SELECT max(end_time) FROM runs WHERE status = 'KILLED'").fetchone()
-        (first_new,) = connection.execute(
-            "SELECT min(start_time) FROM runs WHERE start_time > ?", (started_again,)).fetchone()
-    assert started_again < marked < first_new
+    # ... once: the dead job's record, left RUNNING, ended as that same run
+    assert sum(name == killed and status == "KILLED" for name, status, _ in runs) == 1, runs
+    assert not list((root / "results" / ".tracking").glob("*.json"))
 
 
 def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
@@ -356,41 +416,89 @@ def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
     assert len({out for _, out, _ in results}) == 1
 
 
-def test_a_running_job_beats_its_heartbeat(tmp_path, monkeypatch):
+def _logger(tmp_path, monkeypatch, experiment):
+    from losscape.pipeline.tracking import RecordLogger
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", experiment)
+    monkeypatch.setenv(RECORDS_ENV, str(tmp_path / "records"))
+    monkeypatch.setenv(INVOCATION_ENV, "this")
+    return RecordLogger(tmp_path / "records", experiment)
+
+
+def test_a_running_job_has_a_run_that_beats_its_heartbeat(tmp_path, monkeypatch):
+    """While a job computes, its run is RUNNING in the store and the logging process beats
+    its heartbeat (what another machine on the store reads as alive)."""
     from losscape.pipeline import tracking
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "beats")
-    monkeypatch.setattr(tracking, "HEARTBEAT_SECONDS", 0.2)
-    prepare_store("beats")
-    before = time.time()
-    with tracking.job_run("landscape", "landscape", {"landscape": "x"}, {}) as run:
-        time.sleep(1.0)
-        beat = MlflowClient(uri).get_run(run.run_id).data.tags.get("heartbeat")
-    assert beat is not None and float(beat) >= before - 1
+    monkeypatch.setattr(tracking, "HEARTBEAT_SECONDS", 0.0)
+    logger = _logger(tmp_path, monkeypatch, "beats")
+    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record = RunRecord("landscape", "landscape", {"landscape": "x"}, {"span": 1.0})
+        record.data["job_process"] = f"{socket.gethostname()}:{job.pid}"
+        record.save()
+        before = time.time()
+        assert logger.log_pass() == 1  # still running: kept
+        (run,) = logger.client.search_runs([logger.experiment_ids["beats"]])
+        assert run.info.status == "RUNNING" and run.data.params == {"span": "1.0"}
+        assert float(run.data.tags["heartbeat"]) >= before - 1
+        record.log_metrics({"loss_min": 0.5})
+        record.end("FINISHED")
+        assert logger.log_pass() == 0
+    finally:
+        job.kill()
+        job.wait()
+    done = logger.client.get_run(run.info.run_id)
+    assert done.info.status == "FINISHED" and done.data.metrics == {"loss_min": 0.5}
+    assert done.info.end_time == record.data["end_ms"]
 
 
 def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monkeypatch):
     """Two projects on one store write byte-identical weights: each landscape nests under its
     own project's training run, whichever finished last."""
-    from losscape.pipeline import tracking
-
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'shared.db'}")
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "shared")
-    prepare_store("shared")
+    logger = _logger(tmp_path, monkeypatch, "shared")
     producers = {}
     for project in ("mine", "theirs"):
         folder = tmp_path / project
         folder.mkdir()
         (folder / "weights.parquet").write_bytes(b"the same bytes")
         monkeypatch.chdir(folder)
-        with tracking.job_run("train", "train", {"network": "N1"}, {}) as run:
+        with job_record("train", "train", {"network": "N1"}, {}) as run:
             run.record_output("weights.parquet")
-            producers[project] = run.run_id
+        logger.log_pass(final=True)
+        (found,) = logger.client.search_runs([logger.experiment_ids["shared"]],
+                                             filter_string=f"tags.losscape_record = '{run.id}'")
+        producers[project] = found.info.run_id
     monkeypatch.chdir(tmp_path / "mine")
-    with tracking.job_run("landscape", "landscape", {"landscape": "L"}, {}) as run:
-        assert run.link_to_producer("weights.parquet") == producers["mine"]
+    with job_record("landscape", "landscape", {"landscape": "L"}, {}) as run:
+        run.link_to_producer("weights.parquet")
+    logger.log_pass(final=True)
+    (landscape,) = logger.client.search_runs([logger.experiment_ids["shared"]],
+                                             filter_string="tags.rule = 'landscape'")
+    assert landscape.data.tags["mlflow.parentRunId"] == producers["mine"]
+
+
+def test_a_run_marked_killed_that_then_finishes_keeps_no_error(tmp_path, monkeypatch):
+    """Another machine took this run for dead and marked it KILLED; it then finished: it ends
+    FINISHED, without the error tag."""
+    logger = _logger(tmp_path, monkeypatch, "marked")
+    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record = RunRecord("landscape", "landscape", {"landscape": "x"}, {})
+        record.data["job_process"] = f"{socket.gethostname()}:{job.pid}"
+        record.save()
+        logger.log_pass()
+        (run,) = logger.client.search_runs([logger.experiment_ids["marked"]])
+        logger.client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
+        logger.client.set_terminated(run.info.run_id, "KILLED")
+        record.end("FINISHED")
+        logger.log_pass()
+    finally:
+        job.kill()
+        job.wait()
+    done = logger.client.get_run(run.info.run_id)
+    assert done.info.status == "FINISHED" and "error" not in done.data.tags
 
 
 @pipeline
@@ -404,17 +512,21 @@ def test_killing_only_the_main_process_stops_its_jobs_and_the_rerun_duplicates_n
         orphan = wait_for_running_job(root, process)
         os.kill(process.pid, signal.SIGKILL)  # the main process only, not its group
         process.wait(timeout=60)
+        # Its jobs notice within seconds and end their records KILLED (nobody logs them:
+        # the process that would is gone).
         deadline = time.time() + 30
         while time.time() < deadline and any(
-                status == "RUNNING" for _, status, _ in store_runs(root)):
+                record["status"] == "RUNNING" for _, record in read_records(root / RECORDS)):
             time.sleep(0.5)
-        runs = store_runs(root)
-        if (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs:
+        ended = {record["run_name"]: (record["status"], record["tags"].get("error", ""))
+                 for _, record in read_records(root / RECORDS)}
+        if ended.get(orphan) == ("KILLED", "interrupted (its snakemake invocation ended)"):
             break
-    assert (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs, runs
-    assert not [r for r in runs if r[1] == "RUNNING"], runs
+    assert ended.get(orphan) == ("KILLED", "interrupted (its snakemake invocation ended)"), ended
     snakemake(root, "--unlock")
     snakemake(root, "--cores", "2", *TARGETS)
     runs = assert_work_finished(root)
     finished = [name for name, status, _ in runs if status == "FINISHED"]
     assert len(finished) == len(set(finished)), runs  # one FINISHED run per job
+    # the orphan's record arrived at the next start, as the run it had begun
+    assert (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs, runs

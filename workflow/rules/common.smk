@@ -1,3 +1,4 @@
+import atexit
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import uuid
 from snakemake.utils import validate
 
 from losscape.provenance import canonical_json, stable_hash
+from losscape.pipeline.tracking_service import TrackingService, log_leftovers
 from losscape.pipeline.validation import check_config, check_schema
 
 # Bad config stops here, before any job starts or any file is written: first the schema
@@ -29,6 +31,8 @@ RESULTS = "results"
 # (update(), because `snakemake --lint` takes os.environ[...] for a read it wants declared.)
 os.environ.update(MLFLOW_EXPERIMENT_NAME=config["experiment"])
 os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+# Where jobs write their run records: absolute, the same for jobs on other nodes.
+RECORDS = os.path.abspath(f"{RESULTS}/.tracking")
 # An id and the host:pid of this invocation, so that a later one can tell a dead
 # invocation's runs (to be marked KILLED) from those of one still running on the same
 # store. The main process always makes its own: values inherited from the environment
@@ -37,10 +41,12 @@ os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 # file and keep their invocation's values.
 if workflow.is_main_process:
     os.environ.update(
+        LOSSCAPE_RUN_RECORDS=RECORDS,
         LOSSCAPE_INVOCATION=uuid.uuid4().hex,
         LOSSCAPE_INVOCATION_PROCESS=f"{socket.gethostname()}:{os.getpid()}",
     )
 else:
+    os.environ.setdefault("LOSSCAPE_RUN_RECORDS", RECORDS)
     os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
     os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
 
@@ -317,18 +323,51 @@ def all_targets():
     return targets
 
 
+# MLflow: jobs write run records (losscape.pipeline.run_records); this process logs them
+# from a thread while the jobs run, so no job imports mlflow. onstart checks a tracking
+# server and starts the thread, which creates the store and experiment once (before
+# parallel writers could race to) and marks KILLED the runs a dead invocation left
+# RUNNING; onsuccess/onerror log what is left once every job has ended. Records that
+# cannot be logged now (a server gone) stay on disk and are logged by the next run here,
+# even one with nothing to do (at exit).
+TRACKING = TrackingService(config["experiment"])
+
+
 onstart:
-    # Snakemake calls this after building the DAG and before scheduling any job. It
-    # creates the MLflow store and experiment once, before parallel jobs race to, and
-    # marks KILLED the runs that a dead invocation left RUNNING.
     from losscape.io import remove_temporaries
-    from losscape.pipeline.tracking import prepare_store
 
     # A job killed mid-write leaves its temporary file (the real output is written whole or
     # not at all): nothing writes yet, so what is there now is debris.
     for leftover in remove_temporaries(RESULTS):
         print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
-    prepare_store(config["experiment"])
+    TRACKING.start()
+
+
+onsuccess:
+    TRACKING.close()
+
+
+onerror:
+    TRACKING.close()
+
+
+def _log_leftover_records():
+    """At exit: log what is left, also after a run that started no job (nothing to be
+    done) but found records of an interrupted invocation. Not for a dry run, a lint or an
+    unlock."""
+    if TRACKING.thread is not None:  # started: closed here if no hook did (a crash)
+        TRACKING.close()
+        return
+    plugin = workflow.executor_plugin
+    if plugin is None:
+        return
+    if plugin.common_settings.dryrun_exec or plugin.common_settings.touch_exec:
+        return
+    log_leftovers(config["experiment"])
+
+
+if workflow.is_main_process:
+    atexit.register(_log_leftover_records)
 
 
 # The report's software versions (rule software_versions in the Snakefile).

@@ -6,9 +6,7 @@ from losscape.pipeline.jobs import pipeline_job
 # moved under it, so the landscape is one entry in MLflow's run list.
 with pipeline_job(snakemake, "landscape", run_prefix="landscape") as run:
     run.link_to_producer(snakemake.input.weights)
-    tiles = [run.producer_of(p) for p in snakemake.input.tiles]
-    run.set_tags({"tile_runs": " ".join(str(t) for t in tiles)})
-    run.adopt([t for t in tiles if t is not None])
+    run.adopt(snakemake.input.tiles)
     out = snakemake.output
     run.log_metrics(stages.gather_landscape(snakemake.input.tiles, out.table))
     run.record_output(out.table)

@@ -1,5 +1,3 @@
-from losscape import io
-from losscape.data.datasets import split_xy
 from losscape.model.training import solver_settings
 from losscape.pipeline import figure_stages as figures
 from losscape.pipeline import stages
@@ -20,9 +18,7 @@ with pipeline_job(snakemake, "train", params=shown) as run:
         run.set_tags({"convergence_warning": " | ".join(result.warnings)})
     if result.saturation:
         run.set_tags({"saturation": result.saturation})
-    frame, _ = io.read_table(snakemake.input.data)
-    run.log_dataset(frame, source=snakemake.input.data, name=snakemake.params.dataset)
-    run.log_sklearn_model(result.model, split_xy(frame)[0], name=snakemake.wildcards.network)
+    run.log_sklearn_model(snakemake.output.model, snakemake.input.data, name=snakemake.wildcards.network)
     run.log_artifact(snakemake.output.weights)
     run.log_artifact(snakemake.output.initial_weights)
     run.log_artifact(snakemake.output.trajectory)

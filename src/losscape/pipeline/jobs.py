@@ -1,4 +1,4 @@
-"""What every workflow script does around its one stage call: log file and MLflow run."""
+"""What every workflow script does around its one stage call: log file and run record."""
 
 from __future__ import annotations
 
@@ -82,14 +82,15 @@ def _is_snakemake_script() -> bool:
 
 @contextmanager
 def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: str | None = None):
-    """Log file plus one MLflow run named after the rule and its wildcards.
+    """Log file plus one run record (one MLflow run, named after the rule and its wildcards,
+    logged by the main process: losscape.pipeline.run_records).
 
     A job is a short-lived process: its garbage collector is off (the imports alone set off
-    ~1 s of collections that free nothing), and once its run is closed and its files
-    written it leaves with os._exit, skipping the ~1 s teardown of mlflow's and pandas'
-    ~300k objects. A failing job raises as usual, so Snakemake sees its traceback.
+    collections that free nothing), and once its record and its files are written it leaves
+    with os._exit, skipping the teardown of pandas' and matplotlib's objects. A failing job
+    raises as usual, so Snakemake sees its traceback.
     """
-    from losscape.pipeline.tracking import job_run
+    from losscape.pipeline.run_records import job_record
 
     fast = _is_snakemake_script()
     if fast:
@@ -103,8 +104,11 @@ def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: 
     description = describe(snakemake.rule, wildcards, params)
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
-        with _orphan_watch(), job_run(stage, run_prefix or snakemake.rule, wildcards, params,
-                                     description) as run:
+        with _orphan_watch(), job_record(stage, run_prefix or snakemake.rule, wildcards, params,
+                                        description) as run:
+            if "data" in snakemake.input.keys():  # the dataset input of every run that reads data
+                data = snakemake.input.data
+                run.log_dataset(data, name=os.path.splitext(os.path.basename(data))[0])
             yield run
     if fast:
         logging.shutdown()

@@ -1,4 +1,6 @@
-"""MLflow: one run per pipeline job. The only module that imports mlflow.
+"""MLflow: the only module that imports it. It runs in the main snakemake process, never in
+a job: it prepares the store once, then logs the jobs' run records (losscape.pipeline.
+run_records) as they appear, from a thread, so that no job pays for mlflow.
 
 Where runs go is the environment's business, not the config's: MLFLOW_TRACKING_URI
 (default sqlite:///mlflow.db in the working directory) and MLFLOW_EXPERIMENT_NAME,
@@ -8,80 +10,36 @@ reruns nothing.
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import re
-import signal
 import socket
 import time
-from collections.abc import Iterator
+import warnings
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
 
 import mlflow
-from mlflow.entities import RunStatus
+from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from losscape.io import TRUSTED_MODEL_TYPES
-from losscape.pipeline.periodic import Periodic
-from losscape.provenance import canonical_json, sha256_file, stable_hash
+from losscape.pipeline.run_records import (
+    FINISHED,
+    INVOCATION_ENV,
+    KILLED,
+    RUNNING,
+    process_alive,
+    read_records,
+    records_dir,
+)
+from losscape.pipeline.tracking_service import check_server, experiment_name, tracking_uri
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-DEFAULT_EXPERIMENT = "losscape"
-# An identifier of one `snakemake` invocation, so a later one can tell its runs apart.
-INVOCATION_ENV = "LOSSCAPE_INVOCATION"
-# "host:pid" of that invocation's snakemake process: is it still alive?
-INVOCATION_PROCESS_ENV = "LOSSCAPE_INVOCATION_PROCESS"
-GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
 OUTPUT_TAG = "output_sha256"
-# Where the output lives (a hash of its absolute path): on a store that several projects
-# share, two of them may write byte-identical files; a run is linked to the run that wrote
-# this project's file, not to any run with the same content.
-OUTPUT_LOCATION_TAG = "output_location"
-MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
-
-
-# MLflow retries a request to a tracking server 7 times with a doubling wait (254 s in all)
-# before it fails; a job then computes in silence for minutes after the server is gone.
-# Unless the user chose otherwise: 2 retries, 1 s and 2 s apart, 10 s per request.
-HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
-for _name, _value in HTTP_DEFAULTS.items():
-    os.environ.setdefault(_name, _value)  # the jobs inherit them from the main process
-HEALTH_TIMEOUT = 5.0
-
-
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-
-
-def check_server(uri: str | None = None) -> None:
-    """A tracking server must answer its /health within HEALTH_TIMEOUT seconds: a clear error
-    now, instead of every job retrying for minutes. Local stores pass."""
-    import urllib.error
-    import urllib.request
-
-    uri = uri or tracking_uri()
-    if not uri.startswith(("http://", "https://")):
-        return
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT):
-            return
-    except urllib.error.HTTPError as error:
-        if error.code in (401, 403):  # it answers, and asks for credentials: MLflow's to send
-            return
-        problem = f"HTTP {error.code} {error.reason}"
-    except (urllib.error.URLError, OSError) as error:
-        problem = str(getattr(error, "reason", error))
-    raise RuntimeError(
-        f"MLFLOW_TRACKING_URI={uri}: the tracking server does not answer ({problem}) within "
-        f"{HEALTH_TIMEOUT:g} s. Start it (mlflow server ...), fix the address, or unset "
-        f"MLFLOW_TRACKING_URI to use the local store sqlite:///mlflow.db")
-
-
-def experiment_name() -> str:
-    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+OUTPUT_LOCATION_TAG = "output_location"  # a hash of the output's absolute path
+RECORD_TAG = "losscape_record"  # the record a run was logged from: logging it again is a no-op
+ORPHANED = "interrupted: its snakemake invocation ended"
+FINAL_WAIT = 10.0  # seconds a stopped job has to write its own end, once all have ended
+LOST = "interrupted: its job ended without finishing its run (killed, or lost with its node)"
 
 
 def _client() -> MlflowClient:
@@ -136,12 +94,12 @@ def prepare_store(experiment: str | None = None) -> str:
         tags = run.data.tags
         if tags.get("invocation") == this_invocation:
             continue
-        if invocation_alive(tags.get("invocation_process", "")) or beating(run):
+        if process_alive(tags.get("invocation_process", "")) or beating(run):
             print(f"tracking: run {run.info.run_id} ({run.info.run_name}) belongs to a snakemake "
                   f"invocation still running ({tags.get('invocation_process') or 'unknown'}); "
                   f"left RUNNING")
             continue
-        client.set_tag(run.info.run_id, "error", "interrupted: its snakemake invocation ended")
+        client.set_tag(run.info.run_id, "error", ORPHANED)
         client.set_terminated(run.info.run_id, status="KILLED")
     return experiment_id
 
@@ -156,7 +114,7 @@ HEARTBEAT_TAG = "heartbeat"
 def beating(run, now: float | None = None) -> bool:
     """Whether a run of another machine has shown life within HEARTBEAT_GRACE seconds.
 
-    On this host the process check (invocation_alive) decides; a run that names no process
+    On this host the process check (process_alive) decides; a run that names no process
     (an older version's) counts only by its heartbeat.
     """
     tags = run.data.tags
@@ -171,144 +129,6 @@ def beating(run, now: float | None = None) -> bool:
     return now - last < HEARTBEAT_GRACE
 
 
-def _heartbeat(client: MlflowClient, run_id: str) -> Periodic:
-    """Sets the run's heartbeat tag every HEARTBEAT_SECONDS while the job runs; a failed
-    beat is skipped, never fatal."""
-    def beat() -> None:
-        try:
-            client.set_tag(run_id, HEARTBEAT_TAG, f"{time.time():.0f}")
-        except Exception:  # noqa: BLE001 (a store busy for a moment: the next beat)
-            pass
-
-    return Periodic(HEARTBEAT_SECONDS, beat, "heartbeat")
-
-
-def _location(path) -> str:
-    return stable_hash(os.path.abspath(path))
-
-
-def invocation_alive(process: str) -> bool:
-    """Whether 'host:pid' names a live process other than this one, on this host.
-
-    An unknown or foreign host counts as gone: a run cannot be shown to be alive there.
-    """
-    host, _, pid = process.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def metric_key(name: str) -> str:
-    """MLflow keys allow only [\\w-. :/]: 'argmin_W1[0,0]' becomes 'argmin_W1_0_0'."""
-    return re.sub(r"[^\w\-. :/]", "_", name.replace("]", "")).strip("_")
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    """Nested params as dotted keys: {'network': {'alpha': 0}} -> {'network.alpha': '0'}."""
-    if isinstance(value, dict):
-        out = {}
-        for key, inner in value.items():
-            out.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    text = value if isinstance(value, str) else canonical_json(value)
-    return {metric_key(prefix): text[:MAX_PARAM_LENGTH]}
-
-
-class JobRun:
-    """The handle a job script gets: log metrics, artifacts, inputs and its model."""
-
-    def __init__(self, run_id: str, client: MlflowClient):
-        self.run_id = run_id
-        self.client = client
-
-    def log_metrics(self, metrics: dict[str, float]) -> None:
-        clean = {metric_key(k): float(v) for k, v in metrics.items() if v is not None}
-        mlflow.log_metrics(clean)
-
-    def set_tags(self, tags: dict[str, Any]) -> None:
-        mlflow.set_tags({k: str(v) for k, v in tags.items()})
-
-    def log_artifact(self, path, folder: str | None = None) -> None:
-        """Log a file; a PNG figure also as an MLflow image (key: its file name), which the
-        run page's image views show (a file alone only in the artifact browser)."""
-        mlflow.log_artifact(str(path), artifact_path=folder)
-        if folder == "figures" and str(path).endswith(".png"):
-            from pathlib import Path
-
-            from PIL import Image
-
-            with Image.open(path) as image:
-                mlflow.log_image(image, key=Path(path).stem, step=0)
-
-    def record_output(self, path) -> None:
-        """Tag the job's main output by content and place, so downstream runs find this one."""
-        mlflow.set_tags({OUTPUT_TAG: sha256_file(path), OUTPUT_LOCATION_TAG: _location(path)})
-
-    def producer_of(self, path) -> str | None:
-        """The id of the latest run that wrote `path` as it is now (its place and content)."""
-        found = self.client.search_runs(
-            [mlflow.active_run().info.experiment_id],
-            filter_string=f"tags.{OUTPUT_TAG} = '{sha256_file(path)}' and "
-                          f"tags.{OUTPUT_LOCATION_TAG} = '{_location(path)}'",
-            order_by=["attributes.start_time DESC"],
-            max_results=1,
-        )
-        return found[0].info.run_id if found else None
-
-    def link_to_producer(self, path, nest: bool = True) -> str | None:
-        """Tag (and by default nest) this run with the run whose main output is `path`."""
-        parent = self.producer_of(path)
-        if parent is None:
-            print(f"tracking: no run in this store produced {path}; not linked")
-            return None
-        mlflow.set_tag("upstream_run_id", parent)
-        if nest:
-            mlflow.set_tag("mlflow.parentRunId", parent)
-        return parent
-
-    def adopt(self, run_ids) -> None:
-        """Nest the given runs under this one (a gathered landscape's tiles)."""
-        for run_id in run_ids:
-            self.client.set_tag(run_id, "mlflow.parentRunId", self.run_id)
-
-    def log_sklearn_model(self, model, X_example, name: str = "model") -> None:
-        import mlflow.sklearn
-        from mlflow.models import infer_signature
-
-        signature = infer_signature(X_example, model.predict(X_example))
-        mlflow.sklearn.log_model(
-            model,
-            name=name,
-            signature=signature,
-            input_example=X_example[:5],
-            # explicit requirements: inferring them costs seconds per job
-            pip_requirements=model_requirements(),
-            serialization_format="skops",
-            skops_trusted_types=TRUSTED_MODEL_TYPES,
-        )
-
-    def log_dataset(self, frame, source: str, name: str, targets: str = "y") -> None:
-        import warnings
-        from pathlib import Path
-
-        import mlflow.data
-        from mlflow.data.sources import LocalArtifactDatasetSource
-
-        # A typed source: a bare path string makes mlflow guess among sources and warn.
-        local = LocalArtifactDatasetSource(str(Path(source).resolve()))
-        with warnings.catch_warnings():
-            # mlflow's own digest code trips a pandas 4 deprecation; not ours to fix.
-            warnings.filterwarnings("ignore", message=".*keyword-only.*")
-            dataset = mlflow.data.from_pandas(frame, source=local, name=name, targets=targets)
-        mlflow.log_input(dataset, context="training")
-
-
 def model_requirements() -> list[str]:
     """Pinned versions of what loading the logged model needs, read from this environment."""
     from importlib.metadata import version
@@ -316,61 +136,215 @@ def model_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "scipy", "skops")]
 
 
-def _interrupt_on_signals():
-    # Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process
-    # group; both become a KeyboardInterrupt naming the signal, so the run ends KILLED.
-    def handler(signum, frame):
-        # The job's orphan watch says why it interrupts (losscape.pipeline.jobs).
-        raise KeyboardInterrupt(os.environ.pop("LOSSCAPE_INTERRUPTED", "")
-                                or signal.Signals(signum).name)
+class RecordLogger:
+    """Logs run records into the store: each as an MLflow run, RUNNING while its job computes,
+    then with everything the job recorded and its final status. A record is deleted once its
+    run holds all of it; logging a record again (after a crash in between) finds its run by
+    the RECORD_TAG instead of making a second one."""
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    def __init__(self, folder: Path | None = None, experiment: str | None = None):
+        self.folder = Path(folder or records_dir())
+        self.experiment = experiment or experiment_name()
+        self.invocation = os.environ.get(INVOCATION_ENV, "")
+        self.experiment_ids = {self.experiment: prepare_store(self.experiment)}
+        self.client = _client()
+        self.open: dict[str, str] = {}  # record id -> run id, runs still RUNNING
+        self.last_beat = time.time()
+        self.failing = False
+
+    def log_pass(self, final: bool = False) -> int:
+        """One look at the folder; `final`: every job of this invocation has ended. Returns
+        how many records are left. The first failure ends the pass (a server that is gone
+        would make each record wait out its retries)."""
+        records = read_records(self.folder)
+        # Ended runs in the order they ended: a run's producer is logged before it.
+        records.sort(key=lambda item: (item[1]["status"] == RUNNING, item[1].get("end_ms") or 0))
+        for done, (path, record) in enumerate(records):
+            try:
+                self._log(path, record, final)
+            except Exception as error:  # noqa: BLE001 (kept on disk; said once)
+                if not self.failing:
+                    print(f"tracking: could not log the run {record.get('run_name')} to "
+                          f"{tracking_uri()} ({type(error).__name__}: {error}); its record stays in "
+                          f"{self.folder}", flush=True)
+                self.failing = True
+                return len(records) - done
+        self.failing = False
+        if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
+            self._beat()
+        return len(read_records(self.folder))
+
+    def _beat(self) -> None:
+        """A heartbeat for every run still computing: another machine on this store sees
+        this invocation alive (prepare_store, beating)."""
+        self.last_beat = time.time()
+        for run_id in self.open.values():
+            self.client.set_tag(run_id, HEARTBEAT_TAG, f"{self.last_beat:.0f}")
+
+    def _ended_without_a_word(self, path: Path, record: dict, final: bool) -> dict | None:
+        """A RUNNING record whose job is gone, with its status, or None while it may live."""
+        ours = record["tags"].get("invocation") == self.invocation
+        if ours and not final and not _job_gone(record):
+            return None
+        if ours and final:  # Snakemake has stopped its jobs: give each a moment to say so
+            deadline = time.time() + FINAL_WAIT
+            while process_alive(record["job_process"]) and time.time() < deadline:
+                time.sleep(0.1)
+        if not ours and (process_alive(record["job_process"])
+                         or process_alive(record["tags"].get("invocation_process", ""))):
+            return None
+        # Read again now that the job is known gone: it may have ended its run just before.
         try:
-            if signal.getsignal(signum) != signal.SIG_IGN:
-                signal.signal(signum, handler)
-        except ValueError:  # not the main thread
-            pass
+            fresh = json.loads(path.read_text())
+        except (OSError, ValueError):
+            fresh = record
+        if fresh["status"] != RUNNING:
+            return fresh
+        fresh["status"] = KILLED
+        fresh["end_ms"] = int(time.time() * 1000)
+        fresh["tags"]["error"] = LOST if ours else ORPHANED
+        return fresh
+
+    def _log(self, path: Path, record: dict, final: bool) -> None:
+        if record["status"] == RUNNING:
+            ended = self._ended_without_a_word(path, record, final)
+            if ended is None:
+                if record["id"] not in self.open:
+                    self.open[record["id"]] = self._run_of(record)
+                return
+            record = ended
+        run_id = self.open.pop(record["id"], None) or self._run_of(record)
+        self._finish(run_id, record)
+        path.unlink(missing_ok=True)
+
+    def _experiment_id(self, name: str) -> str:
+        if name not in self.experiment_ids:
+            found = self.client.get_experiment_by_name(name)
+            self.experiment_ids[name] = (found.experiment_id if found
+                                         else self.client.create_experiment(name))
+        return self.experiment_ids[name]
+
+    def _run_of(self, record: dict) -> str:
+        """The record's run: found if an earlier pass made it, else made now (RUNNING)."""
+        experiment_id = self._experiment_id(record["experiment"] or self.experiment)
+        found = self.client.search_runs(
+            [experiment_id], filter_string=f"tags.{RECORD_TAG} = '{record['id']}'", max_results=1)
+        if found:
+            return found[0].info.run_id
+        tags = {**record["tags"], RECORD_TAG: record["id"]}
+        tags.pop("error", None)
+        run = self.client.create_run(experiment_id, start_time=record["start_ms"], tags=tags,
+                                     run_name=record["run_name"])
+        self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in
+                                                       record["params"].items()])
+        return run.info.run_id
+
+    def _producer(self, identity: dict, experiment_id: str) -> str | None:
+        """The latest run that wrote this file (its place and content), in this experiment."""
+        found = self.client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.{OUTPUT_TAG} = '{identity['sha256']}' and "
+                          f"tags.{OUTPUT_LOCATION_TAG} = '{identity['location']}'",
+            order_by=["attributes.start_time DESC"], max_results=1)
+        return found[0].info.run_id if found else None
+
+    def _finish(self, run_id: str, record: dict) -> None:
+        client = self.client
+        experiment_id = self._experiment_id(record["experiment"] or self.experiment)
+        tags = dict(record["tags"])
+        for identity, nest in record["links"]:
+            parent = self._producer(identity, experiment_id)
+            if parent is None:
+                print(f"tracking: no run in this store produced the input of "
+                      f"{record['run_name']}; not linked", flush=True)
+                continue
+            tags["upstream_run_id"] = parent
+            if nest:
+                tags["mlflow.parentRunId"] = parent
+        if record["output"]:
+            tags[OUTPUT_TAG] = record["output"]["sha256"]
+            tags[OUTPUT_LOCATION_TAG] = record["output"]["location"]
+        if record["adopt"]:
+            children = [self._producer(identity, experiment_id) for identity in record["adopt"]]
+            tags["tile_runs"] = " ".join(str(child) for child in children)
+            for child in filter(None, children):
+                client.set_tag(child, "mlflow.parentRunId", run_id)
+        stamp = record["end_ms"] or int(time.time() * 1000)
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, v, stamp, 0) for k, v in record["metrics"].items()],
+            tags=[RunTag(k, v) for k, v in tags.items()])
+        # A run marked KILLED by another invocation that then finished keeps no error.
+        if record["status"] == FINISHED and "error" in client.get_run(run_id).data.tags:
+            client.delete_tag(run_id, "error")
+        for path, folder in record["artifacts"]:
+            if not os.path.exists(path):
+                print(f"tracking: {path} is gone; not logged with {record['run_name']}", flush=True)
+                continue
+            client.log_artifact(run_id, path, folder)
+            if folder == "figures" and path.endswith(".png"):
+                from PIL import Image
+
+                with Image.open(path) as image:
+                    client.log_image(run_id, image, key=Path(path).stem, step=0)
+        if record["dataset"] or record["model"]:
+            _log_data_and_model(run_id, record)
+        client.set_terminated(run_id, status=record["status"], end_time=stamp)
 
 
-@contextmanager
-def job_run(
-    stage: str, rule: str, wildcards: dict[str, str], params: dict[str, Any],
-    description: str = "",
-) -> Iterator[JobRun]:
-    """One MLflow run for one job; FAILED (with the error) or KILLED if the job does not finish."""
-    client = _client()
-    experiment = mlflow.set_experiment(experiment_name())
-    run_name = "-".join([rule, *[str(v) for v in wildcards.values()]])
-    tags = {
-        "stage": stage,
-        "rule": rule,
-        "params_hash": stable_hash(params),
-        "invocation": os.environ.get(INVOCATION_ENV, ""),
-        "invocation_process": os.environ.get(INVOCATION_PROCESS_ENV, ""),
-        **{k: str(v) for k, v in wildcards.items()},
-    }
-    if os.environ.get(GIT_COMMIT_ENV):
-        tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
-    if description:  # MLflow shows this tag as the run's description
-        tags["mlflow.note.content"] = description
-    _interrupt_on_signals()
-    started = time.perf_counter()
-    run = mlflow.start_run(experiment_id=experiment.experiment_id, run_name=run_name, tags=tags)
-    try:
-        mlflow.log_params(flatten(params))
-        with _heartbeat(client, run.info.run_id):
-            yield JobRun(run.info.run_id, client)
-    except KeyboardInterrupt as error:
-        mlflow.set_tag("error", f"interrupted ({error or 'KeyboardInterrupt'})")
-        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
-        raise
-    except BaseException as error:
-        mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:5000])
-        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
-        raise
-    else:
-        mlflow.log_metric("job_seconds", time.perf_counter() - started)
-        mlflow.end_run()
+def _job_gone(record: dict) -> bool:
+    """This invocation's job is known to have ended: its process, on this host, is gone."""
+    process = record["job_process"]
+    return process.rpartition(":")[0] == socket.gethostname() and not process_alive(process)
+
+
+def _log_data_and_model(run_id: str, record: dict) -> None:
+    """The dataset input (with its digest) and the trained model, with a signature of the
+    data's own column names. These need mlflow's fluent API, hence an active run, which
+    is this thread's own."""
+    import pandas as pd
+
+    data = record["dataset"] or {}
+    frame = pd.read_parquet(data.get("path") or record["model"]["data"])
+    with mlflow.start_run(run_id=run_id):
+        if data:
+            from mlflow.data import from_pandas
+            from mlflow.data.sources import LocalArtifactDatasetSource
+
+            with warnings.catch_warnings():
+                # mlflow's own digest code trips a pandas deprecation; not ours to fix.
+                warnings.simplefilter("ignore")
+                dataset = from_pandas(
+                    frame, source=LocalArtifactDatasetSource(data["path"]), name=data["name"],
+                    targets=data["targets"])
+            context = "training" if record["tags"].get("stage") == "train" else "evaluation"
+            mlflow.log_input(dataset, context=context)
+        if record["model"]:
+            _log_model(record["model"], frame)
+
+
+def _log_model(model: dict, frame) -> None:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    from losscape.io import TRUSTED_MODEL_TYPES, read_model
+
+    fitted = read_model(model["path"])
+    features = frame.drop(columns=["y"]).astype("float64")
+    with warnings.catch_warnings():
+        # the network was fitted on arrays: named columns only name the signature's inputs
+        warnings.simplefilter("ignore")
+        signature = infer_signature(features, fitted.predict(features.to_numpy()))
+        mlflow.sklearn.log_model(
+            fitted,
+            name=model["name"],
+            signature=signature,
+            input_example=features.iloc[:5],
+            # explicit requirements: inferring them costs seconds
+            pip_requirements=model_requirements(),
+            serialization_format="skops",
+            skops_trusted_types=TRUSTED_MODEL_TYPES,
+        )
 
 
 def runs(experiment: str | None = None) -> list:

@@ -11,6 +11,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from losscape.pipeline.periodic import Periodic
+from losscape.pipeline.run_records import process_alive
 
 
 @contextmanager
@@ -41,7 +42,18 @@ ORPHAN_CHECK_SECONDS = 2.0
 ORPHANED = "its snakemake invocation ended"
 
 
-def _orphan_watch() -> Periodic | nullcontext:
+def _watched_invocation() -> str | None:
+    """'host:pid' of the snakemake process that started this job, when it is on this host."""
+    import socket
+
+    process = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "")
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return None
+    return process
+
+
+def _orphan_watch(process: str | None) -> Periodic | nullcontext:
     """Stops the job (as a KeyboardInterrupt: its run ends KILLED) when the snakemake process
     that started it is gone, on this host: a main process killed alone (kill -9) otherwise
     leaves its jobs running, and the next invocation starts them again beside them.
@@ -50,22 +62,16 @@ def _orphan_watch() -> Periodic | nullcontext:
     """
     import _thread
     import signal
-    import socket
 
-    host, _, pid = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+    if process is None:
         return nullcontext()
 
     def check() -> bool:
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            os.environ["LOSSCAPE_INTERRUPTED"] = ORPHANED  # the signal handler's message
-            _thread.interrupt_main(signal.SIGTERM)
-            return True
-        except PermissionError:  # alive, another user's
-            pass
-        return False
+        if process_alive(process):
+            return False
+        os.environ["LOSSCAPE_INTERRUPTED"] = ORPHANED  # the signal handler's message
+        _thread.interrupt_main(signal.SIGTERM)
+        return True
 
     return Periodic(ORPHAN_CHECK_SECONDS, check, "orphan-watch")
 
@@ -104,12 +110,17 @@ def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: 
     description = describe(snakemake.rule, wildcards, params)
     with log_to(snakemake.log[0]), warnings.catch_warnings():
         warnings.simplefilter("default")
-        with _orphan_watch(), job_record(stage, run_prefix or snakemake.rule, wildcards, params,
-                                        description) as run:
+        invocation = _watched_invocation()
+        with _orphan_watch(invocation), job_record(stage, run_prefix or snakemake.rule,
+                                                   wildcards, params, description) as run:
             if "data" in snakemake.input.keys():  # the dataset input of every run that reads data
                 data = snakemake.input.data
                 run.log_dataset(data, name=os.path.splitext(os.path.basename(data))[0])
             yield run
+            # Done, but the invocation died meanwhile: Snakemake never learns of it and the
+            # next run redoes the job (its outputs are marked incomplete), so it did not finish.
+            if invocation is not None and not process_alive(invocation):
+                raise KeyboardInterrupt(ORPHANED)
     if fast:
         logging.shutdown()
         sys.stdout.flush()

@@ -30,6 +30,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1600,1000",
+    # WebGL (plotly's 3-D surfaces) without a GPU: Chromium's software renderer, by name
+    "--enable-unsafe-swiftshader",
 ]
 
 
@@ -114,6 +116,7 @@ def headless_chromium():
     options.binary_location = shutil.which("chromium")
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for tests
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         options.add_argument(f"--user-data-dir={profile}")
         driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
@@ -128,3 +131,8 @@ def screenshot(driver, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def console_errors(driver) -> list[str]:
+    """The browser console's errors since the last call (SEVERE entries)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

@@ -10,11 +10,18 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
 from losscape import io
-from service_support import chromium_unavailable, headless_chromium, mlflow_server, screenshot
+from service_support import (
+    chromium_unavailable,
+    console_errors,
+    headless_chromium,
+    mlflow_server,
+    screenshot,
+)
 from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
@@ -88,7 +95,29 @@ def page_text(driver) -> str:
 def by_text(driver, text: str):
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.XPATH, f"//*[normalize-space(text())='{text}']")
+    found = driver.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']")
+    # the first one shown (the same name may also be in a hidden panel)
+    return next((element for element in found if element.is_displayed()), found[0])
+
+
+def click_text(driver, text: str) -> None:
+    """Click the element showing `text` once it takes clicks (a tree row is shown before
+    its expanding animation ends, and refuses them until then)."""
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+
+    def clicked(d) -> bool:
+        try:
+            by_text(d, text).click()
+            return True
+        except (ElementNotInteractableException, StaleElementReferenceException,
+                NoSuchElementException, IndexError):
+            return False
+
+    wait(driver, clicked, f"a clickable {text!r}")
 
 
 def close_assistant(driver) -> None:
@@ -107,7 +136,7 @@ def open_experiment(driver, server: str) -> None:
     driver.get("about:blank")  # a full page load, not a hash change within the app
     driver.get(f"{server}/#/experiments")
     wait(driver, lambda d: d.find_elements(By.LINK_TEXT, EXPERIMENT), "experiment list")
-    by_text(driver, "Model training").click()
+    click_text(driver, "Model training")
     driver.find_element(By.LINK_TEXT, EXPERIMENT).click()
     wait(driver, lambda d: re.search(r"\d+ matching runs", page_text(d)) and run_names(d),
          "the runs table")
@@ -190,14 +219,14 @@ def test_a_landscape_run_shows_its_params_metrics_and_figure(browser, pipeline, 
     assert metrics["n_points"] == len(table) == spec["resolution"] ** 2
     screenshot(browser, "mlflow_ui_landscape_run")
 
-    by_text(browser, "Artifacts").click()
+    click_text(browser, "Artifacts")
     wait(browser, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='figures']"),
          "the artifact tree")
-    by_text(browser, "figures").click()
+    click_text(browser, "figures")
     figure = "landscape_N1_one.png"
     wait(browser, lambda d: d.find_elements(By.XPATH, f"//*[normalize-space(text())='{figure}']"),
          "the figure in the artifact tree")
-    by_text(browser, figure).click()
+    click_text(browser, figure)
     image = wait(
         browser,
         lambda d: next((i for i in d.find_elements(By.CSS_SELECTOR, "img[src^='blob:']")
@@ -233,3 +262,65 @@ def test_the_landscape_log_shows_chunks_done_and_time_left(pipeline):
     assert done == sorted(done) and done[-1] == len(table)
     assert {int(line[3]) for line in lines} == {len(table)}
     assert lines[-1][4] == 0.0
+
+
+SURFACE_READY = ("const g = document.getElementById('losscape-surface');"
+                 "return !!(g && g._fullLayout && g.querySelector('canvas'));")
+
+
+def test_the_landscapes_3d_page_renders_the_tables_numbers_without_console_errors(
+        browser, pipeline, store):
+    """The interactive page, opened from disk in Chromium: plotly draws it (a WebGL canvas),
+    with no error in the console, and the surface's numbers are the table's."""
+    root, _ = pipeline
+    console_errors(browser)  # only this page's
+    browser.get((root / "results/figures/landscape_N1_one.html").as_uri())
+    wait(browser, lambda d: d.execute_script(SURFACE_READY), "the 3-D surface")
+    traces = browser.execute_script(
+        "return document.getElementById('losscape-surface').data.map("
+        "t => ({type: t.type, name: t.name, x: t.x, y: t.y, z: t.z}))")
+    screenshot(browser, "landscape_3d_page")
+    assert console_errors(browser) == []
+    assert [(t["type"], t["name"]) for t in traces] == [("surface", "log10 MSE"),
+                                                       ("scatter3d", "trained weights")]
+    table, metadata = io.read_table(root / "results/landscapes/N1_one.parquet")
+    grid = table.pivot(index="W1[0,0]", columns="W2[0,0]", values="loss")
+    surface = traces[0]
+    rows = [grid.index[abs(grid.index - value).argmin()] for value in surface["x"]]
+    columns = [grid.columns[abs(grid.columns - value).argmin()] for value in surface["y"]]
+    expected = np.log10(grid.loc[rows, columns].to_numpy()).T
+    np.testing.assert_allclose(np.array(surface["z"], dtype=float), expected, rtol=1e-5, atol=1e-6)
+    centre = metadata["centre"]
+    assert traces[1]["x"] == [pytest.approx(centre["W1[0,0]"], rel=1e-5)]
+
+    client, runs = store
+    logged = {a.path for a in client.list_artifacts(runs[LANDSCAPE_RUN].info.run_id, "figures")}
+    assert "figures/landscape_N1_one.html" in logged
+
+
+def test_mlflow_shows_the_3d_page_among_the_runs_artifacts(browser, pipeline, store, server):
+    """The run's artifact view renders the HTML page (in a frame), plot and all."""
+    from selenium.webdriver.common.by import By
+
+    open_experiment(browser, server)
+    expand_all_runs(browser)
+    browser.find_element(By.LINK_TEXT, LANDSCAPE_RUN).click()
+    wait(browser, lambda d: "Parameters (" in page_text(d), "the run page")
+    close_assistant(browser)
+    click_text(browser, "Artifacts")
+    wait(browser, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(text())='figures']"),
+         "the artifact tree")
+    click_text(browser, "figures")
+    page = "landscape_N1_one.html"
+    wait(browser, lambda d: d.find_elements(By.XPATH, f"//*[normalize-space(text())='{page}']"),
+         "the page in the artifact tree")
+    console_errors(browser)
+    click_text(browser, page)
+    frame = wait(browser, lambda d: next(iter(d.find_elements(By.TAG_NAME, "iframe")), None),
+                 "the page's frame")
+    browser.switch_to.frame(frame)
+    try:
+        wait(browser, lambda d: d.execute_script(SURFACE_READY), "the 3-D surface in MLflow")
+    finally:
+        browser.switch_to.default_content()
+    screenshot(browser, "mlflow_ui_3d_page")

@@ -423,6 +423,12 @@ def write_sortable_html(frame: pd.DataFrame, path, title: str, caption: str = ""
         tmp.write_text(page, encoding="utf-8")
 
 
+def write_text_file(path, text: str) -> None:
+    """A text file (an HTML page), whole or not at all."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 # Types a model file may contain; anything else makes loading fail (skops' trusted check).
 TRUSTED_MODEL_TYPES = [
     "sklearn.neural_network._multilayer_perceptron.MLPRegressor",

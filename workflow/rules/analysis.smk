@@ -78,6 +78,13 @@ rule optimizers:
             subcategory="{analysis}",
             labels={"figure": "{analysis}: optimizer paths"},
         ),
+        page=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.html",
+            caption="../report/optimizers_page.rst",
+            category="4. Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths, interactive 3-D"},
+        ),
         gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
     params:
         spec=lambda wc: analysis_spec(wc.analysis),
@@ -104,6 +111,13 @@ use rule optimizers as optimizers_without_animation with:
             category="4. Analyses",
             subcategory="{analysis}",
             labels={"figure": "{analysis}: optimizer paths"},
+        ),
+        page=report(
+            f"{RESULTS}/figures/optimizers_{{analysis}}.html",
+            caption="../report/optimizers_page.rst",
+            category="4. Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: optimizer paths, interactive 3-D"},
         ),
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=False)),

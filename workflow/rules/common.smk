@@ -217,6 +217,15 @@ def landscape_report_labels(landscape):
     return {"figure": text}
 
 
+def landscape_page_labels(landscape):
+    """The report's label for a landscape's interactive 3-D page (unique beside its PNG's)."""
+    return {"figure": landscape_report_labels(landscape)["figure"] + ", interactive 3-D"}
+
+
+# The kinds whose landscape is a 2-D surface: each also gets an interactive 3-D page.
+PAGE_KINDS = ("input", "weights", "random_plane", "hessian_plane", "trajectory_pca")
+
+
 # Landscapes along chosen directions (workflow/rules/directions.smk).
 
 DIRECTION_KINDS = (
@@ -239,6 +248,10 @@ def direction_targets():
     )
     targets += expand(
         f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
+    )
+    targets += expand(
+        f"{RESULTS}/figures/landscape_{{landscape}}.html",
+        landscape=landscapes_of_kind(*PAGE_KINDS),
     )
     return targets
 
@@ -303,6 +316,7 @@ def analysis_targets():
         ]
     for name in analyses_of("optimizers"):
         targets.append(f"{RESULTS}/figures/optimizers_{name}.png")
+        targets.append(f"{RESULTS}/figures/optimizers_{name}.html")
         if ANALYSES[name].get("animation", True):
             targets.append(f"{RESULTS}/figures/optimizers_{name}.gif")
     for name in analyses_of("input_attack"):

@@ -58,6 +58,13 @@ rule random_plane:
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: {"figure": f"{wc.landscape}: one plane per seed"},
         ),
+        page=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.html",
+            caption="../report/landscape_page.rst",
+            category="3. Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_page_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("random_plane")),
     params:
@@ -86,6 +93,13 @@ rule hessian_plane:
             category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+        page=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.html",
+            caption="../report/landscape_page.rst",
+            category="3. Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_page_labels(wc.landscape),
         ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("hessian_plane")),
@@ -145,6 +159,13 @@ rule trajectory_pca:
             category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+        page=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.html",
+            caption="../report/landscape_page.rst",
+            category="3. Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_page_labels(wc.landscape),
         ),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("trajectory_pca")),

@@ -11,6 +11,13 @@ rule landscape:
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
         ),
+        page=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.html",
+            caption="../report/landscape_page.rst",
+            category="3. Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_page_labels(wc.landscape),
+        ),
     wildcard_constraints:
         landscape=_choice(UNTILED),
     params:
@@ -66,6 +73,13 @@ rule landscape_gather:
             category="3. Loss landscapes",
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: landscape_report_labels(wc.landscape),
+        ),
+        page=report(
+            f"{RESULTS}/figures/landscape_{{landscape}}.html",
+            caption="../report/landscape_page.rst",
+            category="3. Loss landscapes",
+            subcategory=lambda wc: landscape_network(wc.landscape),
+            labels=lambda wc: landscape_page_labels(wc.landscape),
         ),
     wildcard_constraints:
         landscape=_choice(TILED),

@@ -1,5 +1,6 @@
 # Rules landscape (the table and its figure) and landscape_tile (one band of the table).
 from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import page_stages as pages
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job
 
@@ -22,3 +23,5 @@ with pipeline_job(snakemake, "landscape") as run:
     if "figure" in snakemake.output.keys():
         figures.landscape_figure(snakemake.output[0], snakemake.input.data, snakemake.output.figure)
         run.log_artifact(snakemake.output.figure, "figures")
+        pages.landscape_page(snakemake.output[0], snakemake.output.page)
+        run.log_artifact(snakemake.output.page, "figures")

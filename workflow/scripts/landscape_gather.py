@@ -1,4 +1,5 @@
 from losscape.pipeline import figure_stages as figures
+from losscape.pipeline import page_stages as pages
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job
 
@@ -12,3 +13,5 @@ with pipeline_job(snakemake, "landscape", run_prefix="landscape") as run:
     run.record_output(out.table)
     figures.landscape_figure(out.table, snakemake.input.data, out.figure)
     run.log_artifact(out.figure, "figures")
+    pages.landscape_page(out.table, out.page)
+    run.log_artifact(out.page, "figures")

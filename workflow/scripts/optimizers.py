@@ -1,5 +1,5 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
-from losscape.pipeline import analysis_stages
+from losscape.pipeline import analysis_stages, page_stages
 from losscape.pipeline.jobs import pipeline_job
 
 out = snakemake.output
@@ -14,5 +14,7 @@ with pipeline_job(snakemake, "optimizers") as run:
     run.set_tags(tags)
     run.record_output(out.runs)
     run.log_artifact(out.png, "figures")
+    page_stages.optimizers_page(snakemake.input.landscape, out.paths, out.page, snakemake.wildcards.analysis)
+    run.log_artifact(out.page, "figures")
     if gif is not None:
         run.log_artifact(gif, "figures")

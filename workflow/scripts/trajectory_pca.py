@@ -1,4 +1,4 @@
-from losscape.pipeline import direction_stages
+from losscape.pipeline import direction_stages, page_stages
 from losscape.pipeline.jobs import pipeline_job
 
 out = snakemake.output
@@ -10,5 +10,7 @@ with pipeline_job(snakemake, "landscape") as run:
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")
+    page_stages.landscape_page(out.table, out.page, path_table=out.path)
+    run.log_artifact(out.page, "figures")
     run.log_artifact(out.path, "tables")
     run.record_output(out.table)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from losscape import io
 from losscape.figures.drawing import grid_of, loss_of
 from losscape.figures.interactive import surface_page

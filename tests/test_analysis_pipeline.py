@@ -92,7 +92,7 @@ def test_hessian_eigenvalues_match_finite_differences_of_the_trained_model(works
     np.testing.assert_allclose(logged, expected, rtol=1e-3, atol=1e-5 * np.abs(expected).max())
 
 
-def test_analysis_runs_log_metrics_tags_and_nest_under_their_landscape(runs):
+def test_analysis_runs_log_metrics_tags_and_link_to_their_landscape(runs):
     client, by_name = runs
     expected_names = {f"{rule}-{wc.split('=')[1]}" for rule, wc in ANALYSIS_JOBS}
     assert expected_names <= set(by_name)
@@ -110,14 +110,16 @@ def test_analysis_runs_log_metrics_tags_and_nest_under_their_landscape(runs):
     assert attack.data.metrics["ascent_error_ratio"] >= 1.0
     for analysis, landscape in (("curvature-curv", "N1_one"), ("optimizers-opt", "N1_all"),
                                 ("input_attack-attack", "N2_input")):
-        parent = by_name[analysis].data.tags["mlflow.parentRunId"]
-        assert parent == by_name[f"landscape-{landscape}"].info.run_id
+        tags = by_name[analysis].data.tags
+        assert "mlflow.parentRunId" not in tags  # top-level rows: nothing hides, collapsed
+        assert tags["upstream_run_id"] == by_name[f"landscape-{landscape}"].info.run_id
+        assert tags["upstream_run"] == f"landscape-{landscape}"
     shown = sorted(a.path for a in client.list_artifacts(curv.info.run_id, "figures"))
     assert shown == ["figures/convexity_curv.png", "figures/cuts_curv.png",
                      "figures/hessian_curv.png", "figures/plateau_curv.png",
                      "figures/spectrum_curv.png"]
     assert sorted(a.path for a in client.list_artifacts(opt.info.run_id, "figures")) == [
-        "figures/optimizers_opt.gif", "figures/optimizers_opt.png"]
+        "figures/optimizers_opt.gif", "figures/optimizers_opt.html", "figures/optimizers_opt.png"]
     assert [a.path for a in client.list_artifacts(attack.info.run_id, "figures")] == [
         "figures/attack_attack.png"]
 

@@ -477,7 +477,7 @@ def test_a_running_job_has_a_run_that_beats_its_heartbeat(tmp_path, monkeypatch)
 
 
 def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monkeypatch):
-    """Two projects on one store write byte-identical weights: each landscape nests under its
+    """Two projects on one store write byte-identical weights: each landscape links to its
     own project's training run, whichever finished last."""
     logger = _logger(tmp_path, monkeypatch, "shared")
     producers = {}
@@ -498,7 +498,8 @@ def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monk
     logger.log_pass(final=True)
     (landscape,) = logger.client.search_runs([logger.experiment_ids["shared"]],
                                              filter_string="tags.rule = 'landscape'")
-    assert landscape.data.tags["mlflow.parentRunId"] == producers["mine"]
+    assert landscape.data.tags["upstream_run_id"] == producers["mine"]
+    assert f"runs/{producers['mine']})" in landscape.data.tags["mlflow.note.content"]
 
 
 def test_a_run_marked_killed_that_then_finishes_keeps_no_error(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ from service_support import (
     mlflow_server,
     screenshot,
 )
-from workflow_support import make_workspace, planned_jobs, snakemake
+from workflow_support import REPO, make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
 
@@ -324,3 +324,37 @@ def test_mlflow_shows_the_3d_page_among_the_runs_artifacts(browser, pipeline, st
     finally:
         browser.switch_to.default_content()
     screenshot(browser, "mlflow_ui_3d_page")
+
+
+SEARCHES = {  # the README's search expressions (docs/mlflow.md), and the runs each must find
+    "tags.stage = 'landscape'": [LANDSCAPE_RUN],
+    "tags.landscape = 'N1_one'": [LANDSCAPE_RUN],
+    "attributes.run_name LIKE 'train-%'": ["train-N1"],
+    "metrics.loss_min < 0.001": [LANDSCAPE_RUN],
+}
+
+
+def test_the_documented_search_expressions_find_their_runs_in_the_ui(browser, pipeline, store,
+                                                                     server):
+    """Typed into the runs page's search box, each expression shows its runs, nested ones
+    included, with no request error."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    client, runs = store
+    documented = (REPO / "docs/mlflow.md").read_text()
+    open_experiment(browser, server)
+    for expression, expected in SEARCHES.items():
+        assert f"`{expression}`" in documented, expression
+        found = client.search_runs([runs[LANDSCAPE_RUN].info.experiment_id], expression)
+        assert sorted(r.info.run_name for r in found) == expected, expression
+        box = browser.find_element(By.CSS_SELECTOR, "input[data-testid='search-box']")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE)
+        box.send_keys(expression, Keys.ENTER)
+        wait(browser, lambda d, names=expected: sorted(run_names(d)) == names,
+             f"the runs of {expression}")
+        text = page_text(browser)
+        assert "Request error" not in text
+        assert re.search(rf"\b{len(expected)} matching runs?", text), expression
+    screenshot(browser, "mlflow_ui_search")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -96,6 +98,28 @@ def test_weights_landscape_table_and_metadata(workspace):
     assert row["loss"] == pytest.approx(float(np.mean((model.predict(X[[10]]) - y[[10]]) ** 2)), rel=1e-10)
 
 
+def test_tables_and_figures_carry_the_commit_and_their_inputs_hashes(workspace):
+    """Provenance where readers look: pandas' attrs, pyarrow's schema metadata, the PNG's
+    text chunks; the code's commit and the sha256 of each input file, as they are."""
+    import pandas as pd
+    from PIL import Image
+
+    from losscape.provenance import sha256_file
+
+    table = workspace / "results/landscapes/N1_all.parquet"
+    attrs = pd.read_parquet(table).attrs["provenance"]
+    assert json.loads(pq.read_table(table).schema.metadata[b"provenance"]) == attrs
+    assert set(attrs["inputs"]) == {"data", "weights"}
+    for facts in attrs["inputs"].values():
+        assert facts["sha256"] == sha256_file(workspace / facts["path"])
+    # the workflow copy is no checkout: the commit is the losscape package's
+    package = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=os.path.dirname(io.__file__))
+    assert attrs["code_commit"] == (package.stdout.strip() if package.returncode == 0 else "unknown")
+    with Image.open(workspace / "results/figures/landscape_N1_all.png") as image:
+        assert json.loads(image.text["provenance"]) == attrs
+
+
 def test_all_points_landscape_centre(workspace):
     table, meta = io.read_table(workspace / "results/landscapes/N1_all.parquet")
     assert list(table.columns) == ["b1[0]", "W2[1,0]", "loss"] and meta["n_samples"] == 40
@@ -152,11 +176,16 @@ def test_training_runs_record_metrics_model_and_dataset(runs):
     assert "Loss landscape **N1_all** of network N1, kind weights" in landscape
 
 
-def test_landscape_runs_nest_under_their_training_run(runs):
+def test_landscape_runs_link_to_their_training_run(runs):
+    """A tag and a link in the description; not nesting, which hides runs in MLflow's list."""
     _, by_name = runs
     for landscape, network in (("N2_input", "N2"), ("N1_one", "N1"), ("N1_all", "N1")):
         run = by_name[f"landscape-{landscape}"]
-        assert run.data.tags["mlflow.parentRunId"] == by_name[f"train-{network}"].info.run_id
+        train = by_name[f"train-{network}"]
+        assert "mlflow.parentRunId" not in run.data.tags
+        assert run.data.tags["upstream_run_id"] == train.info.run_id
+        link = f"[train-{network}](#/experiments/{train.info.experiment_id}/runs/{train.info.run_id})"
+        assert run.data.tags["mlflow.note.content"].endswith(f"Made from the output of {link}.")
         assert {"loss_min", "loss_max", "loss_centre"} <= set(run.data.metrics)
 
 
@@ -164,7 +193,7 @@ def test_landscape_run_shows_its_figure(runs):
     client, by_name = runs
     run = by_name["landscape-N1_one"]
     paths = [a.path for a in client.list_artifacts(run.info.run_id, "figures")]
-    assert paths == ["figures/landscape_N1_one.png"]
+    assert paths == ["figures/landscape_N1_one.html", "figures/landscape_N1_one.png"]
     # ... and as an MLflow image (with its thumbnail), for the run page's image views
     images = [a.path for a in client.list_artifacts(run.info.run_id, "images")]
     assert any(p.startswith("images/landscape_N1_one+step+0") and p.endswith(".png")
@@ -229,8 +258,15 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, repo
         ["dataset_curve.png", "dataset_surface.png", "fit_N1.png", "fit_N2.png",
          "network_N1.png", "network_N2.png", "landscape_N1_all.png", "landscape_N1_one.png",
          "landscape_N2_input.png"])
-    assert sorted(results) == sorted([f"results/figures/{f.name}" for f in figures]
+    pages = sorted((workspace / "results/figures").glob("*.html"))
+    assert [p.name for p in pages] == ["landscape_N1_all.html", "landscape_N1_one.html",
+                                       "landscape_N2_input.html"]
+    assert sorted(results) == sorted([f"results/figures/{f.name}" for f in figures + pages]
                                      + ["results/software_versions.html"])
+    for page in pages:  # each landscape's interactive 3-D page beside its PNG
+        entry = results[f"results/figures/{page.name}"]
+        assert "Interactive 3-D view" in entry["caption"], page.name
+        assert entry["labels"]["figure"].endswith(", interactive 3-D")
     versions_page = results["results/software_versions.html"]
     shown = base64.b64decode(versions_page["data_uri"].split("base64,", 1)[1]).decode()
     for package in ("numpy", "scikit-learn", "pandas", "pyarrow", "matplotlib", "mlflow",

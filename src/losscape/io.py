@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from losscape.errors import DataFileError
-from losscape.provenance import canonical_json
+from losscape.provenance import JOB_PROVENANCE, canonical_json
 
 # Row groups bound the memory a reader needs and let a writer stream a large grid.
 ROW_GROUP_SIZE = 1 << 20
@@ -91,6 +91,8 @@ def _footer(metadata: dict[str, Any], schema: pa.Schema) -> dict[bytes, bytes]:
     pd.read_parquet(path).attrs show the metadata, though it is only known when the last row
     is written. With a stored schema they would show only what was known at the first row.
     """
+    if JOB_PROVENANCE.get():
+        metadata = {**metadata, "provenance": JOB_PROVENANCE.get()}
     entries = _schema_metadata(metadata)
     entries[b"PANDAS_ATTRS"] = canonical_json(metadata).encode()
     pandas = (schema.metadata or {}).get(b"pandas")

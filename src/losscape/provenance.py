@@ -7,8 +7,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+# What a pipeline job stamps on every table and figure it writes: the code's commit and the
+# sha256 of each input file (losscape.pipeline.jobs sets it; io and the figures read it).
+# Deterministic, so the same config and seed still give bit-identical tables; the MLflow run
+# is found from a file by its sha256 (the run's output_sha256 tag), not named in it.
+JOB_PROVENANCE: ContextVar[dict[str, Any] | None] = ContextVar("losscape_job_provenance",
+                                                              default=None)
+
+
+@contextmanager
+def stamping(facts: dict[str, Any]) -> Iterator[None]:
+    """Within this block every table and figure written carries `facts` as "provenance"."""
+    token = JOB_PROVENANCE.set(facts)
+    try:
+        yield
+    finally:
+        JOB_PROVENANCE.reset(token)
 
 
 def canonical_json(value: Any) -> str:

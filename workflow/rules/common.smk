@@ -64,16 +64,22 @@ if (
 
 
 def _git_commit():
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=workflow.basedir,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
+    """The commit of the code: the workflow's checkout, else the losscape package's (an
+    editable install run from a copy of the workflow); "" where neither is a git checkout."""
+    import losscape
+
+    for folder in (workflow.basedir, os.path.dirname(losscape.__file__)):
+        try:
+            return subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=folder,
+            ).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            continue
+    return ""
 
 
 os.environ.setdefault("LOSSCAPE_GIT_COMMIT", _git_commit())

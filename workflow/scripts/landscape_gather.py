@@ -3,7 +3,7 @@ from losscape.pipeline import page_stages as pages
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job
 
-# Named like a one-job landscape's run, nested under the training run; its tiles' runs are
+# Named like a one-job landscape's run, linked to the training run; its tiles' runs are
 # moved under it, so the landscape is one entry in MLflow's run list.
 with pipeline_job(snakemake, "landscape", run_prefix="landscape") as run:
     run.link_to_producer(snakemake.input.weights)

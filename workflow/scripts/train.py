@@ -7,7 +7,7 @@ from losscape.pipeline.jobs import pipeline_job
 shown = {k: v for k, v in snakemake.params.items() if v is not None}
 shown["settings"] = solver_settings(snakemake.params.settings)
 with pipeline_job(snakemake, "train", params=shown) as run:
-    run.link_to_producer(snakemake.input.data, nest=False)
+    run.link_to_producer(snakemake.input.data)
     result = stages.train(
         snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights,
         snakemake.output.initial_weights, snakemake.output.trajectory,

@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from losscape.provenance import JOB_PROVENANCE
+
 DPI = 120
 BAD_COLOUR = "0.55"  # grey: never part of viridis/magma, so non-finite cells stand out
 
@@ -156,12 +158,15 @@ def scatter_data(ax, data: pd.DataFrame, axes=("x0", "x1"), **kw):
 
 def save_figure(fig: Figure, path) -> None:
     """Write a byte-reproducible PNG (fixed dpi, no software/version metadata), with the
-    figure's provenance (what it maps, of which network, from which config) in its text
-    chunks, as JSON: PIL's Image.open(path).text shows them."""
+    figure's provenance (what it maps, of which network, from which config; in a pipeline
+    job also the code's commit and its inputs' sha256) in its text chunks, as JSON:
+    PIL's Image.open(path).text shows them."""
     import json
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     provenance = getattr(fig, "losscape_provenance", {})
+    if JOB_PROVENANCE.get():  # a pipeline job's: the code's commit, its inputs' sha256
+        provenance = {**provenance, "provenance": JOB_PROVENANCE.get()}
     text = {key: json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
             for key, value in sorted(provenance.items())}
     fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None, **text})

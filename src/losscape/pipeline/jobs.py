@@ -11,7 +11,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from losscape.pipeline.periodic import Periodic
-from losscape.pipeline.run_records import process_alive
+from losscape.pipeline.run_records import GIT_COMMIT_ENV, process_alive
+from losscape.provenance import sha256_file, stamping
 
 
 @contextmanager
@@ -76,6 +77,16 @@ def _orphan_watch(process: str | None) -> Periodic | nullcontext:
     return Periodic(ORPHAN_CHECK_SECONDS, check, "orphan-watch")
 
 
+def _provenance(snakemake) -> dict:
+    """What every table and figure of the job carries: the code's commit and each named input
+    file's sha256. A tiled landscape's tiles are left out: the gathered table is then the
+    untiled one, byte for byte (both name the same weights and data)."""
+    inputs = {name: {"path": str(path), "sha256": sha256_file(path)}
+              for name, path in sorted(snakemake.input.items())
+              if name != "tiles" and isinstance(path, str) and os.path.isfile(path)}
+    return {"code_commit": os.environ.get(GIT_COMMIT_ENV) or "unknown", "inputs": inputs}
+
+
 FAST_EXIT_ENV = "LOSSCAPE_FAST_EXIT"  # "0": a job exits the ordinary way (for debugging)
 
 
@@ -108,7 +119,7 @@ def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: 
     if params is None:
         params = {k: v for k, v in snakemake.params.items() if v is not None}
     description = describe(snakemake.rule, wildcards, params)
-    with log_to(snakemake.log[0]), warnings.catch_warnings():
+    with log_to(snakemake.log[0]), warnings.catch_warnings(), stamping(_provenance(snakemake)):
         warnings.simplefilter("default")
         invocation = _watched_invocation()
         with _orphan_watch(invocation), job_record(stage, run_prefix or snakemake.rule,

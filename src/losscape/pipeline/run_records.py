@@ -141,7 +141,7 @@ class RunRecord:
             "metrics": {},
             "artifacts": [],  # [path, folder]
             "output": None,  # file_identity of the job's main output
-            "links": [],  # [file_identity, nest]
+            "links": [],  # file identities of its inputs, to find the runs that made them
             "adopt": [],  # file identities of runs to nest under this one
             "dataset": None,
             "model": None,
@@ -169,9 +169,10 @@ class RunRecord:
         """The job's main output, by content and place, so downstream runs find this one."""
         self.data["output"] = file_identity(path)
 
-    def link_to_producer(self, path, nest: bool = True) -> None:
-        """Tag (and by default nest) this run under the run that wrote `path` as it is now."""
-        self.data["links"].append([file_identity(path), nest])
+    def link_to_producer(self, path) -> None:
+        """Link this run to the run that wrote `path` as it is now (a tag, and a line of the
+        description that links to it)."""
+        self.data["links"].append(file_identity(path))
 
     def adopt(self, paths) -> None:
         """Nest the runs that wrote these files under this one (a gathered landscape's tiles)."""

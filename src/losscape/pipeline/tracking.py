@@ -252,15 +252,21 @@ class RecordLogger:
         client = self.client
         experiment_id = self._experiment_id(record["experiment"] or self.experiment)
         tags = dict(record["tags"])
-        for identity, nest in record["links"]:
+        made_from = []
+        for identity in record["links"]:
             parent = self._producer(identity, experiment_id)
             if parent is None:
                 print(f"tracking: no run in this store produced the input of "
                       f"{record['run_name']}; not linked", flush=True)
                 continue
-            tags["upstream_run_id"] = parent
-            if nest:
-                tags["mlflow.parentRunId"] = parent
+            # A link, not nesting: nested runs hide, collapsed, in MLflow's run list and its
+            # searches; only a tiled landscape's tiles nest (under their gathered run).
+            name = client.get_run(parent).info.run_name
+            tags["upstream_run_id"], tags["upstream_run"] = parent, name
+            made_from.append(f"[{name}](#/experiments/{experiment_id}/runs/{parent})")
+        if made_from:
+            tags["mlflow.note.content"] = (tags.get("mlflow.note.content", "")
+                                           + f"\n\nMade from the output of {', '.join(made_from)}.")
         if record["output"]:
             tags[OUTPUT_TAG] = record["output"]["sha256"]
             tags[OUTPUT_LOCATION_TAG] = record["output"]["location"]

@@ -161,5 +161,14 @@ def test_software_versions_caption():
 def test_every_caption_file_is_rendered_here():
     tested = {"dataset", "fit", "landscape", "network", "workflow", "seed_spread", "hessian",
               "spectrum", "cuts", "convexity", "plateau", "optimizers", "attack",
-              "software_versions"}
+              "software_versions", "landscape_page", "optimizers_page"}
     assert {p.stem for p in (REPO / "workflow" / "report").glob("*.rst")} == tested
+
+
+def test_interactive_pages():
+    text = caption("landscape_page", landscape="path")
+    assert "Interactive 3-D view" in text and "<strong>path</strong>" in text
+    assert "the training path projected on the plane" in text and "trained" in text
+    assert "trained weights marked" not in caption("landscape_page", landscape="mine_input")
+    assert "optimizer&#x27;s path" in caption("optimizers_page", analysis="opt") or \
+        "optimizer's path" in caption("optimizers_page", analysis="opt")

@@ -126,6 +126,8 @@ class RunRecord:
         }
         if os.environ.get(GIT_COMMIT_ENV):
             tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
+        if os.environ.get("SLURM_JOB_ID"):  # a cluster job: which one (sacct, squeue, logs)
+            tags["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
         if description:  # MLflow shows this tag as the run's description
             tags["mlflow.note.content"] = description
         self.data: dict[str, Any] = {

@@ -1,3 +1,4 @@
+import subprocess
 import warnings
 
 import numpy as np
@@ -55,3 +56,15 @@ def runs(request, workspace):
     """A client of the workspace's MLflow store and its runs, by run name."""
     client, found = tracked_runs(workspace, request.module.CONFIG["experiment"])
     return client, {r.info.run_name: r for r in found}
+
+
+@pytest.fixture(scope="session")
+def slurm_python(tmp_path_factory):
+    """A Python with snakemake-executor-plugin-slurm (tests/slurm_support.py says why it is not
+    in the project's environment); made once per session."""
+    from slurm_support import plugin_python
+
+    try:
+        return plugin_python(tmp_path_factory.mktemp("slurm-python") / "venv")
+    except subprocess.CalledProcessError as error:
+        pytest.skip(f"cannot install snakemake-executor-plugin-slurm here: {error}")

@@ -33,6 +33,8 @@ def slurm_unavailable() -> str | None:
                 ".ci/run does this as root)")
     if os.geteuid() != 0:
         return "starting slurmd and munged needs root"
+    if Path("/etc/slurm/slurm.conf").exists():
+        return "/etc/slurm/slurm.conf exists: this machine has a SLURM of its own, left alone"
     return None
 
 
@@ -44,7 +46,9 @@ def plugin_python(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                           check=True, capture_output=True, text=True).stdout.strip()
-    (Path(site) / "losscape_parent.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # addsitedir, not a bare path: the parent's own .pth files (an editable install's) count too
+    (Path(site) / "losscape_parent.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     *PLUGINS], check=True)
     return python
@@ -114,6 +118,15 @@ def single_node_slurm(folder: Path, cpus: int = 2, memory_mb: int = 4000):
         host=socket.gethostname(), hostname=socket.gethostname(), node=NODE, folder=folder,
         ctld_port=_free_port(), d_port=_free_port(), cpus=cpus, memory=memory_mb))
     env = {**os.environ, "SLURM_CONF": str(conf)}
+    # The plugin's job step (snakemake-executor-plugin-slurm-jobstep) strips every SLURM_*
+    # variable but the allocation's before its `srun`, SLURM_CONF included: the step's srun
+    # finds the cluster only through the default path. Put the config there, unless a real
+    # one is there already (then this machine is a cluster node: not ours to change).
+    default = Path("/etc/slurm/slurm.conf")
+    if default.exists():
+        raise RuntimeError(f"{default} exists: this machine has a SLURM configuration of its own")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.symlink_to(conf)
     _munge()
     ctld = subprocess.Popen(["slurmctld", "-D", "-i", "-f", str(conf)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -135,6 +148,7 @@ def single_node_slurm(folder: Path, cpus: int = 2, memory_mb: int = 4000):
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        default.unlink(missing_ok=True)
 
 
 def _wait(ready, what: str, folder: Path, timeout: float = 60.0) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
@@ -67,16 +66,14 @@ def every_rule_config() -> dict:
     return config
 
 
-def test_the_slurm_profile_plans_every_job_with_its_resources(tmp_path):
-    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        pytest.skip("snakemake-executor-plugin-slurm is not installed "
-                    "(pip install -e '.[slurm]'): Snakemake rejects 'executor: slurm' without it")
+def test_the_slurm_profile_plans_every_job_with_its_resources(tmp_path, slurm_python):
     profile = load_profile("slurm")
     assert profile["executor"] == "slurm"
     workspace = make_workspace(tmp_path / "cluster", every_rule_config())
     # A dry run executes locally and caps threads at --cores (1 unless given); on the
     # cluster each job gets its own node share, so lift the cap to see the profile's value.
-    dry = snakemake(workspace, "--workflow-profile", "profiles/slurm", "--dry-run", "--cores", "64")
+    dry = snakemake(workspace, "--workflow-profile", "profiles/slurm", "--dry-run", "--cores", "64",
+                    python=slurm_python)
     assert "workflow specific profile profiles/slurm" in dry.stderr
     plan = planned_resources(dry.stdout)
     rules = snakemake(workspace, "--list-rules").stdout.split()

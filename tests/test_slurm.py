@@ -9,7 +9,6 @@ SLURM cannot be started (its Debian packages absent, or not root).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 
@@ -63,7 +62,9 @@ def cluster_run(tmp_path_factory):
 
 def test_every_job_runs_as_a_slurm_job_and_logs_its_run_to_the_server(cluster_run):
     _, jobs, runs, queue, _ = cluster_run
-    expected = sorted(f"{rule}-{'-'.join(v.split('=')[1] for v in wildcards.split(', '))}"
+    # the gathered landscape's run is named like an untiled one's
+    expected = sorted(f"{rule.replace('landscape_gather', 'landscape')}-"
+                      f"{'-'.join(v.split('=')[1] for v in wildcards.split(', '))}"
                       for rule, wildcards in jobs)
     assert sorted(run.info.run_name for run in runs) == expected
     assert {run.info.status for run in runs} == {"FINISHED"}
@@ -80,7 +81,9 @@ def test_the_tiled_table_equals_the_one_job_table_byte_for_byte(cluster_run):
     assert not list((root / "results/.tracking").glob("*.json"))  # every record logged
 
 
-def test_the_slurm_status_is_read_with_squeue_without_accounting(cluster_run):
+def test_without_accounting_the_status_comes_from_squeue_and_nothing_hangs(cluster_run):
+    """The cluster has no slurmdbd: `sacct` fails there, and with it the plugin's default
+    status checks; the profile's squeue works. The run's own output says nothing of sacct."""
     said = cluster_run[4]
-    assert "squeue" in said and "Traceback" not in said
-    assert os.environ.get("SLURM_CONF") is None  # the test's cluster stays the test's
+    assert "accounting storage is disabled" not in said and "Traceback" not in said
+    assert "View run" not in said  # no per-run URL noise from mlflow

@@ -72,10 +72,11 @@ def tracked_runs(root: Path, experiment: str) -> tuple[MlflowClient, list]:
     return client, client.search_runs([found.experiment_id], max_results=1000)
 
 
-def snakemake(root: Path, *args: str, env: dict | None = None, check: bool = True):
+def snakemake(root: Path, *args: str, env: dict | None = None, check: bool = True,
+              python=None):
     environment = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
     environment.update(env or {})
-    command = [sys.executable, "-m", "snakemake", "--nocolor", *args]
+    command = [str(python or sys.executable), "-m", "snakemake", "--nocolor", *args]
     result = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -26,6 +26,9 @@ HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
                  "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 for _name, _value in HTTP_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
+# mlflow prints "View run … at: <url>" for every run it ends on a server: 30 lines of noise in
+# snakemake's output (the docs say how to find a run).
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 HEALTH_TIMEOUT = 5.0
 
 

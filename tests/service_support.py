@@ -51,13 +51,13 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def mlflow_server(backend_uri: str, log_path: Path, artifacts: Path | None = None,
-                  timeout: float = 180.0):
+                  timeout: float = 180.0, port: int | None = None):
     """`mlflow server` over `backend_uri` on a free loopback port; yields its URL.
 
     With `artifacts`, the server proxies artifact uploads and downloads into that
     directory (--artifacts-destination); clients never see the path.
     """
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri,
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     if artifacts is not None:
@@ -65,7 +65,7 @@ def mlflow_server(backend_uri: str, log_path: Path, artifacts: Path | None = Non
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     # The GenAI job runner (a pool of huey workers) is not needed to browse runs.
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    with open(log_path, "w") as log:
+    with open(log_path, "a") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                   start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -157,3 +157,52 @@ def test_a_server_that_does_not_answer_fails_fast_and_clearly(tmp_path):
     assert result.returncode != 0 and elapsed < 30, (elapsed, text[-2000:])
     assert f"MLFLOW_TRACKING_URI=http://127.0.0.1:{port}: the tracking server does not answer" in text
     assert not (root / "results" / "models").exists()
+
+
+def test_a_server_lost_mid_run_loses_nothing_and_the_next_start_logs_it(tmp_path):
+    """The server dies after the first run arrived: every job still finishes (none talks to
+    MLflow), the invocation says what it could not log and keeps it on disk, and the next
+    `snakemake`, with nothing to do, logs it once the server is back: one FINISHED run per
+    job, artifacts included."""
+    import time
+
+    from service_support import free_port
+
+    home = tmp_path / "server"
+    home.mkdir()
+    store, port = f"sqlite:///{home / 'server.db'}", free_port()
+    url = f"http://127.0.0.1:{port}"
+    root = make_workspace(tmp_path / "client", REMOTE_CONFIG)
+    jobs = planned_jobs(root, env={"MLFLOW_TRACKING_URI": url})
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url}
+    with open(root / "snakemake.out", "w") as out, \
+            mlflow_server(store, home / "server.log", artifacts=home / "artifacts", port=port):
+        process = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--nocolor"],
+                                   cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        client = MlflowClient(tracking_uri=url)
+        deadline = time.monotonic() + 120
+        while not (client.get_experiment_by_name(EXPERIMENT) and client.search_runs(
+                [client.get_experiment_by_name(EXPERIMENT).experiment_id])):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+    lost = time.monotonic()  # the server is stopped here
+    assert process.wait(timeout=300) == 0, (root / "snakemake.out").read_text()[-3000:]
+    said = (root / "snakemake.out").read_text()
+    assert time.monotonic() - lost < 60, said[-2000:]
+    assert "run record(s) could not be logged to " + url in said, said[-2000:]
+    kept = list((root / "results/.tracking").glob("*.json"))
+    assert kept and (root / "results/figures/landscape_N1_all.png").is_file()
+
+    with mlflow_server(store, home / "server.log", artifacts=home / "artifacts", port=port):
+        again = snakemake(root, "--cores", "1", env={"MLFLOW_TRACKING_URI": url})
+        assert "Nothing to be done" in again.stdout + again.stderr
+        client = MlflowClient(tracking_uri=url)
+        experiment = client.get_experiment_by_name(EXPERIMENT)
+        runs = client.search_runs([experiment.experiment_id], max_results=100)
+        names = sorted(run.info.run_name for run in runs)
+        assert names == sorted(f"{rule}-{wc.split('=')[1]}" for rule, wc in jobs), names
+        assert {run.info.status for run in runs} == {"FINISHED"}
+        landscape = next(r for r in runs if r.info.run_name == "landscape-N1_all")
+        assert "figures/landscape_N1_all.png" in {
+            a.path for a in client.list_artifacts(landscape.info.run_id, "figures")}
+    assert not list((root / "results/.tracking").glob("*.json"))

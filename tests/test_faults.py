@@ -553,3 +553,38 @@ def test_killing_only_the_main_process_stops_its_jobs_and_the_rerun_duplicates_n
     assert len(finished) == len(set(finished)), runs  # one FINISHED run per job
     # the orphan's record arrived at the next start, as the run it had begun
     assert (orphan, "KILLED", "interrupted (its snakemake invocation ended)") in runs, runs
+
+
+@pipeline
+def test_a_damaged_intermediate_is_found_and_rebuilt(tmp_path):
+    """A table cut short looks finished to Snakemake: the next start finds it from its ends,
+    deletes it and rebuilds it (a dry run only says so). Damage inside a table fails the job
+    that reads it, by its page checksums, naming the file; that job deletes it, and the next
+    run rebuilds it. Both come back byte for byte."""
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    targets = [t for t in TARGETS if "N_slow" not in t]
+    snakemake(root, "--cores", "2", *targets)
+    table = root / "results/landscapes/N1_all.parquet"
+    weights = root / "results/models/N1/weights.parquet"
+    original_table, original_weights = table.read_bytes(), weights.read_bytes()
+
+    table.write_bytes(original_table[: len(original_table) // 2])
+    dry = snakemake(root, "-n", *targets)
+    assert "N1_all.parquet is damaged (cut short" in dry.stderr, dry.stderr[-2000:]
+    assert table.stat().st_size < len(original_table)  # a dry run changes nothing
+    again = snakemake(root, "--cores", "2", *targets)
+    assert "N1_all.parquet was damaged (cut short" in again.stderr
+    assert table.read_bytes() == original_table
+
+    damaged = bytearray(original_weights)
+    damaged[200:216] = bytes(16)  # inside a data page; header and footer intact
+    weights.write_bytes(bytes(damaged))  # newer than the landscapes: they read it again
+    failed = snakemake(root, "--cores", "2", *targets, check=False)
+    assert failed.returncode != 0
+    logs = "".join(p.read_text() for p in (root / "results/logs/landscape").glob("*.log"))
+    assert f"{Path('results/models/N1/weights.parquet')}: not a readable Parquet file" in logs
+    assert "made by this pipeline, so it is deleted: the next run rebuilds it" in logs
+    assert not weights.exists()
+    snakemake(root, "--cores", "2", *targets)
+    assert weights.read_bytes() == original_weights
+    assert table.read_bytes() == original_table

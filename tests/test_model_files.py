@@ -179,6 +179,31 @@ def test_a_damaged_table_is_named_with_what_to_do(tmp_path, damage):
         io.read_table(path)
 
 
+def test_damage_inside_a_table_fails_its_page_checksum_and_a_cut_shows_at_its_ends(tmp_path):
+    """Bytes flipped in a data page (the footer intact) would read as other numbers: the page
+    checksums our writers store catch them. A file cut short is seen from its first and last
+    bytes alone (what the pipeline checks on every table at every start)."""
+    import numpy as np
+    import pandas as pd
+
+    from losscape import io
+    from losscape.errors import DataFileError
+
+    path = tmp_path / "weights.parquet"
+    io.write_table(pd.DataFrame({"value": np.linspace(0, 1, 5000)}), path)
+    assert io.damaged_parquet(path) is None
+    data = bytearray(path.read_bytes())
+    data[200:216] = bytes(16)  # inside the first data page
+    path.write_bytes(bytes(data))
+    assert io.damaged_parquet(path) is None  # the ends are intact
+    with pytest.raises(DataFileError, match=f"{path}: not a readable Parquet file .*"):
+        io.read_table(path)
+    path.write_bytes(bytes(data[: len(data) // 2]))
+    assert "cut short" in io.damaged_parquet(path)
+    path.write_bytes(b"PAR1")
+    assert "too short" in io.damaged_parquet(path)
+
+
 def test_a_figure_png_carries_its_provenance_in_text_chunks(tmp_path):
     from PIL import Image
 

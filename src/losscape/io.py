@@ -121,7 +121,8 @@ def write_table_chunks(
             for chunk in chunks:
                 table = pa.Table.from_pandas(chunk, preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, store_schema=False)
+                    writer = pq.ParquetWriter(tmp, table.schema, store_schema=False,
+                                              write_page_checksum=True)
                 writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
             if writer is None:
                 raise ValueError(f"no rows to write to {path}")
@@ -145,7 +146,7 @@ def write_columns(
     schema = pa.schema([(name, pa.float64()) for name in columns])
     pending, n_pending, n_rows = [], 0, 0
     with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, schema, store_schema=False) as writer:
+        with pq.ParquetWriter(tmp, schema, store_schema=False, write_page_checksum=True) as writer:
 
             def flush(n):
                 # Exactly n rows, made contiguous: the pages then do not depend on the chunks.
@@ -185,16 +186,16 @@ def iter_columns(path, columns: list[str] | None = None, batch_rows: int = LANDS
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
-        yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
+    with _readable(path):
+        for batch in _parquet(path).iter_batches(batch_size=batch_rows, columns=columns):
+            yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
 
 
 def column_argmins(path, columns: list[str]) -> dict[str, int]:
     """The row of each column's smallest finite value (-1 if none), read a batch at a time."""
     best = {c: (np.inf, -1) for c in columns}
     start = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=LANDSCAPE_ROW_GROUP,
-                                                    columns=columns):
+    for batch in _parquet(path).iter_batches(batch_size=LANDSCAPE_ROW_GROUP, columns=columns):
         for column in columns:
             values = batch.column(column).to_numpy(zero_copy_only=False)
             finite = np.where(np.isfinite(values), values, np.inf)
@@ -212,7 +213,7 @@ def read_grid_subset(path, shape: tuple[int, int], first, second) -> pd.DataFram
     keep_first[np.asarray(first, dtype=np.int64)] = True
     keep_second = np.zeros(shape[1], dtype=bool)
     keep_second[np.asarray(second, dtype=np.int64)] = True
-    parquet = pq.ParquetFile(path)
+    parquet = _parquet(path)
     parts, start = [], 0
     for batch in parquet.iter_batches(batch_size=LANDSCAPE_ROW_GROUP):
         i, j = np.divmod(np.arange(start, start + batch.num_rows), shape[1])
@@ -224,7 +225,35 @@ def read_grid_subset(path, shape: tuple[int, int], first, second) -> pd.DataFram
 
 
 def column_names(path) -> list[str]:
-    return pq.ParquetFile(path).schema_arrow.names
+    with _readable(path):
+        return pq.ParquetFile(path).schema_arrow.names
+
+
+def _parquet(path) -> pq.ParquetFile:
+    """A Parquet file whose pages are checked against their checksums as they are read (our
+    writers store them): damage inside the file fails with the file's name, not as numbers."""
+    with _readable(path):
+        return pq.ParquetFile(path, page_checksum_verification=True)
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def damaged_parquet(path) -> str | None:
+    """Why a Parquet file is damaged, from its first and last bytes alone (a file cut short
+    loses its footer), or None. Cheap enough to run on every table at every start."""
+    size = os.path.getsize(path)
+    if size < 12:
+        return f"{size} bytes: too short for a Parquet file"
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(-8, os.SEEK_END)
+        tail = handle.read(8)
+    if head != PARQUET_MAGIC or tail[4:] != PARQUET_MAGIC:
+        return "cut short or overwritten: no Parquet header or footer"
+    if int.from_bytes(tail[:4], "little") + 12 > size:
+        return "cut short: its footer claims more bytes than the file has"
+    return None
 
 
 @contextmanager
@@ -236,10 +265,12 @@ def _readable(path):
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError, UnicodeDecodeError) as error:
         if isinstance(error, FileNotFoundError):
             raise
-        raise DataFileError(
+        damaged = DataFileError(
             f"{path}: not a readable Parquet file ({error}); it is damaged or was cut short. "
             f"Delete it and run again: the pipeline rebuilds it and what depends on it"
-        ) from error
+        )
+        damaged.damaged_file = Path(path)  # for the pipeline, which deletes its own outputs
+        raise damaged from error
 
 
 def read_metadata(path) -> dict[str, Any]:
@@ -263,7 +294,7 @@ def read_table(path, columns: list[str] | None = None) -> tuple[pd.DataFrame, di
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     with _readable(path):
-        frame = pd.read_parquet(path, columns=columns)
+        frame = pd.read_parquet(path, columns=columns, page_checksum_verification=True)
     return frame, read_metadata(path)
 
 

@@ -4,7 +4,9 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -49,6 +51,31 @@ else:
     os.environ.setdefault("LOSSCAPE_RUN_RECORDS", RECORDS)
     os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
     os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
+
+
+# Damaged intermediates: a table cut short (a full disk, a copy interrupted) still looks
+# finished to Snakemake ("Nothing to be done"). Every table's header and footer are checked
+# before the DAG is built; a damaged one is deleted, so this run makes it again and what
+# depends on it (a dry run only says so). Damage inside a table fails the job that reads it,
+# by its page checksums, and that job deletes it (losscape.pipeline.jobs).
+if workflow.is_main_process and os.path.isdir(RESULTS):
+    from losscape.io import damaged_parquet
+
+    _dry = any(a in ("-n", "--dry-run", "--dryrun", "--dry_run") for a in sys.argv)
+    for _table in sorted(Path(RESULTS).rglob("*.parquet")):
+        _why = damaged_parquet(_table)
+        if _why:
+            if _dry:
+                print(
+                    f"{_table} is damaged ({_why}): a real run deletes and rebuilds it",
+                    file=sys.stderr,
+                )
+            else:
+                _table.unlink()
+                print(
+                    f"{_table} was damaged ({_why}): deleted, so this run rebuilds it and what depends on it",
+                    file=sys.stderr,
+                )
 
 
 # Local runs: no more jobs at once than this machine has CPUs, whatever --cores says

@@ -77,6 +77,28 @@ def _orphan_watch(process: str | None) -> Periodic | nullcontext:
     return Periodic(ORPHAN_CHECK_SECONDS, check, "orphan-watch")
 
 
+@contextmanager
+def _rebuilding_damaged_inputs():
+    """An input table of this job found damaged inside (a page checksum that fails) is one of
+    the pipeline's own intermediates: delete it, so that the next run makes it again and
+    everything that depends on it, and say so. (A file cut short is caught earlier, at the
+    start of the run: losscape.io.damaged_parquet.)"""
+    from losscape.errors import DataFileError
+
+    try:
+        yield
+    except DataFileError as error:
+        damaged = getattr(error, "damaged_file", None)
+        results = os.path.abspath("results")  # the workflow's outputs (the job runs in its root)
+        if damaged is not None and os.path.abspath(damaged).startswith(results + os.sep):
+            os.unlink(damaged)
+            said = str(error).replace(
+                "Delete it and run again: the pipeline rebuilds it",
+                "It was made by this pipeline, so it is deleted: the next run rebuilds it")
+            raise DataFileError(said) from error
+        raise
+
+
 def _provenance(snakemake) -> dict:
     """What every table and figure of the job carries: the code's commit and each named input
     file's sha256. A tiled landscape's tiles are left out: the gathered table is then the
@@ -119,7 +141,8 @@ def pipeline_job(snakemake, stage: str, params: dict | None = None, run_prefix: 
     if params is None:
         params = {k: v for k, v in snakemake.params.items() if v is not None}
     description = describe(snakemake.rule, wildcards, params)
-    with log_to(snakemake.log[0]), warnings.catch_warnings(), stamping(_provenance(snakemake)):
+    with log_to(snakemake.log[0]), warnings.catch_warnings(), _rebuilding_damaged_inputs(), \
+            stamping(_provenance(snakemake)):
         warnings.simplefilter("default")
         invocation = _watched_invocation()
         with _orphan_watch(invocation), job_record(stage, run_prefix or snakemake.rule,

@@ -110,7 +110,7 @@ def test_tables_agree_with_the_trained_model(workspace):
     assert sorted(plane["seed"].unique()) == [0, 1] and meta["centre"]["loss"] == pytest.approx(trained)
 
 
-def test_one_finished_run_per_job_nested_under_its_training(runs):
+def test_one_finished_run_per_job_linked_to_its_training(runs):
     client, by_name = runs
     assert sorted(by_name) == sorted(f"{rule}-{wc.split('=')[1]}" for rule, wc in EXPECTED_JOBS)
     assert {r.info.status for r in by_name.values()} == {"FINISHED"}
@@ -118,7 +118,7 @@ def test_one_finished_run_per_job_nested_under_its_training(runs):
                           ("N1_line", "N1"), ("N2_path", "N2")]:
         kind = CONFIG["landscapes"][name]["kind"]
         run = by_name[f"{kind}-{name}"]
-        assert run.data.tags["mlflow.parentRunId"] == by_name[f"train-{network}"].info.run_id
+        assert run.data.tags["upstream_run_id"] == by_name[f"train-{network}"].info.run_id
         figures = [a.path for a in client.list_artifacts(run.info.run_id, "figures")]
         assert f"figures/landscape_{name}.png" in figures
     metrics = by_name["trajectory_pca-N2_path"].data.metrics

@@ -62,7 +62,7 @@ def test_every_tile_and_the_gather_log_one_finished_run(runs):
     train = runs["train-N1"].info.run_id
     tiles = [runs[f"landscape_tile-tiled-{t}"] for t in range(3)]
     gather = runs["landscape-tiled"]
-    assert gather.data.tags["mlflow.parentRunId"] == train
+    assert gather.data.tags["upstream_run_id"] == train  # linked, not nested
     assert all(r.data.tags["mlflow.parentRunId"] == gather.info.run_id for r in tiles)
     assert gather.data.tags["tile_runs"].split() == [r.info.run_id for r in tiles]
     # the gather's summary is the whole table's

@@ -73,7 +73,7 @@ def test_every_job_logs_its_run_over_http(pipeline, remote):
     assert sorted(runs) == sorted(f"{rule}-{wc.split('=', 1)[1]}" for rule, wc in jobs)
     assert {run.info.status for run in runs.values()} == {"FINISHED"}
     landscape, train = runs["landscape-N1_all"], runs["train-N1"]
-    assert landscape.data.tags["mlflow.parentRunId"] == train.info.run_id
+    assert landscape.data.tags["upstream_run_id"] == train.info.run_id
     # nothing was logged on the pipeline's side
     assert not (root / "mlflow.db").exists() and not (root / "mlruns").exists()
 

@@ -148,7 +148,7 @@ def test_one_finished_run_per_job(workspace):
     assert {r.info.status for r in found} == {"FINISHED"}
 
 
-def test_training_runs_record_metrics_model_and_dataset(runs):
+def test_training_runs_record_metrics_model_and_dataset(runs, workspace):
     client, by_name = runs
     train = {r.data.tags["network"]: r for r in by_name.values() if r.data.tags.get("stage") == "train"}
     for run in train.values():
@@ -172,6 +172,14 @@ def test_training_runs_record_metrics_model_and_dataset(runs):
             filter_string=f"source_run_id = '{run.info.run_id}'")
         assert model.name == network
         assert f"Trains network **{network}**" in run.data.tags["mlflow.note.content"]
+        # its signature names the data's own columns, not an unnamed tensor
+        from mlflow.models import Model
+
+        data = CONFIG["networks"][network]["dataset"]
+        columns = [c for c in io.read_table(workspace / f"results/data/{data}.parquet")[0].columns
+                   if c != "y"]
+        local = model.artifact_location.removeprefix("file://")
+        assert Model.load(f"{local}/MLmodel").signature.inputs.input_names() == columns
     landscape = by_name["landscape-N1_all"].data.tags["mlflow.note.content"]
     assert "Loss landscape **N1_all** of network N1, kind weights" in landscape
 

@@ -70,10 +70,11 @@ def axis_values(centre: float, span: float, resolution: int) -> np.ndarray:
     return values
 
 
-# A figure's axes are ~1000 pixels: beyond this many points per axis a streamed landscape's map
-# is drawn thinned (every k-th point, plus the centre and each map's minimum), so drawing a
-# 5001^2 landscape needs the memory of a 401^2 one.
-FIGURE_POINTS = 401
+# A figure's map is ~500 pixels across: beyond this many points per axis a streamed landscape's
+# map is drawn thinned (every k-th point, plus the centre and each map's minimum), so drawing a
+# 5001^2 landscape needs the memory and time of a ~201^2 one (a 1001^2 map drawn from every
+# 5th point is the same picture; contouring all 10^6 points was most of that job's time).
+FIGURE_POINTS = 201
 
 
 def figure_indices(size: int, limit: int, keep=()) -> np.ndarray:

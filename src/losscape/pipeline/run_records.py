@@ -237,12 +237,13 @@ def job_record(
 
 def process_times() -> dict[str, float]:
     """This process' own accounting, start-up included (Snakemake's `benchmark:` samples every
-    0.5 s and misses a job's start and end): CPU seconds (user + system) and wall seconds
-    since the process started (Linux; elsewhere only the CPU)."""
+    0.5 s and misses a job's start and end): CPU seconds (user + system), peak memory (MB),
+    and wall seconds since the process started (Linux; elsewhere not the wall time)."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    times = {"job_cpu_seconds": usage.ru_utime + usage.ru_stime}
+    times = {"job_cpu_seconds": usage.ru_utime + usage.ru_stime,
+             "job_max_rss_mb": usage.ru_maxrss / 1024}  # Linux reports kB
     try:
         with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
             started = int(stat.read().rpartition(")")[2].split()[19]) / os.sysconf("SC_CLK_TCK")

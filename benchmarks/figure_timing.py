@@ -79,12 +79,14 @@ def figure_catalogue(results: Path, out: Path) -> dict:
 
     A = R / "analyses"
     for name in ("N1_curvature_one_point", "N1_curvature_all_points"):
-        hessian, meta = io.read_table(A / name / "hessian.parquet")
-        cmap, map_meta = io.read_table(A / name / "curvature_map.parquet")
+        read = {t: io.read_table(A / name / f"{t}.parquet")
+                for t in ("hessian", "hessian_matrix", "spectrum", "eigen_cuts", "curvature_map")}
+        tables = {t: frame for t, (frame, _) in read.items()}
+        metas = {t: meta for t, (_, meta) in read.items()}
         for which in CURVATURE_FIGURES:
             catalogue[f"{which}_{name}"] = (
-                lambda w=which, h=hessian, m=meta, c=cmap, mm=map_meta, n=name: save_figure(
-                    curvature_figure(w, h, m, c, mm, n), out / f"{w}_{n}.png"))
+                lambda w=which, t=tables, m=metas, n=name: save_figure(
+                    curvature_figure(w, t, m, n), out / f"{w}_{n}.png"))
     opt = A / "N1_optimizers_one_point"
     runs, _ = io.read_table(opt / "optimizer_runs.parquet")
     opt_paths, opt_meta = io.read_table(opt / "optimizer_paths.parquet")

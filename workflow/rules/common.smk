@@ -429,6 +429,7 @@ VERSIONED = (
     "matplotlib",
     "mlflow",
     "skops",
+    "plotly",
     "snakemake",
 )
 

@@ -43,7 +43,8 @@ def test_a_plain_snakemake_uses_the_default_profile(workspace):
 def planned_resources(output: str) -> dict[str, dict[str, str]]:
     """rule -> the resources (and threads) its first job in a dry run's plan gets."""
     plan = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+    # (the rules of a group job are listed indented under it)
+    for block in re.split(r"\n(?=[ \t]*(?:local)?rule \w+:)", output):
         rule = re.match(r"(?:local)?rule (\w+):", block.strip())
         if not rule or rule[1] == "all" or rule[1] in plan:
             continue

@@ -348,10 +348,23 @@ def test_the_documented_search_expressions_find_their_runs_in_the_ui(browser, pi
         assert f"`{expression}`" in documented, expression
         found = client.search_runs([runs[LANDSCAPE_RUN].info.experiment_id], expression)
         assert sorted(r.info.run_name for r in found) == expected, expression
-        box = browser.find_element(By.CSS_SELECTOR, "input[data-testid='search-box']")
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(Keys.BACKSPACE)
-        box.send_keys(expression, Keys.ENTER)
+        def typed(d, text=expression) -> bool:
+            # the box may re-render while the table loads: type until it holds the text
+            from selenium.common.exceptions import StaleElementReferenceException
+
+            try:
+                box = d.find_element(By.CSS_SELECTOR, "input[data-testid='search-box']")
+                box.send_keys(Keys.CONTROL, "a")
+                box.send_keys(Keys.BACKSPACE)
+                box.send_keys(text)
+                if box.get_attribute("value") != text:
+                    return False
+                box.send_keys(Keys.ENTER)
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        wait(browser, typed, f"the search box to hold {expression}")
         wait(browser, lambda d, names=expected: sorted(run_names(d)) == names,
              f"the runs of {expression}")
         text = page_text(browser)

@@ -58,3 +58,27 @@ def test_the_same_table_gives_the_same_bytes():
     again = surface_page(x, y, z, title="t", labels=("a", "b"), z_label="loss", trained=(0, 0))
     assert first == again
     assert "<script src=" not in first and "Plotly.newPlot" in first  # self-contained
+
+
+def test_a_plane_of_several_seeds_beyond_the_figures_thinning_gets_its_first_seeds_page(tmp_path):
+    """A random plane over 251² points and two seeds: the page shows the first seed's plane,
+    whole (thinned on the page itself), not rows of the grid's thinning of one plane."""
+    import pandas as pd
+
+    from losscape import io
+    from losscape.pipeline.page_stages import landscape_page
+
+    a = np.linspace(-1, 1, 251)
+    frames = [pd.DataFrame({"seed": seed, "a": np.repeat(a, 251), "b": np.tile(a, 251),
+                            "loss": np.repeat(a, 251) ** 2 + (seed + 1) * np.tile(a, 251) ** 2 + 1})
+              for seed in (3, 4)]
+    table = tmp_path / "plane.parquet"
+    io.write_table(pd.concat(frames, ignore_index=True), table,
+                   {"landscape": {"kind": "random_plane", "resolution": 251, "seeds": [3, 4]},
+                    "network": {"name": "N1"}})
+    landscape_page(table, tmp_path / "plane.html")
+    surface, marker = figure_of((tmp_path / "plane.html").read_text())["data"]
+    xs, ys = np.array(surface["x"]), np.array(surface["y"])
+    expected = xs[:, None] ** 2 + 4 * ys[None, :] ** 2 + 1  # seed 3: (3 + 1) on b²
+    np.testing.assert_allclose(np.array(surface["z"], float), expected.T, rtol=6e-6)
+    assert marker["z"] == [pytest.approx(1.0)]

@@ -70,6 +70,21 @@ def remove_temporaries(folder) -> list[Path]:
     return removed
 
 
+def remove_damaged_tables(folder, dry_run: bool = False) -> list[tuple[Path, str]]:
+    """Delete every Parquet table under `folder` that damaged_parquet finds damaged (a table
+    cut short looks finished to Snakemake), so that the run rebuilds it; with dry_run, only
+    find them. Returns (table, why) for each."""
+    folder = Path(folder)
+    found = []
+    for table in sorted(folder.rglob("*.parquet")) if folder.is_dir() else ():
+        why = damaged_parquet(table)
+        if why:
+            if not dry_run:
+                table.unlink()
+            found.append((table, why))
+    return found
+
+
 @functools.cache
 def _umask() -> int:
     # Read once: setting and restoring the umask is not atomic.

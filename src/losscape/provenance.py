@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,15 @@ def stable_hash(value: Any, length: int = 16) -> str:
 
 
 def sha256_file(path) -> str:
+    """The file's sha256, read once per process while the file is unchanged (same size and
+    modification time): a job hashes its inputs for their provenance and again to link its
+    run to the runs that made them."""
+    stat = os.stat(path)
+    return _sha256(os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

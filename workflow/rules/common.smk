@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -58,24 +57,17 @@ else:
 # before the DAG is built; a damaged one is deleted, so this run makes it again and what
 # depends on it (a dry run only says so). Damage inside a table fails the job that reads it,
 # by its page checksums, and that job deletes it (losscape.pipeline.jobs).
-if workflow.is_main_process and os.path.isdir(RESULTS):
-    from losscape.io import damaged_parquet
+if workflow.is_main_process:
+    from losscape.io import remove_damaged_tables
 
     _dry = any(a in ("-n", "--dry-run", "--dryrun", "--dry_run") for a in sys.argv)
-    for _table in sorted(Path(RESULTS).rglob("*.parquet")):
-        _why = damaged_parquet(_table)
-        if _why:
-            if _dry:
-                print(
-                    f"{_table} is damaged ({_why}): a real run deletes and rebuilds it",
-                    file=sys.stderr,
-                )
-            else:
-                _table.unlink()
-                print(
-                    f"{_table} was damaged ({_why}): deleted, so this run rebuilds it and what depends on it",
-                    file=sys.stderr,
-                )
+    for _table, _why in remove_damaged_tables(RESULTS, dry_run=_dry):
+        _done = (
+            "is damaged ({}): a real run deletes and rebuilds it"
+            if _dry
+            else ("was damaged ({}): deleted, so this run rebuilds it and what depends on it")
+        )
+        print(f"{_table} {_done.format(_why)}", file=sys.stderr)
 
 
 # Local runs: no more jobs at once than this machine has CPUs, whatever --cores says

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from losscape.engine.landscape import figure_indices
+
 PAGE_POINTS = 101  # points per axis of the surface on the page (the table may have thousands)
 LOG_DECADES = 2.0  # a positive surface spanning more decades than this is drawn as log10
 DIV_ID = "losscape-surface"  # fixed: the same table gives the same bytes
@@ -31,14 +33,6 @@ def plotly_js() -> str:
                                   "(pip install plotly), which ships plotly.js")
     return (Path(spec.submodule_search_locations[0]) / "package_data" / "plotly.min.js").read_text(
         encoding="utf-8")
-
-
-def _thinned(size: int, keep: int | None) -> np.ndarray:
-    if size <= PAGE_POINTS:
-        return np.arange(size)
-    step = -(-size // PAGE_POINTS)
-    chosen = set(range(0, size, step)) | {size - 1} | ({keep} if keep is not None else set())
-    return np.array(sorted(chosen))
 
 
 def _numbers(values) -> list:
@@ -73,8 +67,9 @@ def surface_page(x, y, z, *, title: str, labels: tuple[str, str], z_label: str,
     x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
     near = None if trained is None else (int(np.abs(x - trained[0]).argmin()),
                                          int(np.abs(y - trained[1]).argmin()))
-    rows = _thinned(len(x), near[0] if near else None)
-    cols = _thinned(len(y), near[1] if near else None)
+    # every k-th point (the centre, the last and the trained point's kept), as the PNGs thin
+    rows = figure_indices(len(x), PAGE_POINTS, [near[0]] if near else ())
+    cols = figure_indices(len(y), PAGE_POINTS, [near[1]] if near else ())
     transform, z_title = _scale(z, z_label)
     with np.errstate(divide="ignore", invalid="ignore"):
         shown = transform(z[np.ix_(rows, cols)])

@@ -7,7 +7,10 @@ landscapes use.
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +117,18 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
 
 
 def figure_table(landscape_path):
-    """The landscape's table as its figure draws it (thinned beyond FIGURE_POINTS per axis)."""
+    """The landscape's table as its figure draws it (thinned beyond FIGURE_POINTS per axis).
+
+    A job draws its PNG and its 3-D page from the same table: the file is streamed once (a
+    copy is returned each time, so neither drawing sees what the other changed)."""
+    stat = os.stat(landscape_path)
+    table, metadata = _figure_table(os.path.abspath(landscape_path), stat.st_size,
+                                    stat.st_mtime_ns)
+    return table.copy(), copy.deepcopy(metadata)
+
+
+@lru_cache(maxsize=2)
+def _figure_table(landscape_path: str, size: int, mtime_ns: int):
     metadata = io.read_metadata(landscape_path)
     resolution = metadata["landscape"]["resolution"]
     shape = tuple(resolution) if isinstance(resolution, list) else (resolution, resolution)

@@ -11,7 +11,12 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from losscape.pipeline.periodic import Periodic
-from losscape.pipeline.run_records import GIT_COMMIT_ENV, process_alive
+from losscape.pipeline.run_records import (
+    GIT_COMMIT_ENV,
+    INVOCATION_PROCESS_ENV,
+    ORPHANED,
+    process_alive,
+)
 from losscape.provenance import sha256_file, stamping
 
 
@@ -40,18 +45,13 @@ def log_to(path):
 
 
 ORPHAN_CHECK_SECONDS = 2.0
-ORPHANED = "its snakemake invocation ended"
 
 
 def _watched_invocation() -> str | None:
-    """'host:pid' of the snakemake process that started this job, when it is on this host."""
-    import socket
-
-    process = os.environ.get("LOSSCAPE_INVOCATION_PROCESS", "")
-    host, _, pid = process.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return None
-    return process
+    """'host:pid' of the snakemake process that started this job, when it runs on this host
+    (elsewhere, as on SLURM, its pid says nothing here)."""
+    process = os.environ.get(INVOCATION_PROCESS_ENV, "")
+    return process if process_alive(process) else None
 
 
 def _orphan_watch(process: str | None) -> Periodic | nullcontext:
@@ -92,10 +92,10 @@ def _rebuilding_damaged_inputs():
         results = os.path.abspath("results")  # the workflow's outputs (the job runs in its root)
         if damaged is not None and os.path.abspath(damaged).startswith(results + os.sep):
             os.unlink(damaged)
-            said = str(error).replace(
-                "Delete it and run again: the pipeline rebuilds it",
-                "It was made by this pipeline, so it is deleted: the next run rebuilds it")
-            raise DataFileError(said) from error
+            raise DataFileError(
+                f"{damaged}: not a readable Parquet file ({error.__cause__}); it is damaged or "
+                f"was cut short. It was made by this pipeline, so it is deleted: the next run "
+                f"rebuilds it and what depends on it") from error
         raise
 
 

@@ -15,10 +15,14 @@ TURN = "drag to turn, scroll to zoom"
 
 
 def _surface(landscape_path):
-    """(x, y, z, labels, trained, metadata) of a 2-D landscape's table, thinned for drawing."""
-    table, metadata = figure_table(landscape_path)
+    """(x, y, z, labels, trained, metadata) of a 2-D landscape's table. A grid kind's table is
+    read as its PNG reads it (streamed, thinned: it may be 5001²); a plane's table, which its
+    job held whole, is read whole (several seeds' planes one after another); the page thins
+    either to PAGE_POINTS per axis."""
+    kind = io.read_metadata(landscape_path)["landscape"]["kind"]
+    reader = figure_table if kind in ("weights", "input") else io.read_table
+    table, metadata = reader(landscape_path)
     spec = metadata["landscape"]
-    kind = spec["kind"]
     if kind == "weights":
         columns = labels = tuple(spec["axes"])
         trained = (metadata["centre"][columns[0]], metadata["centre"][columns[1]])

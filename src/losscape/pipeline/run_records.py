@@ -33,6 +33,8 @@ INVOCATION_ENV = "LOSSCAPE_INVOCATION"
 # "host:pid" of that invocation's snakemake process: is it still alive?
 INVOCATION_PROCESS_ENV = "LOSSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
+# Why a run ended KILLED when its invocation died (said by the job, or by the next start)
+ORPHANED = "its snakemake invocation ended"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 
@@ -148,10 +150,6 @@ class RunRecord:
             "dataset": None,
             "model": None,
         }
-
-    @property
-    def run_id(self) -> str:  # what a test or a log line calls this run by
-        return self.id
 
     def save(self) -> None:
         write_record(self.path, self.data)

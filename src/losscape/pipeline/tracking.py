@@ -17,6 +17,7 @@ import socket
 import time
 import warnings
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import mlflow
@@ -32,12 +33,15 @@ from losscape.pipeline.run_records import (
     read_records,
     records_dir,
 )
+from losscape.pipeline.run_records import (
+    ORPHANED as ORPHANED_REASON,
+)
 from losscape.pipeline.tracking_service import check_server, experiment_name, tracking_uri
 
 OUTPUT_TAG = "output_sha256"
 OUTPUT_LOCATION_TAG = "output_location"  # a hash of the output's absolute path
 RECORD_TAG = "losscape_record"  # the record a run was logged from: logging it again is a no-op
-ORPHANED = "interrupted: its snakemake invocation ended"
+ORPHANED = f"interrupted: {ORPHANED_REASON}"
 FINAL_WAIT = 10.0  # seconds a stopped job has to write its own end, once all have ended
 LOST = "interrupted: its job ended without finishing its run (killed, or lost with its node)"
 
@@ -159,20 +163,21 @@ class RecordLogger:
         records = read_records(self.folder)
         # Ended runs in the order they ended: a run's producer is logged before it.
         records.sort(key=lambda item: (item[1]["status"] == RUNNING, item[1].get("end_ms") or 0))
+        left = 0
         for done, (path, record) in enumerate(records):
             try:
-                self._log(path, record, final)
+                left += not self._log(path, record, final)
             except Exception as error:  # noqa: BLE001 (kept on disk; said once)
                 if not self.failing:
                     print(f"tracking: could not log the run {record.get('run_name')} to "
                           f"{tracking_uri()} ({type(error).__name__}: {error}); its record stays in "
                           f"{self.folder}", flush=True)
                 self.failing = True
-                return len(records) - done
+                return left + len(records) - done
         self.failing = False
         if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
             self._beat()
-        return len(read_records(self.folder))
+        return left
 
     def _beat(self) -> None:
         """A heartbeat for every run still computing: another machine on this store sees
@@ -205,17 +210,19 @@ class RecordLogger:
         fresh["tags"]["error"] = LOST if ours else ORPHANED
         return fresh
 
-    def _log(self, path: Path, record: dict, final: bool) -> None:
+    def _log(self, path: Path, record: dict, final: bool) -> bool:
+        """Log what the record holds; True once it is done (and deleted)."""
         if record["status"] == RUNNING:
             ended = self._ended_without_a_word(path, record, final)
             if ended is None:
                 if record["id"] not in self.open:
                     self.open[record["id"]] = self._run_of(record)
-                return
+                return False
             record = ended
         run_id = self.open.pop(record["id"], None) or self._run_of(record)
         self._finish(run_id, record)
         path.unlink(missing_ok=True)
+        return True
 
     def _experiment_id(self, name: str) -> str:
         if name not in self.experiment_ids:
@@ -239,14 +246,15 @@ class RecordLogger:
                                                        record["params"].items()])
         return run.info.run_id
 
-    def _producer(self, identity: dict, experiment_id: str) -> str | None:
-        """The latest run that wrote this file (its place and content), in this experiment."""
+    def _producer(self, identity: dict, experiment_id: str):
+        """The latest run (its info) that wrote this file, by place and content, in this
+        experiment; None if there is none."""
         found = self.client.search_runs(
             [experiment_id],
             filter_string=f"tags.{OUTPUT_TAG} = '{identity['sha256']}' and "
                           f"tags.{OUTPUT_LOCATION_TAG} = '{identity['location']}'",
             order_by=["attributes.start_time DESC"], max_results=1)
-        return found[0].info.run_id if found else None
+        return found[0].info if found else None
 
     def _finish(self, run_id: str, record: dict) -> None:
         client = self.client
@@ -261,9 +269,9 @@ class RecordLogger:
                 continue
             # A link, not nesting: nested runs hide, collapsed, in MLflow's run list and its
             # searches; only a tiled landscape's tiles nest (under their gathered run).
-            name = client.get_run(parent).info.run_name
-            tags["upstream_run_id"], tags["upstream_run"] = parent, name
-            made_from.append(f"[{name}](#/experiments/{experiment_id}/runs/{parent})")
+            tags["upstream_run_id"], tags["upstream_run"] = parent.run_id, parent.run_name
+            made_from.append(
+                f"[{parent.run_name}](#/experiments/{experiment_id}/runs/{parent.run_id})")
         if made_from:
             tags["mlflow.note.content"] = (tags.get("mlflow.note.content", "")
                                            + f"\n\nMade from the output of {', '.join(made_from)}.")
@@ -272,9 +280,9 @@ class RecordLogger:
             tags[OUTPUT_LOCATION_TAG] = record["output"]["location"]
         if record["adopt"]:
             children = [self._producer(identity, experiment_id) for identity in record["adopt"]]
-            tags["tile_runs"] = " ".join(str(child) for child in children)
+            tags["tile_runs"] = " ".join(str(child and child.run_id) for child in children)
             for child in filter(None, children):
-                client.set_tag(child, "mlflow.parentRunId", run_id)
+                client.set_tag(child.run_id, "mlflow.parentRunId", run_id)
         stamp = record["end_ms"] or int(time.time() * 1000)
         client.log_batch(
             run_id,
@@ -294,7 +302,7 @@ class RecordLogger:
                 with Image.open(path) as image:
                     client.log_image(run_id, image, key=Path(path).stem, step=0)
         if record["dataset"] or record["model"]:
-            _log_data_and_model(run_id, record)
+            _log_data_and_model(client, run_id, record)
         client.set_terminated(run_id, status=record["status"], end_time=stamp)
 
 
@@ -304,29 +312,47 @@ def _job_gone(record: dict) -> bool:
     return process.rpartition(":")[0] == socket.gethostname() and not process_alive(process)
 
 
-def _log_data_and_model(run_id: str, record: dict) -> None:
+def _log_data_and_model(client: MlflowClient, run_id: str, record: dict) -> None:
     """The dataset input (with its digest) and the trained model, with a signature of the
-    data's own column names. These need mlflow's fluent API, hence an active run, which
-    is this thread's own."""
+    data's own column names. Most runs read the same few data files: each is read and
+    digested once per process."""
+    data = record["dataset"]
+    if data:
+        from mlflow.entities import DatasetInput, InputTag
+        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+        context = "training" if record["tags"].get("stage") == "train" else "evaluation"
+        entity = _dataset_entity(*_file_key(data["path"]), data["name"], data["targets"])
+        client.log_inputs(run_id, [DatasetInput(entity, [InputTag(MLFLOW_DATASET_CONTEXT,
+                                                                   context)])])
+    if record["model"]:
+        with mlflow.start_run(run_id=run_id):  # model logging needs this thread's active run
+            _log_model(record["model"], _frame(*_file_key(record["model"]["data"])))
+
+
+def _file_key(path: str) -> tuple[str, int, int]:
+    stat = os.stat(path)
+    return path, stat.st_size, stat.st_mtime_ns
+
+
+@lru_cache(maxsize=16)
+def _frame(path: str, size: int, mtime_ns: int):
     import pandas as pd
 
-    data = record["dataset"] or {}
-    frame = pd.read_parquet(data.get("path") or record["model"]["data"])
-    with mlflow.start_run(run_id=run_id):
-        if data:
-            from mlflow.data import from_pandas
-            from mlflow.data.sources import LocalArtifactDatasetSource
+    return pd.read_parquet(path)
 
-            with warnings.catch_warnings():
-                # mlflow's own digest code trips a pandas deprecation; not ours to fix.
-                warnings.simplefilter("ignore")
-                dataset = from_pandas(
-                    frame, source=LocalArtifactDatasetSource(data["path"]), name=data["name"],
-                    targets=data["targets"])
-            context = "training" if record["tags"].get("stage") == "train" else "evaluation"
-            mlflow.log_input(dataset, context=context)
-        if record["model"]:
-            _log_model(record["model"], frame)
+
+@lru_cache(maxsize=16)
+def _dataset_entity(path: str, size: int, mtime_ns: int, name: str, targets: str):
+    from mlflow.data import from_pandas
+    from mlflow.data.sources import LocalArtifactDatasetSource
+
+    with warnings.catch_warnings():
+        # mlflow's own digest code trips a pandas deprecation; not ours to fix.
+        warnings.simplefilter("ignore")
+        dataset = from_pandas(_frame(path, size, mtime_ns), source=LocalArtifactDatasetSource(path),
+                              name=name, targets=targets)
+    return dataset._to_mlflow_entity()  # what mlflow.log_input sends, without an active run
 
 
 def _log_model(model: dict, frame) -> None:
@@ -351,12 +377,3 @@ def _log_model(model: dict, frame) -> None:
             serialization_format="skops",
             skops_trusted_types=TRUSTED_MODEL_TYPES,
         )
-
-
-def runs(experiment: str | None = None) -> list:
-    """Every run of the experiment (for tests and reports)."""
-    client = _client()
-    found = client.get_experiment_by_name(experiment or experiment_name())
-    if found is None:
-        return []
-    return client.search_runs([found.experiment_id], max_results=50000)

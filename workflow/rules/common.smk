@@ -10,6 +10,7 @@ import uuid
 from snakemake.utils import validate
 
 from losscape.provenance import canonical_json, stable_hash
+from losscape.pipeline.job_server import JobServer
 from losscape.pipeline.tracking_service import TrackingService, log_leftovers
 from losscape.pipeline.validation import check_config, check_schema
 
@@ -370,6 +371,9 @@ def all_targets():
 # cannot be logged now (a server gone) stay on disk and are logged by the next run here,
 # even one with nothing to do (at exit).
 TRACKING = TrackingService(config["experiment"])
+# Local runs: one process imports the jobs' libraries once and forks each script job
+# (losscape.pipeline.job_server); a script whose job it does not take runs on its own.
+JOBS = JobServer()
 
 
 onstart:
@@ -380,13 +384,17 @@ onstart:
     for leftover in remove_temporaries(RESULTS):
         print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
     TRACKING.start()
+    if workflow.local_exec:
+        JOBS.start()
 
 
 onsuccess:
+    JOBS.close()
     TRACKING.close()
 
 
 onerror:
+    JOBS.close()
     TRACKING.close()
 
 
@@ -394,6 +402,7 @@ def _log_leftover_records():
     """At exit: log what is left, also after a run that started no job (nothing to be
     done) but found records of an interrupted invocation. Not for a dry run, a lint or an
     unlock."""
+    JOBS.close()
     if TRACKING.thread is not None:  # started: closed here if no hook did (a crash)
         TRACKING.close()
         return

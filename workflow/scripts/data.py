@@ -1,3 +1,7 @@
+from losscape.pipeline.job_server import hand_over
+
+hand_over()  # the preloaded job server runs the rest, where one runs
+
 from losscape.pipeline import figure_stages as figures
 from losscape.pipeline import stages
 from losscape.pipeline.jobs import pipeline_job

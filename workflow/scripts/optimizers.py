@@ -1,4 +1,8 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
+from losscape.pipeline.job_server import hand_over
+
+hand_over()  # the preloaded job server runs the rest, where one runs
+
 from losscape.pipeline import analysis_stages, page_stages
 from losscape.pipeline.jobs import pipeline_job
 

@@ -33,6 +33,8 @@ INVOCATION_ENV = "LOSSCAPE_INVOCATION"
 # "host:pid" of that invocation's snakemake process: is it still alive?
 INVOCATION_PROCESS_ENV = "LOSSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "LOSSCAPE_GIT_COMMIT"
+# "<start> <cpu>" of the script's own process, for a job it handed to the job server
+JOB_STARTED_ENV = "LOSSCAPE_JOB_STARTED"
 # Why a run ended KILLED when its invocation died (said by the job, or by the next start)
 ORPHANED = "its snakemake invocation ended"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
@@ -197,7 +199,15 @@ class RunRecord:
 def _interrupt_on_signals():
     # Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process
     # group; both become a KeyboardInterrupt naming the signal, so the run ends KILLED.
+    interrupted = []
+
     def handler(signum, frame):
+        # Once: a Ctrl-C reaches a job twice when it runs in the job server (from the
+        # terminal, and passed on by the script's own process), and a second interrupt would
+        # cut short the writing of its KILLED record.
+        if interrupted:
+            return
+        interrupted.append(signum)
         # The job's orphan watch says why it interrupts (losscape.pipeline.jobs).
         raise KeyboardInterrupt(os.environ.pop("LOSSCAPE_INTERRUPTED", "")
                                 or signal.Signals(signum).name)
@@ -245,7 +255,14 @@ def process_times() -> dict[str, float]:
     try:
         with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
             started = int(stat.read().rpartition(")")[2].split()[19]) / os.sysconf("SC_CLK_TCK")
-            times["job_process_seconds"] = float(uptime.read().split()[0]) - started
+            now = float(uptime.read().split()[0])
+        # A job run by the job server (losscape.pipeline.job_server) started in the script's
+        # own process, which handed it over: its start and its CPU until then count too.
+        handed = os.environ.get(JOB_STARTED_ENV, "").split()
+        if len(handed) == 2 and float(handed[0]) >= 0:
+            started = float(handed[0])
+            times["job_cpu_seconds"] += float(handed[1])
+        times["job_process_seconds"] = now - started
     except (OSError, ValueError, IndexError):
         pass
     return times

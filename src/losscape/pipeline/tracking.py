@@ -297,13 +297,39 @@ class RecordLogger:
                 continue
             client.log_artifact(run_id, path, folder)
             if folder == "figures" and path.endswith(".png"):
-                from PIL import Image
-
-                with Image.open(path) as image:
+                with _png_as_is(path) as image:
                     client.log_image(run_id, image, key=Path(path).stem, step=0)
         if record["dataset"] or record["model"]:
             _log_data_and_model(client, run_id, record)
         client.set_terminated(run_id, status=record["status"], end_time=stamp)
+
+
+@contextmanager
+def _png_as_is(path: str):
+    """The figure for MlflowClient.log_image (its names and layout, which the UI's Images tab
+    reads), without decoding and re-encoding it: saved as PNG it is the file itself, and
+    its small preview is resized in reduction steps. log_image re-encoded each figure:
+    2.7 of 3.6 s of CPU for the default pipeline's 43 figures."""
+    import shutil
+
+    from PIL import PngImagePlugin
+
+    class Figure(PngImagePlugin.PngImageFile):
+        def save(self, fp, format=None, **params):
+            if isinstance(fp, str | os.PathLike) and str(fp).endswith(".png") and not params:
+                shutil.copyfile(path, fp)
+            else:
+                super().save(fp, format, **params)
+
+        def resize(self, size, *args, **kwargs):
+            kwargs.setdefault("reducing_gap", 3.0)
+            return super().resize(size, *args, **kwargs)
+
+    image = Figure(path)
+    try:
+        yield image
+    finally:
+        image.close()
 
 
 def _job_gone(record: dict) -> bool:

@@ -104,6 +104,7 @@ class TrackingService:
         return self.logger
 
     def _serve(self) -> None:
+        _yield_to_jobs()
         if self._connect() is None:
             return
         while not self.stopping.wait(self.interval):
@@ -123,6 +124,16 @@ class TrackingService:
             say(f"{left} run record(s) could not be logged to {tracking_uri()}; they are kept in "
                 f"{self.folder} and logged by the next snakemake run in this directory")
         return left
+
+
+def _yield_to_jobs() -> None:
+    """Lower this thread's CPU priority (Linux: a thread has its own nice value): logging is
+    not on the pipeline's critical path, the jobs are. It then logs on cores the jobs leave
+    idle, and close() catches up at full priority from the main thread."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # elsewhere: the thread keeps the process' priority
+        pass
 
 
 def log_leftovers(experiment: str | None = None) -> int:

@@ -8,8 +8,9 @@ In scratch directories (results and MLflow store there too), with real Snakemake
    `benchmark:` files miss: they sample every 0.5 s), read from its MLflow run; the main
    process' CPU (snakemake, and the thread that logs the runs) as what remains of the
    children's CPU;
-2. the fixed cost of a job: a workflow of jobs that do nothing inside `pipeline_job`, and the
-   same with a landscape job's imports; beside them, in fresh interpreters, what a job
+2. the fixed cost of a job: a workflow of jobs that do nothing inside `pipeline_job`, run by
+   the job server as in a local run, and in their own interpreters (as on a cluster) alone
+   and with a landscape job's imports; beside them, in fresh interpreters, what a job
    paid when it logged its own run (import mlflow, open the store, one run);
 3. one weights landscape at 1001² on 200 samples, as a job, start-up included.
 The machine and the load average (before and after) are printed: other processes inflate
@@ -51,6 +52,17 @@ print(imported - started, time.perf_counter() - imported)
 """
 
 EMPTY_JOBS = """
+from losscape.pipeline.job_server import JobServer
+
+JOBS = JobServer()
+
+onstart:
+    if {server}:
+        JOBS.start()
+
+onsuccess:
+    JOBS.close()
+
 rule all:
     input: expand("out/{{n}}.txt", n=range({count}))
 
@@ -62,6 +74,9 @@ rule empty:
 """
 
 EMPTY_JOB = """
+from losscape.pipeline.job_server import hand_over
+
+hand_over()
 {imports}
 from losscape.pipeline.jobs import pipeline_job
 
@@ -119,10 +134,11 @@ def job_runs(root: Path, experiment: str) -> list[dict]:
                   key=lambda r: -r.get("job_process_seconds", 0))
 
 
-def empty_jobs(root: Path, count: int, imports: str) -> list[dict]:
-    """`count` jobs that do nothing inside pipeline_job, through Snakemake; their records."""
+def empty_jobs(root: Path, count: int, imports: str, server: bool) -> list[dict]:
+    """`count` jobs that do nothing inside pipeline_job, through Snakemake, with or without
+    the job server; their records."""
     root.mkdir(parents=True)
-    (root / "Snakefile").write_text(EMPTY_JOBS.format(count=count))
+    (root / "Snakefile").write_text(EMPTY_JOBS.format(count=count, server=server))
     (root / "empty_job.py").write_text(EMPTY_JOB.format(imports=imports))
     env = {**os.environ, "LOSSCAPE_RUN_RECORDS": str(root / "records")}
     subprocess.run([PYTHON, "-m", "snakemake", "--cores", "1", "--nocolor"], cwd=root, env=env,
@@ -155,7 +171,8 @@ def main() -> None:
         print(f"\n| CPU seconds of the clean run | s |\n|---|---|\n"
               f"| all processes | {clean_cpu:.1f} |\n"
               f"| the {len(runs)} jobs (their own accounting, start-up included) | {jobs_cpu:.1f} |\n"
-              f"| the main process (snakemake; the thread logging the runs) | "
+              f"| the main process (snakemake, the thread logging the runs) and the job server's "
+              f"imports | "
               f"{clean_cpu - jobs_cpu:.1f} |")
         print("\n| job | wall from its process' start s | CPU s | inside its run s |\n"
               "|---|---|---|---|")
@@ -165,11 +182,14 @@ def main() -> None:
 
         print(f"\n| fixed cost of a job (Snakemake `script:` jobs that do nothing, median of "
               f"{args.repeats}) | CPU s | wall s |\n|---|---|---|")
-        for label, imports in [("pipeline_job alone", ""),
-                               ("with a landscape job's imports (numpy, pandas, pyarrow, "
-                                "matplotlib, losscape)",
-                                "import losscape.pipeline.stages, losscape.pipeline.figure_stages")]:
-            records = empty_jobs(scratch / f"empty{len(label)}", args.repeats, imports)
+        landscape_imports = "import losscape.pipeline.stages, losscape.pipeline.figure_stages"
+        for label, imports, server in [
+                ("run by the job server, as every job of a local run (the script's own "
+                 "process, then a fork of the server)", landscape_imports, True),
+                ("in its own interpreter (a cluster job), `pipeline_job` alone", "", False),
+                ("in its own interpreter, with a landscape job's imports (numpy, pandas, "
+                 "pyarrow, matplotlib, losscape)", landscape_imports, False)]:
+            records = empty_jobs(scratch / f"empty{len(label)}", args.repeats, imports, server)
             print(f"| {label} | **{median(r['job_cpu_seconds'] for r in records):.2f}** | "
                   f"{median(r['job_process_seconds'] for r in records):.2f} |")
         db = scratch / "mlflow_in_job.db"

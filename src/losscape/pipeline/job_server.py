@@ -29,8 +29,7 @@ from pathlib import Path
 
 from losscape.pipeline.run_records import JOB_STARTED_ENV
 
-SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # "<pid>:<socket>" of the server, set by the main process
-START_WAIT = 10.0  # seconds a job waits for a server still importing
+SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
 # Libraries read these once, at import: a job whose values differ runs in its own interpreter.
 IMPORT_TIME_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "GOTO_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -51,17 +50,15 @@ _in_fork = False
 def hand_over() -> None:
     """The first statement of a workflow script: run the rest in the server's fork and exit
     with its status; or return, where no server takes the job (see the module's docstring)."""
-    server, _, address = os.environ.get(SERVER_ENV, "").partition(":")
+    address = os.environ.get(SERVER_ENV)
     if _in_fork or not address or os.environ.get("SLURM_JOB_ID"):
         return
-    waited = 0.0
-    while not os.path.exists(address) and waited < START_WAIT and _alive(int(server)):
-        time.sleep(0.05)  # still importing: waiting costs no CPU, importing here would
-        waited += 0.05
     try:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(address)
-    except OSError:  # not listening (any more): this interpreter does the job
+    except OSError:
+        # Not listening: still importing (a job never waits; the first few import for
+        # themselves), or gone. This interpreter does the job.
         return
     with connection:
         request = {"script": os.path.abspath(sys.argv[0]), "argv": sys.argv,
@@ -113,8 +110,7 @@ def _forward_signals(pid: int) -> None:
 
 
 def _alive(pid: int) -> bool:
-    """Running, not a zombie (a server that died importing stays one until the main process
-    reaps it: jobs must not wait for it)."""
+    """Running, not a zombie (a fork whose server is gone is one until init reaps it)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
@@ -167,7 +163,7 @@ class JobServer:
         self.process = subprocess.Popen(
             [sys.executable, "-c", f"from {__name__} import serve; serve({self.address!r})"],
             env=env, stdin=subprocess.DEVNULL)
-        os.environ[SERVER_ENV] = f"{self.process.pid}:{self.address}"
+        os.environ[SERVER_ENV] = self.address
         return self
 
     def close(self) -> None:

@@ -363,9 +363,9 @@ def all_targets():
     return targets
 
 
-# MLflow: jobs write run records (losscape.pipeline.run_records); this process logs them
-# from a thread while the jobs run, so no job imports mlflow. onstart checks a tracking
-# server and starts the thread, which creates the store and experiment once (before
+# MLflow: jobs write run records (losscape.pipeline.run_records); a logging process started
+# here logs them while the jobs run, so no job imports mlflow. onstart checks a tracking
+# server and starts that process, which creates the store and experiment once (before
 # parallel writers could race to) and marks KILLED the runs a dead invocation left
 # RUNNING; onsuccess/onerror log what is left once every job has ended. Records that
 # cannot be logged now (a server gone) stay on disk and are logged by the next run here,
@@ -403,7 +403,7 @@ def _log_leftover_records():
     done) but found records of an interrupted invocation. Not for a dry run, a lint or an
     unlock."""
     JOBS.close()
-    if TRACKING.thread is not None:  # started: closed here if no hook did (a crash)
+    if TRACKING.started:  # closed here if no hook did (a crash)
         TRACKING.close()
         return
     plugin = workflow.executor_plugin

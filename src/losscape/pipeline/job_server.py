@@ -30,10 +30,11 @@ from pathlib import Path
 from losscape.pipeline.run_records import JOB_STARTED_ENV
 
 SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
+OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug one, say)
 # Libraries read these once, at import: a job whose values differ runs in its own interpreter.
-IMPORT_TIME_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                   "GOTO_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
-                   "MPLBACKEND", "MPLCONFIGDIR")
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # Snakemake sets them per job
+IMPORT_TIME_ENV = (*THREAD_ENV, "MPLBACKEND", "MPLCONFIGDIR")
 # What the workflow's scripts import, up front or inside the stages they call.
 PRELOADED = ("losscape.pipeline.jobs", "losscape.pipeline.stages",
              "losscape.pipeline.figure_stages", "losscape.pipeline.page_stages",
@@ -50,8 +51,8 @@ _in_fork = False
 def hand_over() -> None:
     """The first statement of a workflow script: run the rest in the server's fork and exit
     with its status; or return, where no server takes the job (see the module's docstring)."""
-    address = os.environ.get(SERVER_ENV)
-    if _in_fork or not address or os.environ.get("SLURM_JOB_ID"):
+    address = os.environ.get(SERVER_ENV, "")
+    if _in_fork or address in ("", OFF) or os.environ.get("SLURM_JOB_ID"):
         return
     try:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -155,11 +156,13 @@ class JobServer:
     def start(self) -> JobServer:
         import subprocess
 
+        if os.environ.get(SERVER_ENV) == OFF:
+            return self
         # A short path of its own: a Unix socket's path has at most 107 bytes.
         self.folder = Path(tempfile.mkdtemp(prefix="losscape-jobs-"))
         self.address = str(self.folder / "socket")
         # The server's own environment is the jobs' (Snakemake gives a one-thread job these).
-        env = {**os.environ, **{name: "1" for name in IMPORT_TIME_ENV[:6]}}
+        env = {**os.environ, **dict.fromkeys(THREAD_ENV, "1")}
         self.process = subprocess.Popen(
             [sys.executable, "-c", f"from {__name__} import serve; serve({self.address!r})"],
             env=env, stdin=subprocess.DEVNULL)
@@ -167,15 +170,16 @@ class JobServer:
         return self
 
     def close(self) -> None:
+        if self.process is None:
+            return
         os.environ.pop(SERVER_ENV, None)
-        if self.process is not None and self.process.poll() is None:
+        if self.process.poll() is None:
             self.process.terminate()
             self.process.wait()
-        if self.folder is not None:
-            Path(self.address).unlink(missing_ok=True)
-            Path(self.address + ".tmp").unlink(missing_ok=True)
-            self.folder.rmdir()
-            self.folder = None
+        self.process = None
+        Path(self.address).unlink(missing_ok=True)
+        Path(self.address + ".tmp").unlink(missing_ok=True)
+        self.folder.rmdir()
 
 
 def serve(address: str) -> None:

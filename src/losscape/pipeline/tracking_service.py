@@ -2,15 +2,16 @@
 
 Light on purpose (no mlflow at import): the Snakefile reads it while it parses, and the
 check that a tracking server answers must come before any job starts, not after mlflow's
-2-second import. The service's thread imports mlflow (losscape.pipeline.tracking) while the
-first jobs already run.
+2-second import. The service's own process imports mlflow (losscape.pipeline.tracking)
+while the first jobs already run.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from losscape.pipeline.run_records import read_records, records_dir
@@ -69,12 +70,19 @@ def say(message: str) -> None:
 
 
 class TrackingService:
-    """Logs run records while the jobs run: a daemon thread of the main snakemake process.
+    """Logs run records while the jobs run, in a process of its own beside the main one.
 
-    start() checks the server, then returns at once; the thread prepares the store (marking
-    the runs of dead invocations KILLED, logging their leftover records) and then looks for
-    new or ended records every `interval` seconds. close(), once every job has ended, logs
-    what is left and says what could not be logged (it stays on disk for the next start).
+    start() checks the server, then starts the logging process and returns: it prepares the
+    store (marking the runs of dead invocations KILLED, logging their leftover records) and
+    then looks for new or ended records every `interval` seconds. close(), once every job has
+    ended, has it log what is left, and says what could not be logged (it stays on disk for
+    the next start).
+
+    A process, not a thread of the main one: importing mlflow, creating a store and logging
+    models is seconds of Python that held the main process' GIL, and Snakemake's scheduler
+    waited for it (a one-line job of the main process took 5 s to finish at the start of a
+    run). It runs at a lower CPU priority (nice 10): the jobs are the critical path; logging
+    fills the cores they leave idle, and catches up when they are done.
     """
 
     def __init__(self, experiment: str | None = None, folder: Path | None = None,
@@ -82,58 +90,86 @@ class TrackingService:
         self.experiment = experiment or experiment_name()
         self.folder = Path(folder or records_dir())
         self.interval = interval
-        self.stopping = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.logger = None
+        self.process: subprocess.Popen | None = None
         self.closed = False
+
+    @property
+    def started(self) -> bool:
+        return self.process is not None
 
     def start(self) -> TrackingService:
         check_server()
-        self.thread = threading.Thread(target=self._serve, name="losscape-tracking", daemon=True)
-        self.thread.start()
+        arguments = (str(self.folder), self.experiment, self.interval)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from {__name__} import serve; serve(*{arguments!r})"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return self
-
-    def _connect(self):
-        from losscape.pipeline.tracking import RecordLogger
-
-        try:
-            self.logger = RecordLogger(self.folder, self.experiment)
-        except Exception as error:  # noqa: BLE001 (said, and retried when the jobs end)
-            say(f"the store at {tracking_uri()} cannot be prepared ({error}); the jobs' run "
-                f"records stay in {self.folder} until it can")
-        return self.logger
-
-    def _serve(self) -> None:
-        _yield_to_jobs()
-        if self._connect() is None:
-            return
-        while not self.stopping.wait(self.interval):
-            self.logger.log_pass()
 
     def close(self) -> int:
         """Log every record left (all jobs have ended); returns how many could not be."""
         if self.closed:
             return 0
         self.closed = True
-        self.stopping.set()
-        if self.thread is not None:
-            self.thread.join()
-        logger = self.logger or self._connect()
-        left = len(read_records(self.folder)) if logger is None else logger.log_pass(final=True)
+        if self.process is None:  # never started (a run with nothing to do): log here
+            left = _final_pass(self.folder, self.experiment)
+        else:
+            try:
+                self.process.stdin.write(f"{CLOSE}\n")
+                self.process.stdin.close()
+            except OSError:  # it is gone already (it says why on stderr)
+                pass
+            said = self.process.communicate()[0].split()
+            left = int(said[-1]) if said else len(read_records(self.folder))
         if left:
             say(f"{left} run record(s) could not be logged to {tracking_uri()}; they are kept in "
                 f"{self.folder} and logged by the next snakemake run in this directory")
         return left
 
 
-def _yield_to_jobs() -> None:
-    """Lower this thread's CPU priority (Linux: a thread has its own nice value): logging is
-    not on the pipeline's critical path, the jobs are. It then logs on cores the jobs leave
-    idle, and close() catches up at full priority from the main thread."""
+CLOSE = "close"  # what the main process writes to the logging process once the jobs have ended
+
+
+def serve(folder: str, experiment: str, interval: float) -> None:
+    """The logging process: log records as they come until the main process says CLOSE, then
+    log what is left and write how many could not be. If the main process dies instead (its
+    pipe closes unsaid), leave: the records stay for the next start."""
+    import select
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a Ctrl-C is the main process' to handle
+        signal.signal(signum, signal.SIG_IGN)
+    result = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything mlflow prints goes to stderr; stdout carries only the result
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # elsewhere: the thread keeps the process' priority
+        os.nice(10)
+    except (AttributeError, OSError):
         pass
+    logger = _connect(Path(folder), experiment)
+    while True:
+        if select.select([sys.stdin], [], [], interval)[0]:
+            if sys.stdin.readline().strip() != CLOSE:
+                return  # the main process died: nothing more to do here
+            break
+        if logger is not None:
+            logger.log_pass()
+    result.write(f"{_final_pass(Path(folder), experiment, logger)}\n")
+    result.flush()
+
+
+def _connect(folder: Path, experiment: str):
+    from losscape.pipeline.tracking import RecordLogger
+
+    try:
+        return RecordLogger(folder, experiment)
+    except Exception as error:  # noqa: BLE001 (said, and retried when the jobs end)
+        say(f"the store at {tracking_uri()} cannot be prepared ({error}); the jobs' run "
+            f"records stay in {folder} until it can")
+        return None
+
+
+def _final_pass(folder: Path, experiment: str, logger=None) -> int:
+    """Log every record left; how many could not be."""
+    logger = logger or _connect(folder, experiment)
+    return len(read_records(folder)) if logger is None else logger.log_pass(final=True)
 
 
 def log_leftovers(experiment: str | None = None) -> int:

@@ -118,7 +118,8 @@ class TrackingService:
                 self.process.stdin.close()
             except OSError:  # it is gone already (it says why on stderr)
                 pass
-            said = self.process.communicate()[0].split()
+            said = self.process.stdout.read().split()
+            self.process.wait()
             left = int(said[-1]) if said else len(read_records(self.folder))
         if left:
             say(f"{left} run record(s) could not be logged to {tracking_uri()}; they are kept in "

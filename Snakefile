@@ -25,8 +25,9 @@ rule all:
     default_target: True
 
 
-# The packages that computed the results, for the report. In the main process (no job of
-# its own: no interpreter, no MLflow run); a new install rewrites it.
+# The packages that computed the results, for the report; a new install rewrites it. No
+# MLflow run. Not a `run:` block: Snakemake runs one in a snakemake of its own that parses
+# the whole workflow again (4 s), where a script goes to the job server.
 localrules:
     software_versions,
 
@@ -40,8 +41,8 @@ rule software_versions:
             labels={"figure": "packages that computed these results"},
         ),
     params:
-        versions=software_versions(),
+        versions=installed_versions(),
     log:
         f"{RESULTS}/logs/software_versions.log",
-    run:
-        write_versions(output[0], params.versions, log[0])
+    script:
+        "workflow/scripts/software_versions.py"

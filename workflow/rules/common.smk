@@ -11,6 +11,7 @@ from snakemake.utils import validate
 
 from losscape.provenance import canonical_json, stable_hash
 from losscape.pipeline.job_server import JobServer
+from losscape.pipeline.software_versions import installed_versions
 from losscape.pipeline.tracking_service import TrackingService, log_leftovers
 from losscape.pipeline.validation import check_config, check_schema
 
@@ -416,51 +417,3 @@ def _log_leftover_records():
 
 if workflow.is_main_process:
     atexit.register(_log_leftover_records)
-
-
-# The report's software versions (rule software_versions in the Snakefile).
-
-VERSIONED = (
-    "losscape",
-    "numpy",
-    "scipy",
-    "scikit-learn",
-    "pandas",
-    "pyarrow",
-    "matplotlib",
-    "mlflow",
-    "skops",
-    "plotly",
-    "snakemake",
-)
-
-
-def software_versions():
-    """Package -> installed version (as a param: an upgrade reruns the rule, nothing else)."""
-    import importlib.metadata
-    import platform
-
-    found = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def write_versions(path, versions, log_path):
-    import html
-    from pathlib import Path
-
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(log_path).write_text(f"software versions: {versions}\n")
-    rows = "\n".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in versions.items()
-    )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>software versions</title>"
-        "</head><body><h1>Software versions</h1><p>The packages that computed these results."
-        f"</p><table>\n<tr><th>package</th><th>version</th></tr>\n{rows}\n</table></body></html>\n"
-    )

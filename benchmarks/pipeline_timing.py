@@ -58,7 +58,10 @@ JOBS = JobServer()
 
 onstart:
     if {server}:
+        import os, time
         JOBS.start()
+        while not os.path.exists(JOBS.address):  # its imports done: every job goes to it
+            time.sleep(0.05)
 
 onsuccess:
     JOBS.close()

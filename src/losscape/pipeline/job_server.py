@@ -62,16 +62,16 @@ def hand_over() -> None:
         # Not listening: still importing (a job never waits; the first few import for
         # themselves), or gone. This interpreter does the job.
         return
-    with connection:
+    with connection, connection.makefile("rb") as replies:
         request = {"script": os.path.abspath(sys.argv[0]), "argv": sys.argv,
                    "cwd": os.getcwd(), "env": {**os.environ, JOB_STARTED_ENV: _own_start()}}
         payload = json.dumps(request).encode()
         socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
-        reply = _read_message(connection)
+        reply = _read_message(replies)
         if reply is None or "pid" not in reply:
             return  # declined (other thread settings): run here
         _forward_signals(reply["pid"])
-        outcome = _read_message(connection)
+        outcome = _read_message(replies)
     sys.stdout.flush()
     sys.stderr.flush()
     if outcome is None:  # the server went away first (its invocation was killed)
@@ -131,14 +131,14 @@ def _wait_for(pid: int) -> None:
         time.sleep(0.2)
 
 
-def _read_message(connection: socket.socket) -> dict | None:
-    data = b""
-    while len(data) < _HEADER.size or len(data) < _HEADER.size + _HEADER.unpack_from(data)[0]:
-        chunk = connection.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    return json.loads(data[_HEADER.size:])
+def _read_message(stream) -> dict | None:
+    """One message from a buffered reader of the connection (the server's two replies may
+    come in one read); None at its end."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    payload = stream.read(_HEADER.unpack(header)[0])
+    return json.loads(payload) if payload else None
 
 
 def _send_message(connection: socket.socket, message: dict) -> None:

@@ -35,16 +35,19 @@ OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug o
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # Snakemake sets them per job
 IMPORT_TIME_ENV = (*THREAD_ENV, "MPLBACKEND", "MPLCONFIGDIR")
-# What the workflow's scripts import, up front or inside the stages they call.
-PRELOADED = ("losscape.pipeline.jobs", "losscape.pipeline.stages",
-             "losscape.pipeline.figure_stages", "losscape.pipeline.page_stages",
-             "losscape.pipeline.analysis_stages", "losscape.pipeline.direction_stages",
-             "losscape.pipeline.descriptions", "losscape.pipeline.software_versions",
-             "losscape.api.analysis_plots",
-             "losscape.model.training", "sklearn.neural_network", "sklearn.model_selection",
-             "sklearn.preprocessing", "sklearn.datasets", "skops.io", "scipy.optimize",
-             "scipy.sparse.linalg", "scipy.linalg", "threadpoolctl", "contourpy",
-             "matplotlib.pyplot", "PIL.PngImagePlugin", "pyarrow.parquet")
+# What the workflow's scripts import, up front or inside the stages they call: what every
+# job needs before the server listens, the rest while it has no job to start (a fork made
+# before then imports what it lacks itself).
+PRELOADED_FIRST = ("numpy", "pandas", "pyarrow.parquet", "matplotlib.pyplot",
+                   "losscape.pipeline.jobs", "losscape.pipeline.stages",
+                   "losscape.pipeline.figure_stages")
+PRELOADED_LATER = ("sklearn.neural_network", "sklearn.model_selection", "sklearn.preprocessing",
+                   "sklearn.datasets", "losscape.model.training", "skops.io",
+                   "losscape.pipeline.page_stages", "losscape.pipeline.direction_stages",
+                   "scipy.optimize", "scipy.sparse.linalg", "scipy.linalg",
+                   "losscape.pipeline.analysis_stages", "losscape.api.analysis_plots",
+                   "losscape.pipeline.descriptions", "losscape.pipeline.software_versions",
+                   "threadpoolctl", "contourpy", "PIL.PngImagePlugin")
 _HEADER = struct.Struct("!I")
 _in_fork = False
 
@@ -190,9 +193,10 @@ def serve(address: str) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the jobs; the main stops this
     parent = os.getppid()
-    for name in PRELOADED:
+    for name in PRELOADED_FIRST:
         importlib.import_module(name)
     _warm_up()
+    later = list(PRELOADED_LATER)
     gc.collect()
     gc.freeze()  # the forks then leave the imported objects' pages shared
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -209,7 +213,13 @@ def serve(address: str) -> None:
     selector.register(wake_read, selectors.EVENT_READ, "child")
     forks: dict[int, socket.socket] = {}
     while os.getppid() == parent:
-        for key, _ in selector.select(timeout=1.0):
+        ready = selector.select(timeout=0 if later else 1.0)
+        if not ready and later:  # nothing to start: import the next library
+            importlib.import_module(later.pop(0))
+            if not later:
+                gc.collect()
+                gc.freeze()
+        for key, _ in ready:
             if key.data == "accept":
                 connection, _ = listener.accept()
                 pid = _start_fork(connection, listener, selector, forks)

@@ -1,4 +1,5 @@
-"""Under load and twice over: 32 tiny jobs with --cores 8, then the same config with --cores 1.
+"""Under load and twice over: 32 tiny jobs with --cores 8 (forks of the job server), then the
+same config with --cores 1 (each job in its own interpreter).
 
 One MLflow run per job and nothing lost under concurrency; bit-identical tables and
 figures from the two clean runs (so the number of cores changes nothing); the numerical
@@ -94,11 +95,11 @@ def write_user_files(data: Path) -> None:
         data / "wide.parquet")
 
 
-def run_pipeline(root: Path, cores: int):
+def run_pipeline(root: Path, cores: int, env: dict | None = None):
     make_workspace(root, LOAD_CONFIG)
     write_user_files(root / "data")
     # Lift the workflow's one-job-per-CPU cap: `cores` jobs at once, the load this is about.
-    return snakemake(root, "--cores", str(cores), "--resources", f"cpu_slots={cores}")
+    return snakemake(root, "--cores", str(cores), "--resources", f"cpu_slots={cores}", env=env)
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +112,24 @@ def parallel(tmp_path_factory):
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory, parallel):
     root = tmp_path_factory.mktemp("serial")
-    run_pipeline(root, 1)
+    # Each job in its own interpreter, as on a cluster; the parallel run's jobs are forks of
+    # the job server (losscape.pipeline.job_server): the results must not tell them apart.
+    run_pipeline(root, 1, env={"LOSSCAPE_JOB_SERVER": "0"})
     return root
 
 
 def store_runs(root: Path):
     with sqlite3.connect(f"file:{root / 'mlflow.db'}?mode=ro", uri=True) as connection:
         return connection.execute("SELECT run_uuid, name, status FROM runs").fetchall()
+
+
+def run_tags(root: Path) -> list[dict[str, str]]:
+    with sqlite3.connect(f"file:{root / 'mlflow.db'}?mode=ro", uri=True) as connection:
+        rows = connection.execute("SELECT run_uuid, key, value FROM tags").fetchall()
+    tags: dict[str, dict[str, str]] = {}
+    for run, key, value in rows:
+        tags.setdefault(run, {})[key] = value
+    return list(tags.values())
 
 
 def digests(root: Path) -> dict[str, str]:
@@ -161,7 +173,12 @@ def test_logged_models_are_skops_not_pickle(parallel):
 # --- determinism ------------------------------------------------------------------------
 
 
-def test_two_clean_runs_on_8_and_1_cores_are_bit_identical(parallel, serial):
+def test_two_clean_runs_on_8_and_1_cores_with_and_without_the_job_server_are_bit_identical(
+        parallel, serial):
+    # Not vacuous: most of the parallel run's jobs were forks of the server, none of the other's
+    forked = [tags for tags in run_tags(parallel[0]) if tags.get("job_server") == "true"]
+    assert len(forked) > len(JOBS) // 2
+    assert not [tags for tags in run_tags(serial) if "job_server" in tags]
     first, second = digests(parallel[0]), digests(serial)
     # data, per network the weights, initial weights and recorded path, landscapes, figures
     # (PNGs, and each landscape's interactive page)

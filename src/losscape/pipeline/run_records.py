@@ -132,6 +132,8 @@ class RunRecord:
             tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
         if os.environ.get("SLURM_JOB_ID"):  # a cluster job: which one (sacct, squeue, logs)
             tags["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
+        if os.environ.get(JOB_STARTED_ENV):  # run by a fork of the job server, not on its own
+            tags["job_server"] = "true"
         if description:  # MLflow shows this tag as the run's description
             tags["mlflow.note.content"] = description
         self.data: dict[str, Any] = {

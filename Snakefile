@@ -44,5 +44,7 @@ rule software_versions:
         versions=installed_versions(),
     log:
         f"{RESULTS}/logs/software_versions.log",
+    conda:
+        "workflow/envs/losscape.yaml"
     script:
         "workflow/scripts/software_versions.py"

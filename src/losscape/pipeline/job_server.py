@@ -10,8 +10,9 @@ same file (Snakemake's preamble in it rebuilds the same `snakemake` object), and
 own process waits and leaves with the fork's exit status. SIGINT and SIGTERM sent to it are
 passed on; if it dies, the server stops the fork (its run ends KILLED).
 
-Where no server answers (not started yet, a cluster node, a job with other thread settings),
-`hand_over` returns and the script runs in its own interpreter, as it always did.
+Where no server answers (still importing, a job with other thread settings, or none: a
+cluster executor starts none, its jobs run on their nodes), `hand_over` returns and the
+script runs in its own interpreter, as it always did.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def hand_over() -> None:
     """The first statement of a workflow script: run the rest in the server's fork and exit
     with its status; or return, where no server takes the job (see the module's docstring)."""
     address = os.environ.get(SERVER_ENV, "")
-    if _in_fork or address in ("", OFF) or os.environ.get("SLURM_JOB_ID"):
+    if _in_fork or address in ("", OFF):
         return
     try:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -163,3 +163,10 @@ def test_switched_off_no_server_starts(monkeypatch):
     off = JobServer().start()
     assert off.process is None and os.environ[SERVER_ENV] == "0"
     off.close()
+
+
+def test_a_run_of_few_jobs_starts_no_server(monkeypatch):
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    few = JobServer().start(planned_jobs=job_server.MIN_JOBS - 1)
+    assert few.process is None and SERVER_ENV not in os.environ
+    few.close()

@@ -386,7 +386,15 @@ onstart:
         print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
     TRACKING.start()
     if workflow.local_exec:
-        JOBS.start()
+        JOBS.start(planned_jobs=_planned_script_jobs())
+
+
+def _planned_script_jobs():
+    """How many script jobs this run starts (None: not known)."""
+    try:
+        return sum(1 for job in workflow.dag.needrun_jobs() if job.rule.script)
+    except Exception:  # Snakemake's DAG is not a public API
+        return None
 
 
 onsuccess:

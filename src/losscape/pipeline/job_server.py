@@ -32,6 +32,11 @@ from losscape.pipeline.run_records import JOB_STARTED_ENV
 
 SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
 OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug one, say)
+# A server imports for about 2 s of CPU (the first 0.7 s before it takes a job), on the cores
+# the first jobs use; a job in its own interpreter imports for 0.6-1.2 s. A run of fewer jobs
+# than this does better without one (a single 1001² landscape: 1.4 s alone, 2.2 s beside a
+# server importing).
+MIN_JOBS = 4
 # Libraries read these once, at import: a job whose values differ runs in its own interpreter.
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # Snakemake sets them per job
@@ -158,10 +163,14 @@ class JobServer:
         self.address = ""
         self.process = None
 
-    def start(self) -> JobServer:
+    def start(self, planned_jobs: int | None = None) -> JobServer:
+        """Start the server, unless it is switched off or the run plans fewer than MIN_JOBS
+        script jobs (None: not known)."""
         import subprocess
 
         if os.environ.get(SERVER_ENV) == OFF:
+            return self
+        if planned_jobs is not None and planned_jobs < MIN_JOBS:
             return self
         # A short path of its own: a Unix socket's path has at most 107 bytes.
         self.folder = Path(tempfile.mkdtemp(prefix="losscape-jobs-"))

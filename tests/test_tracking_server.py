@@ -206,3 +206,20 @@ def test_a_server_lost_mid_run_loses_nothing_and_the_next_start_logs_it(tmp_path
         assert "figures/landscape_N1_all.png" in {
             a.path for a in client.list_artifacts(landscape.info.run_id, "figures")}
     assert not list((root / "results/.tracking").glob("*.json"))
+
+
+def test_a_dataset_with_whole_number_classes_is_logged_without_a_warning(tmp_path):
+    """digits' labels are integers: mlflow's (lazy) schema inference hints at missing values,
+    a warning that the user can do nothing about and that cluttered snakemake's output."""
+    import warnings
+
+    import pandas as pd
+
+    from losscape.pipeline import tracking
+
+    path = tmp_path / "digits.parquet"
+    pd.DataFrame({"x0": [0.0, 16.0, 3.0], "y": [3, 4, 3]}).to_parquet(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entity = tracking._dataset_entity(*tracking._file_key(str(path)), "digits", "y")
+    assert entity.name == "digits" and entity.digest and '"y"' in entity.schema

@@ -374,11 +374,12 @@ def _dataset_entity(path: str, size: int, mtime_ns: int, name: str, targets: str
     from mlflow.data.sources import LocalArtifactDatasetSource
 
     with warnings.catch_warnings():
-        # mlflow's own digest code trips a pandas deprecation; not ours to fix.
+        # mlflow's own digest code trips a pandas deprecation, and its schema inference (lazy,
+        # in _to_mlflow_entity) hints at integer columns (digits' pixels): not the user's to fix.
         warnings.simplefilter("ignore")
         dataset = from_pandas(_frame(path, size, mtime_ns), source=LocalArtifactDatasetSource(path),
                               name=name, targets=targets)
-    return dataset._to_mlflow_entity()  # what mlflow.log_input sends, without an active run
+        return dataset._to_mlflow_entity()  # what mlflow.log_input sends, without an active run
 
 
 def _log_model(model: dict, frame) -> None:

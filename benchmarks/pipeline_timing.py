@@ -77,7 +77,7 @@ rule empty:
 """
 
 EMPTY_JOB = """
-from losscape.pipeline.job_server import hand_over
+from losscape.pipeline.job_handover import hand_over
 
 hand_over()
 {imports}

@@ -1,5 +1,6 @@
-"""The job server (losscape.pipeline.job_server), with real processes: a server started as
-the Snakefile starts it, and scripts that hand themselves over as the workflow's do."""
+"""The job server (losscape.pipeline.job_server, job_handover), with real processes: a
+server started as the Snakefile starts it, and scripts that hand themselves over as the
+workflow's do."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from losscape.pipeline import job_server
-from losscape.pipeline.job_server import SERVER_ENV, THREAD_ENV, JobServer
+from losscape.pipeline import job_handover, job_server
+from losscape.pipeline.job_handover import SERVER_ENV
+from losscape.pipeline.job_server import THREAD_ENV, JobServer
 
 SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, time
-    from losscape.pipeline import job_server
+    from losscape.pipeline import job_handover
 
-    job_server.hand_over()
-    report = {"in_fork": job_server._in_fork, "pid": os.getpid(), "parent": os.getppid(),
+    job_handover.hand_over()
+    report = {"in_fork": job_handover.in_fork, "pid": os.getpid(), "parent": os.getppid(),
               "cwd": os.getcwd(), "value": os.environ.get("LOSSCAPE_TEST_VALUE"),
               "argv": sys.argv[1:], "numpy_preloaded": "numpy" in sys.modules}
     print(json.dumps(report), flush=True)
@@ -135,7 +137,7 @@ def test_a_script_process_killed_outright_takes_its_job_with_it(server, tmp_path
     process.kill()
     process.wait(timeout=30)
     deadline = time.monotonic() + 30
-    while job_server._alive(fork):
+    while job_handover.alive(fork):
         assert time.monotonic() < deadline, "the fork outlived its script's process"
         time.sleep(0.05)
     assert mark.read_text() == "SIGTERM"

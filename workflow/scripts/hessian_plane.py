@@ -1,4 +1,4 @@
-from losscape.pipeline.job_server import hand_over
+from losscape.pipeline.job_handover import hand_over
 
 hand_over()  # the preloaded job server runs the rest, where one runs
 

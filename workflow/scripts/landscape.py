@@ -1,5 +1,5 @@
 # Rules landscape (the table and its figure) and landscape_tile (one band of the table).
-from losscape.pipeline.job_server import hand_over
+from losscape.pipeline.job_handover import hand_over
 
 hand_over()  # the preloaded job server runs the rest, where one runs
 

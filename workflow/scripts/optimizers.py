@@ -1,5 +1,5 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
-from losscape.pipeline.job_server import hand_over
+from losscape.pipeline.job_handover import hand_over
 
 hand_over()  # the preloaded job server runs the rest, where one runs
 

@@ -1,5 +1,5 @@
 # Rule software_versions: the report's page of the packages that computed the results.
-from losscape.pipeline.job_server import hand_over
+from losscape.pipeline.job_handover import hand_over
 
 hand_over()  # the preloaded job server runs the rest, where one runs
 

@@ -4,7 +4,7 @@ Every `script:` job is a new interpreter, and before it does anything it imports
 pandas, pyarrow, matplotlib, scipy, scikit-learn and losscape: 0.6-1 s of CPU per job, paid
 26 times in the default pipeline, on the same 2 cores as the work. On a local run the main
 snakemake process starts one JobServer, which imports them once; a job's script then hands
-itself over on its first line (`hand_over`): it sends the server its script file, working
+itself over on its first line (losscape.pipeline.job_handover.hand_over): it sends the server its script file, working
 directory, environment and standard streams over a Unix socket, a fork of the server runs the
 same file (Snakemake's preamble in it rebuilds the same `snakemake` object), and the script's
 own process waits and leaves with the fork's exit status. SIGINT and SIGTERM sent to it are
@@ -25,13 +25,11 @@ import socket
 import struct
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from losscape.pipeline.run_records import JOB_STARTED_ENV
+from losscape.pipeline import job_handover
+from losscape.pipeline.job_handover import HEADER, OFF, SERVER_ENV, send_message
 
-SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
-OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug one, say)
 # A server imports for about 2 s of CPU (the first 0.7 s before it takes a job), on the cores
 # the first jobs use; a job in its own interpreter imports for 0.6-1.2 s. A run of fewer jobs
 # than this does better without one (a single 1001² landscape: 1.4 s alone, 2.2 s beside a
@@ -54,105 +52,6 @@ PRELOADED_LATER = ("sklearn.neural_network", "sklearn.model_selection", "sklearn
                    "losscape.pipeline.analysis_stages", "losscape.api.analysis_plots",
                    "losscape.pipeline.descriptions", "losscape.pipeline.software_versions",
                    "threadpoolctl", "contourpy", "PIL.PngImagePlugin")
-_HEADER = struct.Struct("!I")
-_in_fork = False
-
-
-def hand_over() -> None:
-    """The first statement of a workflow script: run the rest in the server's fork and exit
-    with its status; or return, where no server takes the job (see the module's docstring)."""
-    address = os.environ.get(SERVER_ENV, "")
-    if _in_fork or address in ("", OFF):
-        return
-    try:
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(address)
-    except OSError:
-        # Not listening: still importing (a job never waits; the first few import for
-        # themselves), or gone. This interpreter does the job.
-        return
-    with connection, connection.makefile("rb") as replies:
-        request = {"script": os.path.abspath(sys.argv[0]), "argv": sys.argv,
-                   "cwd": os.getcwd(), "env": {**os.environ, JOB_STARTED_ENV: _own_start()}}
-        payload = json.dumps(request).encode()
-        socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
-        reply = _read_message(replies)
-        if reply is None or "pid" not in reply:
-            return  # declined (other thread settings): run here
-        _forward_signals(reply["pid"])
-        outcome = _read_message(replies)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if outcome is None:  # the server went away first (its invocation was killed)
-        _wait_for(reply["pid"])
-        os._exit(1)
-    code = outcome["exit"]
-    if code < 0:  # the fork died of a signal: so does this process, as Snakemake would see
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
-        code = 128 - code
-    os._exit(code)
-
-
-def _own_start() -> str:
-    """This process' start (seconds since boot) and its CPU so far: the job's run counts them
-    (losscape.pipeline.run_records.process_times)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    try:
-        with open("/proc/self/stat") as stat:
-            ticks = int(stat.read().rpartition(")")[2].split()[19])
-        started = ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        started = -1.0
-    return f"{started} {usage.ru_utime + usage.ru_stime}"
-
-
-def _forward_signals(pid: int) -> None:
-    def forward(signum, frame):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, forward)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (a fork whose server is gone is one until init reaps it)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-
-def _wait_for(pid: int) -> None:
-    while _alive(pid):
-        time.sleep(0.2)
-
-
-def _read_message(stream) -> dict | None:
-    """One message from a buffered reader of the connection (the server's two replies may
-    come in one read); None at its end."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    payload = stream.read(_HEADER.unpack(header)[0])
-    return json.loads(payload) if payload else None
-
-
-def _send_message(connection: socket.socket, message: dict) -> None:
-    payload = json.dumps(message).encode()
-    connection.sendall(_HEADER.pack(len(payload)) + payload)
 
 
 class JobServer:
@@ -225,7 +124,10 @@ def serve(address: str) -> None:
     while os.getppid() == parent:
         ready = selector.select(timeout=0 if later else 1.0)
         if not ready and later:  # nothing to start: import the next library
-            importlib.import_module(later.pop(0))
+            try:
+                importlib.import_module(later.pop(0))
+            except Exception:  # noqa: BLE001 (not installed: a fork that needs it says so)
+                pass
             if not later:
                 gc.collect()
                 gc.freeze()
@@ -247,25 +149,34 @@ def serve(address: str) -> None:
 
 
 def _start_fork(connection, listener, selector, forks) -> int:
-    """Fork the job's child; 0 where the job is declined or its request is broken."""
+    """Fork the job's child; 0 where the job is declined or its request is broken (the
+    job's process then runs it itself, or is gone). Never raises: the server serves on."""
     connection.settimeout(5.0)  # a request comes at once, whole
+    fds: list[int] = []
     try:
         message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
-        while len(message) < _HEADER.size or \
-                len(message) < _HEADER.size + _HEADER.unpack_from(message)[0]:
+        while len(message) < HEADER.size or \
+                len(message) < HEADER.size + HEADER.unpack_from(message)[0]:
             chunk = connection.recv(1 << 20)
             if not chunk:
                 raise OSError("the job's process went away")
             message += chunk
-    except OSError:
-        return 0
-    connection.settimeout(None)
-    request = json.loads(message[_HEADER.size:])
-    env = request["env"]
-    if any(env.get(name) != os.environ.get(name) for name in IMPORT_TIME_ENV):
-        _send_message(connection, {"declined": "thread settings"})
+        connection.settimeout(None)
+        request = json.loads(message[HEADER.size:])
+        env = request["env"]
+        if len(fds) != 3:
+            raise ValueError("a request without its three standard streams")
+    except (OSError, ValueError, KeyError, struct.error):
         for fd in fds:
             os.close(fd)
+        return 0
+    if any(env.get(name) != os.environ.get(name) for name in IMPORT_TIME_ENV):
+        for fd in fds:
+            os.close(fd)
+        try:
+            send_message(connection, {"declined": "thread settings"})
+        except OSError:
+            pass
         return 0
     sys.stdout.flush()
     sys.stderr.flush()
@@ -277,16 +188,18 @@ def _start_fork(connection, listener, selector, forks) -> int:
         _run_job(request, fds, selector)  # never returns
     for fd in fds:
         os.close(fd)
-    _send_message(connection, {"pid": pid})
+    try:
+        send_message(connection, {"pid": pid})
+    except OSError:  # the job's process is gone already: so goes its fork
+        _kill(pid)
     return pid
 
 
 def _run_job(request: dict, fds: list[int], selector) -> None:
-    global _in_fork
     import runpy
     import traceback
 
-    _in_fork = True
+    job_handover.in_fork = True
     code = 1
     try:
         signal.set_wakeup_fd(-1)
@@ -363,7 +276,7 @@ def _reap(forks: dict[int, socket.socket], selector) -> None:
         except (KeyError, ValueError):
             pass
         try:
-            _send_message(connection, {"exit": os.waitstatus_to_exitcode(status)})
+            send_message(connection, {"exit": os.waitstatus_to_exitcode(status)})
         except OSError:
             pass
         connection.close()

@@ -5,9 +5,9 @@
 In scratch directories (results and MLflow store there too), with real Snakemake runs:
 1. the default config from clean, then again with nothing to do; every job's own
    accounting (its process' CPU and wall time from its start, which Snakemake's
-   `benchmark:` files miss: they sample every 0.5 s), read from its MLflow run; the main
-   process' CPU (snakemake, and the thread that logs the runs) as what remains of the
-   children's CPU;
+   `benchmark:` files miss: they sample every 0.5 s), read from its MLflow run; the CPU of
+   the main process (snakemake), the logging process and the job server's imports as what
+   remains of the children's CPU;
 2. the fixed cost of a job: a workflow of jobs that do nothing inside `pipeline_job`, run by
    the job server as in a local run, and in their own interpreters (as on a cluster) alone
    and with a landscape job's imports; beside them, in fresh interpreters, what a job
@@ -174,7 +174,7 @@ def main() -> None:
         print(f"\n| CPU seconds of the clean run | s |\n|---|---|\n"
               f"| all processes | {clean_cpu:.1f} |\n"
               f"| the {len(runs)} jobs (their own accounting, start-up included) | {jobs_cpu:.1f} |\n"
-              f"| the main process (snakemake, the thread logging the runs) and the job server's "
+              f"| the main process (snakemake), the logging process and the job server's "
               f"imports | "
               f"{clean_cpu - jobs_cpu:.1f} |")
         print("\n| job | wall from its process' start s | CPU s | inside its run s |\n"

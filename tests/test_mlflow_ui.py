@@ -81,9 +81,13 @@ def browser():
 
 
 def wait(driver, condition, message: str):
+    """Until `condition` holds. The UI re-renders its tables while it loads: an element read
+    in the moment it is replaced is stale, and the condition is simply asked again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, TIMEOUT).until(condition, message)
+    return WebDriverWait(driver, TIMEOUT, ignored_exceptions=(
+        StaleElementReferenceException,)).until(condition, message)
 
 
 def page_text(driver) -> str:

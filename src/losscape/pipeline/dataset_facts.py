@@ -102,7 +102,12 @@ class _BundledCache:
         import importlib.metadata
         import os
 
-        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "losscape"
+        try:
+            folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "losscape"
+        except (RuntimeError, KeyError):  # no home folder to be found: a cache in the temp one
+            import tempfile
+
+            folder = Path(tempfile.gettempdir()) / "losscape-cache"
         try:
             version = importlib.metadata.version("scikit-learn")
         except importlib.metadata.PackageNotFoundError:

@@ -198,6 +198,12 @@ def test_damage_inside_a_table_fails_its_page_checksum_and_a_cut_shows_at_its_en
     assert io.damaged_parquet(path) is None  # the ends are intact
     with pytest.raises(DataFileError, match=f"{path}: not a readable Parquet file .*"):
         io.read_table(path)
+    # the streamed readers (a big landscape's figure and page) name it the same way
+    for streamed in (lambda: list(io.iter_columns(path)),
+                     lambda: io.column_argmins(path, ["value"]),
+                     lambda: io.read_grid_subset(path, (50, 100), [0, 1], [0, 1])):
+        with pytest.raises(DataFileError, match=f"{path}: not a readable Parquet file .*"):
+            streamed()
     path.write_bytes(bytes(data[: len(data) // 2]))
     assert "cut short" in io.damaged_parquet(path)
     path.write_bytes(b"PAR1")

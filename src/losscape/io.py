@@ -201,16 +201,15 @@ def iter_columns(path, columns: list[str] | None = None, batch_rows: int = LANDS
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    with _readable(path):
-        for batch in _parquet(path).iter_batches(batch_size=batch_rows, columns=columns):
-            yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
+    for batch in _batches(path, batch_rows, columns):
+        yield {name: batch.column(name).to_numpy() for name in batch.schema.names}
 
 
 def column_argmins(path, columns: list[str]) -> dict[str, int]:
     """The row of each column's smallest finite value (-1 if none), read a batch at a time."""
     best = {c: (np.inf, -1) for c in columns}
     start = 0
-    for batch in _parquet(path).iter_batches(batch_size=LANDSCAPE_ROW_GROUP, columns=columns):
+    for batch in _batches(path, LANDSCAPE_ROW_GROUP, columns):
         for column in columns:
             values = batch.column(column).to_numpy(zero_copy_only=False)
             finite = np.where(np.isfinite(values), values, np.inf)
@@ -228,15 +227,16 @@ def read_grid_subset(path, shape: tuple[int, int], first, second) -> pd.DataFram
     keep_first[np.asarray(first, dtype=np.int64)] = True
     keep_second = np.zeros(shape[1], dtype=bool)
     keep_second[np.asarray(second, dtype=np.int64)] = True
-    parquet = _parquet(path)
     parts, start = [], 0
-    for batch in parquet.iter_batches(batch_size=LANDSCAPE_ROW_GROUP):
+    for batch in _batches(path, LANDSCAPE_ROW_GROUP):
         i, j = np.divmod(np.arange(start, start + batch.num_rows), shape[1])
         selected = keep_first[i] & keep_second[j]
         if selected.any():
             parts.append(batch.filter(pa.array(selected)))
         start += batch.num_rows
-    return pa.Table.from_batches(parts, parquet.schema_arrow).to_pandas()
+    with _readable(path):
+        schema = pq.ParquetFile(path).schema_arrow
+    return pa.Table.from_batches(parts, schema).to_pandas()
 
 
 def column_names(path) -> list[str]:
@@ -244,11 +244,13 @@ def column_names(path) -> list[str]:
         return pq.ParquetFile(path).schema_arrow.names
 
 
-def _parquet(path) -> pq.ParquetFile:
-    """A Parquet file whose pages are checked against their checksums as they are read (our
-    writers store them): damage inside the file fails with the file's name, not as numbers."""
+def _batches(path, batch_rows: int, columns: list[str] | None = None):
+    """A Parquet file's record batches, its pages checked against their checksums as they are
+    read (our writers store them): damage anywhere in the file, found on opening it or in the
+    middle of the stream, fails with the file's name (DataFileError), not as numbers."""
     with _readable(path):
-        return pq.ParquetFile(path, page_checksum_verification=True)
+        parquet = pq.ParquetFile(path, page_checksum_verification=True)
+        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
 
 
 PARQUET_MAGIC = b"PAR1"

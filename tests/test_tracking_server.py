@@ -216,10 +216,11 @@ def test_a_dataset_with_whole_number_classes_is_logged_without_a_warning(tmp_pat
     import pandas as pd
 
     from losscape.pipeline import tracking
+    from losscape.provenance import file_key
 
     path = tmp_path / "digits.parquet"
     pd.DataFrame({"x0": [0.0, 16.0, 3.0], "y": [3, 4, 3]}).to_parquet(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        entity = tracking._dataset_entity(*tracking._file_key(str(path)), "digits", "y")
+        entity = tracking._dataset_entity(*file_key(path), "digits", "y")
     assert entity.name == "digits" and entity.digest and '"y"' in entity.schema

@@ -52,12 +52,17 @@ def stable_hash(value: Any, length: int = 16) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
 
 
-def sha256_file(path) -> str:
-    """The file's sha256, read once per process while the file is unchanged (same size and
-    modification time): a job hashes its inputs for their provenance and again to link its
-    run to the runs that made them."""
+def file_key(path) -> tuple[str, int, int]:
+    """(absolute path, size, modification time): a key under which what is read from a file
+    can be cached for a process, for as long as the file is unchanged."""
     stat = os.stat(path)
-    return _sha256(os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    return os.path.abspath(path), stat.st_size, stat.st_mtime_ns
+
+
+def sha256_file(path) -> str:
+    """The file's sha256, read once per process while the file is unchanged: a job hashes its
+    inputs for their provenance and again to link its run to the runs that made them."""
+    return _sha256(*file_key(path))
 
 
 @lru_cache(maxsize=64)

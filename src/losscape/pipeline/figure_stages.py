@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from losscape.figures.network import network_diagram
 from losscape.figures.parity import confusion_figure, parity_figure
 from losscape.model.network import predicted_class
 from losscape.pipeline.stages import feature_names, network_data
+from losscape.provenance import file_key
 
 log = logging.getLogger("losscape")
 
@@ -121,9 +121,7 @@ def figure_table(landscape_path):
 
     A job draws its PNG and its 3-D page from the same table: the file is streamed once (a
     copy is returned each time, so neither drawing sees what the other changed)."""
-    stat = os.stat(landscape_path)
-    table, metadata = _figure_table(os.path.abspath(landscape_path), stat.st_size,
-                                    stat.st_mtime_ns)
+    table, metadata = _figure_table(*file_key(landscape_path))
     return table.copy(), copy.deepcopy(metadata)
 
 

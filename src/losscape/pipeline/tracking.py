@@ -37,6 +37,7 @@ from losscape.pipeline.run_records import (
     ORPHANED as ORPHANED_REASON,
 )
 from losscape.pipeline.tracking_service import check_server, experiment_name, tracking_uri
+from losscape.provenance import file_key
 
 OUTPUT_TAG = "output_sha256"
 OUTPUT_LOCATION_TAG = "output_location"  # a hash of the output's absolute path
@@ -348,17 +349,12 @@ def _log_data_and_model(client: MlflowClient, run_id: str, record: dict) -> None
         from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
         context = "training" if record["tags"].get("stage") == "train" else "evaluation"
-        entity = _dataset_entity(*_file_key(data["path"]), data["name"], data["targets"])
+        entity = _dataset_entity(*file_key(data["path"]), data["name"], data["targets"])
         client.log_inputs(run_id, [DatasetInput(entity, [InputTag(MLFLOW_DATASET_CONTEXT,
                                                                    context)])])
     if record["model"]:
         with mlflow.start_run(run_id=run_id):  # model logging needs this thread's active run
-            _log_model(record["model"], _frame(*_file_key(record["model"]["data"])))
-
-
-def _file_key(path: str) -> tuple[str, int, int]:
-    stat = os.stat(path)
-    return path, stat.st_size, stat.st_mtime_ns
+            _log_model(record["model"], _frame(*file_key(record["model"]["data"])))
 
 
 @lru_cache(maxsize=16)
@@ -375,7 +371,7 @@ def _dataset_entity(path: str, size: int, mtime_ns: int, name: str, targets: str
 
     with warnings.catch_warnings():
         # mlflow's own digest code trips a pandas deprecation, and its schema inference (lazy,
-        # in _to_mlflow_entity) hints at integer columns (digits' pixels): not the user's to fix.
+        # in _to_mlflow_entity) hints at integer columns (digits' class labels): not the user's to fix.
         warnings.simplefilter("ignore")
         dataset = from_pandas(_frame(path, size, mtime_ns), source=LocalArtifactDatasetSource(path),
                               name=name, targets=targets)

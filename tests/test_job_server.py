@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from losscape.pipeline import job_handover, job_server
+from losscape.pipeline import job_server
 from losscape.pipeline.job_handover import SERVER_ENV
 from losscape.pipeline.job_server import THREAD_ENV, JobServer
+from losscape.pipeline.run_records import pid_alive
 
 SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, time
@@ -137,7 +138,7 @@ def test_a_script_process_killed_outright_takes_its_job_with_it(server, tmp_path
     process.kill()
     process.wait(timeout=30)
     deadline = time.monotonic() + 30
-    while job_handover.alive(fork):
+    while pid_alive(fork):
         assert time.monotonic() < deadline, "the fork outlived its script's process"
         time.sleep(0.05)
     assert mark.read_text() == "SIGTERM"
@@ -172,3 +173,16 @@ def test_a_run_of_few_jobs_starts_no_server(monkeypatch):
     few = JobServer().start(planned_jobs=job_server.MIN_JOBS - 1)
     assert few.process is None and SERVER_ENV not in os.environ
     few.close()
+
+
+def test_a_zombie_is_not_alive():
+    """An ended process not yet collected by its parent (as a fork is, for a moment, once its
+    server is gone) is not waited for, nor taken for a live invocation."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{ended.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert not pid_alive(ended.pid)
+    ended.wait()
+    assert not pid_alive(ended.pid) and pid_alive(os.getpid())

@@ -1,7 +1,7 @@
 """A workflow script's side of the job server (losscape.pipeline.job_server): its first
 statement, `hand_over()`, gives the job to a fork of the server and exits with the fork's
-status, or returns where no server takes it. Standard library only: it runs before the
-imports that the server has already paid for.
+status, or returns where no server takes it. Light (the standard library and
+run_records): it runs before the imports that the server has already paid for.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import struct
 import sys
 import time
 
-from losscape.pipeline.run_records import JOB_STARTED_ENV
+from losscape.pipeline.run_records import JOB_STARTED_ENV, pid_alive
 
 SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
 OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug one, say)
@@ -84,23 +84,8 @@ def _forward_signals(pid: int) -> None:
         signal.signal(signum, forward)
 
 
-def alive(pid: int) -> bool:
-    """Running, not a zombie (a fork whose server is gone is one until init reaps it)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-
 def _wait_for(pid: int) -> None:
-    while alive(pid):
+    while pid_alive(pid):
         time.sleep(0.2)
 
 

@@ -76,13 +76,25 @@ def process_alive(process: str) -> bool:
     host, _, pid = process.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
+    return pid_alive(int(pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` of this host runs. A zombie does not: it has ended, and stays
+    listed only until its parent (or, orphaned, a reaping init) collects it."""
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
         return False
-    except PermissionError:  # exists, owned by someone else
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by someone else
+            return True
         return True
-    return True
 
 
 def write_record(path: Path, record: dict) -> None:

@@ -591,3 +591,24 @@ def test_a_damaged_intermediate_is_found_and_rebuilt(tmp_path):
     snakemake(root, "--cores", "2", *targets)
     assert weights.read_bytes() == original_weights
     assert table.read_bytes() == original_table
+
+
+@pytest.mark.parametrize("failure, status, error", [
+    ("interrupted_then_broken", "KILLED", "interrupted (SIGINT)"),
+    ("broken", "FAILED", "ValueError: Invalid bounding box"),
+])
+def test_a_job_stopped_mid_way_ends_killed_even_if_its_code_fails_on_the_way_out(
+        tmp_path, monkeypatch, failure, status, error):
+    """Ctrl-C inside matplotlib's savefig once made its cleanup raise "Invalid bounding box":
+    that job was stopped, not broken (seen in CI). An error of its own is still FAILED."""
+    monkeypatch.setenv("LOSSCAPE_RUN_RECORDS", str(tmp_path))
+    with pytest.raises(ValueError):
+        with job_record("train", "train", {"network": "N1"}, {}):
+            if failure == "broken":
+                raise ValueError("Invalid bounding box")
+            try:
+                raise KeyboardInterrupt("SIGINT")
+            finally:
+                raise ValueError("Invalid bounding box")  # noqa: B012 (as matplotlib's cleanup)
+    ((_, record),) = read_records(tmp_path)
+    assert (record["status"], record["tags"]["error"]) == (status, error)

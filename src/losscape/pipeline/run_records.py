@@ -246,15 +246,30 @@ def job_record(
     record.save()  # RUNNING: the run shows up in MLflow while the job computes
     try:
         yield record
-    except KeyboardInterrupt as error:
-        record.end(KILLED, f"interrupted ({error or 'KeyboardInterrupt'})")
-        raise
     except BaseException as error:
-        record.end(FAILED, f"{type(error).__name__}: {error}")
+        interrupt = _interrupt_in(error)
+        if interrupt is not None:
+            record.end(KILLED, f"interrupted ({interrupt or 'KeyboardInterrupt'})")
+        else:
+            record.end(FAILED, f"{type(error).__name__}: {error}")
         raise
     else:
         record.log_metrics({"job_seconds": time.perf_counter() - started, **process_times()})
         record.end(FINISHED)
+
+
+def _interrupt_in(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt that stopped the job, if one did: the error itself, or one it was raised
+    while handling. Code stopped mid-way may fail on its way out (matplotlib, interrupted
+    inside savefig, raised "Invalid bounding box" from its cleanup): the job was still
+    stopped, not broken."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def process_times() -> dict[str, float]:

@@ -210,28 +210,30 @@ class RunRecord:
         self.save()
 
 
-def _interrupt_on_signals():
-    # Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process
-    # group; both become a KeyboardInterrupt naming the signal, so the run ends KILLED.
-    interrupted = []
+class _Interrupts:
+    """Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process group;
+    both become a KeyboardInterrupt naming the signal, so the run ends KILLED."""
 
-    def handler(signum, frame):
-        # Once: a Ctrl-C reaches a job twice when it runs in the job server (from the
-        # terminal, and passed on by the script's own process), and a second interrupt would
-        # cut short the writing of its KILLED record.
-        if interrupted:
+    def __init__(self):
+        self.reason = ""  # why the job was first interrupted, once it was
+        self.ending = False  # its record is being written: later signals must not cut it short
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    signal.signal(signum, self._handler)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handler(self, signum, frame):
+        # A Ctrl-C reaches a job twice when it runs in the job server (from the terminal, and
+        # passed on by the script's own process); every signal interrupts until the record is
+        # written, since the first may have been swallowed.
+        if self.ending:
             return
-        interrupted.append(signum)
         # The job's orphan watch says why it interrupts (losscape.pipeline.jobs).
-        raise KeyboardInterrupt(os.environ.pop("LOSSCAPE_INTERRUPTED", "")
-                                or signal.Signals(signum).name)
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        try:
-            if signal.getsignal(signum) != signal.SIG_IGN:
-                signal.signal(signum, handler)
-        except ValueError:  # not the main thread
-            pass
+        self.reason = self.reason or (os.environ.pop("LOSSCAPE_INTERRUPTED", "")
+                                      or signal.Signals(signum).name)
+        raise KeyboardInterrupt(self.reason)
 
 
 @contextmanager
@@ -239,37 +241,33 @@ def job_record(
     stage: str, rule: str, wildcards: dict[str, str], params: dict[str, Any],
     description: str = "",
 ) -> Iterator[RunRecord]:
-    """One run record for one job: FAILED (with the error) or KILLED if it does not finish."""
+    """One run record for one job: FAILED (with the error) or KILLED if it does not finish.
+
+    A job that got a stopping signal ends KILLED whatever error it ends with. The interrupt
+    does not always survive: raised inside a finaliser or a callback, Python prints
+    "Exception ignored" and goes on, and the code it cut short may then fail in its own way
+    (matplotlib's savefig, stopped by Ctrl-C, raised "Invalid bounding box" in CI). The job
+    was still stopped, not broken, and it must not end as if it had finished either."""
     record = RunRecord(stage, rule, wildcards, params, description)
-    _interrupt_on_signals()
+    interrupts = _Interrupts()
     started = time.perf_counter()
     record.save()  # RUNNING: the run shows up in MLflow while the job computes
     try:
         yield record
     except BaseException as error:
-        interrupt = _interrupt_in(error)
-        if interrupt is not None:
-            record.end(KILLED, f"interrupted ({interrupt or 'KeyboardInterrupt'})")
+        interrupts.ending = True
+        if interrupts.reason or isinstance(error, KeyboardInterrupt):
+            reason = interrupts.reason or str(error) or "KeyboardInterrupt"
+            record.end(KILLED, f"interrupted ({reason})")
         else:
             record.end(FAILED, f"{type(error).__name__}: {error}")
         raise
-    else:
-        record.log_metrics({"job_seconds": time.perf_counter() - started, **process_times()})
-        record.end(FINISHED)
-
-
-def _interrupt_in(error: BaseException) -> KeyboardInterrupt | None:
-    """The interrupt that stopped the job, if one did: the error itself, or one it was raised
-    while handling. Code stopped mid-way may fail on its way out (matplotlib, interrupted
-    inside savefig, raised "Invalid bounding box" from its cleanup): the job was still
-    stopped, not broken."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    interrupts.ending = True
+    if interrupts.reason:  # its interrupt was swallowed, and what it cut short may be incomplete
+        record.end(KILLED, f"interrupted ({interrupts.reason})")
+        raise KeyboardInterrupt(interrupts.reason)
+    record.log_metrics({"job_seconds": time.perf_counter() - started, **process_times()})
+    record.end(FINISHED)
 
 
 def process_times() -> dict[str, float]:

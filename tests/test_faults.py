@@ -645,3 +645,37 @@ def test_a_job_stopped_mid_way_ends_killed_even_if_its_code_fails_on_the_way_out
     assert (record["status"], record["tags"]["error"]) == (status, error)
     if failure.startswith("interrupt_swallowed"):  # the interrupt really was swallowed
         assert [type(lost.exc_value) for lost in swallowed] == [KeyboardInterrupt]
+
+
+def test_the_same_ctrl_c_twice_does_not_cut_short_the_clean_up_but_a_later_signal_stops_the_job(
+        tmp_path, monkeypatch, own_signal_handlers):
+    """In the job server a Ctrl-C reaches the job twice, milliseconds apart (from the terminal,
+    and passed on by the job's own process): the second must not interrupt the clean-up the
+    first set off. A signal that comes later interrupts again, since the first may have been
+    swallowed, and the job must not run on to its end."""
+    monkeypatch.setenv("LOSSCAPE_RUN_RECORDS", str(tmp_path))
+    monkeypatch.setattr(sys, "unraisablehook", lambda lost: None)
+    cleaned_up = []
+    with pytest.raises(KeyboardInterrupt):
+        with job_record("train", "train", {"network": "N1"}, {}):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+            finally:
+                os.kill(os.getpid(), signal.SIGINT)  # the same Ctrl-C, passed on
+                for _ in range(10_000):
+                    pass
+                cleaned_up.append(True)
+    assert cleaned_up
+    ((_, record),) = read_records(tmp_path)
+    assert (record["status"], record["tags"]["error"]) == ("KILLED", "interrupted (SIGINT)")
+
+    reached_the_end = []
+    with pytest.raises(KeyboardInterrupt):
+        with job_record("train", "train", {"network": "N2"}, {}):
+            _SwallowsAnInterrupt()
+            time.sleep(1.5)
+            os.kill(os.getpid(), signal.SIGTERM)  # e.g. Snakemake stopping the job
+            time.sleep(5)
+            reached_the_end.append(True)
+    assert not reached_the_end

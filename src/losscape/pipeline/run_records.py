@@ -214,9 +214,12 @@ class _Interrupts:
     """Snakemake stops jobs with SIGTERM, and Ctrl-C sends SIGINT to the whole process group;
     both become a KeyboardInterrupt naming the signal, so the run ends KILLED."""
 
+    SAME_SIGNAL_SECONDS = 1.0
+
     def __init__(self):
         self.reason = ""  # why the job was first interrupted, once it was
         self.ending = False  # its record is being written: later signals must not cut it short
+        self.raised_at = -1e9  # when a signal last interrupted the job (monotonic seconds)
         for signum in (signal.SIGTERM, signal.SIGINT):
             try:
                 if signal.getsignal(signum) != signal.SIG_IGN:
@@ -226,10 +229,13 @@ class _Interrupts:
 
     def _handler(self, signum, frame):
         # A Ctrl-C reaches a job twice when it runs in the job server (from the terminal, and
-        # passed on by the script's own process); every signal interrupts until the record is
-        # written, since the first may have been swallowed.
-        if self.ending:
+        # passed on by the script's own process), milliseconds apart: the second must not cut
+        # short the clean-up the first set off. A later signal interrupts again, since the
+        # first may have been swallowed; none cuts short the writing of the record.
+        now = time.monotonic()
+        if self.ending or now - self.raised_at < self.SAME_SIGNAL_SECONDS:
             return
+        self.raised_at = now
         # The job's orphan watch says why it interrupts (losscape.pipeline.jobs).
         self.reason = self.reason or (os.environ.pop("LOSSCAPE_INTERRUPTED", "")
                                       or signal.Signals(signum).name)

@@ -120,19 +120,15 @@ class _BundledCache:
 
     def store(self, key: str, facts: DatasetFacts) -> None:
         import dataclasses
-        import os
-        import tempfile
+
+        from losscape import io
 
         fields = dataclasses.asdict(facts)
         if fields["class_counts"] is not None:
             fields["class_counts"] = list(fields["class_counts"].items())
         self.facts[key] = fields
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as handle:
-                json.dump(self.facts, handle)
-            os.replace(tmp, self.path)  # whole: two runs starting together each write all
+        try:  # whole: two runs starting together each write all of it
+            io.write_text_file(self.path, json.dumps(self.facts))
         except OSError:
             pass
 

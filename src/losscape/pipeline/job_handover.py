@@ -14,7 +14,7 @@ import struct
 import sys
 import time
 
-from losscape.pipeline.run_records import JOB_STARTED_ENV, pid_alive
+from losscape.pipeline.run_records import JOB_STARTED_ENV, own_start_stamp, pid_alive
 
 SERVER_ENV = "LOSSCAPE_JOB_SERVER"  # the server's socket, set by the main process
 OFF = "0"  # LOSSCAPE_JOB_SERVER=0: every job in its own interpreter (to debug one, say)
@@ -37,7 +37,7 @@ def hand_over() -> None:
         return
     with connection, connection.makefile("rb") as replies:
         request = {"script": os.path.abspath(sys.argv[0]), "argv": sys.argv,
-                   "cwd": os.getcwd(), "env": {**os.environ, JOB_STARTED_ENV: _own_start()}}
+                   "cwd": os.getcwd(), "env": {**os.environ, JOB_STARTED_ENV: own_start_stamp()}}
         payload = json.dumps(request).encode()
         socket.send_fds(connection, [HEADER.pack(len(payload)) + payload], [0, 1, 2])
         reply = read_message(replies)
@@ -56,21 +56,6 @@ def hand_over() -> None:
         os.kill(os.getpid(), -code)
         code = 128 - code
     os._exit(code)
-
-
-def _own_start() -> str:
-    """This process' start (seconds since boot) and its CPU so far: the job's run counts them
-    (losscape.pipeline.run_records.process_times)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    try:
-        with open("/proc/self/stat") as stat:
-            ticks = int(stat.read().rpartition(")")[2].split()[19])
-        started = ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        started = -1.0
-    return f"{started} {usage.ru_utime + usage.ru_stime}"
 
 
 def _forward_signals(pid: int) -> None:

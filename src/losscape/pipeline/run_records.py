@@ -286,8 +286,8 @@ def process_times() -> dict[str, float]:
     times = {"job_cpu_seconds": usage.ru_utime + usage.ru_stime,
              "job_max_rss_mb": _peak_rss_mb(usage.ru_maxrss)}
     try:
-        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
-            started = int(stat.read().rpartition(")")[2].split()[19]) / os.sysconf("SC_CLK_TCK")
+        started = _started_since_boot()
+        with open("/proc/uptime") as uptime:
             now = float(uptime.read().split()[0])
         # A job run by the job server (losscape.pipeline.job_server) started in the script's
         # own process, which handed it over: its start and its CPU until then count too.
@@ -299,6 +299,26 @@ def process_times() -> dict[str, float]:
     except (OSError, ValueError, IndexError):
         pass
     return times
+
+
+def own_start_stamp() -> str:
+    """What JOB_STARTED_ENV holds for a job that the script's own process hands to the job
+    server: that process' start (seconds since boot; -1 where unknown) and its CPU so far,
+    which process_times then counts as the job's."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        started = _started_since_boot()
+    except (OSError, ValueError, IndexError):
+        started = -1.0
+    return f"{started} {usage.ru_utime + usage.ru_stime}"
+
+
+def _started_since_boot() -> float:
+    """When this process started, in seconds since boot (Linux's /proc)."""
+    with open("/proc/self/stat") as stat:
+        return int(stat.read().rpartition(")")[2].split()[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(ru_maxrss_kb: int) -> float:

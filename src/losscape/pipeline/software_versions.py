@@ -25,13 +25,16 @@ def installed_versions() -> dict[str, str]:
 
 
 def write_versions_page(path, versions: dict[str, str], log_path) -> None:
-    """The versions as a small HTML table, and the same in the rule's log."""
+    """The versions as a small HTML table (whole or not at all), and the same in the rule's
+    log."""
+    from losscape import io  # in the job only: parsing reads installed_versions alone
+
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     Path(log_path).write_text(f"software versions: {versions}\n")
     rows = "\n".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
                      for k, v in versions.items())
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(
+    io.write_text_file(
+        path,
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>software versions</title>"
         "</head><body><h1>Software versions</h1><p>The packages that computed these results."
         f"</p><table>\n<tr><th>package</th><th>version</th></tr>\n{rows}\n</table></body></html>\n"

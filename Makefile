@@ -33,7 +33,7 @@ report: install
 
 # config/README.md is generated from the config schema; run this after editing the schema.
 config-docs: install
-	$(BIN)/python -m losscape.pipeline.config_docs
+	$(BIN)/python tools/config_docs.py
 
 # The README shows the pipeline's own figures: refresh them after `make run`.
 docs-figures:

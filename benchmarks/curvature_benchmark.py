@@ -4,7 +4,7 @@
 
 The network: digits (all 1,797 rows, standard-scaled), MLPClassifier hidden [64, 32], relu,
 6,570 weights. Both sides get the same weights and data in float64:
-- losscape: top-5 eigenvalues by Lanczos (eigsh on exact R-operator products, to machine
+- sklandscape: top-5 eigenvalues by Lanczos (eigsh on exact R-operator products, to machine
   precision), the trace exactly (relu: the Gauss-Newton diagonal, what the curvature analysis
   uses) and by Hutchinson (100 Rademacher probes, what it uses for smooth activations), the
   density by stochastic Lanczos quadrature (1 probe x 100 steps, PyHessian's default);
@@ -60,14 +60,14 @@ def fitted_digits():
 
 
 def ours(model, X, y) -> dict:
-    from losscape.analyses.spectrum import (
+    from sklandscape.analyses.spectrum import (
         HessianOperator,
         exact_trace,
         extreme_eigenpairs,
         hutchinson_trace,
         stochastic_lanczos_quadrature,
     )
-    from losscape.model.network import Network
+    from sklandscape.model.network import Network
 
     net = Network.from_estimator(model)
     found = {"weights": len(net.flat)}
@@ -160,9 +160,9 @@ def pyhessian(model, X, y, python: str) -> dict | str:
 def slice_rows(model, X, y) -> list[str]:
     """The slice's gradient and 2x2 Hessian per grid point (curvature maps, optimizers): the
     forward jet from the lowest moving layer against the full backward pass and R-operator."""
-    from losscape.analyses.curvature import PlaneLoss
-    from losscape.model.network import Network
-    from losscape.model.slice_jet import WeightSlice
+    from sklandscape.analyses.curvature import PlaneLoss
+    from sklandscape.model.network import Network
+    from sklandscape.model.slice_jet import WeightSlice
 
     net = Network.from_estimator(model)
     rows = []
@@ -211,8 +211,8 @@ def main() -> None:
         return
     top = mine["top"][0]
     print()
-    print("| quantity | losscape | PyHessian (tol 1e-3) | PyHessian (tol 1e-7) | "
-          "losscape faster (vs 1e-3 / 1e-7) |")
+    print("| quantity | sklandscape | PyHessian (tol 1e-3) | PyHessian (tol 1e-7) | "
+          "sklandscape faster (vs 1e-3 / 1e-7) |")
     print("|---|---|---|---|---|")
     print(f"| top-5 eigenvalues, CPU s | {mine['top_seconds']:.2f} | "
           f"{theirs['top_seconds_default']:.2f} | {theirs['top_seconds_tight']:.2f} | "
@@ -238,9 +238,9 @@ def main() -> None:
     print(f"| density (SLQ 1 x {SLQ_STEPS}), CPU s | {mine['density_seconds']:.2f} | "
           f"{theirs['density_seconds']:.2f} | | "
           f"{theirs['density_seconds'] / mine['density_seconds']:.1f}x |")
-    print(f"\nother top eigenvalues: losscape {np.round(mine['top'], 6).tolist()}, "
+    print(f"\nother top eigenvalues: sklandscape {np.round(mine['top'], 6).tolist()}, "
           f"PyHessian (1e-7) {np.round(theirs['top_tight'], 6).tolist()}; "
-          f"largest Ritz value of the density: losscape {mine['density_max']:.6g}, "
+          f"largest Ritz value of the density: sklandscape {mine['density_max']:.6g}, "
           f"PyHessian {theirs['density_max']:.6g}; Hessian-vector products for the top-5: "
           f"{mine['top_products']}")
 

@@ -4,14 +4,14 @@
 
 Inputs: the tables of a pipeline run on config/config.yaml. Without --results the pipeline
 is run once in a scratch directory first (a few minutes); --results reuses a run's
-`results/` directory. Every figure-producing function of src/losscape is then called on
+`results/` directory. Every figure-producing function of src/sklandscape is then called on
 those tables and timed (wall and CPU seconds, median of --repeats), output PNG/GIF to a
 scratch directory: the file-in/file-out figure stages of pipeline/figure_stages.py, the
 analyses' figures of api/analysis_plots.py as their jobs call them, and the drawing functions of
 directions_plots.py plus landscapes_plots.save_figure as the landscape jobs of kinds weight_pairs,
 random_plane, interpolation and trajectory_pca call them after their computation.
 
---compare REF checks REF out (a detached git worktree) and times its src/losscape against
+--compare REF checks REF out (a detached git worktree) and times its src/sklandscape against
 this checkout's on the same inputs, figure by figure in alternation, so both sides see the
 same machine load. Only entry points whose names and signatures both sides share are called.
 The load average is printed before and after: other processes inflate wall time far more
@@ -40,20 +40,20 @@ def figure_catalogue(results: Path, out: Path) -> dict:
     """name -> a call that draws and saves that figure under `out`; inputs read once here."""
     import numpy as np
 
-    from losscape import io
-    from losscape.api.analysis_plots import (
+    from sklandscape import io
+    from sklandscape.api.analysis_plots import (
         CURVATURE_FIGURES,
         attack_figure,
         curvature_figure,
         optimizer_animation,
         optimizer_figure,
     )
-    from losscape.figures import directions as directions_plots
-    from losscape.figures import landscapes as landscapes_plots
-    from losscape.figures import planes as planes_plots
-    from losscape.figures.drawing import save_figure
-    from losscape.model.network import parameter_names
-    from losscape.pipeline import figure_stages as figures
+    from sklandscape.figures import directions as directions_plots
+    from sklandscape.figures import landscapes as landscapes_plots
+    from sklandscape.figures import planes as planes_plots
+    from sklandscape.figures.drawing import save_figure
+    from sklandscape.model.network import parameter_names
+    from sklandscape.pipeline.stages import figures
 
     R = results
     catalogue = {}
@@ -168,17 +168,17 @@ def time_call(call) -> tuple[float, float]:
 
 def worker(results: Path, out: Path) -> None:
     """Answer each figure name read from stdin with one JSON line of its wall and CPU s."""
-    import losscape
+    import sklandscape
 
     catalogue = figure_catalogue(results, out)
-    print(json.dumps({"losscape": losscape.__file__, "figures": list(catalogue)}), flush=True)
+    print(json.dumps({"sklandscape": sklandscape.__file__, "figures": list(catalogue)}), flush=True)
     for line in sys.stdin:
         wall, cpu = time_call(catalogue[line.strip()])
         print(json.dumps([wall, cpu]), flush=True)
 
 
 class Side:
-    """A worker process timing figures with one checkout's src/losscape."""
+    """A worker process timing figures with one checkout's src/sklandscape."""
 
     def __init__(self, label: str, src: Path, results: Path, out: Path):
         self.label = label
@@ -188,8 +188,8 @@ class Side:
             [PYTHON, __file__, "--worker", "--results", str(results), "--out", str(out)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         hello = json.loads(self.process.stdout.readline())
-        if not hello["losscape"].startswith(str(src)):
-            raise RuntimeError(f"{label}: imported {hello['losscape']}, not from {src}")
+        if not hello["sklandscape"].startswith(str(src)):
+            raise RuntimeError(f"{label}: imported {hello['sklandscape']}, not from {src}")
         self.figures = hello["figures"]
         self.timings: dict[str, list[tuple[float, float]]] = {}
 

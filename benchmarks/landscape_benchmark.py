@@ -27,11 +27,17 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from losscape import io  # noqa: E402
-from losscape.data.datasets import generate, generating_function, split_xy  # noqa: E402
-from losscape.engine.landscape import input_bounds, input_grid, input_rows, plain_rows, weights_grid  # noqa: E402
-from losscape.engine.structured import plan_pair, weights_slice_rows  # noqa: E402
-from losscape.model.network import ACTIVATIONS, Network, parameter_layer  # noqa: E402
+from sklandscape import io  # noqa: E402
+from sklandscape.data.datasets import generate, generating_function, split_xy  # noqa: E402
+from sklandscape.engine.landscape import (  # noqa: E402
+    input_bounds,
+    input_grid,
+    input_rows,
+    plain_rows,
+    weights_grid,
+)
+from sklandscape.engine.structured import plan_pair, weights_slice_rows  # noqa: E402
+from sklandscape.model.network import ACTIVATIONS, Network, parameter_layer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # N2: one pair per class (one_unit: two inputs of a unit, and a deeper weight with the
@@ -58,7 +64,7 @@ def load_case(name: str, config: dict):
     if model_path.exists():
         model, source = io.read_model(model_path), "results/ (the pipeline's)"
     else:
-        from losscape.model.training import fit_mlp
+        from sklandscape.model.training import fit_mlp
 
         model, source = fit_mlp(X, y, settings).model, "trained here like the pipeline"
     print(f"# {name}: {list(Network.from_estimator(model).layer_sizes)}, {len(y)} samples, {source}")
@@ -114,7 +120,7 @@ def naive_seconds(model, net, X, y, grid, rng) -> float:
 
 
 def _parse(name):
-    from losscape.model.network import parse_parameter_name
+    from sklandscape.model.network import parse_parameter_name
 
     return parse_parameter_name(name)
 
@@ -123,7 +129,7 @@ class ActivationBound:
     """Seconds numpy needs to apply the activation to a number of values, measured."""
 
     def __init__(self, net: Network, X):
-        from losscape.engine.moves import centre_state
+        from sklandscape.engine.moves import centre_state
 
         state = centre_state(net, X, np.zeros(len(X)))
         realistic = np.concatenate([z.ravel() for z in state.pre[1:]])
@@ -246,8 +252,8 @@ def input_row(model, net, bound, resolution, rng):
 
 def rss_child(case: str, workdir: str) -> None:
     """Run one landscape stage as a job would (mlflow imported too) and exit."""
-    import losscape.pipeline.tracking  # noqa: F401  (a pipeline job has it loaded)
-    from losscape.pipeline import stages
+    import sklandscape.pipeline.tracking.logger  # noqa: F401  (a pipeline job has it loaded)
+    from sklandscape.pipeline.stages import landscapes
 
     name, kind, resolution, samples, rows = case.split(":")
     work = Path(workdir)
@@ -266,11 +272,11 @@ def rss_child(case: str, workdir: str) -> None:
     out = work / f"{case.replace(':', '_')}.parquet"
     if kind == "input":
         spec = {"network": network, "kind": "input", "resolution": int(resolution), "margin": 0.5}
-        stages.input_space_landscape(weights, data, out, spec, dataset["function"], "-", tile)
+        landscapes.input_space_landscape(weights, data, out, spec, dataset["function"], "-", tile)
     else:
         spec = {"network": network, "kind": "weights", "axes": kind.split("/"), "span": 3.0,
                 "resolution": int(resolution), "samples": "all"}
-        stages.weights_landscape(weights, data, out, spec, "-", tile)
+        landscapes.weights_landscape(weights, data, out, spec, "-", tile)
     print(own_peak_rss_mb())
 
 
@@ -292,7 +298,7 @@ def peak_rss(case: str, workdir) -> tuple[float, float]:
 
 
 def baseline_rss() -> float:
-    code = ("import losscape.pipeline.tracking, losscape.pipeline.stages, runpy; "
+    code = ("import sklandscape.pipeline.tracking.logger, sklandscape.pipeline.stages, runpy; "
             f"print(runpy.run_path({__file__!r}, run_name='x')['own_peak_rss_mb']())")
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(child.stdout.split()[-1])

@@ -52,7 +52,7 @@ print(imported - started, time.perf_counter() - imported)
 """
 
 EMPTY_JOBS = """
-from losscape.pipeline.job_server import JobServer
+from sklandscape.pipeline.job_server import JobServer
 
 JOBS = JobServer()
 
@@ -77,11 +77,11 @@ rule empty:
 """
 
 EMPTY_JOB = """
-from losscape.pipeline.job_handover import hand_over
+from sklandscape.pipeline.job_handover import hand_over
 
 hand_over()
 {imports}
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.jobs import pipeline_job
 
 with pipeline_job(snakemake, "timing") as run:
     open(snakemake.output[0], "w").write("done")
@@ -143,7 +143,7 @@ def empty_jobs(root: Path, count: int, imports: str, server: bool) -> list[dict]
     root.mkdir(parents=True)
     (root / "Snakefile").write_text(EMPTY_JOBS.format(count=count, server=server))
     (root / "empty_job.py").write_text(EMPTY_JOB.format(imports=imports))
-    env = {**os.environ, "LOSSCAPE_RUN_RECORDS": str(root / "records")}
+    env = {**os.environ, "SKLANDSCAPE_RUN_RECORDS": str(root / "records")}
     subprocess.run([PYTHON, "-m", "snakemake", "--cores", "1", "--nocolor"], cwd=root, env=env,
                    check=True, capture_output=True)
     return [json.loads(p.read_text())["metrics"] for p in (root / "records").glob("*.json")]
@@ -166,7 +166,7 @@ def main() -> None:
         root = workspace(scratch / "default")
         clean, clean_cpu = snakemake(root, "--cores", str(args.cores))
         noop, _ = snakemake(root, "--cores", str(args.cores))
-        runs = job_runs(root, "losscape")
+        runs = job_runs(root, "sklandscape")
         jobs_cpu = sum(r.get("job_cpu_seconds", 0) for r in runs)
         print(f"\n| run | wall s | target |\n|---|---|---|\n"
               f"| default config from clean, --cores {args.cores} | **{clean:.1f}** | ≤ 30 |\n"
@@ -185,13 +185,13 @@ def main() -> None:
 
         print(f"\n| fixed cost of a job (Snakemake `script:` jobs that do nothing, median of "
               f"{args.repeats}) | CPU s | wall s |\n|---|---|---|")
-        landscape_imports = "import losscape.pipeline.stages, losscape.pipeline.figure_stages"
+        landscape_imports = "import sklandscape.pipeline.stages, sklandscape.pipeline.stages.figures"
         for label, imports, server in [
                 ("run by the job server, as every job of a local run (the script's own "
                  "process, then a fork of the server)", landscape_imports, True),
                 ("in its own interpreter (a cluster job), `pipeline_job` alone", "", False),
                 ("in its own interpreter, with a landscape job's imports (numpy, pandas, "
-                 "pyarrow, matplotlib, losscape)", landscape_imports, False)]:
+                 "pyarrow, matplotlib, sklandscape)", landscape_imports, False)]:
             records = empty_jobs(scratch / f"empty{len(label)}", args.repeats, imports, server)
             print(f"| {label} | **{median(r['job_cpu_seconds'] for r in records):.2f}** | "
                   f"{median(r['job_process_seconds'] for r in records):.2f} |")

@@ -5,7 +5,7 @@ weights landscape of it is against the naive loop (one predict_proba or predict 
 
 For every bundled set: a network trained as the pipeline trains it (standard scaling, 25%
 held out, stratified for classifiers), its training and held-out scores, the share of
-saturated hidden units, and the time of lc.weights for a first-layer and an output-layer
+saturated hidden units, and the time of sl.weights for a first-layer and an output-layer
 pair with the held-out column, against the naive loop timed on a few cells and scaled.
 Single-threaded, as a pipeline job. Prints a Markdown table for docs/classifiers.md.
 """
@@ -26,11 +26,11 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import log_loss  # noqa: E402
 
-import losscape as lc  # noqa: E402
-from losscape.data.bundled import BUNDLED, load_bundled  # noqa: E402
-from losscape.data.datasets import holdout_split  # noqa: E402
-from losscape.model.network import saturated_share  # noqa: E402
-from losscape.model.training import fit_mlp  # noqa: E402
+import sklandscape as sl  # noqa: E402
+from sklandscape.data.bundled import BUNDLED, load_bundled  # noqa: E402
+from sklandscape.data.datasets import holdout_split  # noqa: E402
+from sklandscape.model.network import saturated_share  # noqa: E402
+from sklandscape.model.training import fit_mlp  # noqa: E402
 
 HIDDEN = {"diabetes": [16], "breast_cancer": [16], "iris": [8], "wine": [8], "digits": [64, 32]}
 NAIVE_CELLS = 40
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}; grid {args.resolution}^2, single-threaded")
-    print("| data set | network | weights | train | held-out | saturated | pair | lc.weights s "
+    print("| data set | network | weights | train | held-out | saturated | pair | sl.weights s "
           "| naive s | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in BUNDLED:
@@ -72,14 +72,14 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = fit_mlp(data.X[train], y[train], settings)
-        model, net = fit.model, lc.Network.from_estimator(fit.model)
+        model, net = fit.model, sl.Network.from_estimator(fit.model)
         scores = lc_scores(model, data.X, y, train, held, classifier)
         last = net.n_layers
         pairs = {"first layer": ("W1[0,0]", "W1[1,1]"),
                  "output layer": (f"W{last}[0,0]", f"b{last}[0]")}
         for where, axes in pairs.items():
             start = time.perf_counter()
-            lc.weights(model, data.X[train], y[train], axes=axes, span=1.0,
+            sl.weights(model, data.X[train], y[train], axes=axes, span=1.0,
                        resolution=args.resolution, heldout=(data.X[held], y[held]))
             ours = time.perf_counter() - start
             per_cell = naive_seconds_per_cell(model, net, axes, data.X[train], y[train],

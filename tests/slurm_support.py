@@ -22,7 +22,7 @@ from pathlib import Path
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
 PLUGINS = ("snakemake-executor-plugin-slurm", "snakemake-executor-plugin-slurm-jobstep")
-NODE = "losscape-node"
+NODE = "sklandscape-node"
 
 
 def slurm_unavailable() -> str | None:
@@ -47,7 +47,7 @@ def plugin_python(folder: Path) -> Path:
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                           check=True, capture_output=True, text=True).stdout.strip()
     # addsitedir, not a bare path: the parent's own .pth files (an editable install's) count too
-    (Path(site) / "losscape_parent.pth").write_text(
+    (Path(site) / "sklandscape_parent.pth").write_text(
         f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     *PLUGINS], check=True)
@@ -55,7 +55,7 @@ def plugin_python(folder: Path) -> Path:
 
 
 SLURM_CONF = """\
-ClusterName=losscape
+ClusterName=sklandscape
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={ctld_port}
 SlurmdPort={d_port}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape.analyses.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
-from losscape.data.datasets import GENERATORS, generating_function, generating_gradient
-from losscape.model.network import Network
+from sklandscape.analyses.adversary import InputLoss, gradient_ascent, gradient_field, worst_inputs
+from sklandscape.data.datasets import GENERATORS, generating_function, generating_gradient
+from sklandscape.model.network import Network
 
 
 @pytest.fixture(scope="module")

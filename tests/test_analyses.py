@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from losscape import io
-from losscape.data.datasets import generate, generating_function, split_xy
-from losscape.model.network import Network
-from losscape.model.training import fit_mlp
-from losscape.pipeline import analysis_stages as analyses
-from losscape.pipeline import stages
+from sklandscape import io
+from sklandscape.data.datasets import generate, generating_function, split_xy
+from sklandscape.model.network import Network
+from sklandscape.model.training import fit_mlp
+from sklandscape.pipeline.stages import analyses, landscapes
 
 CURVE = {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"}
 SURFACE = {"function": "waves_with_spike", "n_samples": 120, "domain": [[-3.0, 3.0], [-3.0, 3.0]],
@@ -44,9 +43,9 @@ def files(tmp_path_factory):
     data, weights, _ = paths["curve"]
     spec = {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"], "span": 1.5,
             "resolution": 9, "samples": [12]}
-    stages.weights_landscape(weights, data, root / "n1_one.parquet", spec, "0" * 16)
+    landscapes.weights_landscape(weights, data, root / "n1_one.parquet", spec, "0" * 16)
     data, weights, _ = paths["surface"]
-    stages.input_space_landscape(weights, data, root / "n2_input.parquet",
+    landscapes.input_space_landscape(weights, data, root / "n2_input.parquet",
                                  {"network": "N2", "kind": "input", "resolution": 15,
                                   "margin": 0.5}, "waves_with_spike", "0" * 16)
     paths["root"] = root

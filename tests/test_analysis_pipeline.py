@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import fd_hessian
-from losscape import io
-from losscape.data.datasets import split_xy
+from sklandscape import io
+from sklandscape.data.datasets import split_xy
 from workflow_support import (
     SMALL_CONFIG,
     keys_sorted,

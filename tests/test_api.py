@@ -1,6 +1,6 @@
 """The public API on real data nobody here made (scikit-learn's diabetes set) and a network of
 thousands of weights: every kind's cells against MLPRegressor.predict, every figure drawn,
-bad input refused with a clear message, and `import losscape` kept cheap."""
+bad input refused with a clear message, and `import sklandscape` kept cheap."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-import losscape as lc
+import sklandscape as sl
 from conftest import fitted_mlp
 
 RTOL = 1e-9
@@ -29,17 +29,17 @@ def diabetes():
     y = (y - y.mean()) / y.std()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = lc.fit(MLPRegressor(hidden_layer_sizes=(64, 32), activation="tanh", max_iter=40,
+        fit = sl.fit(MLPRegressor(hidden_layer_sizes=(64, 32), activation="tanh", max_iter=40,
                                   random_state=0), X, y)
     return fit, X, y
 
 
 def _mse_with(model, flat, X, y) -> float:
     """The MSE through sklearn's own predict, with the model's weights set to `flat`."""
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     clone = MLPRegressor(hidden_layer_sizes=model.hidden_layer_sizes,
                          activation=model.activation)
-    clone.coefs_, clone.intercepts_ = lc.Network(net.layer_sizes, net.activation,
+    clone.coefs_, clone.intercepts_ = sl.Network(net.layer_sizes, net.activation,
                                                  net.out_activation, flat).to_estimator_arrays()
     clone.n_outputs_, clone.n_layers_ = model.n_outputs_, model.n_layers_
     clone.out_activation_ = model.out_activation_
@@ -52,15 +52,15 @@ def _cells(frame, k=4, seed=0):
 
 def test_the_network_has_thousands_of_weights(diabetes):
     fit, _, _ = diabetes
-    assert lc.Network.from_estimator(fit.model).flat.size == 2817
+    assert sl.Network.from_estimator(fit.model).flat.size == 2817
 
 
 def test_weights_cells_equal_predict(diabetes):
     fit, X, y = diabetes
     axes = ("W1[3,5]", "W3[7,0]")
-    result = lc.weights(fit.model, X, y, axes=axes, span=0.8, resolution=21, samples=[1, 5, 400])
+    result = sl.weights(fit.model, X, y, axes=axes, span=0.8, resolution=21, samples=[1, 5, 400])
     assert list(result.frame.columns) == [*axes, "loss"] and len(result.frame) == 21 * 21
-    net = lc.Network.from_estimator(fit.model)
+    net = sl.Network.from_estimator(fit.model)
     for _, row in _cells(result.frame).iterrows():
         flat = net.with_values({a: row[a] for a in axes}).flat
         assert row["loss"] == pytest.approx(_mse_with(fit.model, flat, X[[1, 5, 400]],
@@ -71,9 +71,9 @@ def test_weights_cells_equal_predict(diabetes):
 
 def test_weight_pairs_cells_equal_predict(diabetes):
     fit, X, y = diabetes
-    result = lc.weight_pairs(fit.model, X, y, axes=["W1[0,0]", "b2[4]", "W3[1,0]"], resolution=9)
+    result = sl.weight_pairs(fit.model, X, y, axes=["W1[0,0]", "b2[4]", "W3[1,0]"], resolution=9)
     assert len(result.tables["stats"]) == 3
-    net = lc.Network.from_estimator(fit.model)
+    net = sl.Network.from_estimator(fit.model)
     for _, row in _cells(result.frame, 6).iterrows():
         flat = net.with_values({row["x_name"]: row["x"], row["y_name"]: row["y"]}).flat
         assert row["loss"] == pytest.approx(_mse_with(fit.model, flat, X, y), rel=RTOL)
@@ -81,9 +81,9 @@ def test_weight_pairs_cells_equal_predict(diabetes):
 
 def test_random_plane_cells_equal_predict(diabetes):
     fit, X, y = diabetes
-    result = lc.random_plane(fit.model, X, y, seeds=[0, 7], resolution=11)
+    result = sl.random_plane(fit.model, X, y, seeds=[0, 7], resolution=11)
     directions = result.tables["directions"]
-    net = lc.Network.from_estimator(fit.model)
+    net = sl.Network.from_estimator(fit.model)
     for _, row in _cells(result.frame, 6).iterrows():
         d = directions[directions["seed"] == row["seed"]]
         flat = net.flat + row["a"] * d["d1"].to_numpy() + row["b"] * d["d2"].to_numpy()
@@ -92,16 +92,16 @@ def test_random_plane_cells_equal_predict(diabetes):
 
 def test_interpolation_and_trajectory_pca_equal_predict(diabetes):
     fit, X, y = diabetes
-    line = lc.interpolation(fit.model, X, y, fit, resolution=21)
+    line = sl.interpolation(fit.model, X, y, fit, resolution=21)
     start = fit.trajectory.initial
     for _, row in _cells(line.frame).iterrows():
         flat = (1 - row["alpha"]) * start + row["alpha"] * fit.trajectory.final
         assert row["loss"] == pytest.approx(_mse_with(fit.model, flat, X, y), rel=1e-8)
     assert line.metrics["loss_initial"] == pytest.approx(_mse_with(fit.model, start, X, y),
                                                          rel=RTOL)
-    plane = lc.trajectory_pca(fit.model, X, y, fit, resolution=9)
+    plane = sl.trajectory_pca(fit.model, X, y, fit, resolution=9)
     d1, d2 = (np.asarray(plane.metadata["directions"][k]) for k in ("d1", "d2"))
-    net = lc.Network.from_estimator(fit.model)
+    net = sl.Network.from_estimator(fit.model)
     for _, row in _cells(plane.frame).iterrows():
         flat = net.flat + row["a"] * d1 + row["b"] * d2
         assert row["loss"] == pytest.approx(_mse_with(fit.model, flat, X, y), rel=1e-8)
@@ -112,7 +112,7 @@ def test_interpolation_and_trajectory_pca_equal_predict(diabetes):
 
 def test_input_landscape_prediction_is_predict():
     model, X, y = fitted_mlp((6,), "relu", n_features=2, n=80)
-    result = lc.input(model, X, y, resolution=15)
+    result = sl.input(model, X, y, resolution=15)
     points = result.frame[["x0", "x1"]].to_numpy()
     np.testing.assert_allclose(result.frame["prediction"], model.predict(points), rtol=1e-12)
     assert result.metadata["target"] == "y of the nearest data point"
@@ -120,16 +120,16 @@ def test_input_landscape_prediction_is_predict():
 
 def test_analyses_run_on_the_api_landscapes():
     model, X, y = fitted_mlp((2,), "tanh", n=60, max_iter=300)
-    slice_ = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=1.0, resolution=15)
-    curvature = lc.curvature(model, X, y, slice_)
+    slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=1.0, resolution=15)
+    curvature = sl.curvature(model, X, y, slice_)
     assert curvature.tags["strictly_convex"] in ("yes", "no")
     assert curvature.figure_names == ["hessian", "spectrum", "cuts", "convexity", "plateau"]
-    optimizers = lc.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.01, 0.1],
+    optimizers = sl.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.01, 0.1],
                                max_steps=30)
     assert "verdict_momentum" in optimizers.tags
     model2, X2, y2 = fitted_mlp((5,), "tanh", n_features=2, n=60)
-    plane = lc.input(model2, X2, y2, resolution=11, target="paraboloid")
-    attack = lc.input_attack(model2, X2, y2, plane, top_k=3, arrows=4, steps=3)
+    plane = sl.input(model2, X2, y2, resolution=11, target="paraboloid")
+    attack = sl.input_attack(model2, X2, y2, plane, top_k=3, arrows=4, steps=3)
     assert len(attack.tables["worst_inputs"]) == 3
     for result in (curvature, optimizers, attack):
         for which in result.figure_names:
@@ -139,11 +139,11 @@ def test_analyses_run_on_the_api_landscapes():
 def test_every_landscape_draws_a_figure(diabetes, tmp_path):
     fit, X, y = diabetes
     results = [
-        lc.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=9),
-        lc.weight_pairs(fit.model, X, y, axes=["W1[0,0]", "W2[0,0]"], resolution=5),
-        lc.random_plane(fit.model, X, y, seeds=[0, 1], resolution=7),
-        lc.interpolation(fit.model, X, y, fit, resolution=11),
-        lc.trajectory_pca(fit.model, X, y, fit, resolution=7),
+        sl.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=9),
+        sl.weight_pairs(fit.model, X, y, axes=["W1[0,0]", "W2[0,0]"], resolution=5),
+        sl.random_plane(fit.model, X, y, seeds=[0, 1], resolution=7),
+        sl.interpolation(fit.model, X, y, fit, resolution=11),
+        sl.trajectory_pca(fit.model, X, y, fit, resolution=7),
     ]
     for result in results:
         for which in result.figure_names:
@@ -155,27 +155,27 @@ def test_every_landscape_draws_a_figure(diabetes, tmp_path):
 def test_bad_input_gets_a_clear_error(diabetes):
     fit, X, y = diabetes
     with pytest.raises(ValueError, match="not fitted yet"):
-        lc.weights(MLPRegressor(), X, y, axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(MLPRegressor(), X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match="X has 10 features but the network takes 1"):
         model, _, _ = fitted_mlp((2,), "tanh")
-        lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match="X has 442 rows but y has 441"):
-        lc.weights(fit.model, X, y[:-1], axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(fit.model, X, y[:-1], axes=("W1[0,0]", "W2[0,0]"))
     bad = X.copy()
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match=r"X has a NaN or infinite value at \(3, 2\)"):
-        lc.weights(fit.model, bad, y, axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(fit.model, bad, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(TypeError, match="expected a fitted scikit-learn MLPRegressor"):
-        lc.weights(object(), X, y, axes=("W1[0,0]", "W2[0,0]"))
-    slice_ = lc.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=5)
+        sl.weights(object(), X, y, axes=("W1[0,0]", "W2[0,0]"))
+    slice_ = sl.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=5)
     with pytest.raises(ValueError, match="landscape of kind 'input'"):
-        lc.input_attack(fit.model, X, y, slice_)
+        sl.input_attack(fit.model, X, y, slice_)
     with pytest.raises(ValueError, match="no figure 'nope'"):
         slice_.plot("nope")
 
 
-def test_import_losscape_loads_nothing_heavy():
-    code = ("import sys, losscape; heavy = [m for m in ('pandas', 'matplotlib', 'scipy', "
+def test_import_sklandscape_loads_nothing_heavy():
+    code = ("import sys, sklandscape; heavy = [m for m in ('pandas', 'matplotlib', 'scipy', "
             "'sklearn', 'mlflow') if m in sys.modules]; assert not heavy, heavy; "
-            "assert callable(losscape.weights) and 'pandas' in sys.modules")
+            "assert callable(sklandscape.weights) and 'pandas' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

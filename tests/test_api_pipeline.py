@@ -7,14 +7,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import losscape as lc
-from losscape import io
+import sklandscape as sl
+from sklandscape import io
 from workflow_support import make_workspace, snakemake, trained_network
 
 pytestmark = pytest.mark.pipeline
 
 CONFIG = {
-    "experiment": "losscape-api-test",
+    "experiment": "sklandscape-api-test",
     "datasets": {
         "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.0, 3.0]],
                   "sampling": "grid"},
@@ -83,7 +83,7 @@ def _api_landscape(root, name):
     if spec["kind"] == "input":
         options["target"] = "waves_with_spike"
         options["domain"] = CONFIG["datasets"]["surface"]["domain"]
-    return getattr(lc, spec["kind"])(model, X, y, **options)
+    return getattr(sl, spec["kind"])(model, X, y, **options)
 
 
 def _assert_same_file(result, table, pipeline_file, tmp_path):
@@ -121,7 +121,7 @@ def test_every_analysis_equals_the_pipelines_byte_for_byte(workspace, name, tmp_
     spec = CONFIG["analyses"][name]
     landscape = _api_landscape(workspace, spec["landscape"])
     model, X, y = _inputs(workspace, CONFIG["landscapes"][spec["landscape"]]["network"])
-    result = getattr(lc, spec["kind"])(model, X, y, landscape, name=name, **_options(
+    result = getattr(sl, spec["kind"])(model, X, y, landscape, name=name, **_options(
         name, "analyses") if spec["kind"] != "input_attack" else {
         "top_k": spec["top_k"], "arrows": spec["arrows"], **spec["ascent"]})
     for table in result.tables:

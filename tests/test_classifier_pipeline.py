@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-import losscape as lc
-from losscape import io
+import sklandscape as sl
+from sklandscape import io
 from workflow_support import make_workspace, snakemake, tracked_runs, trained_network
 
 pytestmark = pytest.mark.pipeline
 
 CONFIG = {
-    "experiment": "losscape-classifiers-test",
+    "experiment": "sklandscape-classifiers-test",
     "datasets": {
         "cancer": {"sklearn": "breast_cancer",
                    "features": ["mean radius", "mean texture", "worst area", "worst smoothness"]},
@@ -93,7 +93,7 @@ def test_weights_cells_equal_the_saved_models_own_scores(workspace, name):
     rows = np.asarray(meta["samples"])
     if split:  # "all" means the rows it trained on
         assert rows.tolist() == split["train"]
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     for i in np.random.default_rng(1).choice(len(table), 5, replace=False):
         row = table.iloc[i]
         clone = _with(model, net, {a: row[a] for a in spec["axes"]})

@@ -16,9 +16,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-import losscape as lc
+import sklandscape as sl
 from conftest import fd_hessian
-from losscape.model.gradients import hessian, sample_loss_input_gradient
+from sklandscape.model.gradients import hessian, sample_loss_input_gradient
 
 RTOL = 1e-9
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
@@ -44,7 +44,7 @@ def _mlp(model):
 
 def _moved(model, flat):
     """A copy of the fitted model (scaler included) with its MLP's weights set to `flat`."""
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     clone = copy.deepcopy(model)
     _mlp(clone).coefs_, _mlp(clone).intercepts_ = net.with_flat(flat).to_estimator_arrays()
     return clone
@@ -66,10 +66,10 @@ def test_weights_cells_equal_log_loss_of_predict_proba(dataset, activation):
     X, y = _data(dataset)
     model = _fitted(make_pipeline(StandardScaler(), MLPClassifier(
         hidden_layer_sizes=(4,), activation=activation, max_iter=60, random_state=0)), X, y)
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     assert net.out_activation == ("logistic" if dataset == "breast_cancer" else "softmax")
     axes = ("W1[1,2]", "W2[3,0]")
-    result = lc.weights(model, X, y, axes=axes, span=3.0, resolution=15)
+    result = sl.weights(model, X, y, axes=axes, span=3.0, resolution=15)
     assert list(result.frame.columns) == [*axes, "loss", "accuracy"]
     for _, row in _cells(result.frame).iterrows():
         expected_loss, expected_accuracy = _reference(
@@ -87,7 +87,7 @@ def wine_fit():
     scaler = MinMaxScaler().fit(X[train])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = lc.fit(MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=80,
+        fit = sl.fit(MLPClassifier(hidden_layer_sizes=(6,), activation="tanh", max_iter=80,
                                    random_state=0), scaler.transform(X[train]), y[train])
     model = make_pipeline(scaler, fit.model)
     return model, fit, X[train], y[train], X[heldout], y[heldout]
@@ -95,8 +95,8 @@ def wine_fit():
 
 def test_every_direction_kind_equals_log_loss(wine_fit):
     model, fit, X, y, Xh, yh = wine_fit
-    net = lc.Network.from_estimator(model)
-    pairs = lc.weight_pairs(model, X, y, axes=["W1[0,0]", "b1[2]", "W2[1,2]"], resolution=7,
+    net = sl.Network.from_estimator(model)
+    pairs = sl.weight_pairs(model, X, y, axes=["W1[0,0]", "b1[2]", "W2[1,2]"], resolution=7,
                             heldout=(Xh, yh))
     for _, row in _cells(pairs.frame).iterrows():
         flat = net.with_values({row["x_name"]: row["x"], row["y_name"]: row["y"]}).flat
@@ -104,7 +104,7 @@ def test_every_direction_kind_equals_log_loss(wine_fit):
         assert row["accuracy"] == _reference(model, flat, X, y)[1]
         assert row["accuracy_heldout"] == _reference(model, flat, Xh, yh)[1]
         assert row["loss_heldout"] == pytest.approx(_reference(model, flat, Xh, yh)[0], rel=RTOL)
-    plane = lc.random_plane(model, X, y, seeds=[3], resolution=9, heldout=(Xh, yh))
+    plane = sl.random_plane(model, X, y, seeds=[3], resolution=9, heldout=(Xh, yh))
     d = plane.tables["directions"]
     for _, row in _cells(plane.frame).iterrows():
         flat = net.flat + row["a"] * d["d1"].to_numpy() + row["b"] * d["d2"].to_numpy()
@@ -113,13 +113,13 @@ def test_every_direction_kind_equals_log_loss(wine_fit):
         assert row["loss_heldout"] == pytest.approx(_reference(model, flat, Xh, yh)[0], rel=RTOL)
     # the Fit was made on the scaled inputs: its own network sees scaled X
     Xs = model.steps[0][1].transform(X)
-    line = lc.interpolation(fit.model, Xs, y, fit, resolution=11)
+    line = sl.interpolation(fit.model, Xs, y, fit, resolution=11)
     start, end = fit.trajectory.initial, fit.trajectory.final
     for _, row in _cells(line.frame).iterrows():
         flat = (1 - row["alpha"]) * start + row["alpha"] * end
         assert row["loss"] == pytest.approx(_reference(fit.model, flat, Xs, y)[0], rel=1e-8)
         assert row["accuracy"] == _reference(fit.model, flat, Xs, y)[1]
-    pca = lc.trajectory_pca(fit.model, Xs, y, fit, resolution=7)
+    pca = sl.trajectory_pca(fit.model, Xs, y, fit, resolution=7)
     d1, d2 = (np.asarray(pca.metadata["directions"][k]) for k in ("d1", "d2"))
     for _, row in _cells(pca.frame).iterrows():
         flat = net.flat + row["a"] * d1 + row["b"] * d2
@@ -131,8 +131,8 @@ def test_every_direction_kind_equals_log_loss(wine_fit):
 
 def test_heldout_cells_and_figure(wine_fit):
     model, _, X, y, Xh, yh = wine_fit
-    net = lc.Network.from_estimator(model)
-    result = lc.weights(model, X, y, axes=("W1[4,1]", "b2[0]"), span=2.0, resolution=11,
+    net = sl.Network.from_estimator(model)
+    result = sl.weights(model, X, y, axes=("W1[4,1]", "b2[0]"), span=2.0, resolution=11,
                         heldout=(Xh, yh))
     assert {"loss_heldout", "accuracy_heldout"} <= set(result.frame.columns)
     for _, row in _cells(result.frame).iterrows():
@@ -150,7 +150,7 @@ def test_heldout_cells_and_figure(wine_fit):
 def test_input_map_of_a_classifier_over_two_of_many_features():
     X, y = _data("iris")
     model = _fitted(MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=0), X, y)
-    result = lc.input(model, X, y, features=(2, 3), reference=7, resolution=13)
+    result = sl.input(model, X, y, features=(2, 3), reference=7, resolution=13)
     frame = result.frame
     assert list(frame.columns) == ["x2", "x3", "target", "prediction", "probability", "loss"]
     full = np.repeat(X[[7]], len(frame), axis=0)
@@ -170,7 +170,7 @@ def test_hessian_of_the_log_loss_equals_finite_differences():
     X, y = _data("iris")
     model = _fitted(MLPClassifier(hidden_layer_sizes=(3,), activation="tanh", max_iter=40,
                                   random_state=0), X[:, :2], y)
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     index = np.searchsorted(model.classes_, y).astype(float)
 
     def loss(flat):  # independent of our forward pass: sklearn's predict_proba and log_loss
@@ -185,7 +185,7 @@ def test_input_gradient_of_a_classifiers_loss_equals_finite_differences():
     X, y = _data("wine")
     model = _fitted(make_pipeline(StandardScaler(), MLPClassifier(
         hidden_layer_sizes=(4,), max_iter=100, random_state=0)), X, y)
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     target = np.searchsorted(_mlp(model).classes_, y[:6]).astype(float)
     _, gradient = sample_loss_input_gradient(net, X[:6], target)
     h = 1e-6 * np.abs(X[:6]).max()
@@ -201,14 +201,14 @@ def test_curvature_optimizers_and_attack_on_a_classifier():
     X, y = _data("breast_cancer")
     model = _fitted(make_pipeline(StandardScaler(), MLPClassifier(
         hidden_layer_sizes=(4,), max_iter=200, random_state=0)), X, y)
-    slice_ = lc.weights(model, X, y, axes=("W1[0,0]", "W2[1,0]"), span=1.0, resolution=11)
-    curvature = lc.curvature(model, X, y, slice_)
+    slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[1,0]"), span=1.0, resolution=11)
+    curvature = sl.curvature(model, X, y, slice_)
     assert curvature.tags["verdict"].startswith("log-loss on")
-    runs = lc.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.1, 1.0],
+    runs = sl.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.1, 1.0],
                          max_steps=40)
     assert set(runs.tables["optimizer_runs"]["method"]) == {"gd", "momentum", "nesterov", "adam"}
-    plane = lc.input(model, X, y, features=(0, 1), resolution=9)
-    attack = lc.input_attack(model, X, y, plane, top_k=3, arrows=4, steps=5)
+    plane = sl.input(model, X, y, features=(0, 1), resolution=9)
+    attack = sl.input_attack(model, X, y, plane, top_k=3, arrows=4, steps=5)
     worst = attack.tables["worst_inputs"]
     index = np.searchsorted(_mlp(model).classes_, y)
     own = -np.log(model.predict_proba(X)[np.arange(len(y)), index])
@@ -224,12 +224,12 @@ def test_a_scaled_pipeline_is_followed_exactly():
     for scaler in (StandardScaler(), MinMaxScaler()):
         model = _fitted(make_pipeline(scaler, MLPClassifier(hidden_layer_sizes=(3,),
                                                              max_iter=50, random_state=0)), X, y)
-        net = lc.Network.from_estimator(model)
+        net = sl.Network.from_estimator(model)
         np.testing.assert_array_equal(net.predict(X), model.predict_proba(X))
     reg = _fitted(make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(3,),
                                                                max_iter=50, random_state=0)),
                   X, X[:, 0])
-    np.testing.assert_array_equal(lc.Network.from_estimator(reg).predict(X), reg.predict(X))
+    np.testing.assert_array_equal(sl.Network.from_estimator(reg).predict(X), reg.predict(X))
 
 
 def test_bad_classifier_input_is_named():
@@ -237,16 +237,16 @@ def test_bad_classifier_input_is_named():
     model = _fitted(MLPClassifier(hidden_layer_sizes=(3,), max_iter=20, random_state=0), X, y)
     with pytest.raises(ValueError, match="y holds the label 'rose', which the classifier does "
                                          "not know; its classes are"):
-        lc.weights(model, X, np.where(y == "setosa", "rose", y), axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(model, X, np.where(y == "setosa", "rose", y), axes=("W1[0,0]", "W2[0,0]"))
     multilabel = _fitted(MLPClassifier(hidden_layer_sizes=(3,), max_iter=20, random_state=0),
                          X, np.stack([y == "setosa", y == "virginica"], axis=1))
     with pytest.raises(ValueError, match="multilabel"):
-        lc.weights(multilabel, X, y, axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(multilabel, X, y, axes=("W1[0,0]", "W2[0,0]"))
     regressor = _fitted(MLPRegressor(hidden_layer_sizes=(3,), max_iter=20), X, X[:, 0])
     with pytest.raises(ValueError, match="y holds 'setosa', not a number: a regressor"):
-        lc.weights(regressor, X, y, axes=("W1[0,0]", "W2[0,0]"))
+        sl.weights(regressor, X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match=r"features \[0, 9\]: an input landscape needs two"):
-        lc.input(model, X, y, features=(0, 9))
+        sl.input(model, X, y, features=(0, 9))
 
 
 @pytest.mark.parametrize("estimator", ["regressor", "classifier"])
@@ -254,7 +254,7 @@ def test_the_sklearn_objective_is_what_sklearn_minimises(estimator):
     """objective="sklearn" at the trained weights is lbfgs' own final loss_, its cells are
     half the MSE (or the log-loss) plus 0.5 alpha |coefs|^2 / n computed from predict, and
     its gradient vanishes at lbfgs' optimum (the default objective's does not, alpha > 0)."""
-    from losscape.model.gradients import loss_and_gradient
+    from sklandscape.model.gradients import loss_and_gradient
 
     X, y = _data("wine")
     X = StandardScaler().fit_transform(X)
@@ -265,10 +265,10 @@ def test_the_sklearn_objective_is_what_sklearn_minimises(estimator):
     model = _fitted(cls(hidden_layer_sizes=(4,), activation="tanh", solver="lbfgs", alpha=0.3,
                         max_iter=500, tol=1e-10, random_state=0), X, y)
     axes = ("W1[0,1]", "b2[0]")
-    result = lc.weights(model, X, y, axes=axes, span=1.0, resolution=9, objective="sklearn")
+    result = sl.weights(model, X, y, axes=axes, span=1.0, resolution=9, objective="sklearn")
     assert result.metrics["loss_centre"] == pytest.approx(model.loss_, rel=1e-9)
     assert result.metadata["network"]["objective"] == "sklearn"
-    net = lc.Network.from_estimator(model)
+    net = sl.Network.from_estimator(model)
     for _, row in _cells(result.frame).iterrows():
         clone = _moved(model, net.with_values({a: row[a] for a in axes}).flat)
         if estimator == "classifier":

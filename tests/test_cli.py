@@ -1,4 +1,4 @@
-"""`python -m losscape`: help, version, docs, and `run` on a user's config alone."""
+"""`python -m sklandscape`: help, version, docs, and `run` on a user's config alone."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import losscape
+import sklandscape
 from workflow_support import REPO, make_workspace
 
 USER_CONFIG = {  # 4 jobs: data, train and two landscapes
-    "experiment": "losscape-cli-test",
+    "experiment": "sklandscape-cli-test",
     "datasets": {"mine": {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]]}},
     "networks": {"net": {"dataset": "mine", "hidden_layer_sizes": [3], "max_iter": 200}},
     "landscapes": {
@@ -25,24 +25,24 @@ USER_CONFIG = {  # 4 jobs: data, train and two landscapes
 }
 
 
-def losscape_cli(*args, cwd=REPO, env=None):
-    return subprocess.run([sys.executable, "-m", "losscape", *args], cwd=cwd, capture_output=True,
+def sklandscape_cli(*args, cwd=REPO, env=None):
+    return subprocess.run([sys.executable, "-m", "sklandscape", *args], cwd=cwd, capture_output=True,
                           text=True, env=env)
 
 
 def test_help_version_and_docs():
-    shown = losscape_cli("--help")
+    shown = sklandscape_cli("--help")
     assert shown.returncode == 0 and "run the Snakemake pipeline" in shown.stdout
     assert "Documentation: docs/" in shown.stdout
-    version = losscape_cli("--version")
-    assert version.stdout.strip() == f"losscape {losscape.__version__}"
-    assert "docs/index.md" in losscape_cli("docs").stdout
+    version = sklandscape_cli("--version")
+    assert version.stdout.strip() == f"sklandscape {sklandscape.__version__}"
+    assert "docs/index.md" in sklandscape_cli("docs").stdout
 
 
 def test_bad_arguments_are_named():
-    missing = losscape_cli("run", "no/such/config.yaml")
+    missing = sklandscape_cli("run", "no/such/config.yaml")
     assert missing.returncode != 0 and "no config file no/such/config.yaml" in missing.stderr
-    unknown = losscape_cli("--frobnicate")
+    unknown = sklandscape_cli("--frobnicate")
     assert unknown.returncode == 2 and "--frobnicate" in unknown.stderr
 
 
@@ -53,7 +53,7 @@ def test_run_a_users_config_runs_only_its_four_jobs(tmp_path):
     mine.write_text(yaml.safe_dump(USER_CONFIG))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
                MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
-    ran = losscape_cli("run", str(mine), "--cores", "2", "--directory", str(root), env=env)
+    ran = sklandscape_cli("run", str(mine), "--cores", "2", "--directory", str(root), env=env)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     done = [line for line in ran.stderr.splitlines() if "steps (100%) done" in line]
     # its four jobs, the versions page (a local rule) and `all`

@@ -292,7 +292,7 @@ DATA_CASES = {
         lambda c: c["datasets"].update(_file("semi", "semicolons.csv")),
         "datasets.semi.path: data/semicolons.csv: no column 'height', 'width', 'price'; its "
         "columns are 'height;width;price' (the header seems to be separated by semicolons: "
-        "losscape reads comma-separated CSV; save the file with commas)"),
+        "sklandscape reads comma-separated CSV; save the file with commas)"),
     "two columns of one name": (
         lambda c: c["datasets"].update(_file("twice", "twice.csv")),
         "datasets.twice.path: data/twice.csv: column names given more than once: 'width' "
@@ -361,7 +361,7 @@ def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(t
     config["analyses"] = {"wide_curvature": {"kind": "curvature", "landscape": "wide_slice",
                                              "full_hessian_max_weights": 20000}}
     root = make_workspace(tmp_path, config)
-    result = snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"},
+    result = snakemake(root, "-n", "--cores", "1", env={"SKLANDSCAPE_MEMORY_GB": "0.25"},
                        check=False)
     problems = _problems(result)
     assert result.returncode != 0 and not (root / "results").exists()
@@ -376,7 +376,7 @@ def test_a_config_that_needs_more_memory_than_the_machine_fails_before_any_job(t
     del config["analyses"]["wide_curvature"]["full_hessian_max_weights"]
     config["landscapes"]["wide_plane"]["resolution"] = 101
     root = make_workspace(tmp_path / "fixed", config)
-    assert snakemake(root, "-n", "--cores", "1", env={"LOSSCAPE_MEMORY_GB": "0.25"}).returncode == 0
+    assert snakemake(root, "-n", "--cores", "1", env={"SKLANDSCAPE_MEMORY_GB": "0.25"}).returncode == 0
 
 
 def test_the_large_network_example_config_is_valid(tmp_path):

@@ -3,6 +3,7 @@ generated from the schema, the workflow catalog file, and the rules' conda envir
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -14,8 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from losscape.pipeline import config_docs
 from workflow_support import REPO, make_workspace, snakemake
+
+# The config-docs generator is a developer tool (tools/), not part of the package.
+_spec = importlib.util.spec_from_file_location("config_docs", REPO / "tools" / "config_docs.py")
+config_docs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(config_docs)
 
 
 def run_tool(*command: str) -> subprocess.CompletedProcess:
@@ -32,7 +37,7 @@ def test_snakemake_lint_reports_nothing(tmp_path):
 
 
 def test_snakefmt_is_clean():
-    checked = run_tool("snakefmt", "--check", "--diff", "Snakefile", "workflow")
+    checked = run_tool("snakefmt", "--check", "--diff", "workflow")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -54,15 +59,15 @@ def test_imports_go_one_way_down_the_layers():
 
 
 @pytest.mark.parametrize("module, line", [
-    ("figures/drawing.py", "from losscape.pipeline import stages"),  # a lower layer reaching up
+    ("figures/drawing.py", "from sklandscape.pipeline import stages"),  # a lower layer reaching up
     ("engine/summary.py", "import mlflow"),  # mlflow outside the pipeline's tracking
 ])
 def test_the_import_contracts_catch_a_violation(tmp_path, module, line):
     import shutil
 
-    shutil.copytree(REPO / "src/losscape", tmp_path / "losscape",
+    shutil.copytree(REPO / "src/sklandscape", tmp_path / "sklandscape",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    target = tmp_path / "losscape" / module
+    target = tmp_path / "sklandscape" / module
     target.write_text(target.read_text() + f"\n{line}  # noqa\n")
     checked = lint_imports(tmp_path)
     assert checked.returncode != 0 and "1 broken" in checked.stdout, checked.stdout
@@ -125,7 +130,7 @@ def test_workflow_catalog_file():
     assert usage["report"] is True and deployment["conda"] is True
     # conda: true holds only while every rule names its environment, which --lint checks
     smk = "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
-    assert smk.count("\nrule ") + smk.startswith("rule ") == smk.count('"../envs/losscape.yaml"')
+    assert smk.count("\nrule ") + smk.startswith("rule ") == smk.count('"../envs/sklandscape.yaml"')
 
 
 def requirement(text: str) -> tuple[str, str]:
@@ -137,11 +142,13 @@ def requirement(text: str) -> tuple[str, str]:
 def test_the_rules_conda_env_lists_the_runtime_dependencies():
     """(environment.yml, the developer's environment, is checked by test_environment.py.)"""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    conda = yaml.safe_load((REPO / "workflow/envs/losscape.yaml").read_text())["dependencies"]
+    conda = yaml.safe_load((REPO / "workflow/envs/sklandscape.yaml").read_text())["dependencies"]
     listed = dict(requirement(item) for item in conda if isinstance(item, str))
     assert listed.pop("python") == project["requires-python"]
     listed.pop("pip")
-    assert listed == dict(requirement(r) for r in project["dependencies"])
+    # the library's own dependencies and the [pipeline] extra: a rule runs a job of the pipeline
+    runtime = project["dependencies"] + project["optional-dependencies"]["pipeline"]
+    assert listed == dict(requirement(r) for r in runtime)
 
 
 @contextmanager
@@ -169,7 +176,7 @@ def rule_outputs(root):
     with environment_restored(), SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
-            storage_settings=StorageSettings(), snakefile=root / "Snakefile", workdir=root,
+            storage_settings=StorageSettings(), snakefile=root / "workflow" / "Snakefile", workdir=root,
         )
         workflow_api.dag()  # parses the Snakefile
         return [(rule, f) for rule in workflow_api._workflow.rules for f in rule.output]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import fd_hessian, fitted_mlp
-from losscape.analyses.curvature import (
+from sklandscape.analyses.curvature import (
     PlaneLoss,
     convex_fraction,
     convexity_ratio,
@@ -19,8 +19,8 @@ from losscape.analyses.curvature import (
     slice_minimum,
     symmetric_2x2_eigenvalues,
 )
-from losscape.engine.landscape import weights_grid, weights_slice
-from losscape.model.network import Network
+from sklandscape.engine.landscape import weights_grid, weights_slice
+from sklandscape.model.network import Network
 
 AXES = ("W1[0,0]", "W2[0,0]")
 

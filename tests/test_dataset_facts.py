@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from losscape.pipeline import dataset_facts as facts_module
-from losscape.pipeline.dataset_facts import dataset_facts
+from sklandscape.pipeline.config import dataset_facts as facts_module
+from sklandscape.pipeline.config.dataset_facts import dataset_facts
 
 
 @pytest.mark.parametrize("spec", [{"sklearn": "wine"}, {"sklearn": "digits"},
@@ -21,7 +21,7 @@ def test_cached_facts_are_the_loaded_ones(tmp_path, monkeypatch, spec):
     cached = dataset_facts("datasets.d", spec, problems)
     facts_module._bundled_cache.cache_clear()
     assert problems == []
-    assert list(tmp_path.glob("losscape/bundled-facts-scikit-learn-*.json"))
+    assert list(tmp_path.glob("sklandscape/bundled-facts-scikit-learn-*.json"))
     assert cached == loaded
     assert type(cached.example_label) is type(loaded.example_label)
 
@@ -29,11 +29,11 @@ def test_cached_facts_are_the_loaded_ones(tmp_path, monkeypatch, spec):
 def test_a_damaged_cache_is_none_and_bad_features_are_still_named(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     facts_module._bundled_cache.cache_clear()
-    for cache in (tmp_path / "losscape").glob("*.json"):
+    for cache in (tmp_path / "sklandscape").glob("*.json"):
         cache.unlink()
-    (tmp_path / "losscape").mkdir(exist_ok=True)
+    (tmp_path / "sklandscape").mkdir(exist_ok=True)
     dataset_facts("d", {"sklearn": "wine"}, [])
-    (cached,) = (tmp_path / "losscape").glob("*.json")
+    (cached,) = (tmp_path / "sklandscape").glob("*.json")
     cached.write_text("{not json")
     facts_module._bundled_cache.cache_clear()
     problems: list[str] = []

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscape import io
-from losscape.api.directions import interpolation_shape
-from losscape.data.datasets import generate, split_xy
-from losscape.engine.slice_statistics import slice_statistics, statistics_columns
-from losscape.model.network import Network
-from losscape.pipeline import direction_stages, stages
+from sklandscape import io
+from sklandscape.api.directions import interpolation_shape
+from sklandscape.data.datasets import generate, split_xy
+from sklandscape.engine.slice_statistics import slice_statistics, statistics_columns
+from sklandscape.model.network import Network
+from sklandscape.pipeline.stages import directions as direction_stages
+from sklandscape.pipeline.stages import training
 
 N1_SETTINGS = dict(hidden_layer_sizes=[2], activation="tanh", solver="lbfgs", alpha=0.0,
                    max_iter=200, tol=1e-6, random_state=0)
@@ -35,7 +36,7 @@ def trained(tmp_path_factory):
         io.write_table(generate(**spec), root / f"{name}_data.parquet")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = stages.train(root / f"{name}_data.parquet", settings, root / f"{name}.skops",
+            result = training.train(root / f"{name}_data.parquet", settings, root / f"{name}.skops",
                                   root / f"{name}_w.parquet", root / f"{name}_init.parquet",
                                   root / f"{name}_traj.parquet")
         out[name] = dict(model=result.model, weights=root / f"{name}_w.parquet",

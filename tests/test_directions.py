@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from conftest import fitted_mlp
-from losscape.directions.planes import (
+from sklandscape.directions.planes import (
     cosine,
     filter_normalise,
     interpolation_alphas,
@@ -17,9 +17,9 @@ from losscape.directions.planes import (
     trajectory_plane,
     weight_pairs,
 )
-from losscape.engine.landscape import axis_values, parameter_losses, plane_grid, plane_slice
-from losscape.model.network import Network
-from losscape.model.trajectory import record_fit
+from sklandscape.engine.landscape import axis_values, parameter_losses, plane_grid, plane_slice
+from sklandscape.model.network import Network
+from sklandscape.model.trajectory import record_fit
 
 N1_NAMES = ["W1[0,0]", "W1[0,1]", "b1[0]", "b1[1]", "W2[0,0]", "W2[1,0]", "b2[0]"]
 
@@ -103,7 +103,7 @@ def test_plane_centre_is_exactly_the_trained_loss(n1_model):
 
 
 def test_plane_chunks_give_the_same_numbers(n1_model, monkeypatch):
-    import losscape.engine.landscape as landscape
+    import sklandscape.engine.landscape as landscape
 
     model, X, y = n1_model
     net = Network.from_estimator(model)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from losscape.pipeline.validation import ConfigError, check_config, schema_problems
+from sklandscape.pipeline.config.validation import ConfigError, check_config, schema_problems
 
 SCHEMA = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml")
                         .read_text())

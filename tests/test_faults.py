@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from losscape import io
-from losscape.pipeline.run_records import (
+from sklandscape import io
+from sklandscape.pipeline.tracking.logger import prepare_store
+from sklandscape.pipeline.tracking.records import (
     INVOCATION_ENV,
     INVOCATION_PROCESS_ENV,
     RECORDS_ENV,
@@ -32,12 +33,11 @@ from losscape.pipeline.run_records import (
     job_record,
     read_records,
 )
-from losscape.pipeline.tracking import prepare_store
 from workflow_support import make_workspace, snakemake
 
 # One dataset, one network, two landscapes: 9 jobs, each a few seconds.
 FAULT_CONFIG = {
-    "experiment": "losscape-faults",
+    "experiment": "sklandscape-faults",
     "datasets": {
         "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
                   "sampling": "grid"},
@@ -321,7 +321,7 @@ def test_runs_that_cannot_be_logged_wait_on_disk_for_the_next_start(tmp_path):
     assert sorted(name for name, status, _ in runs if status == "FINISHED") == ["data-curve",
                                                                                 "train-N1"], runs
     client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
-    (train,) = client.search_runs([client.get_experiment_by_name("losscape-faults").experiment_id],
+    (train,) = client.search_runs([client.get_experiment_by_name("sklandscape-faults").experiment_id],
                                   filter_string="tags.rule = 'train'")
     files = {a.path for a in client.list_artifacts(train.info.run_id)}
     assert {"weights.parquet", "figures"} <= files, files
@@ -426,7 +426,7 @@ def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
     Before the lock around the store's creation, two of three failed here ("table
     experiments already exists" and the like from the store's migrations)."""
     env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'shared.db'}")
-    code = ("import sys, time; from losscape.pipeline.tracking import prepare_store; "
+    code = ("import sys, time; from sklandscape.pipeline.tracking.logger import prepare_store; "
             "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); "
             "print(prepare_store('together'))")
     start = time.time() + 6  # after every process has imported mlflow
@@ -439,7 +439,7 @@ def test_invocations_creating_one_new_store_together_all_succeed(tmp_path):
 
 
 def _logger(tmp_path, monkeypatch, experiment):
-    from losscape.pipeline.tracking import RecordLogger
+    from sklandscape.pipeline.tracking.logger import RecordLogger
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", experiment)
@@ -451,7 +451,7 @@ def _logger(tmp_path, monkeypatch, experiment):
 def test_a_running_job_has_a_run_that_beats_its_heartbeat(tmp_path, monkeypatch):
     """While a job computes, its run is RUNNING in the store and the logging process beats
     its heartbeat (what another machine on the store reads as alive)."""
-    from losscape.pipeline import tracking
+    from sklandscape.pipeline.tracking import logger as tracking
 
     monkeypatch.setattr(tracking, "HEARTBEAT_SECONDS", 0.0)
     logger = _logger(tmp_path, monkeypatch, "beats")
@@ -490,7 +490,7 @@ def test_a_run_links_to_the_run_that_wrote_its_file_not_to_a_twin(tmp_path, monk
             run.record_output("weights.parquet")
         logger.log_pass(final=True)
         (found,) = logger.client.search_runs([logger.experiment_ids["shared"]],
-                                             filter_string=f"tags.losscape_record = '{run.id}'")
+                                             filter_string=f"tags.sklandscape_record = '{run.id}'")
         producers[project] = found.info.run_id
     monkeypatch.chdir(tmp_path / "mine")
     with job_record("landscape", "landscape", {"landscape": "L"}, {}) as run:
@@ -623,7 +623,7 @@ def test_a_job_stopped_mid_way_ends_killed_even_if_its_code_fails_on_the_way_out
     twice): that job was stopped, not broken. An interrupt may be lost on the way (raised in a
     finaliser), and the code it cut short then fails, or even ends as if nothing happened; the
     job still ends KILLED, and never as FINISHED. An error of its own is still FAILED."""
-    monkeypatch.setenv("LOSSCAPE_RUN_RECORDS", str(tmp_path))
+    monkeypatch.setenv("SKLANDSCAPE_RUN_RECORDS", str(tmp_path))
     swallowed = []
     monkeypatch.setattr(sys, "unraisablehook", swallowed.append)
     expected = KeyboardInterrupt if failure.endswith("finished") else ValueError
@@ -653,7 +653,7 @@ def test_the_same_ctrl_c_twice_does_not_cut_short_the_clean_up_but_a_later_signa
     and passed on by the job's own process): the second must not interrupt the clean-up the
     first set off. A signal that comes later interrupts again, since the first may have been
     swallowed, and the job must not run on to its end."""
-    monkeypatch.setenv("LOSSCAPE_RUN_RECORDS", str(tmp_path))
+    monkeypatch.setenv("SKLANDSCAPE_RUN_RECORDS", str(tmp_path))
     monkeypatch.setattr(sys, "unraisablehook", lambda lost: None)
     cleaned_up = []
     with pytest.raises(KeyboardInterrupt):

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape.model.gradients import (
+from sklandscape.model.gradients import (
     hessian,
     hessian_vector_product,
     loss_and_gradient,
     output_input_gradient,
 )
-from losscape.model.network import Network
+from sklandscape.model.network import Network
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 ARCHITECTURES = [((2,), 1), ((3, 2), 2), ((4, 3, 2), 2)]

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape.data.datasets import waves_with_spike
-from losscape.engine.landscape import (
+from sklandscape.data.datasets import waves_with_spike
+from sklandscape.engine.landscape import (
     axis_values,
     grid_frame,
     input_grid,
@@ -13,7 +13,7 @@ from losscape.engine.landscape import (
     weights_grid,
     weights_slice,
 )
-from losscape.model.network import Network
+from sklandscape.model.network import Network
 
 PAIRS = [
     ("W1[0,0]", "W2[0,0]"),  # first and last layer
@@ -73,7 +73,7 @@ def test_deeper_network_all_layers():
 
 
 def test_chunked_evaluation_is_identical_to_one_chunk(n1_model, monkeypatch):
-    import losscape.engine.landscape as landscape
+    import sklandscape.engine.landscape as landscape
 
     model, X, y = n1_model
     net = Network.from_estimator(model)
@@ -126,7 +126,7 @@ def test_summary_finds_minimum_of_known_quadratic():
 
 
 def test_streamed_summary_equals_argmin_over_the_whole_table():
-    from losscape.engine.summary import RunningSummary
+    from sklandscape.engine.summary import RunningSummary
 
     rng = np.random.default_rng(3)
     loss = rng.integers(0, 5, size=200).astype(float)  # many ties for min and max

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from losscape import io
-from losscape.api.grids import TARGET_NEAREST
+from sklandscape import io
+from sklandscape.api.grids import TARGET_NEAREST
 from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
@@ -35,7 +35,7 @@ def _weights(network, axes, span=1.0, samples="all"):
 
 
 LOAD_CONFIG = {
-    "experiment": "losscape-load",
+    "experiment": "sklandscape-load",
     "datasets": {
         "curve": {"function": "sine", "n_samples": 30, "domain": [[-3.0, 3.0]], "sampling": "grid"},
         "surface": {"function": "waves_with_spike", "n_samples": 60, "domain": [[-3, 3], [-3, 3]],
@@ -113,8 +113,8 @@ def parallel(tmp_path_factory):
 def serial(tmp_path_factory, parallel):
     root = tmp_path_factory.mktemp("serial")
     # Each job in its own interpreter, as on a cluster; the parallel run's jobs are forks of
-    # the job server (losscape.pipeline.job_server): the results must not tell them apart.
-    run_pipeline(root, 1, env={"LOSSCAPE_JOB_SERVER": "0"})
+    # the job server (sklandscape.pipeline.job_server): the results must not tell them apart.
+    run_pipeline(root, 1, env={"SKLANDSCAPE_JOB_SERVER": "0"})
     return root
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from losscape import io
 from service_support import (
     chromium_unavailable,
     console_errors,
@@ -22,11 +21,12 @@ from service_support import (
     mlflow_server,
     screenshot,
 )
+from sklandscape import io
 from workflow_support import REPO, make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
 
-EXPERIMENT = "losscape-ui"
+EXPERIMENT = "sklandscape-ui"
 UI_CONFIG = {
     "experiment": EXPERIMENT,
     "datasets": {
@@ -35,7 +35,7 @@ UI_CONFIG = {
     },
     "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},
     "landscapes": {
-        # 601 x 601 points: more than one band of the engine (losscape.engine.slicing.BAND_CELLS),
+        # 601 x 601 points: more than one band of the engine (sklandscape.engine.slicing.BAND_CELLS),
         # so the log shows progress chunk by chunk; computed and drawn in about 2 s
         "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
                    "span": 2.0, "resolution": 601, "samples": "all"},
@@ -50,7 +50,7 @@ def pipeline(tmp_path_factory):
     """A finished pipeline run in a local SQLite store; the jobs it ran, from its dry run."""
     root = make_workspace(tmp_path_factory.mktemp("ui"), UI_CONFIG)
     jobs = planned_jobs(root)
-    snakemake(root, "--cores", "2", env={"LOSSCAPE_PROGRESS_EVERY": "0"})
+    snakemake(root, "--cores", "2", env={"SKLANDSCAPE_PROGRESS_EVERY": "0"})
     return root, jobs
 
 
@@ -268,7 +268,7 @@ def test_the_landscape_log_shows_chunks_done_and_time_left(pipeline):
     assert lines[-1][4] == 0.0
 
 
-SURFACE_READY = ("const g = document.getElementById('losscape-surface');"
+SURFACE_READY = ("const g = document.getElementById('sklandscape-surface');"
                  "return !!(g && g._fullLayout && g.querySelector('canvas'));")
 
 
@@ -281,7 +281,7 @@ def test_the_landscapes_3d_page_renders_the_tables_numbers_without_console_error
     browser.get((root / "results/figures/landscape_N1_one.html").as_uri())
     wait(browser, lambda d: d.execute_script(SURFACE_READY), "the 3-D surface")
     traces = browser.execute_script(
-        "return document.getElementById('losscape-surface').data.map("
+        "return document.getElementById('sklandscape-surface').data.map("
         "t => ({type: t.type, name: t.name, x: t.x, y: t.y, z: t.z}))")
     screenshot(browser, "landscape_3d_page")
     assert console_errors(browser) == []

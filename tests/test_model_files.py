@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape import io
+from sklandscape import io
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,13 +96,13 @@ UNSAFE_LOADERS = re.compile(
 
 def test_nothing_in_the_pipeline_unpickles():
     sources = sorted((REPO / "src").rglob("*.py")) + sorted((REPO / "workflow").rglob("*.py"))
-    sources += sorted((REPO / "workflow").rglob("*.smk")) + [REPO / "Snakefile"]
+    sources += sorted((REPO / "workflow").rglob("*.smk"))
     assert len(sources) > 10
     found = [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in sources
              for n, line in enumerate(p.read_text().splitlines(), start=1) if UNSAFE_LOADERS.search(line)]
     assert found == []
     # the MLflow model is logged in skops format, with the same trusted types
-    tracking = (REPO / "src/losscape/pipeline/tracking.py").read_text()
+    tracking = (REPO / "src/sklandscape/pipeline/tracking/logger.py").read_text()
     assert 'serialization_format="skops"' in tracking and "skops_trusted_types=TRUSTED_MODEL_TYPES" in tracking
 
 
@@ -111,12 +111,12 @@ def test_table_metadata_is_seen_by_pandas_and_pyarrow_readers(tmp_path):
     import pandas as pd
     import pyarrow.parquet as pq
 
-    import losscape as lc
+    import sklandscape as sl
     from conftest import fitted_mlp
-    from losscape import io
+    from sklandscape import io
 
     model, X, y = fitted_mlp((3,), "tanh", n_features=2)
-    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5)
+    result = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5)
     result.to_parquet(tmp_path / "landscape.parquet")  # streamed columns
     io.write_table(pd.DataFrame({"name": ["a", "b"], "value": [1.0, 2.0], "k": [1, 2]}),
                    tmp_path / "table.parquet", {"what": {"kind": "demo"}, "n": 2})
@@ -134,13 +134,13 @@ def test_table_metadata_is_seen_by_pandas_and_pyarrow_readers(tmp_path):
 def test_a_big_landscape_is_drawn_from_a_thinned_grid_that_keeps_its_minimum(tmp_path):
     import pandas as pd
 
-    import losscape as lc
+    import sklandscape as sl
     from conftest import fitted_mlp
-    from losscape.engine.landscape import FIGURE_POINTS
-    from losscape.pipeline.figure_stages import figure_table, landscape_figure
+    from sklandscape.engine.landscape import FIGURE_POINTS
+    from sklandscape.pipeline.stages.figures import figure_table, landscape_figure
 
     model, X, y = fitted_mlp((2,), "tanh", n=40, max_iter=300)
-    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=2.0, resolution=1001)
+    result = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=2.0, resolution=1001)
     path = tmp_path / "big.parquet"
     result.to_parquet(path)
     full = pd.read_parquet(path)
@@ -163,8 +163,8 @@ def test_a_big_landscape_is_drawn_from_a_thinned_grid_that_keeps_its_minimum(tmp
 def test_a_damaged_table_is_named_with_what_to_do(tmp_path, damage):
     import pandas as pd
 
-    from losscape import io
-    from losscape.errors import DataFileError
+    from sklandscape import io
+    from sklandscape.errors import DataFileError
 
     path = tmp_path / "landscape.parquet"
     io.write_table(pd.DataFrame({"a": range(1000), "b": [0.5] * 1000}), path, {"k": [1] * 50})
@@ -186,8 +186,8 @@ def test_damage_inside_a_table_fails_its_page_checksum_and_a_cut_shows_at_its_en
     import numpy as np
     import pandas as pd
 
-    from losscape import io
-    from losscape.errors import DataFileError
+    from sklandscape import io
+    from sklandscape.errors import DataFileError
 
     path = tmp_path / "weights.parquet"
     io.write_table(pd.DataFrame({"value": np.linspace(0, 1, 5000)}), path)
@@ -213,18 +213,18 @@ def test_damage_inside_a_table_fails_its_page_checksum_and_a_cut_shows_at_its_en
 def test_a_figure_png_carries_its_provenance_in_text_chunks(tmp_path):
     from PIL import Image
 
-    import losscape as lc
+    import sklandscape as sl
     from conftest import fitted_mlp
-    from losscape.figures.drawing import save_figure
+    from sklandscape.figures.drawing import save_figure
 
     model, X, y = fitted_mlp((3,), "tanh", n_features=2)
-    result = lc.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5,
+    result = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5,
                         name="mine")
     save_figure(result.plot(), tmp_path / "a.png")
     save_figure(result.plot(), tmp_path / "b.png")
     with Image.open(tmp_path / "a.png") as image:
         text = image.text
-    assert json.loads(text["losscape:landscape"])["axes"] == ["W1[0,0]", "W2[0,0]"]
-    assert json.loads(text["losscape:name"]) == "mine"
-    assert json.loads(text["losscape:network"])["layer_sizes"] == [2, 3, 1]
+    assert json.loads(text["sklandscape:landscape"])["axes"] == ["W1[0,0]", "W2[0,0]"]
+    assert json.loads(text["sklandscape:name"]) == "mine"
+    assert json.loads(text["sklandscape:network"])["layer_sizes"] == [2, 3, 1]
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()

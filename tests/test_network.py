@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape import io
-from losscape.model.network import (
+from sklandscape import io
+from sklandscape.model.network import (
     Network,
     forward,
     parameter_index,

@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape import io
-from losscape.data.datasets import generate, split_xy
-from losscape.engine.landscape import summarize
-from losscape.figures import landscapes as landscapes_plots
-from losscape.model.network import Network
-from losscape.pipeline import figure_stages as figures
-from losscape.pipeline import stages
+from sklandscape import io
+from sklandscape.data.datasets import generate, split_xy
+from sklandscape.engine.landscape import summarize
+from sklandscape.figures import landscapes as landscapes_plots
+from sklandscape.model.network import Network
+from sklandscape.pipeline.stages import figures, landscapes
 
 HUGE = 1e100  # the schema's largest span and margin
 
@@ -55,7 +54,7 @@ def huge_landscape(tmp_path, activation, axes, hidden=(2,)):
     out = tmp_path / "landscape.parquet"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        metrics = stages.weights_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet",
+        metrics = landscapes.weights_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet",
                                            out, spec, "hash")
     table, metadata = io.read_table(out)
     net = io.read_weights(tmp_path / "weights.parquet")
@@ -99,7 +98,7 @@ def test_huge_margin_input_landscape_has_no_warnings(tmp_path, no_warnings):
     io.write_weights(Network.from_estimator(model), tmp_path / "weights.parquet")
     spec = {"network": "N", "kind": "input", "resolution": 7, "margin": HUGE}
     out = tmp_path / "input.parquet"
-    stages.input_space_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out,
+    landscapes.input_space_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out,
                                  spec, "waves_with_spike", "hash")
     table, metadata = io.read_table(out)
     assert table["x0"].min() == pytest.approx(-HUGE, rel=1e-12)
@@ -136,7 +135,7 @@ def test_one_huge_cell_clips_the_colour_scale(tmp_path, no_warnings):
     spec = {"network": "N", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"], "span": 1.0,
             "resolution": 41, "samples": "all"}
     out = tmp_path / "landscape.parquet"
-    stages.weights_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out, spec, "h")
+    landscapes.weights_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out, spec, "h")
     table, metadata = io.read_table(out)
     table.loc[0, "loss"] = 1e300  # one cell far beyond the bulk, as overflow near it would give
     fig = landscapes_plots.weights_landscape_figure(table, axes=("W1[0,0]", "W2[0,0]"),

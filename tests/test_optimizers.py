@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from losscape.analyses.optimizers import (
+from sklandscape.analyses.optimizers import (
     best_rate,
     momentum_verdict,
     run,

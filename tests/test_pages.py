@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from losscape.figures.interactive import PAGE_POINTS, surface_page
+from sklandscape.figures.interactive import PAGE_POINTS, surface_page
 
 
 def figure_of(page: str) -> dict:
@@ -65,8 +65,8 @@ def test_a_plane_of_several_seeds_beyond_the_figures_thinning_gets_its_first_see
     whole (thinned on the page itself), not rows of the grid's thinning of one plane."""
     import pandas as pd
 
-    from losscape import io
-    from losscape.pipeline.page_stages import landscape_page
+    from sklandscape import io
+    from sklandscape.pipeline.stages.pages import landscape_page
 
     a = np.linspace(-1, 1, 251)
     frames = [pd.DataFrame({"seed": seed, "a": np.repeat(a, 251), "b": np.tile(a, 251),

@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from losscape import io
-from losscape.data.datasets import split_xy
 from service_support import chromium_unavailable, headless_chromium
+from sklandscape import io
+from sklandscape.data.datasets import split_xy
 from workflow_support import (
     SMALL_CONFIG,
     keys_sorted,
@@ -104,7 +104,7 @@ def test_tables_and_figures_carry_the_commit_and_their_inputs_hashes(workspace):
     import pandas as pd
     from PIL import Image
 
-    from losscape.provenance import sha256_file
+    from sklandscape.provenance import sha256_file
 
     table = workspace / "results/landscapes/N1_all.parquet"
     attrs = pd.read_parquet(table).attrs["provenance"]
@@ -112,7 +112,7 @@ def test_tables_and_figures_carry_the_commit_and_their_inputs_hashes(workspace):
     assert set(attrs["inputs"]) == {"data", "weights"}
     for facts in attrs["inputs"].values():
         assert facts["sha256"] == sha256_file(workspace / facts["path"])
-    # the workflow copy is no checkout: the commit is the losscape package's
+    # the workflow copy is no checkout: the commit is the sklandscape package's
     package = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                              cwd=os.path.dirname(io.__file__))
     assert attrs["code_commit"] == (package.stdout.strip() if package.returncode == 0 else "unknown")
@@ -278,7 +278,7 @@ def test_report_holds_every_figure_with_its_category_and_caption(workspace, repo
     versions_page = results["results/software_versions.html"]
     shown = base64.b64decode(versions_page["data_uri"].split("base64,", 1)[1]).decode()
     for package in ("numpy", "scikit-learn", "pandas", "pyarrow", "matplotlib", "mlflow",
-                    "losscape"):
+                    "sklandscape"):
         assert f"<td>{package}</td>" in shown, package
     for figure in figures:
         entry = results[f"results/figures/{figure.name}"]

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from losscape import io
-from losscape.data.datasets import split_xy
+from sklandscape import io
+from sklandscape.data.datasets import split_xy
 from workflow_support import (
     make_workspace,
     planned_jobs,
@@ -19,7 +19,7 @@ from workflow_support import (
 pytestmark = pytest.mark.pipeline
 
 CONFIG = {
-    "experiment": "losscape-directions-test",
+    "experiment": "sklandscape-directions-test",
     "datasets": {
         "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
                   "sampling": "grid"},

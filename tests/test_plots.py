@@ -1,4 +1,4 @@
-"""Tests for losscape.figures.landscapes: figures carry the right labels/markers and survive bad data."""
+"""Tests for sklandscape.figures.landscapes: figures carry the right labels/markers and survive bad data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from losscape.figures import landscapes as landscapes_plots
+from sklandscape.figures import landscapes as landscapes_plots
 
 N1_NAMES = ["W1[0,0]", "W1[0,1]", "b1[0]", "b1[1]", "W2[0,0]", "W2[1,0]", "b2[0]"]
 
@@ -111,7 +111,7 @@ def strict_warnings():
 def test_import_does_not_load_pyplot():
     src = str(Path(landscapes_plots.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys, losscape.figures.landscapes; assert 'matplotlib.pyplot' not in sys.modules"
+    code = "import sys, sklandscape.figures.landscapes; assert 'matplotlib.pyplot' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 

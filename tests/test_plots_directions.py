@@ -16,9 +16,9 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 
-from losscape.figures import directions as directions_plots
-from losscape.figures import planes as planes_plots
-from losscape.figures.drawing import DPI
+from sklandscape.figures import directions as directions_plots
+from sklandscape.figures import planes as planes_plots
+from sklandscape.figures.drawing import DPI
 
 NAMES = ["W1[0,0]", "b1[0]", "W2[0,0]", "b2[0]"]
 CENTRE = {"W1[0,0]": 0.5, "b1[0]": -1.0, "W2[0,0]": 2.0, "b2[0]": 0.0}
@@ -62,7 +62,7 @@ def pairs_table(pairs, scale=1.0, n=9):
 def test_import_does_not_load_pyplot():
     src = str(Path(directions_plots.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys, losscape.figures.directions; assert 'matplotlib.pyplot' not in sys.modules"
+    code = "import sys, sklandscape.figures.directions; assert 'matplotlib.pyplot' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 

@@ -12,7 +12,7 @@ from workflow_support import REPO, SMALL_CONFIG, make_workspace, snakemake
 pytestmark = pytest.mark.pipeline
 
 ONE_DATASET = {
-    "experiment": "losscape-profile",
+    "experiment": "sklandscape-profile",
     "datasets": {"curve": SMALL_CONFIG["datasets"]["curve"]},
     "networks": {"N1": SMALL_CONFIG["networks"]["N1"]},
     "landscapes": {"N1_one": SMALL_CONFIG["landscapes"]["N1_one"]},

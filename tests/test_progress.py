@@ -1,4 +1,4 @@
-"""A long landscape job logs chunks done and the time left (losscape.progress)."""
+"""A long landscape job logs chunks done and the time left (sklandscape.progress)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import re
 import pytest
 
 from conftest import fitted_mlp
-from losscape.engine.landscape import plain_rows, weights_grid
-from losscape.engine.structured import weights_slice_rows
-from losscape.model.network import Network
-from losscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
+from sklandscape.engine.landscape import plain_rows, weights_grid
+from sklandscape.engine.structured import weights_slice_rows
+from sklandscape.model.network import Network
+from sklandscape.progress import PROGRESS_EVERY_ENV, ProgressLog, progress_interval
 
 LINE = re.compile(
     r"(?P<label>.+): chunk (?P<chunk>\d+)/(?P<chunks>\d+) done "
@@ -22,7 +22,7 @@ LINE = re.compile(
 
 
 def progress_lines(records) -> list[dict]:
-    found = [LINE.fullmatch(r.getMessage()) for r in records if r.name == "losscape"]
+    found = [LINE.fullmatch(r.getMessage()) for r in records if r.name == "sklandscape"]
     return [{k: m[k] for k in LINE.groupindex} for m in found if m]
 
 
@@ -37,7 +37,7 @@ def slice_in_chunks():
 
 def test_every_chunk_is_logged_with_time_left(slice_in_chunks, caplog):
     net, X, y, grid = slice_in_chunks
-    caplog.set_level(logging.INFO, logger="losscape")
+    caplog.set_level(logging.INFO, logger="sklandscape")
     progress = ProgressLog("N1 slice", every=0)
     sizes = [loss.size for _, loss in plain_rows(net, X, y, grid, progress=progress)]
     assert len(sizes) >= 3, "the grid should need several chunks"
@@ -56,7 +56,7 @@ def test_every_chunk_is_logged_with_time_left(slice_in_chunks, caplog):
 
 def test_a_long_interval_logs_only_the_end(slice_in_chunks, caplog):
     net, X, y, grid = slice_in_chunks
-    caplog.set_level(logging.INFO, logger="losscape")
+    caplog.set_level(logging.INFO, logger="sklandscape")
     chunks = list(plain_rows(net, X, y, grid, progress=ProgressLog("slice", every=3600)))
     lines = progress_lines(caplog.records)
     assert len(chunks) >= 3 and len(lines) == 1
@@ -80,7 +80,7 @@ def test_the_structured_engine_reports_its_bands(caplog):
     model, X, y = fitted_mlp((2,), "tanh", n=200, max_iter=200)
     net = Network.from_estimator(model)
     grid = weights_grid(net, ("W1[0,0]", "W2[0,0]"), 1.0, 601)
-    caplog.set_level(logging.INFO, logger="losscape")
+    caplog.set_level(logging.INFO, logger="sklandscape")
     bands = [loss.size for _, loss in weights_slice_rows(net, X, y, grid, None,
                                                           ProgressLog("bands", every=0))]
     lines = progress_lines(caplog.records)

@@ -100,7 +100,7 @@ def test_a_weights_landscape_over_some_rows():
 @pytest.mark.parametrize("name", ["network", "workflow"])
 def test_the_other_captions_render(name):
     text = caption(name, network="N_mine")
-    assert "losscape" in text or "N_mine" in text
+    assert "sklandscape" in text or "N_mine" in text
 
 
 def test_an_unknown_kind_still_renders():

@@ -16,10 +16,10 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import losscape as lc
+import sklandscape as sl
 from conftest import fitted_mlp
-from losscape.analyses.sharpness import Spectrum, eigen_cuts, epsilon_sharpness, spectrum
-from losscape.model.network import Network
+from sklandscape.analyses.sharpness import Spectrum, eigen_cuts, epsilon_sharpness, spectrum
+from sklandscape.model.network import Network
 
 
 def _fitted(estimator, X, y):
@@ -33,9 +33,9 @@ def test_matrix_free_curvature_agrees_with_the_exact_path_on_real_data():
     X, y = X[:200], y[:200] / 100
     model = _fitted(make_pipeline(StandardScaler(), MLPRegressor(
         hidden_layer_sizes=(12, 8), max_iter=300, random_state=0)), X, y)
-    slice_ = lc.weights(model, X, y, axes=("W1[0,0]", "W2[1,1]"), span=0.5, resolution=7)
-    exact = lc.curvature(model, X, y, slice_)
-    free = lc.curvature(model, X, y, slice_, full_hessian_max_weights=0, trace_probes=400,
+    slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[1,1]"), span=0.5, resolution=7)
+    exact = sl.curvature(model, X, y, slice_)
+    free = sl.curvature(model, X, y, slice_, full_hessian_max_weights=0, trace_probes=400,
                         top_k=4, bottom_max_products=20000)
     assert exact.metadata["method"] == "exact" and free.metadata["method"] == "matrix-free"
     top_exact = exact.tables["hessian"]["eigenvalue"].to_numpy()[-4:]
@@ -48,10 +48,10 @@ def test_matrix_free_curvature_agrees_with_the_exact_path_on_real_data():
     # tanh: Hutchinson's estimate, within its standard error
     smooth = _fitted(make_pipeline(StandardScaler(), MLPRegressor(
         hidden_layer_sizes=(12, 8), activation="tanh", max_iter=300, random_state=0)), X, y)
-    smooth_slice = lc.weights(smooth, X, y, axes=("W1[0,0]", "W2[1,1]"), span=0.5, resolution=5)
-    estimate = lc.curvature(smooth, X, y, smooth_slice, full_hessian_max_weights=0,
+    smooth_slice = sl.weights(smooth, X, y, axes=("W1[0,0]", "W2[1,1]"), span=0.5, resolution=5)
+    estimate = sl.curvature(smooth, X, y, smooth_slice, full_hessian_max_weights=0,
                             trace_probes=400, top_k=2, bottom_max_products=50)
-    reference = lc.curvature(smooth, X, y, smooth_slice, top_k=2)
+    reference = sl.curvature(smooth, X, y, smooth_slice, top_k=2)
     se = estimate.metrics["hessian_trace_se"]
     assert 0 < se and abs(estimate.metrics["hessian_trace"]
                           - reference.metrics["hessian_trace"]) <= 4 * se
@@ -134,10 +134,10 @@ def test_hessian_plane_is_the_loss_along_the_exact_eigenvectors(directions):
     X, y = X[:150], y[:150] / 100
     model = _fitted(make_pipeline(StandardScaler(), MLPRegressor(
         hidden_layer_sizes=(8,), max_iter=400, random_state=1)), X, y)
-    plane = lc.hessian_plane(model, X, y, directions=directions, span=0.4, resolution=9,
+    plane = sl.hessian_plane(model, X, y, directions=directions, span=0.4, resolution=9,
                              heldout=(X[:20], y[:20]), bottom_max_products=20000)
     net = Network.from_estimator(model)
-    from losscape.model.gradients import hessian
+    from sklandscape.model.gradients import hessian
     H = hessian(net, X, y)
     values, vectors = np.linalg.eigh((H + H.T) / 2)
     expected = (values[-1], values[-2]) if directions == "top_two" else (values[-1], values[0])

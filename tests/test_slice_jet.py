@@ -15,9 +15,9 @@ from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 
 from conftest import fitted_mlp
-from losscape.model.gradients import hessian_vector_product, loss_and_gradient
-from losscape.model.network import Network
-from losscape.model.slice_jet import WeightSlice
+from sklandscape.model.gradients import hessian_vector_product, loss_and_gradient
+from sklandscape.model.network import Network
+from sklandscape.model.slice_jet import WeightSlice
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 # Pairs of every structural kind, on a network with two hidden layers (sizes 4, 3):
@@ -132,7 +132,7 @@ def test_value_and_gradient_keep_the_points_shape_and_chunking_changes_nothing(m
     u = _points(net, weight_slice.axes).reshape(7, 1, 2)
     value, gradient = weight_slice.value_and_gradient(u)
     assert value.shape == (7, 1) and gradient.shape == (7, 1, 2)
-    monkeypatch.setattr("losscape.model.slice_jet.WORK_PER_CHUNK", 1)  # one point per chunk
+    monkeypatch.setattr("sklandscape.model.slice_jet.WORK_PER_CHUNK", 1)  # one point per chunk
     again, hessian = weight_slice.jet(u)[0], weight_slice.hessian(u)
     np.testing.assert_array_equal(value, again)
     assert hessian.shape == (7, 1, 2, 2)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.pipeline
 SPEC = {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "b1[1]"], "span": 1.5,
         "resolution": 31, "samples": "all"}
 CONFIG = {
-    "experiment": "losscape-slurm",
+    "experiment": "sklandscape-slurm",
     "datasets": {"curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
                            "sampling": "grid"}},
     "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "max_iter": 300}},

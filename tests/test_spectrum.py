@@ -13,15 +13,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from conftest import fitted_mlp
-from losscape.analyses.spectrum import (
+from sklandscape.analyses.spectrum import (
     HessianOperator,
     exact_quadrature,
     extreme_eigenpairs,
     hutchinson_trace,
     stochastic_lanczos_quadrature,
 )
-from losscape.model.gradients import hessian
-from losscape.model.network import Network
+from sklandscape.model.gradients import hessian
+from sklandscape.model.network import Network
 
 
 def _regressor():
@@ -143,8 +143,8 @@ def test_exact_quadrature_density_integrates_to_one_and_counts_negatives():
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize("objective", ["default", "sklearn"])
 def test_sample_major_products_equal_the_stacked_r_operator(activation, objective):
-    from losscape.model.gradients import hessian_vector_product
-    from losscape.model.hessian_products import hessian_matmat
+    from sklandscape.model.gradients import hessian_vector_product
+    from sklandscape.model.hessian_products import hessian_matmat
 
     model, X, y = fitted_mlp((5, 4), activation, n_features=3, n=50)
     cases = [Network.from_estimator(model).with_objective(objective, alpha=0.2)]
@@ -161,7 +161,7 @@ def test_sample_major_products_equal_the_stacked_r_operator(activation, objectiv
 def test_exact_trace_of_a_relu_network_equals_the_full_hessians(kind):
     from sklearn.datasets import load_breast_cancer
 
-    from losscape.model.hessian_products import piecewise_linear_trace
+    from sklandscape.model.hessian_products import piecewise_linear_trace
 
     if kind in ("regressor", "sklearn_objective"):
         model, X, y = fitted_mlp((6, 5), "relu", n_features=3, n=70, max_iter=200)
@@ -182,7 +182,7 @@ def test_exact_trace_of_a_relu_network_equals_the_full_hessians(kind):
 
 
 def test_exact_trace_refuses_smooth_activations():
-    from losscape.model.hessian_products import piecewise_linear_trace
+    from sklandscape.model.hessian_products import piecewise_linear_trace
 
     net, X, y = _regressor()  # tanh
     with pytest.raises(ValueError, match="relu or identity"):

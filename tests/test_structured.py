@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import fitted_mlp
-from losscape.engine import expanded, slicing, unitwise
-from losscape.engine.landscape import tile_rows, weights_grid, weights_slice
-from losscape.engine.structured import plan_pair, weights_slice_rows, weights_slice_structured
-from losscape.model.network import Network
+from sklandscape.engine import expanded, slicing, unitwise
+from sklandscape.engine.landscape import tile_rows, weights_grid, weights_slice
+from sklandscape.engine.structured import plan_pair, weights_slice_rows, weights_slice_structured
+from sklandscape.model.network import Network
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 

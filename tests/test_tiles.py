@@ -5,11 +5,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import fitted_mlp
-from losscape import io
-from losscape.data.datasets import generate
-from losscape.engine.landscape import tile_rows
-from losscape.model.network import Network
-from losscape.pipeline import stages
+from sklandscape import io
+from sklandscape.data.datasets import generate
+from sklandscape.engine.landscape import tile_rows
+from sklandscape.model.network import Network
+from sklandscape.pipeline.stages import landscapes
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,9 @@ INPUT = {"network": "N", "kind": "input", "resolution": 21, "margin": 0.5}
 
 def run_stage(inputs, spec, out, tile=None):
     if spec["kind"] == "input":
-        return stages.input_space_landscape(inputs / "weights.parquet", inputs / "data.parquet", out,
+        return landscapes.input_space_landscape(inputs / "weights.parquet", inputs / "data.parquet", out,
                                             spec, "waves_with_spike", "hash", tile)
-    return stages.weights_landscape(inputs / "weights.parquet", inputs / "data.parquet", out, spec,
+    return landscapes.weights_landscape(inputs / "weights.parquet", inputs / "data.parquet", out, spec,
                                     "hash", tile)
 
 
@@ -45,13 +45,13 @@ def test_gathered_tiles_are_the_one_job_file_byte_for_byte(inputs, tmp_path, spe
     G = spec["resolution"]
     assert meta["tile"] == {"index": 1, "count": 4, "rows": [G // 4, G // 2], "grid_rows": G}
     assert len(table) == (G // 2 - G // 4) * G
-    gathered = stages.gather_landscape(tiles, tmp_path / "gathered.parquet")
+    gathered = landscapes.gather_landscape(tiles, tmp_path / "gathered.parquet")
     assert (tmp_path / "gathered.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
     assert gathered == whole
 
 
 def test_streamed_summary_equals_the_summary_of_the_written_table(inputs, tmp_path):
-    from losscape.engine.landscape import summarize
+    from sklandscape.engine.landscape import summarize
 
     stats = run_stage(inputs, WEIGHTS, tmp_path / "w.parquet")
     table, meta = io.read_table(tmp_path / "w.parquet")
@@ -63,17 +63,17 @@ def test_gather_refuses_missing_or_foreign_tiles(inputs, tmp_path):
     for t, path in enumerate(tiles):
         run_stage(inputs, WEIGHTS, path, (t, 3))
     with pytest.raises(ValueError, match="tile0.parquet: tile 0 of 3, but 2 tiles were given"):
-        stages.gather_landscape([tiles[0], tiles[1]], tmp_path / "out.parquet")
+        landscapes.gather_landscape([tiles[0], tiles[1]], tmp_path / "out.parquet")
     with pytest.raises(ValueError, match=r"tile2.parquet: starts at grid row 15, expected 7"):
-        stages.gather_landscape([tiles[0], tiles[2], tiles[1]], tmp_path / "out.parquet")
+        landscapes.gather_landscape([tiles[0], tiles[2], tiles[1]], tmp_path / "out.parquet")
     other = tmp_path / "other.parquet"
-    stages.weights_landscape(inputs / "weights.parquet", inputs / "data.parquet", other, WEIGHTS,
+    landscapes.weights_landscape(inputs / "weights.parquet", inputs / "data.parquet", other, WEIGHTS,
                              "another hash", (1, 3))
     with pytest.raises(ValueError, match="other.parquet: tile of another landscape than"):
-        stages.gather_landscape([tiles[0], other, tiles[2]], tmp_path / "out.parquet")
+        landscapes.gather_landscape([tiles[0], other, tiles[2]], tmp_path / "out.parquet")
     run_stage(inputs, WEIGHTS, tmp_path / "whole.parquet")
     with pytest.raises(ValueError, match="whole.parquet: not a landscape tile"):
-        stages.gather_landscape([tmp_path / "whole.parquet"], tmp_path / "out.parquet")
+        landscapes.gather_landscape([tmp_path / "whole.parquet"], tmp_path / "out.parquet")
     assert not (tmp_path / "out.parquet").exists()
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from losscape import io
+from sklandscape import io
 from workflow_support import make_workspace, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.pipeline
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.pipeline
 SPEC = {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "b1[1]"], "span": 1.5,
         "resolution": 9, "samples": "all"}
 CONFIG = {
-    "experiment": "losscape-tiles",
+    "experiment": "sklandscape-tiles",
     "datasets": {"curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
                            "sampling": "grid"}},
     "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [2], "activation": "tanh",

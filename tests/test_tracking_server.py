@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from losscape import io
-from losscape.data.datasets import split_xy
 from service_support import mlflow_server
+from sklandscape import io
+from sklandscape.data.datasets import split_xy
 from workflow_support import make_workspace, planned_jobs, snakemake
 
 pytestmark = pytest.mark.pipeline
 
-EXPERIMENT = "losscape-remote"
+EXPERIMENT = "sklandscape-remote"
 REMOTE_CONFIG = {
     "experiment": EXPERIMENT,
     "datasets": {
@@ -120,18 +120,18 @@ def test_prepare_store_works_over_http(server):
     """What the Snakefile's onstart does: create the experiment, end runs left RUNNING."""
     url, _ = server
     client = MlflowClient(tracking_uri=url)
-    experiment_id = client.create_experiment("losscape-stale")
+    experiment_id = client.create_experiment("sklandscape-stale")
     stale = client.create_run(experiment_id, tags={"invocation": "an-earlier-one"})
     script = (
-        "from losscape.pipeline.tracking import prepare_store; "
-        "print('ids', prepare_store('losscape-stale'), prepare_store('losscape-new'))"
+        "from sklandscape.pipeline.tracking.logger import prepare_store; "
+        "print('ids', prepare_store('sklandscape-stale'), prepare_store('sklandscape-new'))"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "LOSSCAPE_INVOCATION": "this-one"}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "SKLANDSCAPE_INVOCATION": "this-one"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, check=True)
     _, first, second = done.stdout.splitlines()[-1].split()
     assert first == experiment_id
-    assert client.get_experiment_by_name("losscape-new").experiment_id == second
+    assert client.get_experiment_by_name("sklandscape-new").experiment_id == second
     after = client.get_run(stale.info.run_id)
     assert after.info.status == "KILLED"
     assert "interrupted" in after.data.tags["error"]
@@ -215,8 +215,8 @@ def test_a_dataset_with_whole_number_classes_is_logged_without_a_warning(tmp_pat
 
     import pandas as pd
 
-    from losscape.pipeline import tracking
-    from losscape.provenance import file_key
+    from sklandscape.pipeline.tracking import logger as tracking
+    from sklandscape.provenance import file_key
 
     path = tmp_path / "digits.parquet"
     pd.DataFrame({"x0": [0.0, 16.0, 3.0], "y": [3, 4, 3]}).to_parquet(path)

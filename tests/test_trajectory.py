@@ -7,11 +7,11 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from losscape import io
-from losscape.data.datasets import generate
-from losscape.model.training import fit_mlp
-from losscape.model.trajectory import estimator_flat, record_fit
-from losscape.pipeline import stages
+from sklandscape import io
+from sklandscape.data.datasets import generate
+from sklandscape.model.training import fit_mlp
+from sklandscape.model.trajectory import estimator_flat, record_fit
+from sklandscape.pipeline.stages import training
 
 SOLVERS = {
     "lbfgs": dict(solver="lbfgs", max_iter=400, tol=1e-7),
@@ -108,9 +108,9 @@ def test_recording_leaves_the_weights_file_bit_identical(tmp_path, solver):
     io.write_table(frame, tmp_path / "data.parquet")
     settings = dict(hidden_layer_sizes=[2], activation="tanh", solver=solver, alpha=0.0,
                     max_iter=80, tol=1e-6, random_state=0)
-    plain = stages.train(tmp_path / "data.parquet", settings, tmp_path / "a.skops",
+    plain = training.train(tmp_path / "data.parquet", settings, tmp_path / "a.skops",
                          tmp_path / "a.parquet")
-    recorded_run = stages.train(tmp_path / "data.parquet", settings, tmp_path / "b.skops",
+    recorded_run = training.train(tmp_path / "data.parquet", settings, tmp_path / "b.skops",
                                 tmp_path / "b.parquet", tmp_path / "initial.parquet",
                                 tmp_path / "trajectory.parquet")
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscape import io
-from losscape.api.grids import TARGET_NEAREST
-from losscape.data.datasets import nearest_neighbour_target
-from losscape.pipeline import stages
+from sklandscape import io
+from sklandscape.api.grids import TARGET_NEAREST
+from sklandscape.data.datasets import nearest_neighbour_target
+from sklandscape.pipeline.stages import data as data_stage
+from sklandscape.pipeline.stages import landscapes, training
 
 
 def user_frame(n=40, seed=3):
@@ -31,7 +32,7 @@ def test_import_keeps_values_names_and_hash(tmp_path, suffix):
     spec = {"path": str(source), "features": ["area", "height"], "target": "price"}
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     out = tmp_path / "data.parquet"
-    metrics = stages.import_dataset(source, spec, digest, out)
+    metrics = data_stage.import_dataset(source, spec, digest, out)
     frame, metadata = io.read_table(out)
     assert list(frame.columns) == ["x0", "x1", "y"]
     assert (frame.dtypes == np.float64).all()
@@ -50,7 +51,7 @@ def test_import_refuses_a_file_changed_since_planning(tmp_path):
     user_frame().to_csv(source, index=False)
     spec = {"path": str(source), "features": ["area", "height"], "target": "price"}
     with pytest.raises(io.DataFileError, match="changed after snakemake planned this run"):
-        stages.import_dataset(source, spec, "0" * 64, tmp_path / "data.parquet")
+        data_stage.import_dataset(source, spec, "0" * 64, tmp_path / "data.parquet")
     assert not (tmp_path / "data.parquet").exists()
 
 
@@ -69,13 +70,13 @@ def test_input_landscape_of_user_data(tmp_path):
     raw.to_csv(source, index=False)
     spec = {"path": str(source), "features": ["height", "area"], "target": "price"}
     data = tmp_path / "data.parquet"
-    stages.import_dataset(source, spec, None, data)
+    data_stage.import_dataset(source, spec, None, data)
     settings = {"hidden_layer_sizes": [4], "activation": "tanh", "solver": "lbfgs",
                 "max_iter": 200, "random_state": 0}
-    model = stages.train(data, settings, tmp_path / "model.skops", tmp_path / "weights.parquet").model
+    model = training.train(data, settings, tmp_path / "model.skops", tmp_path / "weights.parquet").model
     out = tmp_path / "input.parquet"
     landscape = {"network": "U", "kind": "input", "resolution": 11, "margin": 0.25}
-    stages.input_space_landscape(tmp_path / "weights.parquet", data, out, landscape, None, "h")
+    landscapes.input_space_landscape(tmp_path / "weights.parquet", data, out, landscape, None, "h")
     table, metadata = io.read_table(out)
     # no domain for a user's file: the grid covers the data's bounding box plus the margin
     assert table["x0"].min() == raw["height"].min() - 0.25

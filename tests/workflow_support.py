@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 REPO = Path(__file__).resolve().parents[1]
 
 SMALL_CONFIG = {
-    "experiment": "losscape-test",
+    "experiment": "sklandscape-test",
     "datasets": {
         "curve": {"function": "sine", "n_samples": 40, "domain": [[-3.14159, 3.14159]],
                   "sampling": "grid", "noise": 0.0, "seed": 0},
@@ -44,7 +44,6 @@ SMALL_CONFIG = {
 def make_workspace(root: Path, config: dict | None = None) -> Path:
     """A copy of the workflow (not the results) with its own config."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "Snakefile", root / "Snakefile")
     shutil.copytree(REPO / "workflow", root / "workflow", dirs_exist_ok=True)
     shutil.copytree(REPO / "profiles", root / "profiles", dirs_exist_ok=True)
     (root / "config").mkdir(exist_ok=True)
@@ -101,8 +100,8 @@ def planned_jobs(root: Path, env: dict | None = None, targets=()) -> list[tuple[
 def trained_network(root: Path, config: dict, network: str):
     """A workspace's saved model of `network`, its dataset's X and y as the pipeline wrote
     them, and its training split (None without a held-out share)."""
-    from losscape import io
-    from losscape.data.datasets import split_xy
+    from sklandscape import io
+    from sklandscape.data.datasets import split_xy
 
     results = root / "results"
     model = io.read_model(results / "models" / network / "model.skops")

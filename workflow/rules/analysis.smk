@@ -1,7 +1,7 @@
 # Analyses of a landscape (issue 4 §3-5): curvature, optimizers on a weights slice, and an
 # attack on the input space. Each analysis names the landscape it works on; its slice (or
 # input window) comes from that landscape's table, an input file, so editing the landscape
-# reruns the analysis too. The config was checked at parse time (losscape.pipeline.validation).
+# reruns the analysis too. The config was checked at parse time (sklandscape.pipeline.config.validation).
 #
 # Each job draws its own figures: a job of its own would pay another interpreter, MLflow
 # store and run (seconds) for under a second of drawing.
@@ -60,7 +60,7 @@ rule curvature:
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/curvature.py"
 
@@ -95,7 +95,7 @@ rule optimizers:
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/optimizers.py"
 
@@ -148,6 +148,6 @@ rule input_attack:
     benchmark:
         f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/input_attack.py"

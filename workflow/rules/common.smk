@@ -9,16 +9,15 @@ import uuid
 
 from snakemake.utils import validate
 
-from losscape.provenance import canonical_json, stable_hash
-from losscape.pipeline.job_server import JobServer
-from losscape.pipeline.software_versions import installed_versions
-from losscape.pipeline.tracking_service import TrackingService, log_leftovers
-from losscape.pipeline.validation import check_config, check_schema
+from sklandscape.provenance import canonical_json, stable_hash
+from sklandscape.pipeline.stages.software_versions import installed_versions
+from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
+from sklandscape.pipeline.config.validation import check_config, check_schema
 
 # Bad config stops here, before any job starts or any file is written: first the schema
 # in words (every problem, each with its key path), then snakemake's own validation,
 # which fills in the defaults, then what only the data can tell (names, rows, files).
-SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 check_schema(config, SCHEMA, workflow.configfiles)
 validate(config, "../schemas/config.schema.yaml")
 DATASET_FACTS = check_config(config, workflow.configfiles)
@@ -44,23 +43,23 @@ RECORDS = os.path.abspath(f"{RESULTS}/.tracking")
 # file and keep their invocation's values.
 if workflow.is_main_process:
     os.environ.update(
-        LOSSCAPE_RUN_RECORDS=RECORDS,
-        LOSSCAPE_INVOCATION=uuid.uuid4().hex,
-        LOSSCAPE_INVOCATION_PROCESS=f"{socket.gethostname()}:{os.getpid()}",
+        SKLANDSCAPE_RUN_RECORDS=RECORDS,
+        SKLANDSCAPE_INVOCATION=uuid.uuid4().hex,
+        SKLANDSCAPE_INVOCATION_PROCESS=f"{socket.gethostname()}:{os.getpid()}",
     )
 else:
-    os.environ.setdefault("LOSSCAPE_RUN_RECORDS", RECORDS)
-    os.environ.setdefault("LOSSCAPE_INVOCATION", uuid.uuid4().hex)
-    os.environ.setdefault("LOSSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
+    os.environ.setdefault("SKLANDSCAPE_RUN_RECORDS", RECORDS)
+    os.environ.setdefault("SKLANDSCAPE_INVOCATION", uuid.uuid4().hex)
+    os.environ.setdefault("SKLANDSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
 
 
 # Damaged intermediates: a table cut short (a full disk, a copy interrupted) still looks
 # finished to Snakemake ("Nothing to be done"). Every table's header and footer are checked
 # before the DAG is built; a damaged one is deleted, so this run makes it again and what
 # depends on it (a dry run only says so). Damage inside a table fails the job that reads it,
-# by its page checksums, and that job deletes it (losscape.pipeline.jobs).
+# by its page checksums, and that job deletes it (sklandscape.pipeline.jobs).
 if workflow.is_main_process:
-    from losscape.io import remove_damaged_tables
+    from sklandscape.io import remove_damaged_tables
 
     _dry = any(a in ("-n", "--dry-run", "--dryrun", "--dry_run") for a in sys.argv)
     for _table, _why in remove_damaged_tables(RESULTS, dry_run=_dry):
@@ -85,11 +84,11 @@ if (
 
 
 def _git_commit():
-    """The commit of the code: the workflow's checkout, else the losscape package's (an
+    """The commit of the code: the workflow's checkout, else the sklandscape package's (an
     editable install run from a copy of the workflow); "" where neither is a git checkout."""
-    import losscape
+    import sklandscape
 
-    for folder in (workflow.basedir, os.path.dirname(losscape.__file__)):
+    for folder in (workflow.basedir, os.path.dirname(sklandscape.__file__)):
         try:
             return subprocess.run(
                 ["git", "rev-parse", "HEAD"],
@@ -103,7 +102,7 @@ def _git_commit():
     return ""
 
 
-os.environ.setdefault("LOSSCAPE_GIT_COMMIT", _git_commit())
+os.environ.setdefault("SKLANDSCAPE_GIT_COMMIT", _git_commit())
 
 
 def _choice(names):
@@ -364,7 +363,7 @@ def all_targets():
     return targets
 
 
-# MLflow: jobs write run records (losscape.pipeline.run_records); a logging process started
+# MLflow: jobs write run records (sklandscape.pipeline.tracking.records); a logging process started
 # here logs them while the jobs run, so no job imports mlflow. onstart checks a tracking
 # server and starts that process, which creates the store and experiment once (before
 # parallel writers could race to) and marks KILLED the runs a dead invocation left
@@ -372,38 +371,23 @@ def all_targets():
 # cannot be logged now (a server gone) stay on disk and are logged by the next run here,
 # even one with nothing to do (at exit).
 TRACKING = TrackingService(config["experiment"])
-# Local runs: one process imports the jobs' libraries once and forks each script job
-# (losscape.pipeline.job_server); a script whose job it does not take runs on its own.
-JOBS = JobServer()
 
 
 onstart:
-    from losscape.io import remove_temporaries
+    from sklandscape.io import remove_temporaries
 
     # A job killed mid-write leaves its temporary file (the real output is written whole or
     # not at all): nothing writes yet, so what is there now is debris.
     for leftover in remove_temporaries(RESULTS):
         print(f"removed the temporary file {leftover} of an interrupted job", flush=True)
     TRACKING.start()
-    if workflow.local_exec:
-        JOBS.start(planned_jobs=_planned_script_jobs())
-
-
-def _planned_script_jobs():
-    """How many script jobs this run starts (None: not known)."""
-    try:
-        return sum(1 for job in workflow.dag.needrun_jobs() if job.rule.script)
-    except Exception:  # Snakemake's DAG is not a public API
-        return None
 
 
 onsuccess:
-    JOBS.close()
     TRACKING.close()
 
 
 onerror:
-    JOBS.close()
     TRACKING.close()
 
 
@@ -411,7 +395,6 @@ def _log_leftover_records():
     """At exit: log what is left, also after a run that started no job (nothing to be
     done) but found records of an interrupted invocation. Not for a dry run, a lint or an
     unlock."""
-    JOBS.close()
     if TRACKING.started:  # closed here if no hook did (a crash)
         TRACKING.close()
         return

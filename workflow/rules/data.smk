@@ -20,6 +20,6 @@ rule data:
     benchmark:
         f"{RESULTS}/benchmarks/data/{{dataset}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/data.py"

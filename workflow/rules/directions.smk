@@ -30,7 +30,7 @@ rule weight_pairs:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/weight_pairs.py"
 
@@ -75,7 +75,7 @@ rule random_plane:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/random_plane.py"
 
@@ -111,7 +111,7 @@ rule hessian_plane:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/hessian_plane.py"
 
@@ -140,7 +140,7 @@ rule interpolation:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/interpolation.py"
 
@@ -177,6 +177,6 @@ rule trajectory_pca:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/trajectory_pca.py"

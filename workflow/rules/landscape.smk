@@ -29,7 +29,7 @@ rule landscape:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/landscape.py"
 
@@ -53,7 +53,7 @@ rule landscape_tile:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tile{{tile}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/landscape.py"
 
@@ -88,6 +88,6 @@ rule landscape_gather:
     benchmark:
         f"{RESULTS}/benchmarks/landscape/{{landscape}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/landscape_gather.py"

@@ -6,7 +6,7 @@ rule train:
     output:
         model=f"{RESULTS}/models/{{network}}/model.skops",
         weights=f"{RESULTS}/models/{{network}}/weights.parquet",
-        # the same fit, recorded: where it started and every iterate (losscape.model.trajectory)
+        # the same fit, recorded: where it started and every iterate (sklandscape.model.trajectory)
         initial_weights=f"{RESULTS}/models/{{network}}/initial_weights.parquet",
         trajectory=f"{RESULTS}/models/{{network}}/trajectory.parquet",
         network_png=report(
@@ -32,6 +32,6 @@ rule train:
     benchmark:
         f"{RESULTS}/benchmarks/train/{{network}}.tsv"
     conda:
-        "../envs/losscape.yaml"
+        "../envs/sklandscape.yaml"
     script:
         "../scripts/train.py"

@@ -1,10 +1,6 @@
-from losscape.pipeline.job_handover import hand_over
-
-hand_over()  # the preloaded job server runs the rest, where one runs
-
-from losscape.api.analysis_plots import CURVATURE_FIGURES
-from losscape.pipeline import analysis_stages
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.api.analysis_plots import CURVATURE_FIGURES
+from sklandscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.stages import analyses as analysis_stages
 
 out = snakemake.output
 with pipeline_job(snakemake, "curvature") as run:

@@ -1,24 +1,18 @@
 # Rules landscape (the table and its figure) and landscape_tile (one band of the table).
-from losscape.pipeline.job_handover import hand_over
-
-hand_over()  # the preloaded job server runs the rest, where one runs
-
-from losscape.pipeline import figure_stages as figures
-from losscape.pipeline import page_stages as pages
-from losscape.pipeline import stages
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.stages import figures, landscapes, pages
 
 spec = snakemake.params.spec
 tile = tuple(snakemake.params.tile) if "tile" in snakemake.params.keys() else None
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
     if spec["kind"] == "input":
-        metrics = stages.input_space_landscape(
+        metrics = landscapes.input_space_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
             snakemake.params.target_function, snakemake.params.config_hash, tile,
         )
     else:
-        metrics = stages.weights_landscape(
+        metrics = landscapes.weights_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
             snakemake.params.config_hash, tile,
         )

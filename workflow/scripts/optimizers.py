@@ -1,10 +1,7 @@
 # Rules optimizers (the PNG and the GIF) and optimizers_without_animation (the PNG).
-from losscape.pipeline.job_handover import hand_over
-
-hand_over()  # the preloaded job server runs the rest, where one runs
-
-from losscape.pipeline import analysis_stages, page_stages
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.stages import analyses as analysis_stages
+from sklandscape.pipeline.stages import pages as page_stages
 
 out = snakemake.output
 gif = out.gif if "gif" in out.keys() else None

@@ -1,18 +1,13 @@
-from losscape.pipeline.job_handover import hand_over
-
-hand_over()  # the preloaded job server runs the rest, where one runs
-
-from losscape.model.training import solver_settings
-from losscape.pipeline import figure_stages as figures
-from losscape.pipeline import stages
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.model.training import solver_settings
+from sklandscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.stages import figures, training
 
 # The run shows the settings its solver reads (an lbfgs run has no learning rate).
 shown = {k: v for k, v in snakemake.params.items() if v is not None}
 shown["settings"] = solver_settings(snakemake.params.settings)
 with pipeline_job(snakemake, "train", params=shown) as run:
     run.link_to_producer(snakemake.input.data)
-    result = stages.train(
+    result = training.train(
         snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights,
         snakemake.output.initial_weights, snakemake.output.trajectory,
     )

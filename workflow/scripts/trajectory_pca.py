@@ -1,9 +1,6 @@
-from losscape.pipeline.job_handover import hand_over
-
-hand_over()  # the preloaded job server runs the rest, where one runs
-
-from losscape.pipeline import direction_stages, page_stages
-from losscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.jobs import pipeline_job
+from sklandscape.pipeline.stages import directions as direction_stages
+from sklandscape.pipeline.stages import pages as page_stages
 
 out = snakemake.output
 with pipeline_job(snakemake, "landscape") as run:

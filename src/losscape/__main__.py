@@ -1,5 +1,0 @@
-"""`python -m losscape --help`."""
-
-from losscape.pipeline.cli import main
-
-raise SystemExit(main())

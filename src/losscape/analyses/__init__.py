@@ -1,5 +1,0 @@
-"""Analyses of a trained network: curvature (the exact Hessian, convexity and plateau maps),
-optimizers on a 2-D slice, and adversarial inputs.
-
-Imports losscape.model and losscape.engine; never directions, figures, io or the pipeline.
-"""

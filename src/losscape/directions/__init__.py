@@ -1,5 +1,0 @@
-"""Directions in weight space: weight pairs, filter-normalised random planes, the
-interpolation line, and the PCA plane of a training path.
-
-Imports losscape.model and losscape.engine; never analyses, figures, io or the pipeline.
-"""

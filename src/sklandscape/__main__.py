@@ -1,0 +1,5 @@
+"""`python -m sklandscape --help`."""
+
+from sklandscape.pipeline.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The public analysis functions: a fitted MLP, its data and one of its landscapes in, a
+Result out. Options are the config keys of the same name, with the same defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sklandscape.analyses.sharpness import SETTINGS
+from sklandscape.api.analyses import input_attack_result
+from sklandscape.api.curvature import curvature_result
+from sklandscape.api.inputs import heldout_of, inputs_of, single_threaded
+from sklandscape.api.optimizer_runs import optimizers_result
+from sklandscape.api.result import Result
+
+LEARNING_RATES = (1.0e-5, 3.16e-5, 1.0e-4, 3.16e-4, 1.0e-3, 3.16e-3, 1.0e-2, 3.16e-2, 0.1,
+                  0.316, 1.0)
+# Each method's settings and their defaults, as the config schema fills them in.
+METHODS = {"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {"beta": 0.9},
+           "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1.0e-8}}
+
+
+def _slice_of(model, X, y, landscape: Result, kind: str):
+    if not isinstance(landscape, Result) or landscape.kind != kind:
+        got = landscape.kind if isinstance(landscape, Result) else type(landscape).__name__
+        raise ValueError(f"this analysis needs a landscape of kind {kind!r} (from "
+                         f"sl.{kind}(...)), not {got!r}")
+    net, X, y = inputs_of(model, X, y)
+    rows = np.asarray(landscape.metadata["samples"], dtype=np.int64)
+    if len(rows) and rows.max() >= len(y):
+        raise ValueError(f"the landscape used data row {int(rows.max())}, but X has {len(y)} rows: "
+                         "pass the X, y the landscape was made with")
+    return net, X, y, rows
+
+
+def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
+              eigenvalue_rtol: float | None = None, heldout=None, name: str = "curvature",
+              **settings) -> Result:
+    """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
+    loss along its top eigenvectors), and convexity and plateau maps on a weights landscape's
+    slice (its axes, window, grid and data rows).
+
+    Up to ``full_hessian_max_weights`` weights (default 1500) the full Hessian, exact; beyond,
+    matrix-free from exact Hessian-vector products: Lanczos for the ``top_k`` largest and
+    smallest eigenpairs, Hutchinson for the trace, stochastic Lanczos quadrature for the
+    eigenvalue density.
+
+    Parameters
+    ----------
+    landscape : Result of ``sl.weights``
+    plateau_threshold : float, default 1.0
+        A grid point is on a plateau where the gradient along the slice is below this (loss
+        per unit of weight).
+    eigenvalue_rtol : float, optional
+        An eigenvalue counts as positive above this times the largest |eigenvalue|; by
+        default the numerical tolerance (size x machine epsilon).
+    heldout : (X, y), optional
+        Held-out rows: their loss at the trained and at the sharpest point, and along the cuts.
+    **settings
+        The config's other curvature keys: ``full_hessian_max_weights``, ``top_k``,
+        ``trace_probes``, ``density_probes``, ``lanczos_steps``, ``bottom_max_products``,
+        ``seed``, ``sharpness_epsilon``, ``sharpness_steps``, ``cut_points``.
+
+    Returns
+    -------
+    Result
+        Tables ``"hessian"`` (rank, eigenvalue, which, one column per weight),
+        ``"hessian_matrix"`` (empty when matrix-free), ``"spectrum"`` (quadrature nodes),
+        ``"eigen_cuts"`` and ``"curvature_map"``; tags ``strictly_convex``, ``verdict`` and
+        ``hessian_method``; figures ``"hessian"``, ``"spectrum"``, ``"cuts"``,
+        ``"convexity"``, ``"plateau"``.
+    """
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"curvature() got unexpected setting(s) {sorted(unknown)}; it takes "
+                        f"{sorted(SETTINGS)}")
+    net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
+    # Every setting written out, as the config schema fills in its defaults: the tables'
+    # metadata then equal the pipeline's.
+    spec = {"kind": "curvature", "landscape": landscape.name,
+            "plateau_threshold": plateau_threshold, **SETTINGS, **settings}
+    if eigenvalue_rtol is not None:
+        spec["eigenvalue_rtol"] = eigenvalue_rtol
+    held = heldout_of(model, heldout)
+    with single_threaded():
+        return curvature_result(net, X[rows], y[rows], landscape.frame, landscape.metadata, spec,
+                                name, heldout=held)
+
+
+def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,
+               learning_rates: Sequence[float] = LEARNING_RATES, epsilon: float = 1e-3,
+               max_steps: int = 1000, methods: dict | None = None,
+               name: str = "optimizers") -> Result:
+    """Gradient descent, heavy ball, Nesterov and Adam on a weights landscape's slice, each at
+    its best learning rate, from starts at `start_offsets` from the trained point.
+
+    Parameters
+    ----------
+    start_offsets : list of [d0, d1]
+        Starting points as offsets from the trained values of the slice's two weights; each
+        must lie in the landscape's window.
+    learning_rates : list of float
+        Tried for every method; each method is reported at the one that gets within
+        `epsilon` of the slice's minimum from most starts in fewest steps.
+    methods : dict, default all four
+        ``{"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {}, "adam": {}}``; a method may
+        list its own ``learning_rates``.
+
+    Returns
+    -------
+    Result
+        Tables ``"optimizer_runs"`` and ``"optimizer_paths"``; tag ``verdict_momentum``;
+        figure ``"paths"``; ``save_animation(path)`` writes the GIF.
+    """
+    net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
+    spec = {"kind": "optimizers", "landscape": landscape.name,
+            "start_offsets": [list(map(float, s)) for s in start_offsets],
+            "learning_rates": [float(r) for r in learning_rates], "epsilon": epsilon,
+            "max_steps": max_steps, "methods": _methods(methods)}
+    with single_threaded():
+        return optimizers_result(net, X[rows], y[rows], landscape.frame, landscape.metadata,
+                                 spec, name)
+
+
+def input_attack(model, X, y, landscape: Result, *, target_function: str | None = None,
+                 top_k: int = 10, arrows: int = 25, step_size: float = 0.02, steps: int = 20,
+                 radius: float = 0.3, name: str = "input_attack") -> Result:
+    """An adversary's first look at an input landscape: the worst data points, gradient ascent
+    on each data point's loss (within `radius` of it, on the landscape's two features), and
+    gradient arrows over the map.
+
+    The loss is a regressor's squared error or a classifier's log-loss. Its target is
+    `target_function` (a generating function, by name) where given, else the one the input
+    landscape was made with if that was a generating function; otherwise each data point's
+    own y or class (on the map: the nearest data point's).
+    """
+    if not isinstance(landscape, Result) or landscape.kind != "input":
+        raise ValueError("input_attack needs a landscape of kind 'input' (from sl.input(...))")
+    net, X, y = inputs_of(model, X, y)
+    if target_function is None:
+        described = landscape.metadata.get("target", "")
+        prefix = "generating function "
+        if described.startswith(prefix) and not net.is_classifier:
+            target_function = described[len(prefix):]
+    spec = {"kind": "input_attack", "landscape": landscape.name, "top_k": top_k,
+            "arrows": arrows, "ascent": {"step_size": step_size, "steps": steps,
+                                         "radius": radius}}
+    with single_threaded():
+        return input_attack_result(net, X, y, landscape.frame, landscape.metadata, spec,
+                                   target_function, name)
+
+
+def _methods(methods: dict | None) -> dict:
+    chosen = METHODS if methods is None else methods
+    unknown = sorted(set(chosen) - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown optimizer method(s) {unknown}; expected some of {list(METHODS)}")
+    return {m: METHODS[m] | dict(chosen[m] or {}) for m in chosen}

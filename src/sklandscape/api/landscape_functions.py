@@ -1,0 +1,263 @@
+"""The public landscape functions: a fitted MLP and its data in, a Result out.
+
+Every option is the config key of the same name, with the same default; each function runs
+the same code as the pipeline's stage for that kind, single-threaded BLAS included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sklandscape.api import grids
+from sklandscape.api.directions import (
+    interpolation_result,
+    random_plane_result,
+    trajectory_pca_result,
+    weight_pairs_result,
+)
+from sklandscape.api.inputs import (
+    alpha_of,
+    heldout_of,
+    inputs_of,
+    model_label,
+    network_of,
+    scored,
+    single_threaded,
+)
+from sklandscape.api.plotting import grid_landscape_figure
+from sklandscape.api.result import Result
+from sklandscape.model.network import Network
+from sklandscape.model.trajectory import Trajectory, record_fit
+
+Samples = str | int | Sequence[int]
+
+
+def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None) -> Result:
+    frame, stats = grids.collect(stream)
+    metadata = stream.metadata
+    return Result(stream.metadata["landscape"]["kind"], name, {"landscape": frame},
+                  {"landscape": metadata}, stats,
+                  figures={"landscape": lambda: grid_landscape_figure(frame, metadata, data, name)})
+
+
+def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
+            samples: Samples = "all", heldout=None, objective: str = "default",
+            name: str = "weights", network: str | None = None) -> Result:
+    """The loss over two named weights, every other weight held at its trained value.
+
+    Parameters
+    ----------
+    model : fitted MLPRegressor or sklandscape.Network
+    X : array-like, shape (n_samples, n_features)
+    y : array-like, shape (n_samples,)
+    axes : two weight names, e.g. ``("W1[0,0]", "W2[0,0]")`` (``W{layer}[i,j]``, ``b{layer}[j]``;
+        ``sl.Network.from_estimator(model).names`` lists them all).
+    span : float, default 1.0
+        Each axis covers [trained - span, trained + span], in the weight's own units.
+    resolution : int, default 51
+        Grid points per axis.
+    samples : "all", an int or a list of ints, default "all"
+        The data rows whose loss (mean squared error, or a classifier's mean log-loss) is
+        averaged.
+    heldout : (X, y), optional
+        Data the network did not train on: every cell then also has ``loss_heldout`` (and a
+        classifier's ``accuracy_heldout``), and the figure shows both maps.
+    objective : "default" or "sklearn", default "default"
+        "default": the MSE (a classifier: the log-loss). "sklearn": what scikit-learn
+        minimises, half the MSE (the log-loss as it is) plus 0.5 * alpha * sum(coefs²) /
+        n_samples with the model's own alpha.
+    name, network : str
+        The landscape's and the network's names, in the metadata and the figure's title.
+
+    Returns
+    -------
+    Result
+        ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
+        not sklearn's half-MSE), one row per grid point, the first axis slowest.
+    """
+    net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
+            "span": span, "resolution": resolution, "samples": samples}
+    with single_threaded():
+        stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout))
+        return _grid_result(stream, name, None)
+
+
+def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
+          target: Callable | str | None = None, domain=None,
+          features: Sequence[int | str] | None = None, reference: str | int | None = None,
+          name: str = "input", network: str | None = None) -> Result:
+    """The loss over two input features, the weights fixed and any other feature held at a
+    reference point.
+
+    Parameters
+    ----------
+    features : two feature indices or names, default the first two
+        The features that vary. Names are X's column names (a DataFrame) or the model's
+        ``feature_names_in_``.
+    reference : "median" or a row index, default "median"
+        Where the other features are held: the data's median, or that data row's values.
+    target : None, a function or a generating function's name, default None
+        A regressor's prediction is compared with it at every grid point: None for y of the
+        nearest data point; a function of an (m, n_features) array of inputs; or one of
+        sklandscape's generating functions by name (``"sine"``, ``"waves_with_spike"``, …). A
+        classifier is always scored against the class of the nearest data point.
+    margin : float, default 0.5
+        How far the grid extends beyond `domain` on each side, in the inputs' units.
+    domain : one [lo, hi] per feature, optional
+        The window before the margin; the data's range by default.
+
+    Returns
+    -------
+    Result
+        ``.frame``: the two features' columns (``x{i}``, ``x{j}``), then for a regressor
+        target, prediction, loss (the squared error); for a classifier target (the class
+        index), prediction (the class it predicts), probability (of the target class) and
+        loss (its log-loss). One row per grid point.
+    """
+    from sklandscape.data.datasets import generating_function
+
+    feature_names = _feature_names(model, X)
+    net, X, y = inputs_of(model, X, y)
+    if isinstance(target, str):
+        target, described = generating_function(target), grids.TARGET_GENERATING.format(target)
+    elif target is None:
+        described = grids.TARGET_NEAREST
+    else:
+        described = getattr(target, "__name__", "a function of the inputs")
+    spec = {"network": model_label(model, network), "kind": "input", "resolution": resolution,
+            "margin": margin}
+    if features is not None:
+        spec["features"] = list(features)
+    if reference is not None:
+        spec["reference"] = reference
+    data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, "y": y})
+    with single_threaded():
+        return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
+                                               feature_names=feature_names), name, data)
+
+
+def _feature_names(model, X) -> list[str] | None:
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
+                 resolution: int = 31, samples: Samples = "all", heldout=None,
+                 objective: str = "default", name: str = "weight_pairs",
+                 network: str | None = None) -> Result:
+    """The loss over every pair of the listed weights (a corner plot), on the structured engine.
+
+    Options as for ``weights``; with `heldout` every cell also has ``loss_heldout``.
+
+    ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
+    ``"landscape"`` (x_name, y_name, x, y, loss) and ``"stats"`` (one row per pair: minimum,
+    maximum, drop from the trained point, ranges along each axis, anisotropy).
+    """
+    net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "weight_pairs", "objective": objective,
+            "axes": axes if isinstance(axes, str) else list(axes), "span": span,
+            "resolution": resolution, "samples": samples}
+    with single_threaded():
+        return weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout))
+
+
+def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
+                 resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
+                 heldout=None, objective: str = "default", name: str = "random_plane",
+                 network: str | None = None) -> Result:
+    """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
+    2018), one plane per seed; a and b run over [-span, span].
+
+    Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2) and
+    ``"stats"`` (one row per seed). Figures: ``"plane"`` and ``"seed_spread"``.
+    """
+    net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
+    spec = {"network": model_label(model, network), "kind": "random_plane", "objective": objective,
+            "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
+            "zero_biases": zero_biases, "samples": samples}
+    with single_threaded():
+        return random_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted estimator and the path its fit took (initial weights, every iterate)."""
+
+    model: object
+    trajectory: Trajectory
+
+    @property
+    def initial(self) -> Network:
+        """The weights the fit started from, as a Network."""
+        return network_of(self.model).with_flat(self.trajectory.initial)
+
+
+def fit(estimator, X, y) -> Fit:
+    """Fit an unfitted MLPRegressor or MLPClassifier while recording its path, for `interpolation` and
+    `trajectory_pca`. The fitted weights are bit-identical to a plain ``estimator.fit``."""
+    return Fit(estimator, record_fit(estimator, np.asarray(X, dtype=np.float64), np.asarray(y)))
+
+
+def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
+                  resolution: int = 201, samples: Samples = "all", heldout=None,
+                  objective: str = "default", name: str = "interpolation",
+                  network: str | None = None) -> Result:
+    """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
+
+    `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
+    shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
+    """
+    net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
+    start = _initial_network(initial, net)
+    spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
+            "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
+    with single_threaded():
+        return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout))
+
+
+def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
+                   samples: Samples = "all", heldout=None, objective: str = "default",
+                   name: str = "trajectory_pca",
+                   network: str | None = None) -> Result:
+    """The loss on the plane of the two principal components of a training path, through the
+    trained weights, with the path and each point's distance from the plane.
+
+    `path` is a Fit (from ``sl.fit``), a Trajectory, or an array of weight vectors (one row
+    per iterate, ending at the trained weights).
+    """
+    net, X, y = inputs_of(model, X, y)
+    net = scored(net, objective, alpha_of(model))
+    if isinstance(path, Fit):
+        path = path.trajectory
+    states = np.asarray(path.states if isinstance(path, Trajectory) else path, dtype=np.float64)
+    spec = {"network": model_label(model, network), "kind": "trajectory_pca", "objective": objective,
+            "resolution": resolution, "margin": margin, "samples": samples}
+    solver = getattr(model, "solver", None)
+    with single_threaded():
+        return trajectory_pca_result(np.arange(len(states), dtype=np.int64), states, solver,
+                                     net, X, y, spec, name, heldout_of(model, heldout))
+
+
+def _initial_network(initial, net: Network) -> Network:
+    """The starting weights as the trained network scored the same way (objective, scaler)."""
+    if isinstance(initial, Fit):
+        other = initial.initial
+    elif isinstance(initial, Network) or hasattr(initial, "coefs_"):
+        other = network_of(initial)
+    else:
+        return net.with_flat(np.asarray(initial, dtype=np.float64))
+    if other.layer_sizes != net.layer_sizes:
+        raise ValueError(f"the initial weights' layer sizes {list(other.layer_sizes)} differ "
+                         f"from the trained network's {list(net.layer_sizes)}")
+    return net.with_flat(other.flat)

@@ -1,0 +1,97 @@
+"""Analysis stages: curvature, optimizers on a slice, and the input-space attack. Files in,
+files (tables and figures) out, a dict of metrics and tags back; the computing and drawing
+is the public API's (sklandscape.api.analyses, sklandscape.api.optimizer_runs).
+
+Each analysis works on an existing landscape file, whose table fixes the slice (the two
+weights, the window, the grid, the data rows) or the input window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sklandscape import io
+from sklandscape.api.analyses import input_attack_result
+from sklandscape.api.curvature import curvature_result
+from sklandscape.api.optimizer_runs import optimizers_result
+from sklandscape.figures.drawing import save_figure
+from sklandscape.pipeline.stages.landscapes import network_data
+
+
+def load_slice(weights_path, data_path, landscape_path, kind: str, with_heldout=False):
+    """The network, the landscape's data rows, its table and metadata, of the given kind
+    (and with_heldout: the network's held-out rows as (X, y), or None)."""
+    table, metadata = io.read_table(landscape_path)
+    spec = metadata.get("landscape", {})
+    if spec.get("kind") != kind:
+        raise ValueError(f"{landscape_path}: this analysis needs a landscape of kind {kind!r}, "
+                         f"not {spec.get('kind')!r}")
+    data = network_data(weights_path, data_path)
+    rows = np.asarray(metadata["samples"], dtype=np.int64)
+    found = data.net, data.X[rows], data.y[rows], table, metadata
+    return (*found, data.heldout()) if with_heldout else found
+
+
+def _write(result, tables: dict, figures: dict) -> None:
+    for table, path in tables.items():
+        result.to_parquet(path, table)
+    for which, path in figures.items():
+        if path is not None:
+            save_figure(result.plot(which), path)
+
+
+def _name(name, first_output) -> str:
+    # An analysis writes into results/analyses/{analysis}/: its folder is its name.
+    return name or Path(first_output).parent.name
+
+
+CURVATURE_TABLES = ("hessian", "hessian_matrix", "spectrum", "eigen_cuts", "curvature_map")
+
+
+def curvature(weights_path, data_path, landscape_path, spec: dict, tables: dict,
+              figures: dict | None = None, name=None):
+    """The Hessian at the trained weights (its eigenpairs, matrix when exact, spectrum, cuts),
+    sharpness, and the convexity and plateau maps on the landscape's slice.
+
+    tables: a path for each of CURVATURE_TABLES; figures: a path for any of
+    sklandscape.api.analysis_plots.CURVATURE_FIGURES.
+    """
+    missing = set(CURVATURE_TABLES) - set(tables)
+    if missing:
+        raise ValueError(f"curvature needs a path for the tables {sorted(missing)}")
+    net, X, y, table, metadata, heldout = load_slice(weights_path, data_path, landscape_path,
+                                                      "weights", with_heldout=True)
+    result = curvature_result(net, X, y, table, metadata, spec,
+                              _name(name, tables["hessian"]), source=landscape_path,
+                              heldout=heldout)
+    _write(result, tables, figures or {})
+    return result.metrics, result.tags
+
+
+def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, paths_path,
+               png=None, gif=None, name=None):
+    """Each optimizer at each learning rate from each start on the slice; figure and GIF."""
+    net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
+    result = optimizers_result(net, X, y, table, metadata, spec, _name(name, runs_path),
+                               source=landscape_path)
+    _write(result, {"optimizer_runs": runs_path, "optimizer_paths": paths_path}, {"paths": png})
+    if gif is not None:
+        result.save_animation(gif)
+    return result.metrics, result.tags
+
+
+def input_attack(weights_path, data_path, landscape_path, spec: dict, target_function: str,
+                 worst_path, ascent_path, paths_path, field_path, png=None, name=None):
+    """Worst data points, gradient-ascent search from every data point, gradient arrows."""
+    table, metadata = io.read_table(landscape_path)
+    if metadata.get("landscape", {}).get("kind") != "input":
+        raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
+    net, X, y = network_data(weights_path, data_path)[:3]
+    result = input_attack_result(net, X, y, table, metadata, spec,
+                                 None if net.is_classifier else target_function,
+                                 _name(name, worst_path))
+    _write(result, {"worst_inputs": worst_path, "ascent": ascent_path,
+                    "ascent_paths": paths_path, "gradient_field": field_path}, {"attack": png})
+    return result.metrics, result.tags

@@ -1,0 +1,73 @@
+"""Interactive 3-D pages of the pipeline's 2-D landscapes (sklandscape.figures.interactive), from
+the tables as written: a landscape's surface, its trained point, and the paths its kind has
+(the training path of trajectory_pca, the optimizers' paths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sklandscape import io
+from sklandscape.figures.drawing import grid_of, loss_of
+from sklandscape.figures.interactive import surface_page
+from sklandscape.pipeline.stages.figures import figure_table
+
+TURN = "drag to turn, scroll to zoom"
+
+
+def _surface(landscape_path):
+    """(x, y, z, labels, trained, metadata) of a 2-D landscape's table. A grid kind's table is
+    read as its PNG reads it (streamed, thinned: it may be 5001²); a plane's table, which its
+    job held whole, is read whole (several seeds' planes one after another); the page thins
+    either to PAGE_POINTS per axis."""
+    kind = io.read_metadata(landscape_path)["landscape"]["kind"]
+    reader = figure_table if kind in ("weights", "input") else io.read_table
+    table, metadata = reader(landscape_path)
+    spec = metadata["landscape"]
+    if kind == "weights":
+        columns = labels = tuple(spec["axes"])
+        trained = (metadata["centre"][columns[0]], metadata["centre"][columns[1]])
+    elif kind == "input":
+        plane = metadata.get("plane", {"columns": ["x0", "x1"], "names": ["x0", "x1"]})
+        columns, labels, trained = tuple(plane["columns"]), tuple(plane["names"]), None
+    else:  # planes through the trained weights, in their own coordinates
+        if "seed" in table.columns:  # random_plane: the first seed's plane
+            table = table[table["seed"] == table["seed"].iloc[0]]
+        columns, trained = ("a", "b"), (0.0, 0.0)
+        labels = ("a (first direction)", "b (second direction)")
+    x, y, z = grid_of(table, columns[0], columns[1], "loss")
+    return x, y, z, labels, trained, metadata
+
+
+def landscape_page(landscape_path, out_path, path_table=None) -> None:
+    """The page of a landscape; `path_table` (trajectory_pca's .path.parquet) adds the
+    training path, as projected on the plane, at the loss of each recorded state."""
+    x, y, z, labels, trained, metadata = _surface(landscape_path)
+    paths = []
+    if path_table is not None:
+        path, _ = io.read_table(path_table)
+        paths.append(("training path (projected)", path["a"], path["b"], path["loss"]))
+    name = Path(landscape_path).stem
+    kind = metadata["landscape"]["kind"]
+    title = (f"{name}: {loss_of(metadata)} of {metadata['network']['name']} ({kind}) over "
+             f"{labels[0]} and {labels[1]}; {TURN}")
+    io.write_text_file(out_path, surface_page(x, y, z, title=title, labels=labels,
+                                              z_label=loss_of(metadata), trained=trained,
+                                              paths=paths))
+
+
+def optimizers_page(landscape_path, paths_path, out_path, name: str) -> None:
+    """The slice's surface with each optimizer's path from the first start, at each learning
+    rate (every start at once would hide the surface)."""
+    x, y, z, labels, trained, metadata = _surface(landscape_path)
+    paths_frame, _ = io.read_table(paths_path)
+    first = paths_frame[paths_frame["start"] == paths_frame["start"].min()]
+    paths = []
+    for (method, rate), steps in first.groupby(["method", "learning_rate"], sort=True):
+        steps = steps.sort_values("step")
+        paths.append((f"{method}, learning rate {rate:g}", steps["u0"].to_numpy(),
+                      steps["u1"].to_numpy(), steps["loss"].to_numpy()))
+    title = (f"{name}: optimizer paths on {Path(landscape_path).stem} "
+             f"({loss_of(metadata)} over {labels[0]} and {labels[1]}); {TURN}")
+    io.write_text_file(out_path, surface_page(x, y, z, title=title, labels=labels,
+                                              z_label=loss_of(metadata), trained=trained,
+                                              paths=paths))

@@ -25,6 +25,8 @@ OPTIMIZERS = {"kind": "optimizers", "landscape": "n1_one",
                           "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}}
 ATTACK = {"kind": "input_attack", "landscape": "n2_input", "top_k": 5, "arrows": 6,
           "ascent": {"step_size": 0.05, "steps": 6, "radius": 0.2}}
+# input_attack's table outputs, by keyword
+ATTACK_TABLES = ("worst", "ascent", "paths", "field")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_curvature_stage_uses_the_landscapes_samples(files):
     out = root / "curvature"
     spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
     metrics, tags = analyses.curvature(weights, data, root / "n1_one.parquet", spec,
-                                       _curvature_tables(out))
+                                       tables=_curvature_tables(out))
     table, meta = io.read_table(out / "hessian.parquet")
     X, y = split_xy(io.read_table(data)[0])
     # one data point, row 12: its loss at the trained weights, through predict
@@ -92,7 +94,7 @@ def test_a_stale_landscape_is_refused(files, tmp_path):
     io.write_weights(changed, tmp_path / "other_weights.parquet")
     with pytest.raises(ValueError, match="out of date"):
         analyses.curvature(tmp_path / "other_weights.parquet", data, root / "n1_one.parquet",
-                           {"plateau_threshold": 1.0}, _curvature_tables(tmp_path))
+                           {"plateau_threshold": 1.0}, tables=_curvature_tables(tmp_path))
     assert not (tmp_path / "h.parquet").exists()
 
 
@@ -101,11 +103,11 @@ def test_analyses_refuse_the_wrong_landscape_kind(files, tmp_path):
     data, weights, _ = files["surface"]
     with pytest.raises(ValueError, match="kind 'weights', not 'input'"):
         analyses.curvature(weights, data, root / "n2_input.parquet", {"plateau_threshold": 1.0},
-                           _curvature_tables(tmp_path))
+                           tables=_curvature_tables(tmp_path))
     data, weights, _ = files["curve"]
     with pytest.raises(ValueError, match="kind 'input'"):
         analyses.input_attack(weights, data, root / "n1_one.parquet", ATTACK, "sine",
-                              *(tmp_path / f"{k}.parquet" for k in "abcd"))
+                              **{k: tmp_path / f"{k}.parquet" for k in ATTACK_TABLES})
 
 
 def test_optimizer_stage_tables_and_metrics(files):
@@ -113,8 +115,8 @@ def test_optimizer_stage_tables_and_metrics(files):
     data, weights, _ = files["curve"]
     out = root / "optimizers"
     metrics, tags = analyses.optimizers(
-        weights, data, root / "n1_one.parquet", OPTIMIZERS, out / "optimizer_runs.parquet",
-        out / "optimizer_paths.parquet")
+        weights, data, root / "n1_one.parquet", OPTIMIZERS, runs=out / "optimizer_runs.parquet",
+        paths=out / "optimizer_paths.parquet")
     runs, meta = io.read_table(out / "optimizer_runs.parquet")
     paths, _ = io.read_table(out / "optimizer_paths.parquet")
     assert len(runs) == 4 * 3 * 2 and runs.groupby("method")["chosen"].sum().eq(2).all()
@@ -149,7 +151,7 @@ def test_starts_outside_the_window_are_refused(files, tmp_path):
     spec = dict(OPTIMIZERS, start_offsets=[[0.0, 0.0], [2.0, 0.0]])
     with pytest.raises(ValueError, match=r"start_offsets \[\[2.0, 0.0\]\]"):
         analyses.optimizers(weights, data, root / "n1_one.parquet", spec,
-                                      tmp_path / "r.parquet", tmp_path / "p.parquet")
+                            runs=tmp_path / "r.parquet", paths=tmp_path / "p.parquet")
 
 
 def test_input_attack_stage_against_predict(files):
@@ -157,8 +159,9 @@ def test_input_attack_stage_against_predict(files):
     data, weights, model = files["surface"]
     out = root / "attack"
     names = ("worst_inputs", "ascent", "ascent_paths", "gradient_field")
-    metrics, _ = analyses.input_attack(weights, data, root / "n2_input.parquet", ATTACK,
-                                       "waves_with_spike", *(out / f"{n}.parquet" for n in names))
+    metrics, _ = analyses.input_attack(
+        weights, data, root / "n2_input.parquet", ATTACK, "waves_with_spike",
+        **{key: out / f"{n}.parquet" for key, n in zip(ATTACK_TABLES, names)})
     X, _ = split_xy(io.read_table(data)[0])
     error = (model.predict(X) - generating_function("waves_with_spike")(X)) ** 2
     worst, _ = io.read_table(out / "worst_inputs.parquet")
@@ -181,15 +184,17 @@ def test_every_figure_renders_without_warnings(files, tmp_path):
         data, weights, _ = files["curve"]
         spec = {"kind": "curvature", "landscape": "n1_one", "plateau_threshold": 0.5}
         analyses.curvature(weights, data, root / "n1_one.parquet", spec,
-                           _curvature_tables(tmp_path),
-                           {"hessian": tmp_path / "h.png", "spectrum": tmp_path / "s.png",
+                           tables=_curvature_tables(tmp_path),
+                           figures={"hessian": tmp_path / "h.png", "spectrum": tmp_path / "s.png",
                             "cuts": tmp_path / "u.png", "convexity": tmp_path / "c.png",
                             "plateau": tmp_path / "p.png"})
         analyses.optimizers(weights, data, root / "n1_one.parquet", OPTIMIZERS,
-                            tmp_path / "r.parquet", tmp_path / "q.parquet", tmp_path / "o.png")
+                            runs=tmp_path / "r.parquet", paths=tmp_path / "q.parquet",
+                            png=tmp_path / "o.png")
         data, weights, _ = files["surface"]
         analyses.input_attack(weights, data, root / "n2_input.parquet", ATTACK, "waves_with_spike",
-                              *(tmp_path / f"{k}.parquet" for k in "wxyz"), tmp_path / "a.png")
+                              **{k: tmp_path / f"{k}.parquet" for k in ATTACK_TABLES},
+                              png=tmp_path / "a.png")
     for name in "hsucpoa":
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -198,7 +203,8 @@ def test_the_animation_has_frames_and_is_reproducible(files, tmp_path):
     data, weights, _ = files["curve"]
     for name in ("one.gif", "two.gif"):
         analyses.optimizers(weights, data, files["root"] / "n1_one.parquet", OPTIMIZERS,
-                            tmp_path / "r.parquet", tmp_path / "q.parquet", gif=tmp_path / name)
+                            runs=tmp_path / "r.parquet", paths=tmp_path / "q.parquet",
+                            gif=tmp_path / name)
     with Image.open(tmp_path / "one.gif") as gif:
         assert gif.format == "GIF" and gif.n_frames > 10
         gif.seek(0)

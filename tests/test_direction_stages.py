@@ -36,9 +36,10 @@ def trained(tmp_path_factory):
         io.write_table(generate(**spec), root / f"{name}_data.parquet")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = training.train(root / f"{name}_data.parquet", settings, root / f"{name}.skops",
-                                  root / f"{name}_w.parquet", root / f"{name}_init.parquet",
-                                  root / f"{name}_traj.parquet")
+            result = training.train(root / f"{name}_data.parquet", settings,
+                                    model=root / f"{name}.skops", weights=root / f"{name}_w.parquet",
+                                    initial_weights=root / f"{name}_init.parquet",
+                                    trajectory=root / f"{name}_traj.parquet")
         out[name] = dict(model=result.model, weights=root / f"{name}_w.parquet",
                          data=root / f"{name}_data.parquet", init=root / f"{name}_init.parquet",
                          trajectory=root / f"{name}_traj.parquet")
@@ -64,8 +65,9 @@ def test_weight_pairs_tables_and_corner_plot(trained):
     spec = dict(network="N1", kind="weight_pairs", axes="all", span=2.0, resolution=7,
                 samples=[10])
     paths = [root / f"pairs.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png")]
-    metrics = direction_stages.weight_pairs_landscape(n1["weights"], n1["data"], *paths, spec,
-                                                      "hash", "N1_pairs")
+    metrics = direction_stages.weight_pairs_landscape(
+        n1["weights"], n1["data"], spec, "hash", "N1_pairs",
+        **dict(zip(("table", "stats", "csv", "html", "figure"), paths)))
     table, meta = io.read_table(paths[0])
     stats, _ = io.read_table(paths[1])
     assert list(table.columns) == ["x_name", "y_name", "x", "y", "loss"]
@@ -94,8 +96,9 @@ def test_random_plane_tables_reproduce_predict(trained):
                 samples="all", zero_biases=True)
     paths = [root / f"plane.{s}" for s in ("parquet", "dir.parquet", "stats.parquet", "csv",
                                            "png", "seeds.png")]
-    metrics = direction_stages.random_plane_landscape(n2["weights"], n2["data"], *paths, spec,
-                                                      "hash", "N2_plane")
+    metrics = direction_stages.random_plane_landscape(
+        n2["weights"], n2["data"], spec, "hash", "N2_plane",
+        **dict(zip(("table", "directions", "stats", "csv", "figure", "spread_figure"), paths)))
     table, meta = io.read_table(paths[0])
     directions, _ = io.read_table(paths[1])
     stats, _ = io.read_table(paths[2])
@@ -122,8 +125,8 @@ def test_interpolation_table_ends_are_the_initial_and_trained_models(trained):
     spec = dict(network="N1", kind="interpolation", range=[-0.5, 1.5], resolution=41,
                 samples="all")
     metrics = direction_stages.interpolation_landscape(
-        n1["init"], n1["weights"], n1["data"], root / "line.parquet", root / "line.png", spec,
-        "hash", "N1_line")
+        n1["init"], n1["weights"], n1["data"], spec, "hash", "N1_line",
+        table=root / "line.parquet", figure=root / "line.png")
     table, _ = io.read_table(root / "line.parquet")
     X, y = xy(n1["data"])
     initial = io.read_weights(n1["init"])
@@ -139,8 +142,8 @@ def test_trajectory_pca_path_table(trained):
     root, n2 = trained["root"], trained["N2"]
     spec = dict(network="N2", kind="trajectory_pca", resolution=7, margin=0.25, samples="all")
     metrics = direction_stages.trajectory_pca_landscape(
-        n2["trajectory"], n2["weights"], n2["data"], root / "pca.parquet",
-        root / "pca.path.parquet", root / "pca.png", spec, "hash", "N2_pca")
+        n2["trajectory"], n2["weights"], n2["data"], spec, "hash", "N2_pca",
+        table=root / "pca.parquet", path=root / "pca.path.parquet", figure=root / "pca.png")
     path, meta = io.read_table(root / "pca.path.parquet")
     grid, _ = io.read_table(root / "pca.parquet")
     _, states, _ = io.read_trajectory(n2["trajectory"])
@@ -173,8 +176,9 @@ def test_trajectory_from_another_training_is_refused(trained):
     spec = dict(network="N1", kind="trajectory_pca", resolution=5, samples="all")
     with pytest.raises(ValueError, match="does not end at the weights in .*retrain"):
         direction_stages.trajectory_pca_landscape(
-            trained["N2"]["trajectory"], trained["N1"]["weights"], trained["N1"]["data"],
-            root / "bad.parquet", root / "bad.path.parquet", root / "bad.png", spec, "h", "bad")
+            trained["N2"]["trajectory"], trained["N1"]["weights"], trained["N1"]["data"], spec,
+            "h", "bad", table=root / "bad.parquet", path=root / "bad.path.parquet",
+            figure=root / "bad.png")
     assert not (root / "bad.parquet").exists()
 
 
@@ -225,5 +229,7 @@ def test_too_many_weights_for_a_corner_plot_is_refused_before_any_work(trained):
     spec = dict(network="N2", kind="weight_pairs", axes="all", span=1.0, resolution=3)
     paths = [root / f"big.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png")]
     with pytest.raises(ValueError, match="465 pairs of 31 weights .* list the weights to pair"):
-        direction_stages.weight_pairs_landscape(n2["weights"], n2["data"], *paths, spec, "h", "big")
+        direction_stages.weight_pairs_landscape(
+            n2["weights"], n2["data"], spec, "h", "big",
+            **dict(zip(("table", "stats", "csv", "html", "figure"), paths)))
     assert not any(p.exists() for p in paths)

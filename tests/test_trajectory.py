@@ -108,11 +108,12 @@ def test_recording_leaves_the_weights_file_bit_identical(tmp_path, solver):
     io.write_table(frame, tmp_path / "data.parquet")
     settings = dict(hidden_layer_sizes=[2], activation="tanh", solver=solver, alpha=0.0,
                     max_iter=80, tol=1e-6, random_state=0)
-    plain = training.train(tmp_path / "data.parquet", settings, tmp_path / "a.skops",
-                         tmp_path / "a.parquet")
-    recorded_run = training.train(tmp_path / "data.parquet", settings, tmp_path / "b.skops",
-                                tmp_path / "b.parquet", tmp_path / "initial.parquet",
-                                tmp_path / "trajectory.parquet")
+    plain = training.train(tmp_path / "data.parquet", settings, model=tmp_path / "a.skops",
+                           weights=tmp_path / "a.parquet")
+    recorded_run = training.train(tmp_path / "data.parquet", settings, model=tmp_path / "b.skops",
+                                  weights=tmp_path / "b.parquet",
+                                  initial_weights=tmp_path / "initial.parquet",
+                                  trajectory=tmp_path / "trajectory.parquet")
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
     assert plain.trajectory is None and plain.n_iter == recorded_run.n_iter
     # the files: initial weights in the weights format, the path ending at the weights

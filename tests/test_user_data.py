@@ -73,7 +73,8 @@ def test_input_landscape_of_user_data(tmp_path):
     data_stage.import_dataset(source, spec, None, data)
     settings = {"hidden_layer_sizes": [4], "activation": "tanh", "solver": "lbfgs",
                 "max_iter": 200, "random_state": 0}
-    model = training.train(data, settings, tmp_path / "model.skops", tmp_path / "weights.parquet").model
+    model = training.train(data, settings, model=tmp_path / "model.skops",
+                           weights=tmp_path / "weights.parquet").model
     out = tmp_path / "input.parquet"
     landscape = {"network": "U", "kind": "input", "resolution": 11, "margin": 0.25}
     landscapes.input_space_landscape(tmp_path / "weights.parquet", data, out, landscape, None, "h")

@@ -16,41 +16,11 @@ rule curvature:
         spectrum=f"{ANALYSIS_DIR}/spectrum.parquet",
         eigen_cuts=f"{ANALYSIS_DIR}/eigen_cuts.parquet",
         curvature_map=f"{ANALYSIS_DIR}/curvature_map.parquet",
-        hessian_png=report(
-            f"{RESULTS}/figures/hessian_{{analysis}}.png",
-            caption="../report/hessian.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: Hessian at the trained weights"},
-        ),
-        spectrum_png=report(
-            f"{RESULTS}/figures/spectrum_{{analysis}}.png",
-            caption="../report/spectrum.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: eigenvalue density"},
-        ),
-        cuts_png=report(
-            f"{RESULTS}/figures/cuts_{{analysis}}.png",
-            caption="../report/cuts.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: cuts along the top eigenvectors"},
-        ),
-        convexity_png=report(
-            f"{RESULTS}/figures/convexity_{{analysis}}.png",
-            caption="../report/convexity.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: convexity map"},
-        ),
-        plateau_png=report(
-            f"{RESULTS}/figures/plateau_{{analysis}}.png",
-            caption="../report/plateau.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: plateau map"},
-        ),
+        hessian_png=analysis_report("hessian", "Hessian at the trained weights"),
+        spectrum_png=analysis_report("spectrum", "eigenvalue density"),
+        cuts_png=analysis_report("cuts", "cuts along the top eigenvectors"),
+        convexity_png=analysis_report("convexity", "convexity map"),
+        plateau_png=analysis_report("plateau", "plateau map"),
     params:
         spec=lambda wc: analysis_spec(wc.analysis),
     wildcard_constraints:
@@ -71,20 +41,8 @@ rule optimizers:
     output:
         runs=f"{ANALYSIS_DIR}/optimizer_runs.parquet",
         paths=f"{ANALYSIS_DIR}/optimizer_paths.parquet",
-        png=report(
-            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
-            caption="../report/optimizers.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: optimizer paths"},
-        ),
-        page=report(
-            f"{RESULTS}/figures/optimizers_{{analysis}}.html",
-            caption="../report/optimizers_page.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: optimizer paths, interactive 3-D"},
-        ),
+        png=analysis_report("optimizers", "optimizer paths"),
+        page=analysis_report("optimizers", "optimizer paths, interactive 3-D", "html"),
         gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
     params:
         spec=lambda wc: analysis_spec(wc.analysis),
@@ -105,20 +63,8 @@ use rule optimizers as optimizers_without_animation with:
     output:
         runs=f"{ANALYSIS_DIR}/optimizer_runs.parquet",
         paths=f"{ANALYSIS_DIR}/optimizer_paths.parquet",
-        png=report(
-            f"{RESULTS}/figures/optimizers_{{analysis}}.png",
-            caption="../report/optimizers.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: optimizer paths"},
-        ),
-        page=report(
-            f"{RESULTS}/figures/optimizers_{{analysis}}.html",
-            caption="../report/optimizers_page.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: optimizer paths, interactive 3-D"},
-        ),
+        png=analysis_report("optimizers", "optimizer paths"),
+        page=analysis_report("optimizers", "optimizer paths, interactive 3-D", "html"),
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=False)),
 
@@ -131,13 +77,7 @@ rule input_attack:
         ascent=f"{ANALYSIS_DIR}/ascent.parquet",
         paths=f"{ANALYSIS_DIR}/ascent_paths.parquet",
         field=f"{ANALYSIS_DIR}/gradient_field.parquet",
-        png=report(
-            f"{RESULTS}/figures/attack_{{analysis}}.png",
-            caption="../report/attack.rst",
-            category="4. Analyses",
-            subcategory="{analysis}",
-            labels={"figure": "{analysis}: input-space attack"},
-        ),
+        png=analysis_report("attack", "input-space attack"),
     params:
         spec=lambda wc: analysis_spec(wc.analysis),
         target_function=attack_target_function,

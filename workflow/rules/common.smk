@@ -248,6 +248,33 @@ def landscape_page_labels(landscape):
     return {"figure": landscape_report_labels(landscape)["figure"] + ", interactive 3-D"}
 
 
+def landscape_report(suffix):
+    """A landscape's figure ("png") or its interactive 3-D page ("html") as a report entry:
+    under its network, labelled with what it maps."""
+    png = suffix == "png"
+    labels = landscape_report_labels if png else landscape_page_labels
+    return report(
+        f"{RESULTS}/figures/landscape_{{landscape}}.{suffix}",
+        caption="../report/landscape.rst" if png else "../report/landscape_page.rst",
+        category="3. Loss landscapes",
+        subcategory=lambda wc: landscape_network(wc.landscape),
+        labels=lambda wc: labels(wc.landscape),
+    )
+
+
+def analysis_report(figure, what, suffix="png"):
+    """An analysis' figure results/figures/{figure}_{analysis}.{suffix} as a report entry,
+    captioned by workflow/report/{figure}.rst (a page: {figure}_page.rst)."""
+    caption = figure if suffix == "png" else f"{figure}_page"
+    return report(
+        f"{RESULTS}/figures/{figure}_{{analysis}}.{suffix}",
+        caption=f"../report/{caption}.rst",
+        category="4. Analyses",
+        subcategory="{analysis}",
+        labels={"figure": f"{{analysis}}: {what}"},
+    )
+
+
 # The kinds whose landscape is a 2-D surface: each also gets an interactive 3-D page.
 PAGE_KINDS = ("input", "weights", "random_plane", "hessian_plane", "trajectory_pca")
 

@@ -13,13 +13,7 @@ rule weight_pairs:
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
         html=f"{RESULTS}/tables/{{landscape}}.html",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("weight_pairs")),
     params:
@@ -44,13 +38,7 @@ rule random_plane:
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
         spread_figure=report(
             f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
             caption="../report/seed_spread.rst",
@@ -58,13 +46,7 @@ rule random_plane:
             subcategory=lambda wc: landscape_network(wc.landscape),
             labels=lambda wc: {"figure": f"{wc.landscape}: one plane per seed"},
         ),
-        page=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.html",
-            caption="../report/landscape_page.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_page_labels(wc.landscape),
-        ),
+        page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("random_plane")),
     params:
@@ -87,20 +69,8 @@ rule hessian_plane:
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
-        page=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.html",
-            caption="../report/landscape_page.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_page_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
+        page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("hessian_plane")),
     params:
@@ -123,13 +93,7 @@ rule interpolation:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("interpolation")),
     params:
@@ -153,20 +117,8 @@ rule trajectory_pca:
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
         path=f"{RESULTS}/landscapes/{{landscape}}.path.parquet",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
-        page=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.html",
-            caption="../report/landscape_page.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_page_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
+        page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("trajectory_pca")),
     params:

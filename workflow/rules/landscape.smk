@@ -4,20 +4,8 @@ rule landscape:
         unpack(landscape_inputs),
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
-        page=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.html",
-            caption="../report/landscape_page.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_page_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
+        page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(UNTILED),
     params:
@@ -67,20 +55,8 @@ rule landscape_gather:
         data=lambda wc: landscape_inputs(wc)["data"],  # drawn on the figure
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
-        figure=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.png",
-            caption="../report/landscape.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_report_labels(wc.landscape),
-        ),
-        page=report(
-            f"{RESULTS}/figures/landscape_{{landscape}}.html",
-            caption="../report/landscape_page.rst",
-            category="3. Loss landscapes",
-            subcategory=lambda wc: landscape_network(wc.landscape),
-            labels=lambda wc: landscape_page_labels(wc.landscape),
-        ),
+        figure=landscape_report("png"),
+        page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(TILED),
     log:

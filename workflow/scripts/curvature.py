@@ -8,8 +8,8 @@ with pipeline_job(snakemake, "curvature") as run:
     figures = {which: out[f"{which}_png"] for which in CURVATURE_FIGURES}
     metrics, tags = analysis_stages.curvature(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
-        snakemake.params.spec, {table: out[table] for table in analysis_stages.CURVATURE_TABLES},
-        figures, snakemake.wildcards.analysis,
+        snakemake.params.spec, snakemake.wildcards.analysis,
+        tables={table: out[table] for table in analysis_stages.CURVATURE_TABLES}, figures=figures,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)

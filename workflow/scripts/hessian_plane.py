@@ -6,8 +6,9 @@ out = snakemake.output
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
     metrics = direction_stages.hessian_plane_landscape(
-        snakemake.input.weights, snakemake.input.data, out.table, out.directions, out.figure,
-        snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
+        snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
+        snakemake.params.config_hash, snakemake.wildcards.landscape,
+        table=out.table, directions=out.directions, figure=out.figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

@@ -9,7 +9,8 @@ with pipeline_job(snakemake, "optimizers") as run:
     run.link_to_producer(snakemake.input.landscape)
     metrics, tags = analysis_stages.optimizers(
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
-        snakemake.params.spec, out.runs, out.paths, out.png, gif, snakemake.wildcards.analysis,
+        snakemake.params.spec, snakemake.wildcards.analysis,
+        runs=out.runs, paths=out.paths, png=out.png, gif=gif,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)

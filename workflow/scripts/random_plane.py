@@ -6,9 +6,10 @@ out = snakemake.output
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
     metrics = direction_stages.random_plane_landscape(
-        snakemake.input.weights, snakemake.input.data, out.table, out.directions, out.stats, out.csv,
-        out.figure, out.spread_figure, snakemake.params.spec, snakemake.params.config_hash,
-        snakemake.wildcards.landscape,
+        snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
+        snakemake.params.config_hash, snakemake.wildcards.landscape,
+        table=out.table, directions=out.directions, stats=out.stats, csv=out.csv,
+        figure=out.figure, spread_figure=out.spread_figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

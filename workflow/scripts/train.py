@@ -7,9 +7,10 @@ shown = {k: v for k, v in snakemake.params.items() if v is not None}
 shown["settings"] = solver_settings(snakemake.params.settings)
 with pipeline_job(snakemake, "train", params=shown) as run:
     run.link_to_producer(snakemake.input.data)
+    out = snakemake.output
     result = training.train(
-        snakemake.input.data, snakemake.params.settings, snakemake.output.model, snakemake.output.weights,
-        snakemake.output.initial_weights, snakemake.output.trajectory,
+        snakemake.input.data, snakemake.params.settings, model=out.model, weights=out.weights,
+        initial_weights=out.initial_weights, trajectory=out.trajectory,
     )
     run.log_metrics(result.metrics())
     # `converged` is a metric; the warning's text only where there is one.
@@ -21,8 +22,7 @@ with pipeline_job(snakemake, "train", params=shown) as run:
     run.log_artifact(snakemake.output.weights)
     run.log_artifact(snakemake.output.initial_weights)
     run.log_artifact(snakemake.output.trajectory)
-    run.record_output(snakemake.output.weights)
-    out = snakemake.output
+    run.record_output(out.weights)
     figures.network_figure(out.weights, out.network_png)
     figures.fit_figure(out.weights, snakemake.input.data, snakemake.params.function, out.fit_png)
     run.log_artifact(out.network_png, "figures")

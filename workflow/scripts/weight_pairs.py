@@ -5,8 +5,9 @@ out = snakemake.output
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
     metrics = direction_stages.weight_pairs_landscape(
-        snakemake.input.weights, snakemake.input.data, out.table, out.stats, out.csv, out.html,
-        out.figure, snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
+        snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
+        snakemake.params.config_hash, snakemake.wildcards.landscape,
+        table=out.table, stats=out.stats, csv=out.csv, html=out.html, figure=out.figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

@@ -50,8 +50,8 @@ def _name(name, first_output) -> str:
 CURVATURE_TABLES = ("hessian", "hessian_matrix", "spectrum", "eigen_cuts", "curvature_map")
 
 
-def curvature(weights_path, data_path, landscape_path, spec: dict, tables: dict,
-              figures: dict | None = None, name=None):
+def curvature(weights_path, data_path, landscape_path, spec: dict, name=None, *, tables: dict,
+              figures: dict | None = None):
     """The Hessian at the trained weights (its eigenpairs, matrix when exact, spectrum, cuts),
     sharpness, and the convexity and plateau maps on the landscape's slice.
 
@@ -70,20 +70,20 @@ def curvature(weights_path, data_path, landscape_path, spec: dict, tables: dict,
     return result.metrics, result.tags
 
 
-def optimizers(weights_path, data_path, landscape_path, spec: dict, runs_path, paths_path,
-               png=None, gif=None, name=None):
+def optimizers(weights_path, data_path, landscape_path, spec: dict, name=None, *, runs, paths,
+               png=None, gif=None):
     """Each optimizer at each learning rate from each start on the slice; figure and GIF."""
     net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
-    result = optimizers_result(net, X, y, table, metadata, spec, _name(name, runs_path),
+    result = optimizers_result(net, X, y, table, metadata, spec, _name(name, runs),
                                source=landscape_path)
-    _write(result, {"optimizer_runs": runs_path, "optimizer_paths": paths_path}, {"paths": png})
+    _write(result, {"optimizer_runs": runs, "optimizer_paths": paths}, {"paths": png})
     if gif is not None:
         result.save_animation(gif)
     return result.metrics, result.tags
 
 
 def input_attack(weights_path, data_path, landscape_path, spec: dict, target_function: str,
-                 worst_path, ascent_path, paths_path, field_path, png=None, name=None):
+                 name=None, *, worst, ascent, paths, field, png=None):
     """Worst data points, gradient-ascent search from every data point, gradient arrows."""
     table, metadata = io.read_table(landscape_path)
     if metadata.get("landscape", {}).get("kind") != "input":
@@ -91,7 +91,7 @@ def input_attack(weights_path, data_path, landscape_path, spec: dict, target_fun
     net, X, y = network_data(weights_path, data_path)[:3]
     result = input_attack_result(net, X, y, table, metadata, spec,
                                  None if net.is_classifier else target_function,
-                                 _name(name, worst_path))
-    _write(result, {"worst_inputs": worst_path, "ascent": ascent_path,
-                    "ascent_paths": paths_path, "gradient_field": field_path}, {"attack": png})
+                                 _name(name, worst))
+    _write(result, {"worst_inputs": worst, "ascent": ascent, "ascent_paths": paths,
+                    "gradient_field": field}, {"attack": png})
     return result.metrics, result.tags

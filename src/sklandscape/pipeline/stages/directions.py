@@ -34,51 +34,50 @@ def _inputs(weights_path, data_path, spec):
                                                "samples": data.rows(spec)}
 
 
-def weight_pairs_landscape(weights_path, data_path, out_path, stats_path, csv_path, html_path,
-                           figure_path, spec: dict, config_hash: str, name: str) -> dict:
+def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
+                           table, stats, csv, html, figure) -> dict:
     """The slice over every listed pair of weights, its statistics, and the corner plot."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     result = weight_pairs_result(net, X, y, spec, name, **split, weights_file=weights_path,
                                  config_hash=config_hash)
-    result.to_parquet(out_path)
-    result.to_parquet(stats_path, "stats")
-    stats = result.tables["stats"]
-    io.write_csv(stats, csv_path)
-    io.write_sortable_html(stats, html_path, result.captions["stats"], caption=STATS_CAPTION)
-    save_figure(result.plot("corner"), figure_path)
+    result.to_parquet(table)
+    result.to_parquet(stats, "stats")
+    io.write_csv(result.tables["stats"], csv)
+    io.write_sortable_html(result.tables["stats"], html, result.captions["stats"],
+                           caption=STATS_CAPTION)
+    save_figure(result.plot("corner"), figure)
     return result.metrics
 
 
-def random_plane_landscape(weights_path, data_path, out_path, directions_path, stats_path,
-                           csv_path, figure_path, spread_figure_path, spec: dict,
-                           config_hash: str, name: str) -> dict:
+def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
+                           table, directions, stats, csv, figure, spread_figure) -> dict:
     """Loss over filter-normalised random planes, one per seed: tables and two figures."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     result = random_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
                                  config_hash=config_hash)
-    result.to_parquet(out_path)
-    result.to_parquet(directions_path, "directions")
-    result.to_parquet(stats_path, "stats")
-    io.write_csv(result.tables["stats"], csv_path)
-    save_figure(result.plot("plane"), figure_path)
-    save_figure(result.plot("seed_spread"), spread_figure_path)
+    result.to_parquet(table)
+    result.to_parquet(directions, "directions")
+    result.to_parquet(stats, "stats")
+    io.write_csv(result.tables["stats"], csv)
+    save_figure(result.plot("plane"), figure)
+    save_figure(result.plot("seed_spread"), spread_figure)
     return result.metrics
 
 
-def hessian_plane_landscape(weights_path, data_path, out_path, directions_path, figure_path,
-                            spec: dict, config_hash: str, name: str) -> dict:
+def hessian_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
+                            table, directions, figure) -> dict:
     """Loss over the plane of two Hessian eigenvectors: table, directions, figure."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     result = hessian_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
                                   config_hash=config_hash)
-    result.to_parquet(out_path)
-    result.to_parquet(directions_path, "directions")
-    save_figure(result.plot("plane"), figure_path)
+    result.to_parquet(table)
+    result.to_parquet(directions, "directions")
+    save_figure(result.plot("plane"), figure)
     return result.metrics
 
 
-def interpolation_landscape(initial_path, weights_path, data_path, out_path, figure_path,
-                            spec: dict, config_hash: str, name: str) -> dict:
+def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, config_hash: str,
+                            name: str, *, table, figure) -> dict:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
     start = io.read_weights(initial_path)
     net, X, y, split = _inputs(weights_path, data_path, spec)
@@ -89,13 +88,13 @@ def interpolation_landscape(initial_path, weights_path, data_path, out_path, fig
     result = interpolation_result(start, net, X, y, spec, name, **split,
                                   weights_file=weights_path, config_hash=config_hash,
                                   initial_weights_file=initial_path)
-    result.to_parquet(out_path)
-    save_figure(result.plot(), figure_path)
+    result.to_parquet(table)
+    save_figure(result.plot(), figure)
     return result.metrics
 
 
-def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path, path_out,
-                             figure_path, spec: dict, config_hash: str, name: str) -> dict:
+def trajectory_pca_landscape(trajectory_path, weights_path, data_path, spec: dict,
+                             config_hash: str, name: str, *, table, path, figure) -> dict:
     """Loss on the PCA plane of the training path, and the path seen from that plane."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     iterations, states, path_meta = io.read_trajectory(trajectory_path)
@@ -105,7 +104,7 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, out_path,
     result = trajectory_pca_result(iterations, states, path_meta.get("solver"), net, X, y, spec,
                                    name, **split, weights_file=weights_path,
                                    config_hash=config_hash, trajectory_file=trajectory_path)
-    result.to_parquet(out_path)
-    result.to_parquet(path_out, "path")
-    save_figure(result.plot(), figure_path)
+    result.to_parquet(table)
+    result.to_parquet(path, "path")
+    save_figure(result.plot(), figure)
     return result.metrics

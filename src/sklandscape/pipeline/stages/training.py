@@ -15,8 +15,7 @@ from sklandscape.progress import ProgressLog
 
 log = logging.getLogger("sklandscape")
 
-def train(data_path, settings: dict, model_path, weights_path, initial_weights_path=None,
-          trajectory_path=None):
+def train(data_path, settings: dict, *, model, weights, initial_weights=None, trajectory=None):
     """Fit, then write the model (skops) and its weights table. Returns the FitResult.
 
     Given the two extra paths, the same fit also records its path: the initial weights
@@ -24,7 +23,7 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
     """
     frame, _ = io.read_table(data_path)
     X, y = split_xy(frame)
-    record = initial_weights_path is not None or trajectory_path is not None
+    record = initial_weights is not None or trajectory is not None
     split = training_split(y, settings)
     train_rows = split["train"] if split else slice(None)
     progress = ProgressLog(f"training ({settings.get('solver', 'adam')})", chunks=False,
@@ -47,15 +46,15 @@ def train(data_path, settings: dict, model_path, weights_path, initial_weights_p
             f"saturated ({net.activation}): its landscapes will be flat along most weights; "
             "scale the inputs (scaling: standard) or the target")
         log.warning("saturation: %s", result.saturation)
-    io.write_model(result.model, model_path)
-    io.write_weights(net, weights_path, {"training": settings, **({"split": split} if split else {})})
+    io.write_model(result.model, model)
+    io.write_weights(net, weights, {"training": settings, **({"split": split} if split else {})})
     if record:
         path = result.trajectory
         initial = net.with_flat(path.initial)
-        if initial_weights_path is not None:
-            io.write_weights(initial, initial_weights_path, {"training": settings})
-        if trajectory_path is not None:
-            io.write_trajectory(net, path.states, trajectory_path, {
+        if initial_weights is not None:
+            io.write_weights(initial, initial_weights, {"training": settings})
+        if trajectory is not None:
+            io.write_trajectory(net, path.states, trajectory, {
                 "training": settings, "solver": result.mlp.solver,
                 "ends_at_fitted_weights": path.ends_at_fitted_weights})
         log.info("recorded %d states from the initial weights to the fitted ones "

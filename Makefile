@@ -1,19 +1,21 @@
 # Two entry points for a fresh clone; both create .venv and install into it first.
-#   make run   - install, then run the pipeline on config/config.yaml (snakemake --cores 4)
-#   make test  - install with test extras, then run the test suite
+#   make run        - install with the [pipeline] extra, then run the pipeline on
+#                     config/config.yaml (snakemake --cores 4)
+#   make test       - install with the [test] extra, then run the whole test suite (what CI runs)
+#   make test-fast  - the unit and project tests only, no Snakemake run (the edit loop, < 2 min)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 4
 
-.PHONY: run test install install-test clean docs-figures config-docs report docs docs-serve
+.PHONY: run test test-fast install install-test clean docs-figures config-docs report docs docs-serve dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[pipeline]'
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -23,6 +25,16 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+test-fast: install-test
+	$(BIN)/python -m pytest tests/unit tests/project
+
+# A release's files: the wheel and the sdist in dist/, checked (twine check). CI installs the
+# wheel into a fresh venv without extras and runs the README's notebook example there.
+dist: install-test
+	rm -rf dist
+	$(BIN)/python -m build --quiet --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
 
 clean:
 	rm -rf results .snakemake mlflow.db mlruns

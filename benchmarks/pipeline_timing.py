@@ -1,18 +1,20 @@
-"""Where the pipeline's time goes, against the targets of the "job, not the engine" issue.
+"""Where the pipeline's time goes: the default config from clean and with nothing to do, side
+by side with an earlier version of the code, and what each job kind pays before its work.
 
-    .venv/bin/python benchmarks/pipeline_timing.py [--cores 2] [--repeats 3]
+    .venv/bin/python benchmarks/pipeline_timing.py [--cores 2] [--repeats 2] [--compare REF]
 
 In scratch directories (results and MLflow store there too), with real Snakemake runs:
-1. the default config from clean, then again with nothing to do; every job's own
-   accounting (its process' CPU and wall time from its start, which Snakemake's
-   `benchmark:` files miss: they sample every 0.5 s), read from its MLflow run; the CPU of
-   the main process (snakemake), the logging process and the job server's imports as what
-   remains of the children's CPU;
-2. the fixed cost of a job: a workflow of jobs that do nothing inside `pipeline_job`, run by
-   the job server as in a local run, and in their own interpreters (as on a cluster) alone
-   and with a landscape job's imports; beside them, in fresh interpreters, what a job
-   paid when it logged its own run (import mlflow, open the store, one run);
-3. one weights landscape at 1001² on 200 samples, as a job, start-up included.
+1. the default config from clean, then again with nothing to do, for this checkout and for
+   the git ref REF (default: the last commit before jobs became plain Snakemake jobs, when a
+   job server forked them), taking turns so that both see the same machine load; REF's
+   package is imported from its own source (PYTHONPATH), with this environment's libraries;
+2. every job's own accounting in this checkout's clean run (its process' CPU and wall time
+   from its start, from its MLflow run);
+3. what each job kind imports: its script's imports in a fresh interpreter under
+   `python -X importtime`, the heavy libraries among them, and the wall time (median);
+4. the fixed cost of a job (a Snakemake `script:` job that does nothing inside
+   `pipeline_job`), alone and with a landscape job's imports;
+5. one weights landscape at 1001² on 200 samples, as a job, start-up included.
 The machine and the load average (before and after) are printed: other processes inflate
 every figure, so compare what one run of this script measures side by side.
 """
@@ -22,13 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -36,36 +38,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-
-MLFLOW_IN_JOB = """
-import time
-started = time.perf_counter()
-import mlflow
-from mlflow.tracking import MlflowClient
-imported = time.perf_counter()
-mlflow.set_tracking_uri("sqlite:///{db}")
-mlflow.set_experiment("timing")
-with mlflow.start_run():
-    mlflow.log_params({{"x": 1}})
-    mlflow.log_metrics({{"m": 1.0}})
-print(imported - started, time.perf_counter() - imported)
-"""
+# The version before this one: the job server forked every local job (issue "one house").
+DEFAULT_REF = "4a9d614"
+HEAVY = ("numpy", "pandas", "pyarrow", "matplotlib", "sklearn", "scipy", "skops", "mlflow",
+         "snakemake", "jsonschema", "PIL")
 
 EMPTY_JOBS = """
-from sklandscape.pipeline.job_server import JobServer
-
-JOBS = JobServer()
-
-onstart:
-    if {server}:
-        import os, time
-        JOBS.start()
-        while not os.path.exists(JOBS.address):  # its imports done: every job goes to it
-            time.sleep(0.05)
-
-onsuccess:
-    JOBS.close()
-
 rule all:
     input: expand("out/{{n}}.txt", n=range({count}))
 
@@ -77,15 +55,14 @@ rule empty:
 """
 
 EMPTY_JOB = """
-from sklandscape.pipeline.job_handover import hand_over
-
-hand_over()
 {imports}
 from sklandscape.pipeline.jobs import pipeline_job
 
 with pipeline_job(snakemake, "timing") as run:
     open(snakemake.output[0], "w").write("done")
 """
+
+LANDSCAPE_IMPORTS = ("from sklandscape.pipeline.stages import figures, landscapes, pages")
 
 LARGE_LANDSCAPE = {
     "experiment": "timing-large",
@@ -101,22 +78,24 @@ def load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def workspace(root: Path, config: dict | None = None) -> Path:
+def workspace(root: Path, source: Path = ROOT, config: dict | None = None) -> Path:
+    """A copy of `source`'s workflow (Snakefile, workflow/, profiles/, config/)."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Snakefile", root / "Snakefile")
-    shutil.copytree(ROOT / "workflow", root / "workflow")
-    shutil.copytree(ROOT / "profiles", root / "profiles")
+    if (source / "Snakefile").is_file():  # versions before workflow/Snakefile
+        shutil.copy(source / "Snakefile", root / "Snakefile")
+    shutil.copytree(source / "workflow", root / "workflow")
+    shutil.copytree(source / "profiles", root / "profiles")
     (root / "config").mkdir()
     if config is None:
-        shutil.copy(ROOT / "config" / "config.yaml", root / "config" / "config.yaml")
+        shutil.copy(source / "config" / "config.yaml", root / "config" / "config.yaml")
     else:
         (root / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return root
 
 
-def snakemake(root: Path, *args: str) -> tuple[float, float]:
+def snakemake(root: Path, *args: str, env: dict | None = None) -> tuple[float, float]:
     """(wall s, CPU s of the snakemake process and all its jobs)."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", **(env or {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([PYTHON, "-m", "snakemake", "--nocolor", *args], cwd=root, env=env,
@@ -137,11 +116,49 @@ def job_runs(root: Path, experiment: str) -> list[dict]:
                   key=lambda r: -r.get("job_process_seconds", 0))
 
 
-def empty_jobs(root: Path, count: int, imports: str, server: bool) -> list[dict]:
-    """`count` jobs that do nothing inside pipeline_job, through Snakemake, with or without
-    the job server; their records."""
+def checkout(ref: str, folder: Path) -> Path:
+    """The tree of `ref`, without .git, in `folder`."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def script_imports(script: Path) -> str:
+    """The import lines of a workflow script (what its job imports before its work)."""
+    return "\n".join(line for line in script.read_text().splitlines()
+                     if line.startswith(("import ", "from ")))
+
+
+def import_cost(imports: str, repeats: int) -> tuple[float, float, dict[str, float]]:
+    """(median wall s of a fresh interpreter importing them, s inside the imports by
+    -X importtime, {heavy library: its cumulative s})."""
+    code = "import snakemake.script\n" + imports  # the job's preamble unpickles a Snakemake object
+    walls = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-c", code], check=True, capture_output=True)
+        walls.append(time.perf_counter() - started)
+    profile = subprocess.run([PYTHON, "-X", "importtime", "-c", code], check=True,
+                             capture_output=True, text=True).stderr
+    inside, heavy = 0.0, {}
+    for line in profile.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", line)
+        if not match:
+            continue
+        cumulative, depth, name = int(match[1]) / 1e6, len(match[2]), match[3]
+        if depth == 1:
+            inside += cumulative
+        if name in HEAVY and name not in heavy:
+            heavy[name] = cumulative
+    return statistics.median(walls), inside, heavy
+
+
+def empty_jobs(root: Path, count: int, imports: str) -> list[dict]:
+    """`count` Snakemake jobs that do nothing inside pipeline_job; their records' metrics."""
     root.mkdir(parents=True)
-    (root / "Snakefile").write_text(EMPTY_JOBS.format(count=count, server=server))
+    (root / "Snakefile").write_text(EMPTY_JOBS.format(count=count))
     (root / "empty_job.py").write_text(EMPTY_JOB.format(imports=imports))
     env = {**os.environ, "SKLANDSCAPE_RUN_RECORDS": str(root / "records")}
     subprocess.run([PYTHON, "-m", "snakemake", "--cores", "1", "--nocolor"], cwd=root, env=env,
@@ -149,78 +166,88 @@ def empty_jobs(root: Path, count: int, imports: str, server: bool) -> list[dict]
     return [json.loads(p.read_text())["metrics"] for p in (root / "records").glob("*.json")]
 
 
-def median(values) -> float:
-    return statistics.median(values)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5, help="empty jobs per kind (median)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="clean runs of each side (interleaved), and samples of each timing")
+    parser.add_argument("--compare", default=DEFAULT_REF,
+                        help=f"the git ref to run side by side (default {DEFAULT_REF}); "
+                             "'' for none")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), "?")
     print(f"# machine: {cpu}, {os.cpu_count()} cores; load average before: {load()}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        root = workspace(scratch / "default")
-        clean, clean_cpu = snakemake(root, "--cores", str(args.cores))
-        noop, _ = snakemake(root, "--cores", str(args.cores))
-        runs = job_runs(root, "sklandscape")
+        sides = {"this checkout": (ROOT, {})}
+        if args.compare:
+            old = checkout(args.compare, scratch / "ref")
+            sides[f"{args.compare} (before)"] = (old, {"PYTHONPATH": str(old / "src")})
+        timings = {side: {"clean": [], "noop": [], "cpu": []} for side in sides}
+        ours = None
+        for repeat in range(args.repeats):
+            for number, (side, (source, env)) in enumerate(sides.items()):
+                root = workspace(scratch / f"side{number}-{repeat}", source)
+                clean, cpu_s = snakemake(root, "--cores", str(args.cores), env=env)
+                noop, _ = snakemake(root, "--cores", str(args.cores), env=env)
+                timings[side]["clean"].append(clean)
+                timings[side]["noop"].append(noop)
+                timings[side]["cpu"].append(cpu_s)
+                if source == ROOT and ours is None:
+                    ours = root
+        print(f"\n| default config, --cores {args.cores} (each side {args.repeats}×, taking turns) "
+              f"| from clean, wall s | nothing to do, wall s | CPU s of the clean run |\n"
+              f"|---|---|---|---|")
+        for side, t in timings.items():
+            print(f"| {side} | **{statistics.median(t['clean']):.1f}** "
+                  f"({', '.join(f'{v:.1f}' for v in t['clean'])}) | "
+                  f"**{statistics.median(t['noop']):.1f}** | {statistics.median(t['cpu']):.1f} |")
+        print("| target | ≤ 35 | ≤ 3 | |")
+
+        runs = job_runs(ours, "sklandscape")
         jobs_cpu = sum(r.get("job_cpu_seconds", 0) for r in runs)
-        print(f"\n| run | wall s | target |\n|---|---|---|\n"
-              f"| default config from clean, --cores {args.cores} | **{clean:.1f}** | ≤ 30 |\n"
-              f"| nothing to do | **{noop:.1f}** | ≤ 3 |")
-        print(f"\n| CPU seconds of the clean run | s |\n|---|---|\n"
-              f"| all processes | {clean_cpu:.1f} |\n"
-              f"| the {len(runs)} jobs (their own accounting, start-up included) | {jobs_cpu:.1f} |\n"
-              f"| the main process (snakemake), the logging process and the job server's "
-              f"imports | "
-              f"{clean_cpu - jobs_cpu:.1f} |")
+        print(f"\nThis checkout's first clean run: the {len(runs)} jobs used {jobs_cpu:.1f} s of "
+              f"CPU (their own accounting, start-up included); the main process and the "
+              f"logging process {timings['this checkout']['cpu'][0] - jobs_cpu:.1f} s.")
         print("\n| job | wall from its process' start s | CPU s | inside its run s |\n"
               "|---|---|---|---|")
         for r in runs:
             print(f"| {r['name']} | {r.get('job_process_seconds', float('nan')):.2f} | "
                   f"{r.get('job_cpu_seconds', float('nan')):.2f} | {r.get('job_seconds', 0):.2f} |")
 
-        print(f"\n| fixed cost of a job (Snakemake `script:` jobs that do nothing, median of "
-              f"{args.repeats}) | CPU s | wall s |\n|---|---|---|")
-        landscape_imports = "import sklandscape.pipeline.stages, sklandscape.pipeline.stages.figures"
-        for label, imports, server in [
-                ("run by the job server, as every job of a local run (the script's own "
-                 "process, then a fork of the server)", landscape_imports, True),
-                ("in its own interpreter (a cluster job), `pipeline_job` alone", "", False),
-                ("in its own interpreter, with a landscape job's imports (numpy, pandas, "
-                 "pyarrow, matplotlib, sklandscape)", landscape_imports, False)]:
-            records = empty_jobs(scratch / f"empty{len(label)}", args.repeats, imports, server)
-            print(f"| {label} | **{median(r['job_cpu_seconds'] for r in records):.2f}** | "
-                  f"{median(r['job_process_seconds'] for r in records):.2f} |")
-        db = scratch / "mlflow_in_job.db"
-        timings = [[float(v) for v in subprocess.run(
-            [PYTHON, "-c", MLFLOW_IN_JOB.format(db=db)], check=True, capture_output=True,
-            text=True).stdout.split()[-2:]] for _ in range(args.repeats)]
-        print(f"| for comparison, what a job paid when it logged its own run: import mlflow | "
-              f"| {median(t[0] for t in timings):.2f} |")
-        print(f"| ... then open the SQLite store and log one run | "
-              f"| {median(t[1] for t in timings):.2f} |")
+        print(f"\n| a job's imports (its script's, in a fresh interpreter; median of "
+              f"{args.repeats}) | wall s | inside imports s | heavy libraries, cumulative s |\n"
+              f"|---|---|---|---|")
+        for script in sorted((ROOT / "workflow" / "scripts").glob("*.py")):
+            wall, inside, heavy = import_cost(script_imports(script), args.repeats)
+            listed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(heavy.items(), key=lambda kv: -kv[1]))
+            print(f"| {script.stem} | {wall:.2f} | {inside:.2f} | {listed} |")
 
-        large = workspace(scratch / "large", LARGE_LANDSCAPE)
+        print(f"\n| fixed cost of a job (Snakemake `script:` jobs that do nothing, median of "
+              f"{max(args.repeats, 3)}) | CPU s | wall s |\n|---|---|---|")
+        for label, imports in [("`pipeline_job` alone", ""),
+                               ("with a landscape job's imports (numpy, pandas, pyarrow, "
+                                "matplotlib, sklandscape)", LANDSCAPE_IMPORTS)]:
+            records = empty_jobs(scratch / f"empty{len(label)}", max(args.repeats, 3), imports)
+            print(f"| {label} | **{statistics.median(r['job_cpu_seconds'] for r in records):.2f}** "
+                  f"| {statistics.median(r['job_process_seconds'] for r in records):.2f} |")
+
+        large = workspace(scratch / "large", config=LARGE_LANDSCAPE)
         snakemake(large, "--cores", str(args.cores), "results/models/N1/weights.parquet")
         wall, _ = snakemake(large, "--cores", "1", "results/landscapes/N1_1001.parquet",
                             "results/figures/landscape_N1_1001.png")
-        (landscape,) = [r for r in job_runs(large, "timing-large") if r["name"] == "landscape-N1_1001"]
-        print(f"\n| one weights landscape, 1001² on 200 samples, as a job | s | target |\n"
-              f"|---|---|---|\n"
+        (landscape,) = [r for r in job_runs(large, "timing-large")
+                        if r["name"] == "landscape-N1_1001"]
+        print(f"\n| one weights landscape, 1001² on 200 samples, as a job | s |\n|---|---|\n"
               f"| wall from its process' start to its end (start-up included) | "
-              f"**{landscape['job_process_seconds']:.2f}** | ≤ 1.5 |\n"
-              f"| CPU | {landscape['job_cpu_seconds']:.2f} | |\n"
-              f"| inside its run (the engine, the table, the figure) | {landscape['job_seconds']:.2f} | |\n"
+              f"**{landscape['job_process_seconds']:.2f}** |\n"
+              f"| CPU | {landscape['job_cpu_seconds']:.2f} |\n"
+              f"| inside its run (the engine, the table, the figure) | "
+              f"{landscape['job_seconds']:.2f} |\n"
               f"| the whole `snakemake` command for it (its start, parse, DAG, tracking) | "
-              f"{wall:.2f} | |")
+              f"{wall:.2f} |")
     print(f"\n# load average after: {load()}")
-    print(textwrap.dedent(f"""
-        clean_s={clean:.1f} noop_s={noop:.1f} jobs={len(runs)} jobs_cpu_s={jobs_cpu:.1f}
-        main_cpu_s={clean_cpu - jobs_cpu:.1f} large_job_s={landscape['job_process_seconds']:.2f}"""))
 
 
 if __name__ == "__main__":

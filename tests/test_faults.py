@@ -649,9 +649,9 @@ def test_a_job_stopped_mid_way_ends_killed_even_if_its_code_fails_on_the_way_out
 
 def test_the_same_ctrl_c_twice_does_not_cut_short_the_clean_up_but_a_later_signal_stops_the_job(
         tmp_path, monkeypatch, own_signal_handlers):
-    """In the job server a Ctrl-C reaches the job twice, milliseconds apart (from the terminal,
-    and passed on by the job's own process): the second must not interrupt the clean-up the
-    first set off. A signal that comes later interrupts again, since the first may have been
+    """A Ctrl-C can reach a job twice, milliseconds apart (from the terminal's process group,
+    and as Snakemake's SIGTERM when it cancels its jobs): the second must not interrupt the
+    clean-up the first set off. A signal that comes later interrupts again, since the first may have been
     swallowed, and the job must not run on to its end."""
     monkeypatch.setenv("SKLANDSCAPE_RUN_RECORDS", str(tmp_path))
     monkeypatch.setattr(sys, "unraisablehook", lambda lost: None)

@@ -1,5 +1,4 @@
-"""Under load and twice over: 32 tiny jobs with --cores 8 (forks of the job server), then the
-same config with --cores 1 (each job in its own interpreter).
+"""Under load and twice over: 32 tiny jobs with --cores 8, then the same config with --cores 1.
 
 One MLflow run per job and nothing lost under concurrency; bit-identical tables and
 figures from the two clean runs (so the number of cores changes nothing); the numerical
@@ -112,9 +111,7 @@ def parallel(tmp_path_factory):
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory, parallel):
     root = tmp_path_factory.mktemp("serial")
-    # Each job in its own interpreter, as on a cluster; the parallel run's jobs are forks of
-    # the job server (sklandscape.pipeline.job_server): the results must not tell them apart.
-    run_pipeline(root, 1, env={"SKLANDSCAPE_JOB_SERVER": "0"})
+    run_pipeline(root, 1)
     return root
 
 
@@ -173,12 +170,7 @@ def test_logged_models_are_skops_not_pickle(parallel):
 # --- determinism ------------------------------------------------------------------------
 
 
-def test_two_clean_runs_on_8_and_1_cores_with_and_without_the_job_server_are_bit_identical(
-        parallel, serial):
-    # Not vacuous: most of the parallel run's jobs were forks of the server, none of the other's
-    forked = [tags for tags in run_tags(parallel[0]) if tags.get("job_server") == "true"]
-    assert len(forked) > len(JOBS) // 2
-    assert not [tags for tags in run_tags(serial) if "job_server" in tags]
+def test_two_clean_runs_on_8_and_1_cores_are_bit_identical(parallel, serial):
     first, second = digests(parallel[0]), digests(serial)
     # data, per network the weights, initial weights and recorded path, landscapes, figures
     # (PNGs, and each landscape's interactive page)

@@ -1,5 +1,5 @@
 """Run the Python examples of a Markdown page, top to bottom, in one namespace: the docs'
-code cannot rot, because the tests run it (tests/test_docs.py).
+code cannot rot, because the tests run it (tests/project/test_docs.py).
 
     python tests/doc_examples.py docs/tutorial.md --cwd docs   # also redraws its figures
 """

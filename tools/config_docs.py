@@ -28,7 +28,7 @@ HEADER = """\
 
 <!-- Generated from workflow/schemas/config.schema.yaml by `make config-docs`
      (python tools/config_docs.py). Edit the schema, not this file:
-     tests/test_conventions.py fails when the two differ. -->
+     tests/workflow/test_conventions.py fails when the two differ. -->
 
 The workflow reads `config/config.yaml`, and Snakemake validates it against
 `workflow/schemas/config.schema.yaml` before any job runs: an unknown key, a wrong type or

@@ -53,7 +53,7 @@ LOAD_CONFIG = {
     "landscapes": {
         "T1_w": {**_weights("T1", ["W1[0,0]", "W2[0,0]"], 2.0, [3]), "tiles": 4},
         "T1_huge": _weights("T1", ["W1[0,0]", "b1[0]"], HUGE),      # tanh saturates: finite
-        # (a logistic network's overflow inside exp: tests/test_numerics.py)
+        # (a logistic network's overflow inside exp: tests/unit/pipeline/stages/test_numerics.py)
         "W_inf": _weights("W", ["W1[0,0]", "W2[0,0]"], HUGE),       # squared error overflows: inf
         "R2_input": {"network": "R2", "kind": "input", "resolution": 7},
         "U_input": {"network": "U", "kind": "input", "resolution": 7},  # nearest-point target

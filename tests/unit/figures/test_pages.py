@@ -1,5 +1,5 @@
 """Interactive 3-D pages: the numbers on the page are the table's, the page is deterministic,
-and scale and thinning are what the caption says. (In a real browser: tests/test_mlflow_ui.py.)"""
+and scale and thinning are what the caption says. (In a real browser: tests/workflow/test_mlflow_ui.py.)"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import fitted_mlp
 from sklandscape import io
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

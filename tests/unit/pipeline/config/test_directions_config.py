@@ -10,7 +10,7 @@ import yaml
 
 from sklandscape.pipeline.config.validation import ConfigError, check_config, schema_problems
 
-SCHEMA = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml")
+SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[4] / "workflow/schemas/config.schema.yaml")
                         .read_text())
 
 BASE = {

@@ -100,3 +100,26 @@ def test_row_groups_are_fixed_whatever_the_chunks(tmp_path):
     table, extra = io.read_table(path)
     np.testing.assert_array_equal(table["b"], data["b"])
     assert extra == {"y": [2], "z": 1}
+
+
+def test_a_landscape_job_imports_neither_scikit_learn_nor_scipy_nor_skops(inputs, tmp_path):
+    """A job pays for what it uses: its table, figure and 3-D page need numpy, pandas, pyarrow
+    and matplotlib only (checked in a fresh interpreter, which the job's own process is)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sklandscape.pipeline.stages import figures, landscapes, pages\n"
+        f"spec = {WEIGHTS!r}\n"
+        f"root, out = {str(inputs)!r}, {str(tmp_path)!r}\n"
+        "landscapes.weights_landscape(root + '/weights.parquet', root + '/data.parquet',\n"
+        "                             out + '/l.parquet', spec, 'hash')\n"
+        "figures.landscape_figure(out + '/l.parquet', root + '/data.parquet', out + '/l.png')\n"
+        "pages.landscape_page(out + '/l.parquet', out + '/l.html')\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'skops', 'mlflow', 'jsonschema')\n"
+        "             if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "l.png").is_file() and (tmp_path / "l.html").is_file()
+    assert done.stdout.strip() == "[]"

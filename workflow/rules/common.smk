@@ -2,7 +2,6 @@ import atexit
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,6 +10,7 @@ from snakemake.utils import validate
 
 from sklandscape.provenance import canonical_json, stable_hash
 from sklandscape.pipeline.stages.software_versions import installed_versions
+from sklandscape.pipeline.tracking.records import process_key
 from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
 from sklandscape.pipeline.config.validation import check_config, check_schema
 
@@ -35,7 +35,7 @@ os.environ.update(MLFLOW_EXPERIMENT_NAME=config["experiment"])
 os.environ.setdefault("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 # Where jobs write their run records: absolute, the same for jobs on other nodes.
 RECORDS = os.path.abspath(f"{RESULTS}/.tracking")
-# An id and the host:pid of this invocation, so that a later one can tell a dead
+# An id and the host:pid:start of this invocation, so that a later one can tell a dead
 # invocation's runs (to be marked KILLED) from those of one still running on the same
 # store. The main process always makes its own: values inherited from the environment
 # (a shell, or a Python process that once parsed this file) would name another process,
@@ -45,12 +45,12 @@ if workflow.is_main_process:
     os.environ.update(
         SKLANDSCAPE_RUN_RECORDS=RECORDS,
         SKLANDSCAPE_INVOCATION=uuid.uuid4().hex,
-        SKLANDSCAPE_INVOCATION_PROCESS=f"{socket.gethostname()}:{os.getpid()}",
+        SKLANDSCAPE_INVOCATION_PROCESS=process_key(),
     )
 else:
     os.environ.setdefault("SKLANDSCAPE_RUN_RECORDS", RECORDS)
     os.environ.setdefault("SKLANDSCAPE_INVOCATION", uuid.uuid4().hex)
-    os.environ.setdefault("SKLANDSCAPE_INVOCATION_PROCESS", f"{socket.gethostname()}:{os.getpid()}")
+    os.environ.setdefault("SKLANDSCAPE_INVOCATION_PROCESS", process_key())
 
 
 # Damaged intermediates: a table cut short (a full disk, a copy interrupted) still looks

@@ -48,7 +48,7 @@ ORPHAN_CHECK_SECONDS = 2.0
 
 
 def _watched_invocation() -> str | None:
-    """'host:pid' of the snakemake process that started this job, when it runs on this host
+    """'host:pid:start' of the snakemake process that started this job, when it runs on this host
     (elsewhere, as on SLURM, its pid says nothing here)."""
     process = os.environ.get(INVOCATION_PROCESS_ENV, "")
     return process if process_alive(process) else None

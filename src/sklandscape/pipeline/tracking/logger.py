@@ -10,6 +10,7 @@ reruns nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -22,13 +23,16 @@ from pathlib import Path
 
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from sklandscape.pipeline.tracking.checks import RecordProblem, check_record
 from sklandscape.pipeline.tracking.records import (
     FINISHED,
     INVOCATION_ENV,
     KILLED,
     RUNNING,
+    Unreadable,
     process_alive,
     read_records,
     records_dir,
@@ -36,12 +40,23 @@ from sklandscape.pipeline.tracking.records import (
 from sklandscape.pipeline.tracking.records import (
     ORPHANED as ORPHANED_REASON,
 )
-from sklandscape.pipeline.tracking.settings import check_server, experiment_name, tracking_uri
+from sklandscape.pipeline.tracking.settings import (
+    check_server,
+    experiment_name,
+    redact,
+    store_id,
+    tracking_uri,
+)
 from sklandscape.provenance import file_key
 
 OUTPUT_TAG = "output_sha256"
 OUTPUT_LOCATION_TAG = "output_location"  # a hash of the output's absolute path
 RECORD_TAG = "sklandscape_record"  # the record a run was logged from: logging it again is a no-op
+TOKEN_TAG = "sklandscape_record_token"  # sha256 of the record's secret: binds the run to it
+REJECTED = "rejected"  # the records folder's subfolder for records that are not logged
+# MLflow's answers that refuse one record (its content), not the store as a whole
+REFUSALS = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS",
+            "INVALID_STATE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_STATE_TRANSITION")
 ORPHANED = f"interrupted: {ORPHANED_REASON}"
 FINAL_WAIT = 10.0  # seconds a stopped job has to write its own end, once all have ended
 LOST = "interrupted: its job ended without finishing its run (killed, or lost with its node)"
@@ -89,8 +104,7 @@ def prepare_store(experiment: str | None = None) -> str:
     check_server()
     with _creating_store():
         client = _client()
-        found = client.get_experiment_by_name(name)  # a new SQLite store is created here
-        experiment_id = found.experiment_id if found else client.create_experiment(name)
+        experiment_id = active_experiment(client, name)  # a new SQLite store is created here
     this_invocation = os.environ.get(INVOCATION_ENV, "")
     stale = client.search_runs(
         [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=10000
@@ -124,7 +138,7 @@ def beating(run, now: float | None = None) -> bool:
     """
     tags = run.data.tags
     process = tags.get("invocation_process", "")
-    if process and process.rpartition(":")[0] == socket.gethostname():
+    if process and process.split(":")[0] == socket.gethostname():
         return False
     now = time.time() if now is None else now
     try:
@@ -132,6 +146,19 @@ def beating(run, now: float | None = None) -> bool:
     except (KeyError, ValueError):
         last = run.info.start_time / 1000 if process else -math.inf
     return now - last < HEARTBEAT_GRACE
+
+
+def active_experiment(client: MlflowClient, name: str) -> str:
+    """The id of experiment `name`, created if there is none, restored if it was deleted (in
+    the UI, say): its runs would otherwise go nowhere, and every later record with them."""
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        return client.create_experiment(name)
+    if found.lifecycle_stage == "deleted":
+        client.restore_experiment(found.experiment_id)
+        print(f"tracking: the experiment {name!r} had been deleted; restored it to log the "
+              f"runs of this pipeline (delete it again after the run to remove them)", flush=True)
+    return found.experiment_id
 
 
 def model_requirements() -> list[str]:
@@ -156,29 +183,74 @@ class RecordLogger:
         self.open: dict[str, str] = {}  # record id -> run id, runs still RUNNING
         self.last_beat = time.time()
         self.failing = False
+        self.results = Path(os.path.realpath(self.folder)).parent  # what records may name
+        self.store = store_id()
+        self.waiting_said = False
 
     def log_pass(self, final: bool = False) -> int:
         """One look at the folder; `final`: every job of this invocation has ended. Returns
-        how many records are left. The first failure ends the pass (a server that is gone
-        would make each record wait out its retries)."""
-        records = read_records(self.folder)
+        how many records are left for this store. A record that fails its checks, or that
+        MLflow refuses, is set aside (reject) and the pass goes on; a failure of the store
+        itself ends the pass (a server that is gone would make each record wait out its
+        retries)."""
+        records, waiting = [], 0
+        for path, record in read_records(self.folder):
+            try:
+                if isinstance(record, Unreadable):
+                    raise RecordProblem(str(record))
+                check_record(record, self.results)
+            except RecordProblem as problem:
+                self._reject(path, str(problem))
+                continue
+            if record["store"] != self.store:  # a job of a run with another store wrote it
+                waiting += 1
+                continue
+            records.append((path, record))
+        if waiting and not self.waiting_said:
+            self.waiting_said = True
+            print(f"tracking: {waiting} run record(s) in {self.folder} were written for another "
+                  f"MLflow store than {redact(tracking_uri())}; they wait there until snakemake "
+                  f"runs with that store", flush=True)
         # Ended runs in the order they ended: a run's producer is logged before it.
         records.sort(key=lambda item: (item[1]["status"] == RUNNING, item[1].get("end_ms") or 0))
         left = 0
         for done, (path, record) in enumerate(records):
             try:
                 left += not self._log(path, record, final)
+            except RecordProblem as problem:
+                self._reject(path, str(problem))
+            except MlflowException as error:
+                if error.error_code not in REFUSALS:
+                    return self._failed(record, error, left + len(records) - done)
+                self.open.pop(record["id"], None)
+                self._reject(path, f"MLflow refused it: {error.message}")
             except Exception as error:  # noqa: BLE001 (kept on disk; said once)
-                if not self.failing:
-                    print(f"tracking: could not log the run {record.get('run_name')} to "
-                          f"{tracking_uri()} ({type(error).__name__}: {error}); its record stays in "
-                          f"{self.folder}", flush=True)
-                self.failing = True
-                return left + len(records) - done
+                return self._failed(record, error, left + len(records) - done)
         self.failing = False
         if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
             self._beat()
         return left
+
+    def _failed(self, record: dict, error: Exception, left: int) -> int:
+        if not self.failing:
+            print(f"tracking: could not log the run {record['run_name']} to "
+                  f"{redact(tracking_uri())} ({type(error).__name__}: {redact(error)}); its "
+                  f"record stays in {self.folder}", flush=True)
+        self.failing = True
+        return left
+
+    def _reject(self, path: Path, reason: str) -> None:
+        """Set a record aside, with its reason beside it, so that the rest are logged."""
+        folder = self.folder / REJECTED
+        folder.mkdir(mode=0o700, exist_ok=True)
+        target = folder / path.name
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return
+        (folder / f"{path.name}.reason").write_text(redact(reason) + "\n")
+        print(f"tracking: the run record {path.name} is not logged: {redact(reason)}; moved to "
+              f"{target}", flush=True)
 
     def _beat(self) -> None:
         """A heartbeat for every run still computing: another machine on this store sees
@@ -221,15 +293,17 @@ class RecordLogger:
                 return False
             record = ended
         run_id = self.open.pop(record["id"], None) or self._run_of(record)
+        if self.client.get_run(run_id).info.status == record["status"] != RUNNING:
+            # logged whole before, and the record not yet deleted (a crash in between)
+            path.unlink(missing_ok=True)
+            return True
         self._finish(run_id, record)
         path.unlink(missing_ok=True)
         return True
 
     def _experiment_id(self, name: str) -> str:
         if name not in self.experiment_ids:
-            found = self.client.get_experiment_by_name(name)
-            self.experiment_ids[name] = (found.experiment_id if found
-                                         else self.client.create_experiment(name))
+            self.experiment_ids[name] = active_experiment(self.client, name)
         return self.experiment_ids[name]
 
     def _run_of(self, record: dict) -> str:
@@ -238,8 +312,11 @@ class RecordLogger:
         found = self.client.search_runs(
             [experiment_id], filter_string=f"tags.{RECORD_TAG} = '{record['id']}'", max_results=1)
         if found:
+            if found[0].data.tags.get(TOKEN_TAG) != _token_hash(record):
+                raise RecordProblem(f"it names the run {found[0].info.run_id}, which another "
+                                    "record made (a forged or copied record)")
             return found[0].info.run_id
-        tags = {**record["tags"], RECORD_TAG: record["id"]}
+        tags = {**record["tags"], RECORD_TAG: record["id"], TOKEN_TAG: _token_hash(record)}
         tags.pop("error", None)
         run = self.client.create_run(experiment_id, start_time=record["start_ms"], tags=tags,
                                      run_name=record["run_name"])
@@ -296,8 +373,9 @@ class RecordLogger:
             if not os.path.exists(path):
                 print(f"tracking: {path} is gone; not logged with {record['run_name']}", flush=True)
                 continue
-            client.log_artifact(run_id, path, folder)
-            if folder == "figures" and path.endswith(".png"):
+            client.log_artifact(run_id, path, folder)  # the same path again: replaced
+            if folder == "figures" and path.endswith(".png") and not _has_image(
+                    client, run_id, Path(path).stem):
                 with _png_as_is(path) as image:
                     client.log_image(run_id, image, key=Path(path).stem, step=0)
         if record["dataset"] or record["model"]:
@@ -333,10 +411,20 @@ def _png_as_is(path: str):
         image.close()
 
 
+def _token_hash(record: dict) -> str:
+    return hashlib.sha256(record["token"].encode()).hexdigest()
+
+
+def _has_image(client: MlflowClient, run_id: str, key: str) -> bool:
+    """Whether the run has its image `key` already (a retried record logs no second one)."""
+    return any(Path(item.path).name.startswith(f"{key}+step+")
+               for item in client.list_artifacts(run_id, "images"))
+
+
 def _job_gone(record: dict) -> bool:
     """This invocation's job is known to have ended: its process, on this host, is gone."""
     process = record["job_process"]
-    return process.rpartition(":")[0] == socket.gethostname() and not process_alive(process)
+    return process.split(":")[0] == socket.gethostname() and not process_alive(process)
 
 
 def _log_data_and_model(client: MlflowClient, run_id: str, record: dict) -> None:

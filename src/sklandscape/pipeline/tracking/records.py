@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import socket
+import stat
 import tempfile
 import time
 import uuid
@@ -24,19 +26,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sklandscape.pipeline.tracking.settings import store_id
 from sklandscape.provenance import canonical_json, sha256_file, stable_hash
 
 RECORDS_ENV = "SKLANDSCAPE_RUN_RECORDS"  # the folder; the Snakefile sets it, absolute
 DEFAULT_RECORDS = "results/.tracking"
 # An identifier of one `snakemake` invocation, so a later one can tell its runs apart.
 INVOCATION_ENV = "SKLANDSCAPE_INVOCATION"
-# "host:pid" of that invocation's snakemake process: is it still alive?
+# "host:pid:start" of that invocation's snakemake process: is it still alive?
 INVOCATION_PROCESS_ENV = "SKLANDSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "SKLANDSCAPE_GIT_COMMIT"
 # Why a run ended KILLED when its invocation died (said by the job, or by the next start)
 ORPHANED = "its snakemake invocation ended"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
+STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
 
 
 def records_dir() -> Path:
@@ -66,38 +70,76 @@ def file_identity(path) -> dict[str, str]:
     return {"sha256": sha256_file(path), "location": stable_hash(os.path.abspath(path))}
 
 
-def process_alive(process: str) -> bool:
-    """Whether 'host:pid' names a live process other than this one, on this host.
+def process_key(pid: int | None = None) -> str:
+    """'host:pid:start' of a process of this host (this one by default): a pid alone names a
+    different process once the kernel reuses it, and /proc/<pid> exists for another process'
+    thread too. `start` is the process' start in clock ticks since boot (/proc/<pid>/stat,
+    field 22): with the pid, it names one process for as long as the machine runs."""
+    pid = os.getpid() if pid is None else pid
+    started = _stat(pid)
+    return f"{socket.gethostname()}:{pid}:{started[1] if started else ''}".rstrip(":")
 
-    An unknown or foreign host counts as gone: a process cannot be shown to be alive there.
+
+def process_alive(process: str) -> bool:
+    """Whether 'host:pid:start' names a live process other than this one, on this host.
+
+    An unknown or foreign host counts as gone: a process cannot be shown to be alive there. A
+    pid now held by another process (another start time), or by a thread of one, is gone.
     """
-    host, _, pid = process.rpartition(":")
+    host, pid, start = (process.split(":") + ["", ""])[:3]
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
-    return pid_alive(int(pid))
+    if not start:  # a record of an older version: 'host:pid'
+        return pid_alive(int(pid))
+    found = _stat(int(pid))
+    return found is not None and found[0] not in ("Z", "X") and str(found[1]) == start \
+        and _is_process(int(pid))
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, start in clock ticks since boot) of `pid`, or None where there is none."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return fields[0], int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_process(pid: int) -> bool:
+    """Whether `pid` is a process (a thread group's leader), not another process' thread."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1]) == pid
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def pid_alive(pid: int) -> bool:
     """Whether process `pid` of this host runs. A zombie does not: it has ended, and stays
     listed only until its parent (or, orphaned, a reaping init) collects it."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
+    found = _stat(pid)
+    if found is not None:
+        return found[0] not in ("Z", "X")
+    if os.path.isdir("/proc"):
         return False
-    except OSError:  # no /proc: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # exists, owned by someone else
-            return True
+    try:  # no /proc: ask the kernel
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
         return True
+    return True
 
 
 def write_record(path: Path, record: dict) -> None:
-    """Whole or not at all, and on disk before this returns (a crash loses no run)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Whole or not at all, and on disk before this returns (a crash loses no run). The folder
+    and the file are the user's alone (0700, 0600): a record names the user's files and may
+    carry what a job logs."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
@@ -110,17 +152,47 @@ def write_record(path: Path, record: dict) -> None:
         raise
 
 
-def read_records(folder: Path | None = None) -> list[tuple[Path, dict]]:
-    """Every record in the folder, oldest start first; an unreadable one is skipped (it is
-    being replaced, or it is not ours)."""
+MAX_RECORD_BYTES = 16 * 2**20  # a job's record holds a few kB; anything past this is not one
+
+
+class Unreadable(str):
+    """What read_records gives for a file that is no record at all: why (the logger sets it
+    aside, as it does a record that fails its checks)."""
+
+
+def read_records(folder: Path | None = None) -> list[tuple[Path, Any]]:
+    """Every record in the folder, oldest start first, as parsed: the logger checks each
+    (tracking.checks) before it trusts any. A record is replaced whole (write_record), so a
+    file that is not JSON, too large, or a link is no job's record: it comes back as
+    Unreadable, with the reason."""
     folder = folder or records_dir()
     found = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
-            found.append((path, json.loads(path.read_text())))
-        except (OSError, ValueError):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:  # logged and deleted meanwhile
             continue
-    return sorted(found, key=lambda item: item[1].get("start_ms", 0))
+        except OSError as error:
+            found.append((path, Unreadable(f"cannot be opened as a file ({error.strerror})")))
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                found.append((path, Unreadable("not a regular file")))
+                continue
+            text = handle.read(MAX_RECORD_BYTES + 1)
+        if len(text) > MAX_RECORD_BYTES:
+            found.append((path, Unreadable(f"larger than {MAX_RECORD_BYTES // 2**20} MB")))
+            continue
+        try:
+            found.append((path, json.loads(text)))
+        except ValueError as error:
+            found.append((path, Unreadable(f"not JSON ({error})")))
+    return sorted(found, key=lambda item: _start(item[1]))
+
+
+def _start(record) -> float:
+    start = record.get("start_ms") if isinstance(record, dict) else None
+    return start if type(start) in (int, float) else 0
 
 
 class RunRecord:
@@ -146,12 +218,16 @@ class RunRecord:
             tags["mlflow.note.content"] = description
         self.data: dict[str, Any] = {
             "id": self.id,
+            # a secret the logger binds the run to: a record that names this run without it
+            # (a forged or replayed one) is refused
+            "token": secrets.token_hex(16),
+            "store": store_id(),  # logged only into the store the job ran for
             "experiment": os.environ.get("MLFLOW_EXPERIMENT_NAME", ""),
             "run_name": "-".join([rule, *[str(v) for v in wildcards.values()]]),
             "status": RUNNING,
             "start_ms": int(time.time() * 1000),
             "end_ms": None,
-            "job_process": f"{socket.gethostname()}:{os.getpid()}",
+            "job_process": process_key(),
             "tags": tags,
             "params": flatten(params),
             "metrics": {},

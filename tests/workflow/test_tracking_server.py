@@ -224,3 +224,47 @@ def test_a_dataset_with_whole_number_classes_is_logged_without_a_warning(tmp_pat
         warnings.simplefilter("error")
         entity = tracking._dataset_entity(*file_key(path), "digits", "y")
     assert entity.name == "digits" and entity.digest and '"y"' in entity.schema
+
+
+PASSWORD = "Pw-4-the-test-only"
+
+
+def test_credentials_in_the_address_work_and_are_written_nowhere(server, tmp_path_factory):
+    """`http://user:password@host:port`, as the MLflow client and curl accept it: the check
+    before any job and every run go through, and the password is in no file of the project
+    (results, records, logs, Snakemake's own) and in none of the output."""
+    url, _ = server
+    with_credentials = url.replace("http://", f"http://alice:{PASSWORD}@")
+    root = make_workspace(tmp_path_factory.mktemp("credentials"), REMOTE_CONFIG)
+    env = {"MLFLOW_TRACKING_URI": with_credentials, "MLFLOW_TRACKING_PASSWORD": PASSWORD}
+    client = MlflowClient(tracking_uri=url)
+
+    def runs():
+        found = client.get_experiment_by_name(EXPERIMENT)
+        return [] if found is None else client.search_runs([found.experiment_id], max_results=1000)
+
+    before = len(runs())
+    done = snakemake(root, "--cores", "2", env=env)
+    assert PASSWORD not in done.stdout + done.stderr
+    new = runs()[: len(runs()) - before]  # newest first
+    assert sorted(r.info.run_name for r in new) == ["data-curve", "landscape-N1_all", "train-N1"]
+    assert {r.info.status for r in new} == {"FINISHED"}
+    leaked = [p for p in root.rglob("*") if p.is_file() and PASSWORD.encode() in p.read_bytes()]
+    assert leaked == []
+    # a server that does not answer: the message names the address without its password
+    dead = f"http://alice:{PASSWORD}@127.0.0.1:9/"
+    failed = snakemake(root, "--cores", "1", "--forcerun", "landscape",
+                       env={"MLFLOW_TRACKING_URI": dead}, check=False)
+    assert failed.returncode != 0 and "does not answer" in failed.stdout + failed.stderr
+    assert PASSWORD not in failed.stdout + failed.stderr
+    assert "alice:" not in failed.stdout + failed.stderr
+    assert not [p for p in root.rglob("*") if p.is_file() and PASSWORD.encode() in p.read_bytes()]
+
+
+def test_redact_hides_credentials_and_secret_values(monkeypatch):
+    from sklandscape.pipeline.tracking.settings import redact
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok-123456")
+    assert redact("http://u:p@h:5000/x and https://tok@h") == "http://***@h:5000/x and https://***@h"
+    assert redact("Bearer tok-123456") == "Bearer ***"
+    assert redact("sqlite:///mlflow.db") == "sqlite:///mlflow.db"

@@ -15,11 +15,16 @@ import sys
 from pathlib import Path
 
 from sklandscape.pipeline.tracking.records import read_records, records_dir
-from sklandscape.pipeline.tracking.settings import check_server, experiment_name, tracking_uri
+from sklandscape.pipeline.tracking.settings import (
+    check_server,
+    experiment_name,
+    redact,
+    tracking_uri,
+)
 
 
 def say(message: str) -> None:
-    print(f"tracking: {message}", file=sys.stderr, flush=True)
+    print(f"tracking: {redact(message)}", file=sys.stderr, flush=True)
 
 
 class TrackingService:

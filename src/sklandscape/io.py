@@ -340,6 +340,12 @@ def read_user_table(path) -> pd.DataFrame:
             frame = pd.read_csv(path, skip_blank_lines=False, keep_default_na=False,
                                 na_values=[""])
             names = _csv_header(path)  # pandas renames a repeated column ("x.1")
+            # Blank lines at the end (an editor's or a spreadsheet's habit) are no rows.
+            blank = frame.isna().all(axis=1).to_numpy()
+            end = len(frame)
+            while end and blank[end - 1]:
+                end -= 1
+            frame = frame.iloc[:end]
         else:
             frame = pd.read_parquet(path)
             names = [str(c) for c in pq.read_schema(path).names if c != "__index_level_0__"]

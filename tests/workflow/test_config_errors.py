@@ -8,6 +8,8 @@ each case is still its own test, asserting its own line of the message.
 from __future__ import annotations
 
 import copy
+import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -397,3 +399,76 @@ def test_the_large_network_example_config_is_valid(tmp_path):
 
 RULES = ("data", "train", "landscape", "weight_pairs", "random_plane", "hessian_plane",
          "interpolation", "trajectory_pca", "curvature", "optimizers", "input_attack")
+
+
+# --- checks whose own cost is bounded ----------------------------------------------------
+
+
+def _dry_run_bounded(root, seconds=60, memory_gb=4):
+    """`snakemake -n` with its address space capped: a check that allocated what it checks
+    fails with MemoryError instead of eating the machine, and a hang fails the timeout."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_gb * 1024**3, memory_gb * 1024**3))
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+           "OPENBLAS_NUM_THREADS": "1"}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--nocolor"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=seconds,
+                            preexec_fn=cap)
+    return result, time.monotonic() - started
+
+
+def test_a_huge_network_or_dataset_is_refused_by_arithmetic_not_by_allocating(tmp_path):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["networks"]["N_huge"] = {**config["networks"]["N1"],
+                                    "hidden_layer_sizes": [100000, 100000]}
+    config["landscapes"]["huge_slice"] = {"network": "N_huge", "kind": "weights",
+                                          "axes": ["W2[99999,99999]", "W9[0,0]"], "span": 1.0,
+                                          "resolution": 5}
+    config["datasets"]["many"] = {"function": "sine", "n_samples": 1_000_000_000, "domain": [[0.0, 1.0]]}
+    config["networks"]["N_many"] = {**config["networks"]["N1"], "dataset": "many"}
+    root = make_workspace(tmp_path, config)
+    result, seconds = _dry_run_bounded(root)
+    problems = _problems(result)
+    assert seconds < 60 and not (root / "results").exists()
+    assert len(problems) == 1 and problems[0].startswith(
+        "landscapes.huge_slice.axes[1]: network 'N_huge' (layer sizes [1, 100000, 100000, 1]) "
+        "has no weight 'W9[0,0]'; its weights are: W1[i,j] for i in 0..0, j in 0..99999;")
+    # named right, what the jobs would need is estimated from the config alone
+    config["landscapes"]["huge_slice"]["axes"] = ["W2[99999,99999]", "b1[0]"]
+    root = make_workspace(tmp_path / "named", config)
+    result, seconds = _dry_run_bounded(root)
+    problems = _problems(result)
+    assert seconds < 60 and not (root / "results").exists()
+    assert any(p.startswith("networks.N_huge.hidden_layer_sizes: layer sizes [1, 100000, 100000, "
+                            "1] (10000400001 weights) trained on ") for p in problems), problems
+    assert any(p.startswith("datasets.many.n_samples: 1000000000 rows of 1 features need ~")
+               for p in problems), problems
+
+
+def test_a_yaml_alias_bomb_is_refused_in_a_second(tmp_path):
+    root = make_workspace(tmp_path, SMALL_CONFIG)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]" for k in range(1, 9)]
+    path = root / "config" / "config.yaml"
+    path.write_text(path.read_text() + "\n".join(lines) + "\nbomb: *a8\n")
+    result, seconds = _dry_run_bounded(root, seconds=30)
+    problems = _problems(result)
+    assert seconds < 30
+    assert problems == ["config/config.yaml: its YAML aliases (*name) expand to 2345679437 "
+                        "values, more than 200000; write the values out"]
+
+
+def test_an_interpolation_range_that_is_no_interval_is_refused_before_any_job(tmp_path):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["landscapes"]["flat_line"] = {"network": "N1", "kind": "interpolation",
+                                         "range": [1.0, 1.0], "resolution": 11}
+    root = make_workspace(tmp_path, config)
+    problems = _problems(snakemake(root, "-n", "--cores", "1", check=False))
+    assert problems == ["landscapes.flat_line.range: [1.0, 1.0] is no interval: the first value "
+                        "(alpha at the start) must be below the second"]

@@ -572,9 +572,10 @@ def test_a_damaged_intermediate_is_found_and_rebuilt(tmp_path):
     original_table, original_weights = table.read_bytes(), weights.read_bytes()
 
     table.write_bytes(original_table[: len(original_table) // 2])
-    dry = snakemake(root, "-n", *targets)
-    assert "N1_all.parquet is damaged (cut short" in dry.stderr, dry.stderr[-2000:]
-    assert table.stat().st_size < len(original_table)  # a dry run changes nothing
+    for flags in ("-n", "-np", "--dry-run"):  # a dry run changes nothing, however it is asked
+        dry = snakemake(root, flags, *targets)
+        assert "N1_all.parquet is damaged (cut short" in dry.stderr, dry.stderr[-2000:]
+        assert table.stat().st_size < len(original_table)
     again = snakemake(root, "--cores", "2", *targets)
     assert "N1_all.parquet was damaged (cut short" in again.stderr
     assert table.read_bytes() == original_table

@@ -199,3 +199,33 @@ def test_records_are_the_users_alone(workspace):
     finally:
         record.path.unlink()
     shutil.rmtree(folder / "rejected", ignore_errors=True)
+
+
+def test_a_second_snakemake_refused_by_the_lock_says_only_that(tmp_path):
+    """While one invocation runs, a second in the same folder is refused by Snakemake's lock;
+    it must not speak of the first one's runs ("could not be logged", "left RUNNING")."""
+    import subprocess
+    import sys
+
+    # a training of several seconds (as in test_faults), for the second to arrive meanwhile
+    slow = {**CONFIG, "networks": {"N1": {"dataset": "curve", "hidden_layer_sizes": [64, 64],
+                                          "solver": "adam", "max_iter": 3000, "tol": 1e-12}}}
+    root = make_workspace(tmp_path / "locked", slow)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    first = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--nocolor"],
+                             cwd=root, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not any("train" in json.loads(p.read_text()).get("run_name", "")
+                      for p in (root / "results" / ".tracking").glob("*.json")
+                      if p.stat().st_size):
+            assert time.time() < deadline and first.poll() is None, "the first run never trained"
+            time.sleep(0.2)
+        second = snakemake(root, "--cores", "1", check=False)
+        said = second.stdout + second.stderr
+        assert second.returncode != 0 and "lock" in said.lower()
+        assert "could not be logged" not in said and "left RUNNING" not in said, said[-3000:]
+    finally:
+        first.terminate()
+        first.wait(60)

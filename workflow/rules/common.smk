@@ -53,6 +53,20 @@ else:
     os.environ.setdefault("SKLANDSCAPE_INVOCATION_PROCESS", process_key())
 
 
+def dry_run(argv):
+    """Whether this snakemake only plans (-n, also inside -np or -pn): then no file is
+    deleted. Read with Snakemake's own parser; a command line that is not snakemake's (the
+    workflow parsed through the API) only reports."""
+    from snakemake.cli import get_argument_parser
+
+    if "snakemake" not in os.path.basename(os.path.dirname(argv[0]) + argv[0]):
+        return True
+    try:
+        return bool(get_argument_parser().parse_known_args(argv[1:])[0].dryrun)
+    except SystemExit:
+        return True
+
+
 # Damaged intermediates: a table cut short (a full disk, a copy interrupted) still looks
 # finished to Snakemake ("Nothing to be done"). Every table's header and footer are checked
 # before the DAG is built; a damaged one is deleted, so this run makes it again and what
@@ -61,7 +75,7 @@ else:
 if workflow.is_main_process:
     from sklandscape.io import remove_damaged_tables
 
-    _dry = any(a in ("-n", "--dry-run", "--dryrun", "--dry_run") for a in sys.argv)
+    _dry = dry_run(sys.argv)
     for _table, _why in remove_damaged_tables(RESULTS, dry_run=_dry):
         _done = (
             "is damaged ({}): a real run deletes and rebuilds it"

@@ -93,3 +93,19 @@ def test_input_landscape_of_user_data(tmp_path):
     np.testing.assert_allclose(table["loss"], (model.predict(points) - table["target"]) ** 2,
                                rtol=1e-10, atol=1e-14)
     assert metadata["n_nonfinite"] == 0
+
+
+@pytest.mark.parametrize("ending", ["\n\n", "\n\n\n", "\r\n\r\n"], ids=["one", "two", "crlf"])
+def test_a_csv_that_ends_in_blank_lines_is_read_with_its_rows(tmp_path, ending):
+    raw = user_frame(n=6)
+    source = tmp_path / "houses.csv"
+    text = raw.to_csv(index=False, lineterminator="\r\n" if "\r" in ending else "\n")
+    source.write_bytes((text.rstrip("\r\n") + ending).encode())
+    frame = io.read_user_table(source)
+    assert len(frame) == 6
+    np.testing.assert_allclose(frame["price"].to_numpy(), raw["price"].to_numpy(), rtol=1e-15)
+    # a blank line in the middle is still a row with missing values, reported by its line
+    middle = tmp_path / "middle.csv"
+    lines = text.splitlines()
+    middle.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n")
+    assert io.read_user_table(middle).iloc[2].isna().all()

@@ -36,6 +36,65 @@ _Strict.construct_mapping_plain = yaml.SafeLoader.construct_mapping
 _Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+MAX_CONFIG_BYTES = 1024**2  # a config of a thousand landscapes is ~200 kB
+# Values a config may hold once its YAML aliases (*name) are expanded: a config of a thousand
+# landscapes has ~20,000. Nine nested aliases of ten make 10^9 (a YAML "billion laughs"):
+# walking them hung the check.
+MAX_EXPANDED_VALUES = 200_000
+
+
+def expanded_values(text: str) -> int:
+    """How many values the YAML document holds with every alias expanded, counted on YAML's
+    event stream: nothing is expanded, or even built."""
+    sizes: dict[str, int] = {}  # anchor -> its node's expanded size
+    stack: list[list] = [[None, 0]]  # [anchor, size so far] of each open collection
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+            stack[-1][1] += size
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor:
+                sizes[event.anchor] = 1
+            stack[-1][1] += 1
+        elif isinstance(event, yaml.AliasEvent):
+            stack[-1][1] += sizes.get(event.anchor, 1)
+    return stack[0][1]
+
+
+def file_problems(paths) -> list[str]:
+    """Config files that cannot be read at a bounded cost: not a regular file, larger than
+    MAX_CONFIG_BYTES, or whose aliases expand to more than MAX_EXPANDED_VALUES values."""
+    import os
+    import stat
+
+    problems = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError as error:
+            problems.append(f"{path}: cannot be read ({error.strerror})")
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(f"{path}: not a regular file")
+            continue
+        if info.st_size > MAX_CONFIG_BYTES:
+            problems.append(f"{path}: {info.st_size} bytes, more than a config may have "
+                            f"({MAX_CONFIG_BYTES // 1024} kB)")
+            continue
+        try:
+            values = expanded_values(Path(path).read_text())
+        except yaml.YAMLError:
+            continue  # not YAML: Snakemake says so itself
+        if values > MAX_EXPANDED_VALUES:
+            problems.append(f"{path}: its YAML aliases (*name) expand to {values} values, more "
+                            f"than {MAX_EXPANDED_VALUES}; write the values out")
+    return problems
+
+
 def duplicate_key_problems(paths) -> list[str]:
     """'file: key … twice (lines a and b)' for every config file that repeats a key."""
     problems = []

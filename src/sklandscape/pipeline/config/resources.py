@@ -94,3 +94,37 @@ def resource_problems(where: str, kind: str, spec: dict, sizes: list[int] | None
                 + f" needs ~{_gb(need)} to draw; this machine has {_gb(memory)} "
                 f"({MEMORY_ENV} to say otherwise): lower the resolution")
     return problems
+
+
+def dataset_memory(n_rows: int, n_features: int) -> float:
+    """Bytes the data job holds: the inputs and target (float64) as generated or read, the
+    table's copy and its Parquet buffer."""
+    return 4 * 8.0 * n_rows * (n_features + 1)
+
+
+def network_memory(sizes: list[int], n_rows: int, max_iter: int) -> float:
+    """Bytes the training job holds: the data, each layer's activations and errors for every
+    row (scoring uses them all), the weights with their gradients and the solver's moments,
+    and the recorded path (the weights after every iteration)."""
+    weights = n_parameters(sizes)
+    return 8.0 * (n_rows * (sizes[0] + 1) * 2 + 3 * n_rows * sum(sizes[1:])
+                  + 6 * weights + (max_iter + 1) * weights)
+
+
+def data_problems(where: str, n_rows: int, n_features: int, key: str, memory: float) -> list[str]:
+    need = dataset_memory(n_rows, n_features)
+    if need <= SHARE * memory:
+        return []
+    return [f"{where}.{key}: {n_rows} rows of {n_features} features need ~{_gb(need)}; this "
+            f"machine has {_gb(memory)} ({MEMORY_ENV} to say otherwise): use fewer rows"]
+
+
+def network_problems(where: str, sizes: list[int], n_rows: int, max_iter: int,
+                     memory: float) -> list[str]:
+    need = network_memory(sizes, n_rows, max_iter)
+    if need <= SHARE * memory:
+        return []
+    return [f"{where}.hidden_layer_sizes: layer sizes {sizes} ({n_parameters(sizes)} weights) "
+            f"trained on {n_rows} rows for up to {max_iter} iterations need ~{_gb(need)}; this "
+            f"machine has {_gb(memory)} ({MEMORY_ENV} to say otherwise): use smaller layers, "
+            f"fewer rows or fewer iterations (max_iter)"]

@@ -10,6 +10,7 @@ collected and reported together, so one edit can fix them all.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,14 @@ import yaml
 
 from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
-from sklandscape.model.network import parameter_names
+from sklandscape.model.network import n_parameters, parameter_names
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
-from sklandscape.pipeline.config.resources import machine_memory, resource_problems
+from sklandscape.pipeline.config.resources import (
+    data_problems,
+    machine_memory,
+    network_problems,
+    resource_problems,
+)
 
 
 def raise_if(problems: list[str], config_files) -> None:
@@ -111,10 +117,14 @@ def check_schema(config: dict, schema_path, config_files=()) -> None:
     with a line break."""
     from sklandscape.pipeline.config.files import (
         duplicate_key_problems,
+        file_problems,
         name_problems,
         value_problems,
     )
 
+    # First what reading the config costs: a file that is no file, too large, or whose aliases
+    # expand without bound (a YAML "billion laughs") is refused before anything walks it.
+    raise_if(file_problems(config_files), config_files)
     schema = yaml.safe_load(Path(schema_path).read_text())
     problems = duplicate_key_problems(config_files) + value_problems(config)
     problems += name_problems(config) + schema_problems(config, schema)
@@ -158,6 +168,18 @@ def _resource_problems(config: dict, facts: dict) -> list[str]:
         return None if known is None else layer_sizes(network, known.n_features, known.n_classes)
 
     problems = []
+    for name, spec in (config.get("datasets") or {}).items():
+        known = facts.get(name)
+        if known is not None:
+            key = "n_samples" if "function" in spec else ("path" if "path" in spec else "sklearn")
+            problems += data_problems(f"datasets.{name}", known.n_rows, known.n_features, key,
+                                      memory)
+    for name, network in (config.get("networks") or {}).items():
+        known = facts.get(network.get("dataset"))
+        if known is not None:
+            sizes = layer_sizes(network, known.n_features, known.n_classes)
+            problems += network_problems(f"networks.{name}", sizes, known.n_rows,
+                                         network.get("max_iter", 200), memory)
     for name, spec in landscapes.items():
         problems += resource_problems(f"landscapes.{name}", spec["kind"], spec, sizes_of(spec),
                                       memory)
@@ -239,10 +261,10 @@ def layer_sizes(network: dict, n_features: int, n_classes: int = 0) -> list[int]
 
 
 def describe_names(sizes: list[int], limit: int = 30) -> str:
-    """Every weight name, or for a big network each layer's names as index ranges."""
-    names = parameter_names(sizes)
-    if len(names) <= limit:
-        return ", ".join(names)
+    """Every weight name, or for a big network each layer's names as index ranges (counted,
+    never listed: a network of 10^10 weights is described in a line, not in memory)."""
+    if n_parameters(sizes) <= limit:
+        return ", ".join(parameter_names(sizes))
     parts = []
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         parts.append(f"W{layer}[i,j] for i in 0..{n_in - 1}, j in 0..{n_out - 1}")
@@ -279,6 +301,11 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                             f"{spec['axes'][0]!r} twice")
     elif spec["kind"] == "weight_pairs":
         _check_pair_axes(f"{where}.axes", spec.get("axes", "all"), network_name, sizes, problems)
+    elif spec["kind"] == "interpolation" and "range" in spec:
+        low, high = spec["range"]
+        if not low < high:
+            problems.append(f"{where}.range: [{low}, {high}] is no interval: the first value "
+                            f"(alpha at the start) must be below the second")
     samples = spec.get("samples", "all")
     rows = [samples] if isinstance(samples, int) else ([] if samples == "all" else samples)
     for row in rows:
@@ -309,10 +336,29 @@ def _check_input_plane(where, spec, dataset, known, problems) -> None:
                         f"{dataset!r} has {known.n_rows} rows (valid 0..{known.n_rows - 1})")
 
 
+def has_weight(name, sizes: list[int]) -> bool:
+    """Whether the network of these layer sizes has a weight of this name, by arithmetic on
+    the name's indices (its names are never all listed)."""
+    match = WEIGHT_NAME.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        return False
+    layer = int(match["layer"])
+    if not 1 <= layer < len(sizes):
+        return False
+    n_in, n_out = sizes[layer - 1], sizes[layer]
+    if match["kind"] == "W":
+        return match["j"] is not None and int(match["i"]) < n_in and int(match["j"]) < n_out
+    return match["j"] is None and int(match["i"]) < n_out
+
+
+# A weight's name as parameter_names writes it: W{layer}[i,j] or b{layer}[j]
+WEIGHT_NAME = re.compile(r"(?P<kind>[Wb])(?P<layer>[1-9][0-9]{0,3})\[(?P<i>0|[1-9][0-9]{0,9})"
+                         r"(?:,(?P<j>0|[1-9][0-9]{0,9}))?\]")
+
+
 def _check_weight_names(where, names, network_name, sizes, problems) -> None:
-    known = set(parameter_names(sizes))
     for k, name in enumerate(names):
-        if name not in known:
+        if not has_weight(name, sizes):
             problems.append(
                 f"{where}[{k}]: network {network_name!r} (layer sizes {sizes}) has no weight "
                 f"{name!r}; its weights are: {describe_names(sizes)}"
@@ -323,11 +369,11 @@ def _check_pair_axes(where, axes, network_name, sizes, problems) -> None:
     """A weight_pairs landscape's axes: 'all', names, or [name, name] pairs (schema-checked)."""
     from sklandscape.directions.planes import MAX_CORNER_WEIGHTS
 
-    involved = (parameter_names(sizes) if axes == "all"
-                else {n for item in axes for n in ([item] if isinstance(item, str) else item)})
-    if len(involved) > MAX_CORNER_WEIGHTS:
+    involved = (n_parameters(sizes) if axes == "all"
+                else len({n for item in axes for n in ([item] if isinstance(item, str) else item)}))
+    if involved > MAX_CORNER_WEIGHTS:
         problems.append(
-            f"{where}: {len(involved)} weights of network {network_name!r} are more than a "
+            f"{where}: {involved} weights of network {network_name!r} are more than a "
             f"corner plot can show ({MAX_CORNER_WEIGHTS} at most); list the weights to pair")
     if axes == "all":
         return

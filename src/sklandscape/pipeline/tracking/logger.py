@@ -82,12 +82,17 @@ def _creating_store():
     database = uri.removeprefix("sqlite:///")
     lock = f"{database}.lock"
     os.makedirs(os.path.dirname(os.path.abspath(lock)), exist_ok=True)
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    # Not through a link: in a folder others can write, a link planted at the lock's name would
+    # have this process (root, say) create or open a file where its owner points it.
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def prepare_store(experiment: str | None = None) -> str:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sklandscape.pipeline.tracking.records import read_records, records_dir
+from sklandscape.pipeline.tracking.records import process_alive, read_records, records_dir
 from sklandscape.pipeline.tracking.settings import (
     check_server,
     experiment_name,
@@ -128,7 +128,15 @@ def _final_pass(folder: Path, experiment: str, logger=None) -> int:
 
 
 def log_leftovers(experiment: str | None = None) -> int:
-    """Log what earlier invocations left (a run that had nothing to do calls this at exit)."""
-    if not read_records():
+    """Log what earlier invocations left (a run that had nothing to do calls this at exit).
+    The records of an invocation still running (the one holding this directory's lock, when
+    this one was refused) are its own to log: with only those there, nothing is done or said."""
+    if not [record for _, record in read_records() if not _of_a_live_invocation(record)]:
         return 0
     return TrackingService(experiment).close()
+
+
+def _of_a_live_invocation(record) -> bool:
+    tags = record.get("tags") if isinstance(record, dict) else None
+    process = tags.get("invocation_process") if isinstance(tags, dict) else None
+    return isinstance(process, str) and process_alive(process)

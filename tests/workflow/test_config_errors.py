@@ -460,8 +460,9 @@ def test_a_yaml_alias_bomb_is_refused_in_a_second(tmp_path):
     result, seconds = _dry_run_bounded(root, seconds=30)
     problems = _problems(result)
     assert seconds < 30
-    assert problems == ["config/config.yaml: its YAML aliases (*name) expand to 2345679437 "
-                        "values, more than 200000; write the values out"]
+    assert len(problems) == 1 and problems[0].startswith(
+        "config/config.yaml: its YAML aliases (*name) expand to 23456")  # 10^9 and more
+    assert problems[0].endswith("values, more than 200000; write the values out")
 
 
 def test_an_interpolation_range_that_is_no_interval_is_refused_before_any_job(tmp_path):

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,4 +71,94 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+# --- the code a job runs ----------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of module `name` (sklandscape.…) as imported, or None if it is none."""
+    base = PACKAGE.joinpath(*name.split(".")[1:])
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    return None
+
+
+@cache
+def _named_modules(path: Path) -> frozenset[str]:
+    """sklandscape's modules that a source file imports, at any depth (lazy imports inside
+    functions too); a public name imported from the package (`from sklandscape import
+    weights`) counts as the module that defines it."""
+    import ast
+
+    names = set()
+    for node in _walk_run(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    public = _public_names()
+    names = {public.get(n.removeprefix("sklandscape."), n) if n.count(".") == 1 else n
+             for n in names}
+    return frozenset(n for n in names if n == "sklandscape" or n.startswith("sklandscape."))
+
+
+def _walk_run(tree):
+    """ast.walk, less what never runs: the bodies of `if TYPE_CHECKING:`."""
+    import ast
+
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            todo += node.orelse
+            continue
+        todo += ast.iter_child_nodes(node)
+
+
+@lru_cache(maxsize=1)
+def _public_names() -> dict[str, str]:
+    """The package's lazy public names and their modules (its _PUBLIC, read, not imported)."""
+    import ast
+
+    for node in ast.walk(ast.parse((PACKAGE / "__init__.py").read_bytes())):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_PUBLIC"
+                                                for t in node.targets):
+            return ast.literal_eval(node.value)
+    return {}
+
+
+def code_files(script) -> list[Path]:
+    """The sklandscape source files that a workflow script runs: the modules it imports,
+    followed through every module they import, and the packages that hold them."""
+    found: dict[Path, None] = {}
+    todo = sorted(_named_modules(Path(script)))
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b too
+            path = _module_file(".".join(parts[:depth]))
+            if path is not None and path not in found:
+                found[path] = None
+                todo += sorted(_named_modules(path))
+    return sorted(found)
+
+
+def code_sha256(script) -> str:
+    """A hash of the script and of the sklandscape source it runs (code_files), by content:
+    an edit to any of them changes it, and reverting the edit changes it back."""
+    digest = hashlib.sha256()
+    for path in [Path(script).resolve(), *code_files(script)]:
+        relative = path.relative_to(PACKAGE.parent) if path.is_relative_to(PACKAGE.parent) \
+            else Path(path.name)
+        digest.update(f"{relative.as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
     return digest.hexdigest()

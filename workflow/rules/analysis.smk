@@ -22,6 +22,7 @@ rule curvature:
         convexity_png=analysis_report("convexity", "convexity map"),
         plateau_png=analysis_report("plateau", "plateau map"),
     params:
+        code=code_hash("curvature.py"),
         spec=lambda wc: analysis_spec(wc.analysis),
     wildcard_constraints:
         analysis=_choice(analyses_of("curvature")),
@@ -45,6 +46,7 @@ rule optimizers:
         page=analysis_report("optimizers", "optimizer paths, interactive 3-D", "html"),
         gif=f"{RESULTS}/figures/optimizers_{{analysis}}.gif",
     params:
+        code=code_hash("optimizers.py"),
         spec=lambda wc: analysis_spec(wc.analysis),
     wildcard_constraints:
         analysis=_choice(optimizer_analyses(animated=True)),
@@ -79,6 +81,7 @@ rule input_attack:
         field=f"{ANALYSIS_DIR}/gradient_field.parquet",
         png=analysis_report("attack", "input-space attack"),
     params:
+        code=code_hash("input_attack.py"),
         spec=lambda wc: analysis_spec(wc.analysis),
         target_function=attack_target_function,
     wildcard_constraints:

@@ -1,4 +1,5 @@
 import atexit
+from pathlib import Path
 import json
 import os
 import re
@@ -8,7 +9,7 @@ import uuid
 
 from snakemake.utils import validate
 
-from sklandscape.provenance import canonical_json, stable_hash
+from sklandscape.provenance import canonical_json, code_sha256, stable_hash
 from sklandscape.pipeline.stages.software_versions import installed_versions
 from sklandscape.pipeline.tracking.records import process_key
 from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
@@ -97,26 +98,53 @@ if (
     workflow.register_resource("cpu_slots", os.cpu_count() or 1)
 
 
-def _git_commit():
-    """The commit of the code: the workflow's checkout, else the sklandscape package's (an
-    editable install run from a copy of the workflow); "" where neither is a git checkout."""
+def _git_state():
+    """(commit, "true"/"false": whether the package's or the workflow's files differ from it)
+    of the code: the workflow's checkout, else the sklandscape package's (an editable install
+    run from a copy of the workflow); ("", "") where neither is a git checkout."""
     import sklandscape
 
-    for folder in (workflow.basedir, os.path.dirname(sklandscape.__file__)):
+    package = os.path.dirname(sklandscape.__file__)
+    for folder in (workflow.basedir, package):
         try:
-            return subprocess.run(
-                ["git", "rev-parse", "HEAD"],
+            git = ["git", "-C", folder]
+            commit, top = subprocess.run(
+                git + ["rev-parse", "HEAD", "--show-toplevel"],
                 capture_output=True,
                 text=True,
                 check=True,
-                cwd=folder,
+            ).stdout.split()
+            inside = [p for p in (package, workflow.basedir) if Path(p).is_relative_to(top)]
+            changed = subprocess.run(
+                git + ["status", "--porcelain", "--untracked-files=no", "--", *inside],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.strip()
+            return commit, "true" if changed else "false"
         except (OSError, subprocess.CalledProcessError):
             continue
-    return ""
+    return "", ""
 
 
-os.environ.setdefault("SKLANDSCAPE_GIT_COMMIT", _git_commit())
+if workflow.is_main_process:
+    _commit, _dirty = _git_state()
+    os.environ.update(SKLANDSCAPE_GIT_COMMIT=_commit, SKLANDSCAPE_GIT_DIRTY=_dirty)
+else:
+    os.environ.setdefault("SKLANDSCAPE_GIT_COMMIT", "")
+    os.environ.setdefault("SKLANDSCAPE_GIT_DIRTY", "")
+
+CODE = {}
+
+
+def code_hash(script):
+    """What a rule's job runs, by content: its script and the sklandscape source it imports
+    (sklandscape.provenance.code_sha256). A param, so that an edit to the library reruns the
+    jobs whose code it changes (an edit to curvature code reruns curvature, not training) and
+    reverting the edit reruns them again; Snakemake's own code trigger sees the script only."""
+    if script not in CODE:
+        CODE[script] = code_sha256(os.path.join(workflow.basedir, "scripts", script))
+    return CODE[script]
 
 
 def _choice(names):

@@ -12,6 +12,7 @@ rule data:
             labels={"figure": "{dataset}"},
         ),
     params:
+        code=code_hash("data.py"),
         spec=lambda wc: dataset_spec(wc.dataset),
         # A user's file reruns this (and all after it) when its content changes.
         source_sha256=lambda wc: dataset_source_sha256(wc.dataset),

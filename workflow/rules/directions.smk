@@ -17,6 +17,7 @@ rule weight_pairs:
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("weight_pairs")),
     params:
+        code=code_hash("weight_pairs.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
     log:
@@ -50,6 +51,7 @@ rule random_plane:
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("random_plane")),
     params:
+        code=code_hash("random_plane.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
     log:
@@ -74,6 +76,7 @@ rule hessian_plane:
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("hessian_plane")),
     params:
+        code=code_hash("hessian_plane.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
     log:
@@ -97,6 +100,7 @@ rule interpolation:
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("interpolation")),
     params:
+        code=code_hash("interpolation.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
     log:
@@ -122,6 +126,7 @@ rule trajectory_pca:
     wildcard_constraints:
         landscape=_choice(landscapes_of_kind("trajectory_pca")),
     params:
+        code=code_hash("trajectory_pca.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
     log:

@@ -9,6 +9,7 @@ rule landscape:
     wildcard_constraints:
         landscape=_choice(UNTILED),
     params:
+        code=code_hash("landscape.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         target_function=landscape_target_function,
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
@@ -32,6 +33,7 @@ rule landscape_tile:
         landscape=_choice(TILED),
         tile=r"\d+",
     params:
+        code=code_hash("landscape.py"),
         spec=lambda wc: landscape_spec(wc.landscape),
         target_function=landscape_target_function,
         config_hash=lambda wc: landscape_config_hash(wc.landscape),
@@ -59,6 +61,10 @@ rule landscape_gather:
         page=landscape_report("html"),
     wildcard_constraints:
         landscape=_choice(TILED),
+    params:
+        # the tiles' code (the gather imports the same stages): the gathered table is then
+        # the one-job table byte for byte, provenance included
+        code=code_hash("landscape.py"),
     log:
         f"{RESULTS}/logs/landscape/{{landscape}}.log",
     benchmark:

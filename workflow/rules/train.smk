@@ -24,6 +24,7 @@ rule train:
             labels={"figure": "{network}: fit to its data"},
         ),
     params:
+        code=code_hash("train.py"),
         settings=lambda wc: training_settings(wc.network),
         dataset=lambda wc: network_dataset(wc.network),
         function=lambda wc: dataset_function(network_dataset(wc.network)),

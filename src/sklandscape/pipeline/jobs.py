@@ -13,6 +13,7 @@ from pathlib import Path
 from sklandscape.pipeline.tracking.periodic import Periodic
 from sklandscape.pipeline.tracking.records import (
     GIT_COMMIT_ENV,
+    GIT_DIRTY_ENV,
     INVOCATION_PROCESS_ENV,
     ORPHANED,
     process_alive,
@@ -100,13 +101,19 @@ def _rebuilding_damaged_inputs():
 
 
 def _provenance(snakemake) -> dict:
-    """What every table and figure of the job carries: the code's commit and each named input
-    file's sha256. A tiled landscape's tiles are left out: the gathered table is then the
+    """What every table and figure of the job carries: the code's commit, whether the tree
+    differed from it, the hash of the code the job ran, and each named input file's sha256. A tiled landscape's tiles are left out: the gathered table is then the
     untiled one, byte for byte (both name the same weights and data)."""
     inputs = {name: {"path": str(path), "sha256": sha256_file(path)}
               for name, path in sorted(snakemake.input.items())
               if name != "tiles" and isinstance(path, str) and os.path.isfile(path)}
-    return {"code_commit": os.environ.get(GIT_COMMIT_ENV) or "unknown", "inputs": inputs}
+    provenance = {"code_commit": os.environ.get(GIT_COMMIT_ENV) or "unknown",
+                  # whether the package's or the workflow's files differed from that commit
+                  "code_dirty": os.environ.get(GIT_DIRTY_ENV) == "true",
+                  "inputs": inputs}
+    if "code" in snakemake.params.keys():  # the script and the library it ran, by content
+        provenance["code_sha256"] = snakemake.params.code
+    return provenance
 
 
 @contextmanager

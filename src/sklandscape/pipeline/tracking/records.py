@@ -36,6 +36,7 @@ INVOCATION_ENV = "SKLANDSCAPE_INVOCATION"
 # "host:pid:start" of that invocation's snakemake process: is it still alive?
 INVOCATION_PROCESS_ENV = "SKLANDSCAPE_INVOCATION_PROCESS"
 GIT_COMMIT_ENV = "SKLANDSCAPE_GIT_COMMIT"
+GIT_DIRTY_ENV = "SKLANDSCAPE_GIT_DIRTY"  # "true": the code differs from that commit
 # Why a run ended KILLED when its invocation died (said by the job, or by the next start)
 ORPHANED = "its snakemake invocation ended"
 MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
@@ -212,6 +213,7 @@ class RunRecord:
         }
         if os.environ.get(GIT_COMMIT_ENV):
             tags["git_commit"] = os.environ[GIT_COMMIT_ENV]
+            tags["git_dirty"] = os.environ.get(GIT_DIRTY_ENV) or "unknown"
         if os.environ.get("SLURM_JOB_ID"):  # a cluster job: which one (sacct, squeue, logs)
             tags["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
         if description:  # MLflow shows this tag as the run's description

@@ -680,3 +680,27 @@ def test_the_same_ctrl_c_twice_does_not_cut_short_the_clean_up_but_a_later_signa
             time.sleep(5)
             reached_the_end.append(True)
     assert not reached_the_end
+
+
+@pipeline
+def test_a_full_records_disk_fails_the_job_with_the_disk_error_not_killed(tmp_path):
+    """The disk under results/.tracking fills while a job runs: the job cannot write its
+    ended record, so it fails, and its run says FAILED with the disk error (it was recorded
+    KILLED, "lost with its node", before)."""
+    root = make_workspace(tmp_path, FAULT_CONFIG)
+    records = root / RECORDS
+    records.mkdir(parents=True)
+    saved = _small_disk(records, "8k")
+    try:
+        # half of the disk taken: a job's first record fits, its ended one (a new file) not
+        (records / "filler").write_bytes(b"\0" * 4096)
+        result = snakemake(root, "--cores", "1", "results/data/curve.parquet", check=False)
+    finally:
+        (records / "filler").unlink()
+        _unmount(records, saved)
+    assert result.returncode != 0
+    runs = {name: (status, error) for name, status, error in store_runs(root)}
+    status, error = runs["data-curve"]
+    assert status == "FAILED", runs
+    assert error.startswith("OSError: [Errno 28] No space left on device"), error
+    assert error.endswith("(writing its run record)")

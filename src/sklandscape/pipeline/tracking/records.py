@@ -281,7 +281,42 @@ class RunRecord:
         self.data.update(status=status, end_ms=int(time.time() * 1000))
         if error:
             self.data["tags"]["error"] = error[:5000]
-        self.save()
+        try:
+            self.save()
+        except OSError as failure:
+            # A full disk under the records: the job cannot end as it says. It fails, and its
+            # run must say why, not end KILLED as if its process had been lost.
+            disk = f"{type(failure).__name__}: {failure} (writing its run record)"
+            previous = self.data["tags"].get("error")
+            self.data["tags"]["error"] = f"{previous}; {disk}" if previous else disk
+            if status == FINISHED:
+                self.data["status"] = FAILED
+            self._overwrite_in_place()
+            raise
+
+    def _overwrite_in_place(self) -> None:
+        """The ended record written over the one on disk, in the space that file already has
+        (a full disk gives no more): padded with spaces, which JSON allows, and without its
+        params, metrics and artifacts where it would not fit otherwise. Left as it was if even
+        that does not fit."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return
+        text = json.dumps(self.data)
+        if len(text.encode()) > size:
+            text = json.dumps({**self.data, "params": {}, "metrics": {}, "artifacts": [],
+                               "dataset": None, "model": None})
+        data = text.encode()
+        if len(data) > size:
+            return
+        try:
+            with open(self.path, "r+b") as handle:
+                handle.write(data + b" " * (size - len(data)))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError:
+            pass
 
 
 class _Interrupts:

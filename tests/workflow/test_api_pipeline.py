@@ -94,8 +94,9 @@ def _assert_same_file(result, table, pipeline_file, tmp_path):
     for key in PROVENANCE:
         if key in metadata:
             metadata[key] = expected[key]
-    # a pipeline job also stamps the code's commit and its inputs' sha256 on every table
-    assert set(expected["provenance"]) == {"code_commit", "inputs"}
+    # a pipeline job also stamps on every table the code's commit, whether the tree differed
+    # from it, the hash of the code it ran, and its inputs' sha256
+    assert set(expected["provenance"]) == {"code_commit", "code_dirty", "code_sha256", "inputs"}
     metadata["provenance"] = expected["provenance"]
     frame, _ = io.read_table(pipeline_file)
     pd.testing.assert_frame_equal(result.tables[table], frame, check_exact=True)

@@ -473,3 +473,22 @@ def test_an_interpolation_range_that_is_no_interval_is_refused_before_any_job(tm
     problems = _problems(snakemake(root, "-n", "--cores", "1", check=False))
     assert problems == ["landscapes.flat_line.range: [1.0, 1.0] is no interval: the first value "
                         "(alpha at the start) must be below the second"]
+
+
+def test_a_data_file_too_large_to_read_is_refused_by_its_size_unread(tmp_path):
+    config = copy.deepcopy(SMALL_CONFIG)
+    root = make_workspace(tmp_path, config)
+    data = root / "data"
+    data.mkdir()
+    big = data / "big.csv"
+    with open(big, "wb") as handle:  # 64 MB of a file that is not read: sparse, no rows
+        handle.write(b"a,b,y\n")
+        handle.truncate(64 * 2**20)
+    config["datasets"]["big"] = {"path": "data/big.csv", "features": ["a", "b"], "target": "y"}
+    config["networks"]["NB"] = {**config["networks"]["N1"], "dataset": "big"}
+    make_workspace(root, config)
+    problems = _problems(snakemake(root, "-n", "--cores", "1", check=False,
+                                   env={"SKLANDSCAPE_MEMORY_GB": "0.5"}))
+    assert problems == ["datasets.big.path: data/big.csv has 0.1 GiB; reading it needs ~0.6 GiB, "
+                        "and this machine has 0.5 GiB (SKLANDSCAPE_MEMORY_GB to say otherwise): "
+                        "use a smaller file"]

@@ -229,3 +229,17 @@ def test_a_second_snakemake_refused_by_the_lock_says_only_that(tmp_path):
     finally:
         first.terminate()
         first.wait(60)
+
+
+def test_the_stores_lock_file_is_not_followed_through_a_link(tmp_path, monkeypatch):
+    """In a folder others can write, a link planted at mlflow.db.lock must not make this
+    process create or open the file it points to."""
+    from sklandscape.pipeline.tracking import logger
+
+    target = tmp_path / "elsewhere" / "owned_by_root"
+    target.parent.mkdir()
+    (tmp_path / "mlflow.db.lock").symlink_to(target)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with pytest.raises(OSError), logger._creating_store():
+        pass
+    assert not target.exists()

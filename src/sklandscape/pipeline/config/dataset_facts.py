@@ -138,6 +138,28 @@ def _bundled_cache() -> _BundledCache:
     return _BundledCache()
 
 
+# What reading a user's table may hold in memory, per byte of the file: a CSV's text becomes
+# float64 columns and pandas' parsing buffers; a Parquet file is compressed.
+READ_BYTES_PER_BYTE = {".csv": 10, ".parquet": 30, ".pq": 30}
+
+
+def _reading_problem(where: str, path: Path) -> str | None:
+    """A user's file too large to read on this machine, by its size alone (it is not read)."""
+    from sklandscape.pipeline.config.resources import MEMORY_ENV, SHARE, machine_memory
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # the read below names the problem
+    need = size * READ_BYTES_PER_BYTE.get(path.suffix.lower(), 10)
+    memory = machine_memory()
+    if need <= SHARE * memory:
+        return None
+    return (f"{where}.path: {path} has {size / 2**30:.1f} GiB; reading it needs ~"
+            f"{need / 2**30:.1f} GiB, and this machine has {memory / 2**30:.1f} GiB "
+            f"({MEMORY_ENV} to say otherwise): use a smaller file")
+
+
 def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
     from sklandscape import io
     from sklandscape.data.datasets import is_numeric_target, split_xy, user_dataset
@@ -152,6 +174,10 @@ def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | N
     if path.resolve() == outputs or outputs in path.resolve().parents:
         problems.append(f"{where}.path: {path} is inside the pipeline's own outputs ({OUTPUTS}/), "
                         "which a run rewrites or deletes; keep your data outside it")
+        return None
+    problem = _reading_problem(where, path)
+    if problem:
+        problems.append(problem)
         return None
     try:
         frame = user_dataset(io.read_user_table(path), features, target, path)

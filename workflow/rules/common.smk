@@ -99,7 +99,7 @@ if (
 
 
 def _git_state():
-    """(commit, "true"/"false": whether the package's or the workflow's files differ from it)
+    """(commit, "true" or "false": whether the package's or the workflow's files differ from it)
     of the code: the workflow's checkout, else the sklandscape package's (an editable install
     run from a copy of the workflow); ("", "") where neither is a git checkout."""
     import sklandscape

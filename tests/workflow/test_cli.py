@@ -42,6 +42,8 @@ def test_help_version_and_docs():
 def test_bad_arguments_are_named():
     missing = sklandscape_cli("run", "no/such/config.yaml")
     assert missing.returncode != 0 and "no config file no/such/config.yaml" in missing.stderr
+    device = sklandscape_cli("run", "/dev/zero")  # Snakemake itself would read it for ever
+    assert device.returncode != 0 and "/dev/zero is not a regular file" in device.stderr
     unknown = sklandscape_cli("--frobnicate")
     assert unknown.returncode == 2 and "--frobnicate" in unknown.stderr
 

@@ -85,6 +85,8 @@ def test_crafted_records_are_set_aside_with_their_reason_and_the_rest_is_logged(
     }
     for name, content in crafted.items():
         _write(root, name, content)
+    os.mkfifo(root / "results" / ".tracking" / "fifo.json")  # would block a plain read
+    crafted["fifo"] = None
     _write(root, "good", _record(root, run_name="a-good-record"))
     (root / "results" / "models" / "N1" / "weights.parquet").touch()  # something to rerun
     done = snakemake(root, "--cores", "2", "results/landscapes/N1_slice.parquet", "--forcerun",
@@ -102,6 +104,7 @@ def test_crafted_records_are_set_aside_with_their_reason_and_the_rest_is_logged(
     assert "not a run record" in reasons["list"] or "mapping" in reasons["list"]
     assert "not JSON" in reasons["not_json"]
     assert "logger sets itself" in reasons["own_tag"]
+    assert "not a regular file" in reasons["fifo"]
     assert "another record made" in reasons["forged"]
     for name in crafted:  # one line each, naming the file and the reason
         assert f"the run record {name}.json is not logged" in output

@@ -60,7 +60,8 @@ def dry_run(argv):
     workflow parsed through the API) only reports."""
     from snakemake.cli import get_argument_parser
 
-    if "snakemake" not in os.path.basename(os.path.dirname(argv[0]) + argv[0]):
+    program = Path(argv[0])  # .../bin/snakemake, or .../snakemake/__main__.py (python -m)
+    if "snakemake" not in (program.name, program.parent.name):
         return True
     try:
         return bool(get_argument_parser().parse_known_args(argv[1:])[0].dryrun)

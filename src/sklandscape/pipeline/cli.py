@@ -40,8 +40,10 @@ def run(config: str | None, directory: str | None, cores: int, extra: list[str])
     command = [snakemake, "--cores", str(cores)]
     if config:
         path = Path(config)
-        if not path.is_file():
+        if not path.exists():
             raise SystemExit(f"sklandscape run: no config file {config}")
+        if not path.is_file():  # /dev/zero, a FIFO: Snakemake would read it for ever
+            raise SystemExit(f"sklandscape run: {config} is not a regular file")
         # Only this file: without --replace-workflow-config, Snakemake merges it into the
         # default config/config.yaml and runs both.
         command += ["--configfile", str(path.resolve()), "--replace-workflow-config"]

@@ -27,7 +27,7 @@ KEY = re.compile(r"[\w\-. :/]{1,250}")
 FOLDER = re.compile(r"[\w\-]{1,64}")
 PROCESS = re.compile(r"[^\s:]{1,255}:\d{1,10}(:\d{1,20})?")
 # Tags a record may not set: MLflow's own (but the description) and those the logger owns.
-OWN_TAGS = ("sklandscape_record", "sklandscape_record_token", "output_sha256", "output_location",
+OWN_TAGS = ("sklandscape_record", "sklandscape_record_token", "sklandscape_record_end", "output_sha256", "output_location",
             "upstream_run_id", "upstream_run", "tile_runs")
 
 

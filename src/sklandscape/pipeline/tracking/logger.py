@@ -52,6 +52,7 @@ from sklandscape.provenance import file_key
 OUTPUT_TAG = "output_sha256"
 OUTPUT_LOCATION_TAG = "output_location"  # a hash of the output's absolute path
 RECORD_TAG = "sklandscape_record"  # the record a run was logged from: logging it again is a no-op
+ENDED_TAG = "sklandscape_record_end"  # the end (ms) of the record a run was finished from
 TOKEN_TAG = "sklandscape_record_token"  # sha256 of the record's secret: binds the run to it
 REJECTED = "rejected"  # the records folder's subfolder for records that are not logged
 # MLflow's answers that refuse one record (its content), not the store as a whole
@@ -298,8 +299,9 @@ class RecordLogger:
                 return False
             record = ended
         run_id = self.open.pop(record["id"], None) or self._run_of(record)
-        if self.client.get_run(run_id).info.status == record["status"] != RUNNING:
-            # logged whole before, and the record not yet deleted (a crash in between)
+        if self.client.get_run(run_id).data.tags.get(ENDED_TAG) == str(record["end_ms"]):
+            # this very end was logged whole before, and the record not yet deleted (a crash
+            # in between): nothing to log twice
             path.unlink(missing_ok=True)
             return True
         self._finish(run_id, record)
@@ -358,6 +360,7 @@ class RecordLogger:
         if made_from:
             tags["mlflow.note.content"] = (tags.get("mlflow.note.content", "")
                                            + f"\n\nMade from the output of {', '.join(made_from)}.")
+        tags[ENDED_TAG] = str(record["end_ms"])
         if record["output"]:
             tags[OUTPUT_TAG] = record["output"]["sha256"]
             tags[OUTPUT_LOCATION_TAG] = record["output"]["location"]

@@ -55,9 +55,6 @@ RECORD_TAG = "sklandscape_record"  # the record a run was logged from: logging i
 ENDED_TAG = "sklandscape_record_end"  # the end (ms) of the record a run was finished from
 TOKEN_TAG = "sklandscape_record_token"  # sha256 of the record's secret: binds the run to it
 REJECTED = "rejected"  # the records folder's subfolder for records that are not logged
-# MLflow's answers that refuse one record (its content), not the store as a whole
-REFUSALS = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "RESOURCE_ALREADY_EXISTS",
-            "INVALID_STATE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_STATE_TRANSITION")
 ORPHANED = f"interrupted: {ORPHANED_REASON}"
 FINAL_WAIT = 10.0  # seconds a stopped job has to write its own end, once all have ended
 LOST = "interrupted: its job ended without finishing its run (killed, or lost with its node)"
@@ -224,12 +221,8 @@ class RecordLogger:
             try:
                 left += not self._log(path, record, final)
             except RecordProblem as problem:
-                self._reject(path, str(problem))
-            except MlflowException as error:
-                if error.error_code not in REFUSALS:
-                    return self._failed(record, error, left + len(records) - done)
                 self.open.pop(record["id"], None)
-                self._reject(path, f"MLflow refused it: {error.message}")
+                self._reject(path, str(problem))
             except Exception as error:  # noqa: BLE001 (kept on disk; said once)
                 return self._failed(record, error, left + len(records) - done)
         self.failing = False
@@ -325,10 +318,11 @@ class RecordLogger:
             return found[0].info.run_id
         tags = {**record["tags"], RECORD_TAG: record["id"], TOKEN_TAG: _token_hash(record)}
         tags.pop("error", None)
-        run = self.client.create_run(experiment_id, start_time=record["start_ms"], tags=tags,
-                                     run_name=record["run_name"])
-        self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in
-                                                       record["params"].items()])
+        with _refusals():
+            run = self.client.create_run(experiment_id, start_time=record["start_ms"],
+                                         tags=tags, run_name=record["run_name"])
+            self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in
+                                                           record["params"].items()])
         return run.info.run_id
 
     def _producer(self, identity: dict, experiment_id: str):
@@ -360,7 +354,6 @@ class RecordLogger:
         if made_from:
             tags["mlflow.note.content"] = (tags.get("mlflow.note.content", "")
                                            + f"\n\nMade from the output of {', '.join(made_from)}.")
-        tags[ENDED_TAG] = str(record["end_ms"])
         if record["output"]:
             tags[OUTPUT_TAG] = record["output"]["sha256"]
             tags[OUTPUT_LOCATION_TAG] = record["output"]["location"]
@@ -370,10 +363,11 @@ class RecordLogger:
             for child in filter(None, children):
                 client.set_tag(child.run_id, "mlflow.parentRunId", run_id)
         stamp = record["end_ms"] or int(time.time() * 1000)
-        client.log_batch(
-            run_id,
-            metrics=[Metric(k, v, stamp, 0) for k, v in record["metrics"].items()],
-            tags=[RunTag(k, v) for k, v in tags.items()])
+        with _refusals():
+            client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, stamp, 0) for k, v in record["metrics"].items()],
+                tags=[RunTag(k, v) for k, v in tags.items()])
         # A run marked KILLED by another invocation that then finished keeps no error.
         if record["status"] == FINISHED and "error" in client.get_run(run_id).data.tags:
             client.delete_tag(run_id, "error")
@@ -388,6 +382,8 @@ class RecordLogger:
                     client.log_image(run_id, image, key=Path(path).stem, step=0)
         if record["dataset"] or record["model"]:
             _log_data_and_model(client, run_id, record)
+        # last: a record whose end is on its run was logged whole (a retry skips it)
+        client.set_tag(run_id, ENDED_TAG, str(record["end_ms"]))
         client.set_terminated(run_id, status=record["status"], end_time=stamp)
 
 
@@ -417,6 +413,19 @@ def _png_as_is(path: str):
         yield image
     finally:
         image.close()
+
+
+@contextmanager
+def _refusals():
+    """Around the calls that send a record's own values (its run, params, metrics, tags): an
+    invalid value is that record's fault, to be set aside. Any other failure (a server gone,
+    an artifact store that fails) is the store's, and the record waits on disk for it."""
+    try:
+        yield
+    except MlflowException as error:
+        if error.error_code != "INVALID_PARAMETER_VALUE":
+            raise
+        raise RecordProblem(f"MLflow refused it: {error.message}") from error
 
 
 def _token_hash(record: dict) -> str:

@@ -10,7 +10,6 @@ collected and reported together, so one edit can fix them all.
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import yaml
 
 from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
-from sklandscape.model.network import n_parameters, parameter_names
+from sklandscape.model.network import n_parameters, parameter_names, parse_parameter_name
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
 from sklandscape.pipeline.config.resources import (
     data_problems,
@@ -337,23 +336,18 @@ def _check_input_plane(where, spec, dataset, known, problems) -> None:
 
 
 def has_weight(name, sizes: list[int]) -> bool:
-    """Whether the network of these layer sizes has a weight of this name, by arithmetic on
-    the name's indices (its names are never all listed)."""
-    match = WEIGHT_NAME.fullmatch(name) if isinstance(name, str) else None
-    if match is None:
+    """Whether the network of these layer sizes has a weight of this name, written exactly as
+    parameter_names writes it, by arithmetic on the name's indices (its names are never all
+    listed: a network of 10^10 weights has them)."""
+    try:
+        kind, layer, i, j = parse_parameter_name(name)
+    except (ValueError, AttributeError):
         return False
-    layer = int(match["layer"])
+    if name != (f"W{layer}[{i},{j}]" if kind == "weight" else f"b{layer}[{j}]"):
+        return False  # spaces, leading zeros: not a name the tables use
     if not 1 <= layer < len(sizes):
         return False
-    n_in, n_out = sizes[layer - 1], sizes[layer]
-    if match["kind"] == "W":
-        return match["j"] is not None and int(match["i"]) < n_in and int(match["j"]) < n_out
-    return match["j"] is None and int(match["i"]) < n_out
-
-
-# A weight's name as parameter_names writes it: W{layer}[i,j] or b{layer}[j]
-WEIGHT_NAME = re.compile(r"(?P<kind>[Wb])(?P<layer>[1-9][0-9]{0,3})\[(?P<i>0|[1-9][0-9]{0,9})"
-                         r"(?:,(?P<j>0|[1-9][0-9]{0,9}))?\]")
+    return j < sizes[layer] and (i is None or i < sizes[layer - 1])
 
 
 def _check_weight_names(where, names, network_name, sizes, problems) -> None:

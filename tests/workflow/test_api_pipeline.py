@@ -38,7 +38,9 @@ CONFIG = {
         "N1_line": {"network": "N1", "kind": "interpolation", "range": [-0.25, 1.25],
                     "resolution": 31, "samples": "all"},
         "N2_path": {"network": "N2", "kind": "trajectory_pca", "resolution": 9, "margin": 0.5,
-                    "samples": "all"},
+                    "samples": "all", "topology_threshold": 0.05},
+        "N1_hessian": {"network": "N1", "kind": "hessian_plane", "directions": "top_two",
+                       "span": 0.5, "resolution": 9, "samples": "all"},
     },
     "analyses": {
         "N1_curv": {"kind": "curvature", "landscape": "N1_slice", "plateau_threshold": 0.5},
@@ -104,12 +106,18 @@ def _assert_same_file(result, table, pipeline_file, tmp_path):
     assert written.read_bytes() == pipeline_file.read_bytes()
 
 
-SUFFIXES = {"stats": ".stats", "directions": ".directions", "path": ".path"}
+SUFFIXES = {"stats": ".stats", "directions": ".directions", "path": ".path",
+            "topology": ".topology"}
+TWO_D = {"weights", "input", "weight_pairs", "random_plane", "hessian_plane", "trajectory_pca"}
 
 
 @pytest.mark.parametrize("name", list(CONFIG["landscapes"]))
 def test_every_landscape_kind_equals_the_pipelines_byte_for_byte(workspace, name, tmp_path):
     result = _api_landscape(workspace, name)
+    # every 2-D kind has its topology, and the relation minima - saddles + maxima = 1 holds
+    assert ("topology" in result.tables) == (CONFIG["landscapes"][name]["kind"] in TWO_D)
+    for grid in result.topology or []:
+        assert grid.topology.metrics["euler_characteristic"] == 1
     for table in result.tables:
         suffix = "" if table == "landscape" else SUFFIXES[table]
         _assert_same_file(result, table, workspace / f"results/landscapes/{name}{suffix}.parquet",

@@ -10,6 +10,7 @@ rule weight_pairs:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
         html=f"{RESULTS}/tables/{{landscape}}.html",
@@ -36,6 +37,7 @@ rule random_plane:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
         stats=f"{RESULTS}/landscapes/{{landscape}}.stats.parquet",
         csv=f"{RESULTS}/tables/{{landscape}}.csv",
@@ -70,6 +72,7 @@ rule hessian_plane:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         directions=f"{RESULTS}/landscapes/{{landscape}}.directions.parquet",
         figure=landscape_report("png"),
         page=landscape_report("html"),
@@ -120,6 +123,7 @@ rule trajectory_pca:
         data=landscape_data,
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         path=f"{RESULTS}/landscapes/{{landscape}}.path.parquet",
         figure=landscape_report("png"),
         page=landscape_report("html"),

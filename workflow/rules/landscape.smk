@@ -4,6 +4,7 @@ rule landscape:
         unpack(landscape_inputs),
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         figure=landscape_report("png"),
         page=landscape_report("html"),
     wildcard_constraints:
@@ -57,6 +58,7 @@ rule landscape_gather:
         data=lambda wc: landscape_inputs(wc)["data"],  # drawn on the figure
     output:
         table=f"{RESULTS}/landscapes/{{landscape}}.parquet",
+        topology=f"{RESULTS}/landscapes/{{landscape}}.topology.parquet",
         figure=landscape_report("png"),
         page=landscape_report("html"),
     wildcard_constraints:

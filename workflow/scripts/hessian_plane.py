@@ -8,7 +8,7 @@ with pipeline_job(snakemake, "landscape") as run:
     metrics = direction_stages.hessian_plane_landscape(
         snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
         snakemake.params.config_hash, snakemake.wildcards.landscape,
-        table=out.table, directions=out.directions, figure=out.figure,
+        table=out.table, directions=out.directions, topology=out.topology, figure=out.figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

@@ -16,10 +16,15 @@ with pipeline_job(snakemake, "landscape") as run:
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
             snakemake.params.config_hash, tile,
         )
-    run.log_metrics(metrics)
     run.record_output(snakemake.output[0])
+    grids = None
+    if "topology" in snakemake.output.keys():  # a whole landscape, not a tile
+        found, grids = landscapes.landscape_topology(snakemake.output[0], snakemake.output.topology)
+        metrics |= found
+    run.log_metrics(metrics)
     if "figure" in snakemake.output.keys():
-        figures.landscape_figure(snakemake.output[0], snakemake.input.data, snakemake.output.figure)
+        figures.landscape_figure(snakemake.output[0], snakemake.input.data, snakemake.output.figure,
+                                 grids)
         run.log_artifact(snakemake.output.figure, "figures")
-        pages.landscape_page(snakemake.output[0], snakemake.output.page)
+        pages.landscape_page(snakemake.output[0], snakemake.output.page, grids=grids)
         run.log_artifact(snakemake.output.page, "figures")

@@ -8,7 +8,7 @@ with pipeline_job(snakemake, "landscape") as run:
     metrics = direction_stages.random_plane_landscape(
         snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
         snakemake.params.config_hash, snakemake.wildcards.landscape,
-        table=out.table, directions=out.directions, stats=out.stats, csv=out.csv,
+        table=out.table, directions=out.directions, stats=out.stats, topology=out.topology, csv=out.csv,
         figure=out.figure, spread_figure=out.spread_figure,
     )
     run.log_metrics(metrics)

@@ -8,7 +8,7 @@ with pipeline_job(snakemake, "landscape") as run:
     metrics = direction_stages.trajectory_pca_landscape(
         snakemake.input.trajectory, snakemake.input.weights, snakemake.input.data,
         snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
-        table=out.table, path=out.path, figure=out.figure,
+        table=out.table, path=out.path, topology=out.topology, figure=out.figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

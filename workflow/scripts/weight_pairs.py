@@ -7,7 +7,7 @@ with pipeline_job(snakemake, "landscape") as run:
     metrics = direction_stages.weight_pairs_landscape(
         snakemake.input.weights, snakemake.input.data, snakemake.params.spec,
         snakemake.params.config_hash, snakemake.wildcards.landscape,
-        table=out.table, stats=out.stats, csv=out.csv, html=out.html, figure=out.figure,
+        table=out.table, stats=out.stats, topology=out.topology, csv=out.csv, html=out.html, figure=out.figure,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

@@ -187,7 +187,7 @@ def topology(values, *, threshold: float = DEFAULT_THRESHOLD) -> Topology:
     cut = threshold * loss_range
 
     def persistence_of(lower, upper):
-        return np.array([_difference(flat_z[u], flat_z[l]) for l, u in zip(lower, upper)])
+        return np.array([_difference(flat_z[hi], flat_z[lo]) for lo, hi in zip(lower, upper)])
 
     # every critical cell's partner and persistence (a multiple saddle keeps its largest)
     partner: dict[int, int] = {}

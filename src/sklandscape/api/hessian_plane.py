@@ -31,6 +31,7 @@ from sklandscape.api.inputs import (
     single_threaded,
 )
 from sklandscape.api.result import Result
+from sklandscape.api.topology import DEFAULT_THRESHOLD, add_topology, check_threshold
 from sklandscape.engine.landscape import axis_values, plane_grid, plane_measures
 from sklandscape.figures import planes as planes_plots
 from sklandscape.figures.drawing import loss_of
@@ -117,6 +118,7 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
 def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0,
                   resolution: int = 31, seed: int = 0, bottom_max_products: int = 1000,
                   samples="all", heldout=None, objective: str = "default",
+                  topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
                   name: str = "hessian_plane", network: str | None = None) -> Result:
     """The loss over theta + a·v1 + b·v2 for two unit eigenvectors of the Hessian at the
     trained weights: the largest two (``directions="top_two"``) or the largest and the
@@ -124,13 +126,15 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
 
     The eigenvectors come from Lanczos on exact Hessian-vector products, at any network size.
     Tables: ``"landscape"`` (a, b, loss) and ``"directions"`` (name, d1, d2); the eigenvalues
-    are in ``metadata["eigenvalues"]`` and the figure. Figure: ``"plane"``.
+    are in ``metadata["eigenvalues"]`` and the figure. Figure: ``"plane"``. `topology`,
+    `topology_threshold`: as for ``weights`` (the table ``"topology"``).
     """
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "hessian_plane",
             "objective": objective, "directions": directions, "span": span,
             "resolution": resolution, "seed": seed, "bottom_max_products": bottom_max_products,
-            "samples": samples}
+            "samples": samples, "topology_threshold": check_threshold(topology_threshold)}
     with single_threaded():
-        return hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
+        result = hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
+    return add_topology(result, spec["topology_threshold"]) if topology else result

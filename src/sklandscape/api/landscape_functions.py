@@ -30,22 +30,38 @@ from sklandscape.api.inputs import (
 )
 from sklandscape.api.plotting import grid_landscape_figure
 from sklandscape.api.result import Result
+from sklandscape.api.topology import (
+    DEFAULT_THRESHOLD,
+    add_topology,
+    check_threshold,
+    threshold_of,
+)
 from sklandscape.model.network import Network
 from sklandscape.model.trajectory import Trajectory, record_fit
 
 Samples = str | int | Sequence[int]
 
 
-def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None) -> Result:
+def _grid_result(stream: grids.GridStream, name: str, data: pd.DataFrame | None,
+                 topology: bool) -> Result:
     frame, stats = grids.collect(stream)
     metadata = stream.metadata
-    return Result(stream.metadata["landscape"]["kind"], name, {"landscape": frame},
-                  {"landscape": metadata}, stats,
-                  figures={"landscape": lambda: grid_landscape_figure(frame, metadata, data, name)})
+    result = Result(stream.metadata["landscape"]["kind"], name, {"landscape": frame},
+                    {"landscape": metadata}, stats,
+                    figures={"landscape": lambda: grid_landscape_figure(frame, metadata, data, name)})
+    return _with_topology(result, topology)
+
+
+def _with_topology(result: Result, topology: bool) -> Result:
+    """The result with its grids' topology (table, metrics, overlay), unless switched off."""
+    if not topology:
+        return result
+    return add_topology(result, threshold_of(result.metadata["landscape"]))
 
 
 def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
             samples: Samples = "all", heldout=None, objective: str = "default",
+            topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
             name: str = "weights", network: str | None = None) -> Result:
     """The loss over two named weights, every other weight held at its trained value.
 
@@ -70,6 +86,13 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         "default": the MSE (a classifier: the log-loss). "sklearn": what scikit-learn
         minimises, half the MSE (the log-loss as it is) plus 0.5 * alpha * sum(coefs²) /
         n_samples with the model's own alpha.
+    topology : bool, default True
+        Also find the landscape's minima, saddles and maxima, their persistence and each
+        cell's basin (``sklandscape.analyses.topology``): the table ``"topology"``, the
+        ``topology_*`` metrics, ``result.topology`` and an overlay on the figure.
+    topology_threshold : float, default 0.01
+        Pairs of critical points whose persistence is at most this fraction of the loss
+        range are ripples: not counted as significant, not marked, their basins merged.
     name, network : str
         The landscape's and the network's names, in the metadata and the figure's title.
 
@@ -79,18 +102,21 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
         not sklearn's half-MSE), one row per grid point, the first axis slowest.
     """
+    check_threshold(topology_threshold)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
-            "span": span, "resolution": resolution, "samples": samples}
+            "span": span, "resolution": resolution, "samples": samples,
+            "topology_threshold": topology_threshold}
     with single_threaded():
         stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout))
-        return _grid_result(stream, name, None)
+        return _grid_result(stream, name, None, topology)
 
 
 def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
           target: Callable | str | None = None, domain=None,
           features: Sequence[int | str] | None = None, reference: str | int | None = None,
+          topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
           name: str = "input", network: str | None = None) -> Result:
     """The loss over two input features, the weights fixed and any other feature held at a
     reference point.
@@ -111,6 +137,13 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         How far the grid extends beyond `domain` on each side, in the inputs' units.
     domain : one [lo, hi] per feature, optional
         The window before the margin; the data's range by default.
+    topology : bool, default True
+        Also find the landscape's minima, saddles and maxima, their persistence and each
+        cell's basin (``sklandscape.analyses.topology``): the table ``"topology"``, the
+        ``topology_*`` metrics, ``result.topology`` and an overlay on the figure.
+    topology_threshold : float, default 0.01
+        Pairs of critical points whose persistence is at most this fraction of the loss
+        range are ripples: not counted as significant, not marked, their basins merged.
 
     Returns
     -------
@@ -122,6 +155,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     """
     from sklandscape.data.datasets import generating_function
 
+    check_threshold(topology_threshold)
     feature_names = _feature_names(model, X)
     net, X, y = inputs_of(model, X, y)
     if isinstance(target, str):
@@ -131,7 +165,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     else:
         described = getattr(target, "__name__", "a function of the inputs")
     spec = {"network": model_label(model, network), "kind": "input", "resolution": resolution,
-            "margin": margin}
+            "margin": margin, "topology_threshold": topology_threshold}
     if features is not None:
         spec["features"] = list(features)
     if reference is not None:
@@ -139,7 +173,8 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, "y": y})
     with single_threaded():
         return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
-                                               feature_names=feature_names), name, data)
+                                               feature_names=feature_names), name, data,
+                            topology)
 
 
 def _feature_names(model, X) -> list[str] | None:
@@ -151,42 +186,50 @@ def _feature_names(model, X) -> list[str] | None:
 
 def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float = 1.0,
                  resolution: int = 31, samples: Samples = "all", heldout=None,
-                 objective: str = "default", name: str = "weight_pairs",
+                 objective: str = "default", topology: bool = True,
+                 topology_threshold: float = DEFAULT_THRESHOLD, name: str = "weight_pairs",
                  network: str | None = None) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
 
     Options as for ``weights``; with `heldout` every cell also has ``loss_heldout``.
 
     ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
-    ``"landscape"`` (x_name, y_name, x, y, loss) and ``"stats"`` (one row per pair: minimum,
-    maximum, drop from the trained point, ranges along each axis, anisotropy).
+    ``"landscape"`` (x_name, y_name, x, y, loss), ``"stats"`` (one row per pair: minimum,
+    maximum, drop from the trained point, ranges along each axis, anisotropy) and
+    ``"topology"`` (each pair's critical points; see ``weights`` for `topology`).
     """
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "weight_pairs", "objective": objective,
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
-            "resolution": resolution, "samples": samples}
+            "resolution": resolution, "samples": samples,
+            "topology_threshold": check_threshold(topology_threshold)}
     with single_threaded():
-        return weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout))
+        return _with_topology(weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout)),
+                              topology)
 
 
 def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
                  resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
-                 heldout=None, objective: str = "default", name: str = "random_plane",
+                 heldout=None, objective: str = "default", topology: bool = True,
+                 topology_threshold: float = DEFAULT_THRESHOLD, name: str = "random_plane",
                  network: str | None = None) -> Result:
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
-    Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2) and
-    ``"stats"`` (one row per seed). Figures: ``"plane"`` and ``"seed_spread"``.
+    Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2),
+    ``"stats"`` (one row per seed) and ``"topology"`` (each seed's critical points; see
+    ``weights`` for `topology`). Figures: ``"plane"`` and ``"seed_spread"``.
     """
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "random_plane", "objective": objective,
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
-            "zero_biases": zero_biases, "samples": samples}
+            "zero_biases": zero_biases, "samples": samples,
+            "topology_threshold": check_threshold(topology_threshold)}
     with single_threaded():
-        return random_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
+        return _with_topology(random_plane_result(net, X, y, spec, name, heldout_of(model, heldout)),
+                              topology)
 
 
 @dataclass(frozen=True)
@@ -228,13 +271,14 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
 
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
                    samples: Samples = "all", heldout=None, objective: str = "default",
-                   name: str = "trajectory_pca",
-                   network: str | None = None) -> Result:
+                   topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
+                   name: str = "trajectory_pca", network: str | None = None) -> Result:
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
 
     `path` is a Fit (from ``sl.fit``), a Trajectory, or an array of weight vectors (one row
-    per iterate, ending at the trained weights).
+    per iterate, ending at the trained weights). `topology`, `topology_threshold`: as for
+    ``weights`` (the table ``"topology"``).
     """
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
@@ -242,11 +286,13 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
         path = path.trajectory
     states = np.asarray(path.states if isinstance(path, Trajectory) else path, dtype=np.float64)
     spec = {"network": model_label(model, network), "kind": "trajectory_pca", "objective": objective,
-            "resolution": resolution, "margin": margin, "samples": samples}
+            "resolution": resolution, "margin": margin, "samples": samples,
+            "topology_threshold": check_threshold(topology_threshold)}
     solver = getattr(model, "solver", None)
     with single_threaded():
-        return trajectory_pca_result(np.arange(len(states), dtype=np.int64), states, solver,
-                                     net, X, y, spec, name, heldout_of(model, heldout))
+        return _with_topology(trajectory_pca_result(
+            np.arange(len(states), dtype=np.int64), states, solver, net, X, y, spec, name,
+            heldout_of(model, heldout)), topology)
 
 
 def _initial_network(initial, net: Network) -> Network:

@@ -38,6 +38,9 @@ class Result:
         Each figure's name and what draws it (call ``plot(name)``).
     captions : dict of str to str
         A table's title in words, where it has one (the pipeline's sortable HTML tables).
+    topology : list of sklandscape.api.topology.Grid or None
+        A 2-D landscape's grids, each with its critical points, persistence and per-cell
+        basins (``grid.topology.basins``); the table ``"topology"`` lists their points.
     """
 
     kind: str
@@ -49,6 +52,8 @@ class Result:
     figures: dict[str, Callable] = field(default_factory=dict, repr=False)
     captions: dict[str, str] = field(default_factory=dict)  # a table's title in words
     animation: Callable | None = field(default=None, repr=False)  # writes a GIF to a path
+    # a 2-D landscape's grids with their topology (sklandscape.api.topology.Grid), if made
+    topology: list | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:

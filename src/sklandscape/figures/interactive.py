@@ -59,11 +59,56 @@ def _levels(z: np.ndarray, count: int = 15) -> dict:
     return {"start": lo, "end": hi, "size": (hi - lo) / count}
 
 
+SYMBOLS = {"minimum": ("circle", "white"), "saddle": ("x", "orange"),
+           "maximum": ("diamond-open", "black")}
+
+
+def _critical_traces(grid, transform) -> list[dict]:
+    """The significant critical points as markers at their (transformed) height."""
+    traces = []
+    points = grid.topology.points[grid.topology.points["significant"]]
+    for kind, (symbol, colour) in SYMBOLS.items():
+        chosen = points[points["type"] == kind]
+        if chosen.empty:
+            continue
+        rows, cols = chosen["row"].to_numpy(), chosen["col"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            heights = transform(chosen["loss"].to_numpy())
+        traces.append({"type": "scatter3d", "mode": "markers",
+                       "name": f"{len(chosen)} significant {kind}{'s' if len(chosen) > 1 else ''}"
+                       .replace("minimums", "minima").replace("maximums", "maxima"),
+                       "x": _numbers(grid.x[rows]), "y": _numbers(grid.y[cols]),
+                       "z": _numbers(heights),
+                       "marker": {"size": 5, "symbol": symbol, "color": colour,
+                                  "line": {"color": "black", "width": 1}}})
+    return traces
+
+
+def _basin_buttons(basins: np.ndarray, surface: dict) -> dict:
+    """Two buttons: colour the surface by the loss (as drawn) or by basin (one colour each)."""
+    labels, compact = np.unique(basins, return_inverse=True)
+    by_basin = [[int(v) for v in line] for line in compact.reshape(basins.shape).T]
+    as_loss = {"surfacecolor": [None], "colorscale": [surface["colorscale"]],
+               "showscale": [True]}
+    as_basin = {"surfacecolor": [by_basin], "colorscale": ["Portland"], "showscale": [False]}
+    return {"updatemenus": [{
+        "type": "buttons", "direction": "right", "x": 0.0, "y": 1.0, "xanchor": "left",
+        "yanchor": "top", "showactive": True,
+        "buttons": [{"label": "colour: loss", "method": "restyle", "args": [as_loss, [0]]},
+                    {"label": f"colour: basin ({len(labels)})", "method": "restyle",
+                     "args": [as_basin, [0]]}]}]}
+
+
 def surface_page(x, y, z, *, title: str, labels: tuple[str, str], z_label: str,
                  trained: tuple[float, float] | None = None,
-                 paths: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = ()) -> str:
+                 paths: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = (),
+                 topology_grid=None) -> str:
     """The page: the surface z[i, j] over (x[i], y[j]), its contour lines projected on the
-    floor, the trained point, and paths (name, x, y, z) drawn on the surface."""
+    floor, the trained point, and paths (name, x, y, z) drawn on the surface.
+
+    `topology_grid` (x, y: its axes, which may be finer than the page's; topology: a
+    sklandscape.analyses.topology.Topology) adds the significant minima, saddles and maxima
+    as markers, and a button that colours the surface by basin."""
     x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
     near = None if trained is None else (int(np.abs(x - trained[0]).argmin()),
                                          int(np.abs(y - trained[1]).argmin()))
@@ -96,7 +141,16 @@ def surface_page(x, y, z, *, title: str, labels: tuple[str, str], z_label: str,
         traces.append({"type": "scatter3d", "mode": "lines+markers", "name": name,
                        "x": _numbers(px), "y": _numbers(py), "z": _numbers(heights),
                        "line": {"width": 4}, "marker": {"size": 2}})
+    layout_extra = {}
+    if topology_grid is not None:
+        traces += _critical_traces(topology_grid, transform)
+        # the page's points are grid points of the topology's (a subset where thinned)
+        at_rows = np.searchsorted(topology_grid.x, x[rows])
+        at_cols = np.searchsorted(topology_grid.y, y[cols])
+        layout_extra = _basin_buttons(topology_grid.topology.basins[np.ix_(at_rows, at_cols)],
+                                      traces[0])
     layout = {
+        **layout_extra,
         "title": {"text": title, "font": {"size": 14}},
         "scene": {"xaxis": {"title": {"text": labels[0]}}, "yaxis": {"title": {"text": labels[1]}},
                   "zaxis": {"title": {"text": z_title}}},

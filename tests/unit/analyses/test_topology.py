@@ -134,7 +134,7 @@ def test_basins_and_merges_against_sublevel_components(z):
             assert result.basins[r, c] == ancestor[where[_descend(rank, r, c)]]
     assert minima["basin_cells"].sum() == z.size
     eight = np.ones((3, 3))
-    for k, row in minima.iterrows():
+    for _, row in minima.iterrows():
         if row["merges_into"] < 0:
             continue
         death = rank[row["partner_row"], row["partner_col"]]

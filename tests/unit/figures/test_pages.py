@@ -77,7 +77,13 @@ def test_a_plane_of_several_seeds_beyond_the_figures_thinning_gets_its_first_see
                    {"landscape": {"kind": "random_plane", "resolution": 251, "seeds": [3, 4]},
                     "network": {"name": "N1"}})
     landscape_page(table, tmp_path / "plane.html")
-    surface, marker = figure_of((tmp_path / "plane.html").read_text())["data"]
+    figure = figure_of((tmp_path / "plane.html").read_text())
+    surface, marker, minimum = figure["data"]
+    # the topology of the plane shown: one basin, its minimum at the centre
+    assert minimum["name"] == "1 significant minimum"
+    assert (minimum["x"], minimum["y"], minimum["z"]) == ([0.0], [0.0], [1.0])
+    basin_button = figure["layout"]["updatemenus"][0]["buttons"][1]
+    assert basin_button["label"] == "colour: basin (1)"
     xs, ys = np.array(surface["x"]), np.array(surface["y"])
     expected = xs[:, None] ** 2 + 4 * ys[None, :] ** 2 + 1  # seed 3: (3 + 1) on b²
     np.testing.assert_allclose(np.array(surface["z"], float), expected.T, rtol=6e-6)

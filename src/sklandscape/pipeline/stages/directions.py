@@ -17,6 +17,7 @@ from sklandscape.api.directions import (
     weight_pairs_result,
 )
 from sklandscape.api.hessian_plane import hessian_plane_result
+from sklandscape.api.topology import add_topology, threshold_of
 from sklandscape.figures.drawing import save_figure
 from sklandscape.pipeline.stages.landscapes import network_data
 
@@ -35,12 +36,15 @@ def _inputs(weights_path, data_path, spec):
 
 
 def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                           table, stats, csv, html, figure) -> dict:
-    """The slice over every listed pair of weights, its statistics, and the corner plot."""
+                           table, stats, topology, csv, html, figure) -> dict:
+    """The slice over every listed pair of weights, its statistics, its topology and the
+    corner plot."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = weight_pairs_result(net, X, y, spec, name, **split, weights_file=weights_path,
-                                 config_hash=config_hash)
+    result = add_topology(weight_pairs_result(net, X, y, spec, name, **split,
+                                              weights_file=weights_path, config_hash=config_hash),
+                          threshold_of(spec))
     result.to_parquet(table)
+    result.to_parquet(topology, "topology")
     result.to_parquet(stats, "stats")
     io.write_csv(result.tables["stats"], csv)
     io.write_sortable_html(result.tables["stats"], html, result.captions["stats"],
@@ -50,12 +54,14 @@ def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str
 
 
 def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                           table, directions, stats, csv, figure, spread_figure) -> dict:
+                           table, directions, stats, topology, csv, figure, spread_figure) -> dict:
     """Loss over filter-normalised random planes, one per seed: tables and two figures."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = random_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
-                                 config_hash=config_hash)
+    result = add_topology(random_plane_result(net, X, y, spec, name, **split,
+                                              weights_file=weights_path, config_hash=config_hash),
+                          threshold_of(spec))
     result.to_parquet(table)
+    result.to_parquet(topology, "topology")
     result.to_parquet(directions, "directions")
     result.to_parquet(stats, "stats")
     io.write_csv(result.tables["stats"], csv)
@@ -65,12 +71,14 @@ def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str
 
 
 def hessian_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                            table, directions, figure) -> dict:
-    """Loss over the plane of two Hessian eigenvectors: table, directions, figure."""
+                            table, directions, topology, figure) -> dict:
+    """Loss over the plane of two Hessian eigenvectors: table, directions, topology, figure."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = hessian_plane_result(net, X, y, spec, name, **split, weights_file=weights_path,
-                                  config_hash=config_hash)
+    result = add_topology(hessian_plane_result(net, X, y, spec, name, **split,
+                                               weights_file=weights_path, config_hash=config_hash),
+                          threshold_of(spec))
     result.to_parquet(table)
+    result.to_parquet(topology, "topology")
     result.to_parquet(directions, "directions")
     save_figure(result.plot("plane"), figure)
     return result.metrics
@@ -94,17 +102,20 @@ def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, c
 
 
 def trajectory_pca_landscape(trajectory_path, weights_path, data_path, spec: dict,
-                             config_hash: str, name: str, *, table, path, figure) -> dict:
+                             config_hash: str, name: str, *, table, path, topology,
+                             figure) -> dict:
     """Loss on the PCA plane of the training path, and the path seen from that plane."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     iterations, states, path_meta = io.read_trajectory(trajectory_path)
     if states.shape[1] != net.flat.size or not (states[-1] == net.flat).all():
         raise ValueError(f"{trajectory_path} does not end at the weights in {weights_path}: "
                          "the two files come from different trainings; retrain the network")
-    result = trajectory_pca_result(iterations, states, path_meta.get("solver"), net, X, y, spec,
-                                   name, **split, weights_file=weights_path,
-                                   config_hash=config_hash, trajectory_file=trajectory_path)
+    result = add_topology(trajectory_pca_result(
+        iterations, states, path_meta.get("solver"), net, X, y, spec, name, **split,
+        weights_file=weights_path, config_hash=config_hash, trajectory_file=trajectory_path),
+        threshold_of(spec))
     result.to_parquet(table)
+    result.to_parquet(topology, "topology")
     result.to_parquet(path, "path")
     save_figure(result.plot(), figure)
     return result.metrics

@@ -24,6 +24,7 @@ from sklandscape.figures import landscapes as landscapes_plots
 from sklandscape.figures.drawing import save_figure
 from sklandscape.figures.network import network_diagram
 from sklandscape.figures.parity import confusion_figure, parity_figure
+from sklandscape.figures.topology import overlay_topology
 from sklandscape.model.network import predicted_class
 from sklandscape.pipeline.stages.landscapes import feature_names, network_data
 from sklandscape.provenance import file_key
@@ -142,13 +143,16 @@ def _figure_table(landscape_path: str, size: int, mtime_ns: int):
     return io.read_grid_subset(landscape_path, shape, first, second), metadata
 
 
-def landscape_figure(landscape_path, data_path, out_path) -> None:
+def landscape_figure(landscape_path, data_path, out_path, grids=None) -> None:
+    """A grid kind's PNG, with `grids` (its topology, sklandscape.api.topology) drawn over."""
     table, metadata = figure_table(landscape_path)
     data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input" else None
     classes = metadata["network"].get("classes")
     if data is not None and classes is not None:  # a classifier's labels, as class indices
         data["y"] = class_indices(data["y"].to_numpy(), classes, len(classes))
     figure = grid_landscape_figure(table, metadata, data, _stem(landscape_path))
+    if grids:
+        overlay_topology(figure, grids)
     figure.sklandscape_provenance = figure_provenance(metadata["landscape"]["kind"],
                                                    _stem(landscape_path), metadata)
     save_figure(figure, out_path)

@@ -11,6 +11,14 @@ import numpy as np
 from sklandscape import io
 from sklandscape.api import grids
 from sklandscape.api.inputs import class_indices, scored
+from sklandscape.api.topology import (
+    grid_layout,
+    landscape_grids,
+    threshold_of,
+    topology_metadata,
+    topology_metrics,
+    topology_table,
+)
 from sklandscape.data.datasets import (
     generating_function,
     split_xy,
@@ -139,3 +147,14 @@ def _write_landscape(stream: grids.GridStream, out_path) -> dict:
         chunks, out_path, columns, metadata))
     log.info("landscape written to %s: %s", out_path, stats)
     return stats
+
+
+def landscape_topology(landscape_path, out_path) -> tuple[dict, list]:
+    """The topology of a 2-D landscape's table (every grid point, not the figure's thinned
+    ones): its table written to `out_path`; its metrics and grids (for the overlays) back."""
+    table, metadata = io.read_table(landscape_path)
+    threshold = threshold_of(metadata["landscape"])
+    columns, keys = grid_layout(table, metadata)
+    grids = landscape_grids(table[[*keys, *columns, "loss"]], metadata, threshold)
+    io.write_table(topology_table(grids), out_path, topology_metadata(metadata, threshold))
+    return topology_metrics(grids), grids

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sklandscape import io
+from sklandscape.api.topology import landscape_grids, threshold_of
 from sklandscape.figures.drawing import grid_of, loss_of
 from sklandscape.figures.interactive import surface_page
 from sklandscape.pipeline.stages.figures import figure_table
@@ -38,10 +39,15 @@ def _surface(landscape_path):
     return x, y, z, labels, trained, metadata
 
 
-def landscape_page(landscape_path, out_path, path_table=None) -> None:
+def landscape_page(landscape_path, out_path, path_table=None, grids=None) -> None:
     """The page of a landscape; `path_table` (trajectory_pca's .path.parquet) adds the
-    training path, as projected on the plane, at the loss of each recorded state."""
+    training path, as projected on the plane, at the loss of each recorded state. The
+    topology of the grid shown is marked on it: `grids` (sklandscape.api.topology) where the
+    job has them, else found here from the table."""
     x, y, z, labels, trained, metadata = _surface(landscape_path)
+    if grids is None:
+        table, _ = io.read_table(landscape_path)
+        grids = landscape_grids(table, metadata, threshold_of(metadata["landscape"]))
     paths = []
     if path_table is not None:
         path, _ = io.read_table(path_table)
@@ -52,7 +58,7 @@ def landscape_page(landscape_path, out_path, path_table=None) -> None:
              f"{labels[0]} and {labels[1]}; {TURN}")
     io.write_text_file(out_path, surface_page(x, y, z, title=title, labels=labels,
                                               z_label=loss_of(metadata), trained=trained,
-                                              paths=paths))
+                                              paths=paths, topology_grid=grids[0]))
 
 
 def optimizers_page(landscape_path, paths_path, out_path, name: str) -> None:

@@ -69,8 +69,8 @@ def test_a_valid_config_of_every_direction_kind_passes():
     ({"network": "N1", "kind": "trajectory_pca", "resolution": 5, "samples": 40},
      "landscapes.bad.samples: row 40 is out of range: dataset 'curve' has 40 rows (valid 0..39)"),
     ({"network": "N1", "kind": "random_plane", "resolution": 5, "span": 1.0, "axes": "all"},
-     "landscapes.bad: unknown key 'axes'; allowed keys: network, resolution, kind, seeds, span, "
-     "zero_biases, objective, samples"),
+     "landscapes.bad: unknown key 'axes'; allowed keys: network, resolution, topology_threshold, "
+     "kind, seeds, span, zero_biases, objective, samples"),
     ({"network": "N1", "kind": "random_plane", "resolution": 5, "seeds": [1, 1]},
      "landscapes.bad.seeds: [1, 1] has non-unique elements"),
     ({"network": "N1", "kind": "interpolation", "resolution": 5, "range": [0]},

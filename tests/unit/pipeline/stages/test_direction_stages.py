@@ -64,10 +64,17 @@ def test_weight_pairs_tables_and_corner_plot(trained):
     root, n1 = trained["root"], trained["N1"]
     spec = dict(network="N1", kind="weight_pairs", axes="all", span=2.0, resolution=7,
                 samples=[10])
-    paths = [root / f"pairs.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png")]
+    paths = [root / f"pairs.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png",
+                                           "topology.parquet")]
     metrics = direction_stages.weight_pairs_landscape(
         n1["weights"], n1["data"], spec, "hash", "N1_pairs",
-        **dict(zip(("table", "stats", "csv", "html", "figure"), paths)))
+        **dict(zip(("table", "stats", "csv", "html", "figure", "topology"), paths)))
+    topology, topology_meta = io.read_table(paths[5])
+    assert topology_meta["topology"]["threshold"] == 0.01
+    assert metrics["topology_grids"] == 21 == topology.groupby(["x_name", "y_name"]).ngroups
+    for _, points in topology.groupby(["x_name", "y_name"]):  # the Euler relation, per pair
+        counts = points.groupby("type")["multiplicity"].sum()
+        assert counts.get("minimum", 0) - counts.get("saddle", 0) + counts.get("maximum", 0) == 1
     table, meta = io.read_table(paths[0])
     stats, _ = io.read_table(paths[1])
     assert list(table.columns) == ["x_name", "y_name", "x", "y", "loss"]
@@ -98,7 +105,8 @@ def test_random_plane_tables_reproduce_predict(trained):
                                            "png", "seeds.png")]
     metrics = direction_stages.random_plane_landscape(
         n2["weights"], n2["data"], spec, "hash", "N2_plane",
-        **dict(zip(("table", "directions", "stats", "csv", "figure", "spread_figure"), paths)))
+        **dict(zip(("table", "directions", "stats", "csv", "figure", "spread_figure"), paths)),
+        topology=root / "plane.topology.parquet")
     table, meta = io.read_table(paths[0])
     directions, _ = io.read_table(paths[1])
     stats, _ = io.read_table(paths[2])
@@ -143,7 +151,8 @@ def test_trajectory_pca_path_table(trained):
     spec = dict(network="N2", kind="trajectory_pca", resolution=7, margin=0.25, samples="all")
     metrics = direction_stages.trajectory_pca_landscape(
         n2["trajectory"], n2["weights"], n2["data"], spec, "hash", "N2_pca",
-        table=root / "pca.parquet", path=root / "pca.path.parquet", figure=root / "pca.png")
+        table=root / "pca.parquet", path=root / "pca.path.parquet", figure=root / "pca.png",
+        topology=root / "pca.topology.parquet")
     path, meta = io.read_table(root / "pca.path.parquet")
     grid, _ = io.read_table(root / "pca.parquet")
     _, states, _ = io.read_trajectory(n2["trajectory"])
@@ -178,7 +187,7 @@ def test_trajectory_from_another_training_is_refused(trained):
         direction_stages.trajectory_pca_landscape(
             trained["N2"]["trajectory"], trained["N1"]["weights"], trained["N1"]["data"], spec,
             "h", "bad", table=root / "bad.parquet", path=root / "bad.path.parquet",
-            figure=root / "bad.png")
+            figure=root / "bad.png", topology=root / "bad.topology.parquet")
     assert not (root / "bad.parquet").exists()
 
 
@@ -227,9 +236,10 @@ def test_interpolation_shape(curve, monotone, barrier):
 def test_too_many_weights_for_a_corner_plot_is_refused_before_any_work(trained):
     root, n2 = trained["root"], trained["N2"]
     spec = dict(network="N2", kind="weight_pairs", axes="all", span=1.0, resolution=3)
-    paths = [root / f"big.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png")]
+    paths = [root / f"big.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png",
+                                         "topology.parquet")]
     with pytest.raises(ValueError, match="465 pairs of 31 weights .* list the weights to pair"):
         direction_stages.weight_pairs_landscape(
             n2["weights"], n2["data"], spec, "h", "big",
-            **dict(zip(("table", "stats", "csv", "html", "figure"), paths)))
+            **dict(zip(("table", "stats", "csv", "html", "figure", "topology"), paths)))
     assert not any(p.exists() for p in paths)

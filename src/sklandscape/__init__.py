@@ -35,6 +35,8 @@ _PUBLIC = {
     "curvature": "sklandscape.api.analysis_functions",
     "optimizers": "sklandscape.api.analysis_functions",
     "input_attack": "sklandscape.api.analysis_functions",
+    "learning_rates": "sklandscape.api.learning_rates",
+    "topology": "sklandscape.analyses.topology",
     "Result": "sklandscape.api.result",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
@@ -52,8 +54,10 @@ __all__ = [
     "input",
     "input_attack",
     "interpolation",
+    "learning_rates",
     "optimizers",
     "random_plane",
+    "topology",
     "trajectory_pca",
     "weight_pairs",
     "weights",
@@ -74,7 +78,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from sklandscape.api.analysis_functions import curvature, input_attack, optimizers
+    from sklandscape.analyses.topology import topology
     from sklandscape.api.hessian_plane import hessian_plane
+    from sklandscape.api.learning_rates import learning_rates
     from sklandscape.api.landscape_functions import (
         Fit,
         fit,

@@ -94,3 +94,26 @@ rule input_attack:
         "../envs/sklandscape.yaml"
     script:
         "../scripts/input_attack.py"
+
+
+rule learning_rates:
+    input:
+        unpack(analysis_inputs),
+    output:
+        rates=f"{ANALYSIS_DIR}/rates.parquet",
+        curves=f"{ANALYSIS_DIR}/curves.parquet",
+        limits=f"{ANALYSIS_DIR}/limits.parquet",
+        png=analysis_report("learning_rates", "stable learning rates, predicted and measured"),
+    params:
+        code=code_hash("learning_rates.py"),
+        spec=lambda wc: analysis_spec(wc.analysis),
+    wildcard_constraints:
+        analysis=_choice(analyses_of("learning_rates")),
+    log:
+        f"{RESULTS}/logs/analysis/{{analysis}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
+    conda:
+        "../envs/sklandscape.yaml"
+    script:
+        "../scripts/learning_rates.py"

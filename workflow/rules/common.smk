@@ -384,6 +384,13 @@ def analysis_spec(analysis):
 
 
 def analysis_inputs(wc):
+    if ANALYSES[wc.analysis]["kind"] == "learning_rates":  # of a network, not a landscape
+        network = ANALYSES[wc.analysis]["network"]
+        return {
+            "weights": f"{RESULTS}/models/{network}/weights.parquet",
+            "model": f"{RESULTS}/models/{network}/model.skops",
+            "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
+        }
     landscape = ANALYSES[wc.analysis]["landscape"]
     network = landscape_network(landscape)
     return {
@@ -417,6 +424,8 @@ def analysis_targets():
             targets.append(f"{RESULTS}/figures/optimizers_{name}.gif")
     for name in analyses_of("input_attack"):
         targets.append(f"{RESULTS}/figures/attack_{name}.png")
+    for name in analyses_of("learning_rates"):
+        targets.append(f"{RESULTS}/figures/learning_rates_{name}.png")
     return targets
 
 

@@ -390,6 +390,11 @@ ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "inp
 
 
 def _check_analysis(where, spec, config, problems) -> None:
+    if spec["kind"] == "learning_rates":  # of a network, not of a landscape
+        networks = config.get("networks") or {}
+        if spec["network"] not in networks:
+            problems.append(_undefined(f"{where}.network", spec["network"], "networks", networks))
+        return
     landscapes = config.get("landscapes") or {}
     name = spec["landscape"]
     if name not in landscapes:

@@ -77,10 +77,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from sklandscape.api.analysis_functions import curvature, input_attack, optimizers
     from sklandscape.analyses.topology import topology
+    from sklandscape.api.analysis_functions import curvature, input_attack, optimizers
     from sklandscape.api.hessian_plane import hessian_plane
-    from sklandscape.api.learning_rates import learning_rates
     from sklandscape.api.landscape_functions import (
         Fit,
         fit,
@@ -91,6 +90,7 @@ if TYPE_CHECKING:
         weight_pairs,
         weights,
     )
+    from sklandscape.api.learning_rates import learning_rates
     from sklandscape.api.result import Result
     from sklandscape.errors import SklandscapeError
     from sklandscape.model.network import Network

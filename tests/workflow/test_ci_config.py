@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -36,9 +37,23 @@ def test_the_ci_config_runs_end_to_end(tmp_path):
     snakemake(tmp_path, "--directory", ".test", "--cores", "2",
               env={"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"})
     results = root / "results"
-    for name in CI_CONFIG["landscapes"]:
+    for name, spec in CI_CONFIG["landscapes"].items():
         assert (results / "landscapes" / f"{name}.parquet").is_file(), name
         assert (results / "figures" / f"landscape_{name}.png").is_file(), name
+        # every 2-D landscape has its topology, and on each of its grids
+        # minima - saddles + maxima = 1 (the Euler characteristic of a disk)
+        topology = results / "landscapes" / f"{name}.topology.parquet"
+        assert topology.is_file() == (spec["kind"] != "interpolation"), name
+        if topology.is_file():
+            points = pd.read_parquet(topology)
+            keys = [c for c in ("x_name", "y_name", "seed") if c in points.columns]
+            for _, grid in (points.groupby(keys) if keys else [((), points)]):
+                counts = grid.groupby("type")["multiplicity"].sum()
+                assert counts.get("minimum", 0) - counts.get("saddle", 0) \
+                    + counts.get("maximum", 0) == 1, name
+                significant = grid[grid["significant"]].groupby("type")["multiplicity"].sum()
+                assert significant.get("minimum", 0) - significant.get("saddle", 0) \
+                    + significant.get("maximum", 0) == 1, name
     _, runs = tracked_runs(root, CI_CONFIG["experiment"])
     assert runs and {run.info.status for run in runs} == {"FINISHED"}
     names = {run.info.run_name for run in runs}

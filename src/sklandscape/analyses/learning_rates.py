@@ -9,9 +9,11 @@ minimises: half the MSE (a classifier: the log-loss) plus 0.5·alpha·|coefs|²/
 
 The check starts scikit-learn's MLP at the trained weights plus a small random perturbation
 and runs `max_iter` full-batch steps (batch_size = n_samples, no shuffling, constant rate) at
-each rate. A run *settled* when its loss never rose above `escape` times the starting excess
-over the trained loss; it *escaped* when it did, and *diverged* when the loss or the weights
-stopped being finite. The measured limit lies between the largest rate that settled and the
+each rate. A run *escaped* when its excess over the trained loss grew past ten times the
+excess it started with and its loss rose more than 10 % above where it started (the second
+test keeps a run from weights that are not quite a minimum, which overshoots by a hair
+while it still descends, from counting as leaving); it *diverged* when the loss or the
+weights stopped being finite; else it *settled*. The measured limit lies between the largest rate that settled and the
 smallest that did not; it is reported as their geometric mean.
 """
 
@@ -24,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_FACTORS = (0.5, 0.7, 0.8, 0.9, 0.95, 1.05, 1.1, 1.25, 1.5, 2.0)
-ESCAPE = 10.0  # a run whose excess loss grows past ESCAPE x its start left the minimum
+ESCAPE = 10.0  # a run whose excess loss grows past ESCAPE x its start left the minimum ...
+RISE = 0.1  # ... if its loss also rose by more than this fraction above where it started
 
 
 def predicted_limit(lambda_max: float, momentum: float) -> float:
@@ -78,13 +81,14 @@ def sgd_run(model, X, y, start: list[np.ndarray], rate: float, momentum: float,
 
 
 def outcome(curve: np.ndarray, trained_loss: float, stopped: str | None,
-            escape: float = ESCAPE) -> str:
+            escape: float = ESCAPE, rise: float = RISE) -> str:
     """settled, escaped or diverged (see the module's docstring)."""
     if stopped is not None or curve.size == 0 or not np.isfinite(curve).all():
         return "diverged"
     excess = curve - trained_loss
     start = max(excess[0], np.finfo(float).tiny)
-    return "escaped" if excess.max() > escape * start else "settled"
+    left = excess.max() > escape * start and curve.max() > (1 + rise) * curve[0]
+    return "escaped" if left else "settled"
 
 
 def measured_limit(rates: np.ndarray, outcomes: list[str]) -> tuple[float, float, float]:

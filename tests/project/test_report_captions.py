@@ -47,6 +47,7 @@ CONFIG = {
         "opt": {"kind": "optimizers", "landscape": "gen_one", "start_offsets": [[1, 1], [0, 1]],
                 "methods": {"gd": {}, "nesterov": {}}},
         "attack": {"kind": "input_attack", "landscape": "mine_input", "top_k": 4},
+        "rates": {"kind": "learning_rates", "network": "N_gen"},
     },
 }
 
@@ -158,10 +159,17 @@ def test_software_versions_caption():
     assert "numpy" in text and "scikit-learn" in text and "MLflow" in text
 
 
+def test_learning_rates():
+    text = caption("learning_rates", analysis="rates")
+    assert "Analysis <strong>rates</strong> of network" in text and "N_gen" in text
+    assert "2(1 + β)/λ_max" in text and "scikit-learn's own" in text
+    assert "Held fixed: the data (the network's training rows)" in text
+
+
 def test_every_caption_file_is_rendered_here():
     tested = {"dataset", "fit", "landscape", "network", "workflow", "seed_spread", "hessian",
               "spectrum", "cuts", "convexity", "plateau", "optimizers", "attack",
-              "software_versions", "landscape_page", "optimizers_page"}
+              "software_versions", "landscape_page", "optimizers_page", "learning_rates"}
     assert {p.stem for p in (REPO / "workflow" / "report").glob("*.rst")} == tested
 
 

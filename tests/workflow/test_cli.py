@@ -61,5 +61,5 @@ def test_run_a_users_config_runs_only_its_four_jobs(tmp_path):
     # its four jobs, the versions page (a local rule) and `all`
     assert done and done[-1].endswith("6 of 6 steps (100%) done"), ran.stderr[-2000:]
     made = sorted(p.name for p in (root / "results/landscapes").glob("*.parquet"))
-    assert made == ["line.parquet", "slice.parquet"]
+    assert made == ["line.parquet", "slice.parquet", "slice.topology.parquet"]
     assert not (root / "results/data/sine_curve.parquet").exists()

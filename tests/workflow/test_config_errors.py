@@ -37,8 +37,8 @@ SCHEMA_CASES = {
         "experiment, datasets, networks, landscapes"),
     "unknown nested key": (
         lambda c: c["landscapes"]["N1_one"].update(colour="red"),
-        "landscapes.N1_one: unknown key 'colour'; allowed keys: network, resolution, kind, axes, "
-        "span, objective, samples, tiles"),
+        "landscapes.N1_one: unknown key 'colour'; allowed keys: network, resolution, "
+        "topology_threshold, kind, axes, span, objective, samples, tiles"),
     "wrong type (string for integer)": (
         lambda c: c["datasets"]["curve"].update(n_samples="40"),
         "datasets.curve.n_samples: '40' is not an integer"),

@@ -173,9 +173,10 @@ def test_logged_models_are_skops_not_pickle(parallel):
 def test_two_clean_runs_on_8_and_1_cores_are_bit_identical(parallel, serial):
     first, second = digests(parallel[0]), digests(serial)
     # data, per network the weights, initial weights and recorded path, landscapes, figures
-    # (PNGs, and each landscape's interactive page)
+    # (PNGs, and each landscape's interactive page), and each landscape's topology
     landscapes = len(LOAD_CONFIG["landscapes"])
-    assert len(first) == 4 + 4 * 3 + landscapes + (4 + 4 + 4 + landscapes) + landscapes
+    assert len(first) == 4 + 4 * 3 + landscapes + (4 + 4 + 4 + landscapes) + landscapes \
+        + landscapes
     different = sorted(name for name in first if first[name] != second.get(name))
     assert different == [] and first.keys() == second.keys()
 

@@ -76,6 +76,8 @@ def test_every_output_exists(workspace):
                  "tables/N1_plane.csv", "figures/landscape_N1_plane.png",
                  "landscapes/N2_path.path.parquet"]
     expected += [t.removeprefix("results/") for t in TARGETS]
+    expected += [f"landscapes/{n}.topology.parquet" for n, spec in CONFIG["landscapes"].items()
+                 if spec["kind"] != "interpolation"]  # every 2-D landscape's topology
     assert [p for p in expected if not (results / p).is_file()] == []
 
 

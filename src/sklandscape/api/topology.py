@@ -15,6 +15,9 @@ from sklandscape.figures.drawing import grid_of
 # the kinds whose table is a 2-D grid of losses (interpolation is a line)
 TOPOLOGY_KINDS = ("weights", "input", "weight_pairs", "random_plane", "hessian_plane",
                   "trajectory_pca")
+# GUDHI's cubical complex of a 1001² grid peaks at about 370 MB: beyond it, a landscape job
+# would break its memory bound (docs/failures.md), so larger grids go without topology.
+MAX_CELLS = 1001 * 1001
 COUNTS = ("minima", "saddles", "maxima", "significant_minima", "significant_saddles",
           "significant_maxima")
 
@@ -38,7 +41,9 @@ def grid_layout(frame: pd.DataFrame, metadata: dict) -> tuple[tuple[str, str], t
     if kind == "weights":
         return tuple(spec["axes"]), ()
     if kind == "input":
-        return tuple(metadata.get("plane", {}).get("columns", frame.columns[:2])), ()
+        plane = metadata.get("plane") or {}
+        default = ("x0", "x1") if frame is None else tuple(frame.columns[:2])
+        return tuple(plane.get("columns", default)), ()
     if kind == "weight_pairs":
         return ("x", "y"), ("x_name", "y_name")
     if kind == "random_plane":
@@ -61,8 +66,20 @@ def landscape_grids(frame: pd.DataFrame, metadata: dict,
     return grids
 
 
+def too_large(frame: pd.DataFrame, metadata: dict) -> str | None:
+    """Why a landscape gets no topology (its largest grid beyond MAX_CELLS), or None."""
+    _, keys = grid_layout(frame, metadata)
+    cells = frame.groupby(list(keys)).size().max() if keys else len(frame)
+    if cells > MAX_CELLS:
+        return (f"not computed: a grid of {cells} cells is more than {MAX_CELLS} (1001²), "
+                "beyond which GUDHI's cubical complex would break a job's memory bound")
+    return None
+
+
 def topology_table(grids: list[Grid]) -> pd.DataFrame:
     """Every grid's critical points, with their coordinates on the grid's axes (x, y)."""
+    if not grids:
+        return pd.DataFrame({"type": pd.Series(dtype=str)})
     frames = []
     for grid in grids:
         points = grid.topology.points
@@ -86,8 +103,10 @@ def topology_metrics(grids: list[Grid]) -> dict:
     return metrics
 
 
-def topology_metadata(metadata: dict, threshold: float) -> dict:
-    """The landscape's metadata, and the rules the table was made by."""
+def topology_metadata(metadata: dict, threshold: float, skipped: str | None = None) -> dict:
+    """The landscape's metadata, and the rules the table was made by (or why it is empty)."""
+    if skipped:
+        return metadata | {"topology": {"threshold": threshold, "skipped": skipped}}
     return metadata | {"topology": {
         "threshold": threshold,
         "order": "loss, then row-major index; non-finite losses highest",
@@ -117,9 +136,12 @@ def add_topology(result, threshold: float = DEFAULT_THRESHOLD, figures=None):
     default). Returns the result."""
     from sklandscape.figures.topology import overlay_topology
 
-    grids = landscape_grids(result.frame, result.metadata, threshold)
+    skipped = too_large(result.frame, result.metadata)
+    grids = [] if skipped else landscape_grids(result.frame, result.metadata, threshold)
     result.tables["topology"] = topology_table(grids)
-    result.table_metadata["topology"] = topology_metadata(result.metadata, threshold)
+    result.table_metadata["topology"] = topology_metadata(result.metadata, threshold, skipped)
+    if skipped:
+        return result
     result.metrics.update(topology_metrics(grids))
     result.topology = grids
     for name in figures if figures is not None else list(result.figures):

@@ -7,14 +7,17 @@ import logging
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from sklandscape import io
 from sklandscape.api import grids
 from sklandscape.api.inputs import class_indices, scored
 from sklandscape.api.topology import (
+    MAX_CELLS,
     grid_layout,
     landscape_grids,
     threshold_of,
+    too_large,
     topology_metadata,
     topology_metrics,
     topology_table,
@@ -152,9 +155,19 @@ def _write_landscape(stream: grids.GridStream, out_path) -> dict:
 def landscape_topology(landscape_path, out_path) -> tuple[dict, list]:
     """The topology of a 2-D landscape's table (every grid point, not the figure's thinned
     ones): its table written to `out_path`; its metrics and grids (for the overlays) back."""
-    table, metadata = io.read_table(landscape_path)
+    metadata = io.read_metadata(landscape_path)
     threshold = threshold_of(metadata["landscape"])
-    columns, keys = grid_layout(table, metadata)
-    grids = landscape_grids(table[[*keys, *columns, "loss"]], metadata, threshold)
+    columns, keys = grid_layout(None, metadata)
+    resolution = metadata["landscape"]["resolution"]
+    shape = resolution if isinstance(resolution, list) else (resolution, resolution)
+    # decided from the metadata: reading a table too large for topology is itself too large
+    skipped = too_large(pd.DataFrame(index=range(shape[0] * shape[1])), metadata) \
+        if shape[0] * shape[1] > MAX_CELLS else None
+    if skipped:
+        log.info("topology %s", skipped)
+        io.write_table(topology_table([]), out_path, topology_metadata(metadata, threshold, skipped))
+        return {}, []
+    table, _ = io.read_table(landscape_path, [*keys, *columns, "loss"])
+    grids = landscape_grids(table, metadata, threshold)
     io.write_table(topology_table(grids), out_path, topology_metadata(metadata, threshold))
     return topology_metrics(grids), grids

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sklandscape import io
-from sklandscape.api.topology import landscape_grids, threshold_of
+from sklandscape.api.topology import landscape_grids, threshold_of, too_large
 from sklandscape.figures.drawing import grid_of, loss_of
 from sklandscape.figures.interactive import surface_page
 from sklandscape.pipeline.stages.figures import figure_table
@@ -47,7 +47,8 @@ def landscape_page(landscape_path, out_path, path_table=None, grids=None) -> Non
     x, y, z, labels, trained, metadata = _surface(landscape_path)
     if grids is None:
         table, _ = io.read_table(landscape_path)
-        grids = landscape_grids(table, metadata, threshold_of(metadata["landscape"]))
+        grids = [] if too_large(table, metadata) else landscape_grids(
+            table, metadata, threshold_of(metadata["landscape"]))
     paths = []
     if path_table is not None:
         path, _ = io.read_table(path_table)
@@ -58,7 +59,8 @@ def landscape_page(landscape_path, out_path, path_table=None, grids=None) -> Non
              f"{labels[0]} and {labels[1]}; {TURN}")
     io.write_text_file(out_path, surface_page(x, y, z, title=title, labels=labels,
                                               z_label=loss_of(metadata), trained=trained,
-                                              paths=paths, topology_grid=grids[0]))
+                                              paths=paths,
+                                              topology_grid=grids[0] if grids else None))
 
 
 def optimizers_page(landscape_path, paths_path, out_path, name: str) -> None:

@@ -285,8 +285,10 @@ def test_the_landscapes_3d_page_renders_the_tables_numbers_without_console_error
         "t => ({type: t.type, name: t.name, x: t.x, y: t.y, z: t.z}))")
     screenshot(browser, "landscape_3d_page")
     assert console_errors(browser) == []
+    # the surface, the trained point, and the slice's one significant minimum (its topology)
     assert [(t["type"], t["name"]) for t in traces] == [("surface", "log10 MSE"),
-                                                       ("scatter3d", "trained weights")]
+                                                       ("scatter3d", "trained weights"),
+                                                       ("scatter3d", "1 significant minimum")]
     table, metadata = io.read_table(root / "results/landscapes/N1_one.parquet")
     grid = table.pivot(index="W1[0,0]", columns="W2[0,0]", values="loss")
     surface = traces[0]

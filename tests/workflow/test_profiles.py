@@ -64,6 +64,8 @@ def every_rule_config() -> dict:
     config["landscapes"]["N1_tiled"] = {**config["landscapes"]["N1_all_points"], "tiles": 2}
     optimizers = next(k for k, a in config["analyses"].items() if a["kind"] == "optimizers")
     config["analyses"]["still"] = {**config["analyses"][optimizers], "animation": False}
+    # the default config leaves the learning-rate checks to config/findings.yaml
+    config["analyses"]["rates"] = {"kind": "learning_rates", "network": "N1"}
     return config
 
 

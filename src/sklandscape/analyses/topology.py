@@ -87,9 +87,10 @@ def _shifted(padded: np.ndarray, dr: int, dc: int) -> np.ndarray:
     return padded[1 + dr:1 + dr + n, 1 + dc:1 + dc + m]
 
 
-def euler_changes(rank: np.ndarray) -> np.ndarray:
-    """How much each cell changes the Euler characteristic of the sublevel set it joins:
-    +1 minimum or maximum, 0 regular, -k a saddle of multiplicity k."""
+def euler_changes(rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much each cell changes the Euler characteristic of the sublevel set it joins
+    (+1 minimum or maximum, 0 regular, -k a saddle of multiplicity k), and how many of its
+    4 edge neighbours are lower (0 at a minimum, 4 at a maximum)."""
     outside = np.iinfo(np.int64).max  # higher than every cell
     padded = np.pad(rank, 1, constant_values=outside)
     lower_edge = [_shifted(padded, *d) < rank for d in _EDGES]
@@ -98,7 +99,7 @@ def euler_changes(rank: np.ndarray) -> np.ndarray:
     # a vertex of the cell is new when none of the three other cells around it is there yet
     new_vertices = sum((~lower_edge[k] & ~lower_edge[(k + 1) % 4] & ~lower_corner[k]).astype(np.int8)
                        for k in range(4))
-    return (new_vertices - new_edges + 1).astype(np.int64)
+    return (new_vertices - new_edges + 1).astype(np.int64), 4 - new_edges
 
 
 def _steepest_descent(rank: np.ndarray) -> np.ndarray:
@@ -167,11 +168,8 @@ def topology(values, *, threshold: float = DEFAULT_THRESHOLD) -> Topology:
     if not (np.isfinite(threshold) and 0 <= threshold < 1):
         raise ValueError(f"threshold must be in [0, 1), got {threshold!r}")
     rank = ranks(z)
-    change = euler_changes(rank).ravel()
+    change, edge_lower = (a.ravel() for a in euler_changes(rank))
     flat_z, flat_rank = z.ravel(), rank.ravel()
-    outside = np.iinfo(np.int64).max
-    edge_lower = sum((_shifted(np.pad(rank, 1, constant_values=outside), *d) < rank)
-                     .astype(np.int8) for d in _EDGES).ravel()
     minima = np.flatnonzero((change == 1) & (edge_lower == 0))
     maxima = np.flatnonzero((change == 1) & (edge_lower == 4))
     saddles = np.flatnonzero(change < 0)

@@ -137,13 +137,8 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         How far the grid extends beyond `domain` on each side, in the inputs' units.
     domain : one [lo, hi] per feature, optional
         The window before the margin; the data's range by default.
-    topology : bool, default True
-        Also find the landscape's minima, saddles and maxima, their persistence and each
-        cell's basin (``sklandscape.analyses.topology``): the table ``"topology"``, the
-        ``topology_*`` metrics, ``result.topology`` and an overlay on the figure.
-    topology_threshold : float, default 0.01
-        Pairs of critical points whose persistence is at most this fraction of the loss
-        range are ripples: not counted as significant, not marked, their basins merged.
+    topology, topology_threshold : bool, float, default True, 0.01
+        As for ``weights``: the landscape's critical points, persistence and basins.
 
     Returns
     -------

@@ -66,10 +66,14 @@ def landscape_grids(frame: pd.DataFrame, metadata: dict,
     return grids
 
 
-def too_large(frame: pd.DataFrame, metadata: dict) -> str | None:
-    """Why a landscape gets no topology (its largest grid beyond MAX_CELLS), or None."""
+def largest_grid(frame: pd.DataFrame, metadata: dict) -> int:
+    """Cells of the landscape's largest grid."""
     _, keys = grid_layout(frame, metadata)
-    cells = frame.groupby(list(keys)).size().max() if keys else len(frame)
+    return int(frame.groupby(list(keys)).size().max()) if keys else len(frame)
+
+
+def too_large(cells: int) -> str | None:
+    """Why a grid of `cells` gets no topology (beyond MAX_CELLS), or None."""
     if cells > MAX_CELLS:
         return (f"not computed: a grid of {cells} cells is more than {MAX_CELLS} (1001²), "
                 "beyond which GUDHI's cubical complex would break a job's memory bound")
@@ -136,7 +140,7 @@ def add_topology(result, threshold: float = DEFAULT_THRESHOLD, figures=None):
     default). Returns the result."""
     from sklandscape.figures.topology import overlay_topology
 
-    skipped = too_large(result.frame, result.metadata)
+    skipped = too_large(largest_grid(result.frame, result.metadata))
     grids = [] if skipped else landscape_grids(result.frame, result.metadata, threshold)
     result.tables["topology"] = topology_table(grids)
     result.table_metadata["topology"] = topology_metadata(result.metadata, threshold, skipped)

@@ -59,15 +59,15 @@ def _levels(z: np.ndarray, count: int = 15) -> dict:
     return {"start": lo, "end": hi, "size": (hi - lo) / count}
 
 
-SYMBOLS = {"minimum": ("circle", "white"), "saddle": ("x", "orange"),
-           "maximum": ("diamond-open", "black")}
+SYMBOLS = {"minimum": ("circle", "white", "minima"), "saddle": ("x", "orange", "saddles"),
+           "maximum": ("diamond-open", "black", "maxima")}
 
 
 def _critical_traces(grid, transform) -> list[dict]:
     """The significant critical points as markers at their (transformed) height."""
     traces = []
     points = grid.topology.points[grid.topology.points["significant"]]
-    for kind, (symbol, colour) in SYMBOLS.items():
+    for kind, (symbol, colour, plural) in SYMBOLS.items():
         chosen = points[points["type"] == kind]
         if chosen.empty:
             continue
@@ -75,8 +75,7 @@ def _critical_traces(grid, transform) -> list[dict]:
         with np.errstate(divide="ignore", invalid="ignore"):
             heights = transform(chosen["loss"].to_numpy())
         traces.append({"type": "scatter3d", "mode": "markers",
-                       "name": f"{len(chosen)} significant {kind}{'s' if len(chosen) > 1 else ''}"
-                       .replace("minimums", "minima").replace("maximums", "maxima"),
+                       "name": f"{len(chosen)} significant {kind if len(chosen) == 1 else plural}",
                        "x": _numbers(grid.x[rows]), "y": _numbers(grid.y[cols]),
                        "z": _numbers(heights),
                        "marker": {"size": 5, "symbol": symbol, "color": colour,

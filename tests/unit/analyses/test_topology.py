@@ -164,3 +164,22 @@ def test_ripples_join_the_basin_they_merge_into():
 def test_bad_input_is_refused(values, threshold, message):
     with pytest.raises(ValueError, match=message):
         topology(values, threshold=threshold)
+
+
+def test_the_configs_default_threshold_is_the_apis():
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    import sklandscape as sl
+    from sklandscape.analyses.topology import DEFAULT_THRESHOLD
+    from sklandscape.api.topology import TOPOLOGY_KINDS
+
+    schema = yaml.safe_load((Path(__file__).parents[3] / "workflow/schemas/config.schema.yaml")
+                            .read_text())["$defs"]
+    for kind in TOPOLOGY_KINDS:
+        assert schema[f"{kind}_landscape"]["properties"]["topology_threshold"]["default"] \
+            == DEFAULT_THRESHOLD, kind
+        assert inspect.signature(getattr(sl, kind)).parameters["topology_threshold"].default \
+            == DEFAULT_THRESHOLD, kind

@@ -15,6 +15,7 @@ import numpy as np
 from sklandscape import io
 from sklandscape.api.analyses import input_attack_result
 from sklandscape.api.curvature import curvature_result
+from sklandscape.api.inputs import network_of
 from sklandscape.api.learning_rates import learning_rates as learning_rates_result
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.figures.drawing import save_figure
@@ -104,19 +105,13 @@ def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *
     sgd on the rows the network trained on (its training split)."""
     data = network_data(weights_path, data_path)
     model = io.read_model(model_path)
-    if [w.shape for w in _mlp(model).coefs_] != [
-            (a, b) for a, b in zip(data.net.layer_sizes[:-1], data.net.layer_sizes[1:])]:
+    if network_of(model).layer_sizes != data.net.layer_sizes:
         raise ValueError(f"{model_path} is not the network in {weights_path}: retrain it")
-    frame, _ = io.read_table(data_path)
     rows = data.rows({"samples": "all"})
-    X, y = frame.drop(columns="y").to_numpy(), frame["y"].to_numpy()
-    if rows is not None:
-        X, y = X[rows], y[rows]
+    X, y = (data.X, data.y) if rows is None else (data.X[rows], data.y[rows])
+    if data.net.is_classifier:  # the labels scikit-learn's fit knows, not class indices
+        y = np.asarray(data.net.classes)[y.astype(np.int64)]
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
     result = learning_rates_result(model, X, y, **options, name=name, network=spec["network"])
     _write(result, tables, {"learning_rates": figure})
     return result.metrics
-
-
-def _mlp(model):
-    return model.steps[-1][1] if getattr(model, "steps", None) else model

@@ -7,13 +7,11 @@ import logging
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from sklandscape import io
 from sklandscape.api import grids
 from sklandscape.api.inputs import class_indices, scored
 from sklandscape.api.topology import (
-    MAX_CELLS,
     grid_layout,
     landscape_grids,
     threshold_of,
@@ -161,8 +159,7 @@ def landscape_topology(landscape_path, out_path) -> tuple[dict, list]:
     resolution = metadata["landscape"]["resolution"]
     shape = resolution if isinstance(resolution, list) else (resolution, resolution)
     # decided from the metadata: reading a table too large for topology is itself too large
-    skipped = too_large(pd.DataFrame(index=range(shape[0] * shape[1])), metadata) \
-        if shape[0] * shape[1] > MAX_CELLS else None
+    skipped = too_large(shape[0] * shape[1])
     if skipped:
         log.info("topology %s", skipped)
         io.write_table(topology_table([]), out_path, topology_metadata(metadata, threshold, skipped))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sklandscape import io
-from sklandscape.api.topology import landscape_grids, threshold_of, too_large
+from sklandscape.api.topology import landscape_grids, largest_grid, threshold_of, too_large
 from sklandscape.figures.drawing import grid_of, loss_of
 from sklandscape.figures.interactive import surface_page
 from sklandscape.pipeline.stages.figures import figure_table
@@ -47,7 +47,7 @@ def landscape_page(landscape_path, out_path, path_table=None, grids=None) -> Non
     x, y, z, labels, trained, metadata = _surface(landscape_path)
     if grids is None:
         table, _ = io.read_table(landscape_path)
-        grids = [] if too_large(table, metadata) else landscape_grids(
+        grids = [] if too_large(largest_grid(table, metadata)) else landscape_grids(
             table, metadata, threshold_of(metadata["landscape"]))
     paths = []
     if path_table is not None:

@@ -7,7 +7,8 @@
     result.to_parquet("landscape.parquet")   # the file the pipeline writes
 
 One function per landscape kind (weights, input, weight_pairs, random_plane, hessian_plane,
-interpolation, trajectory_pca) and analysis (curvature, optimizers, input_attack); `fit` records a fit's path
+interpolation, trajectory_pca) and analysis (curvature, optimizers, input_attack, learning_rates,
+connectivity, with `align`); `fit` records a fit's path
 for interpolation and trajectory_pca. The package's layers, lowest first: model and data,
 engine, directions and analyses, figures, io, api, pipeline.
 """
@@ -36,6 +37,8 @@ _PUBLIC = {
     "optimizers": "sklandscape.api.analysis_functions",
     "input_attack": "sklandscape.api.analysis_functions",
     "learning_rates": "sklandscape.api.learning_rates",
+    "align": "sklandscape.api.connectivity",
+    "connectivity": "sklandscape.api.connectivity",
     "topology": "sklandscape.analyses.topology",
     "Result": "sklandscape.api.result",
     "Network": "sklandscape.model.network",
@@ -48,6 +51,8 @@ __all__ = [
     "Result",
     "SklandscapeError",
     "__version__",
+    "align",
+    "connectivity",
     "curvature",
     "fit",
     "hessian_plane",
@@ -79,6 +84,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from sklandscape.analyses.topology import topology
     from sklandscape.api.analysis_functions import curvature, input_attack, optimizers
+    from sklandscape.api.connectivity import align, connectivity
     from sklandscape.api.hessian_plane import hessian_plane
     from sklandscape.api.landscape_functions import (
         Fit,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -55,6 +56,24 @@ def atomic_path(path, keep_suffix: bool = False):
         raise
 
 
+@contextmanager
+def atomic_folder(path):
+    """Yield a temporary folder beside `path`; it becomes `path` (replacing what was there)
+    only on success, so that a folder of figures is whole or absent."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
 def remove_temporaries(folder) -> list[Path]:
     """Delete what atomic_path leaves when its process is killed mid-write (`.{name}.*.tmp`
     and `.{name}.*.tmp.{ext}` beside the file), under `folder`. Only to be called while no job
@@ -64,7 +83,10 @@ def remove_temporaries(folder) -> list[Path]:
         return []
     removed = []
     for path in folder.rglob(".*.tmp*"):
-        if path.is_file() and (path.name.endswith(".tmp") or ".tmp." in path.name):
+        if path.is_dir() and path.name.endswith(".tmp"):  # atomic_folder's
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif path.is_file() and (path.name.endswith(".tmp") or ".tmp." in path.name):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -48,6 +48,7 @@ CONFIG = {
                 "methods": {"gd": {}, "nesterov": {}}},
         "attack": {"kind": "input_attack", "landscape": "mine_input", "top_k": 4},
         "rates": {"kind": "learning_rates", "network": "N_gen"},
+        "links": {"kind": "connectivity", "network": "N_gen", "method": "activation"},
     },
 }
 
@@ -169,7 +170,9 @@ def test_learning_rates():
 def test_every_caption_file_is_rendered_here():
     tested = {"dataset", "fit", "landscape", "network", "workflow", "seed_spread", "hessian",
               "spectrum", "cuts", "convexity", "plateau", "optimizers", "attack",
-              "software_versions", "landscape_page", "optimizers_page", "learning_rates"}
+              "software_versions", "landscape_page", "optimizers_page", "learning_rates",
+              "connectivity_barriers", "connectivity_paths", "connectivity_plane",
+              "connectivity_plane_page"}
     assert {p.stem for p in (REPO / "workflow" / "report").glob("*.rst")} == tested
 
 
@@ -180,3 +183,12 @@ def test_interactive_pages():
     assert "trained weights marked" not in caption("landscape_page", landscape="mine_input")
     assert "optimizer&#x27;s path" in caption("optimizers_page", analysis="opt") or \
         "optimizer's path" in caption("optimizers_page", analysis="opt")
+
+
+@pytest.mark.parametrize("name", ["connectivity_barriers", "connectivity_paths",
+                                  "connectivity_plane", "connectivity_plane_page"])
+def test_the_connectivity_captions_name_the_network_and_the_analysis(name):
+    text = caption(name, analysis="links")
+    assert "links" in text and "N_gen" in text
+    if name == "connectivity_barriers":
+        assert "activation matching" in text

@@ -23,7 +23,7 @@ CONFIG = {
     },
     "networks": {
         "N1": {"dataset": "curve", "hidden_layer_sizes": [3], "solver": "lbfgs", "max_iter": 300,
-               "random_state": 0},
+               "random_state": 0, "seeds": [0, 4, 1]},
         "N2": {"dataset": "surface", "hidden_layer_sizes": [5, 4], "solver": "adam",
                "max_iter": 30, "learning_rate_init": 0.01, "random_state": 0},
     },
@@ -49,6 +49,8 @@ CONFIG = {
                    "epsilon": 1e-3, "max_steps": 40},
         "N2_attack": {"kind": "input_attack", "landscape": "N2_input", "top_k": 4, "arrows": 5,
                       "ascent": {"step_size": 0.05, "steps": 5, "radius": 0.2}},
+        "N1_links": {"kind": "connectivity", "network": "N1", "resolution": 9,
+                     "curve_max_iter": 10, "plane_resolution": 7, "margin": 0.5},
     },
 }
 # The pipeline's provenance, which the API cannot know: copied before comparing bytes.
@@ -125,7 +127,10 @@ def test_every_landscape_kind_equals_the_pipelines_byte_for_byte(workspace, name
     assert result.plot() is not None
 
 
-@pytest.mark.parametrize("name", list(CONFIG["analyses"]))
+OF_LANDSCAPES = [n for n, spec in CONFIG["analyses"].items() if "landscape" in spec]
+
+
+@pytest.mark.parametrize("name", OF_LANDSCAPES)
 def test_every_analysis_equals_the_pipelines_byte_for_byte(workspace, name, tmp_path):
     spec = CONFIG["analyses"][name]
     landscape = _api_landscape(workspace, spec["landscape"])
@@ -138,3 +143,28 @@ def test_every_analysis_equals_the_pipelines_byte_for_byte(workspace, name, tmp_
                           tmp_path)
     for which in result.figure_names:
         assert result.plot(which).axes
+
+
+def test_connectivity_between_seeds_equals_the_pipelines_byte_for_byte(workspace, tmp_path):
+    # the network's seeds are networks of their own, in the order of `seeds` (itself first)
+    names = ["N1", "N1_seed4", "N1_seed1"]
+    models = [trained_network(workspace, CONFIG, "N1")[0]]
+    for name in names[1:]:
+        models.append(trained_network(workspace, CONFIG | {"networks": {
+            name: CONFIG["networks"]["N1"]}}, name)[0])
+        assert models[-1].random_state == int(name.removeprefix("N1_seed"))
+    _, X, y, _ = trained_network(workspace, CONFIG, "N1")
+    result = sl.connectivity(models, X, y, names=names, name="N1_links", network="N1",
+                             **_options("N1_links", "analyses"))
+    folder = workspace / "results" / "analyses" / "N1_links"
+    for table in result.tables:
+        expected = io.read_metadata(folder / f"{table}.parquet")
+        result.table_metadata[table]["provenance"] = expected["provenance"]
+        frame, _ = io.read_table(folder / f"{table}.parquet")
+        pd.testing.assert_frame_equal(result.tables[table], frame, check_exact=True)
+        written = result.to_parquet(tmp_path / f"{table}.parquet", table)
+        assert written.read_bytes() == (folder / f"{table}.parquet").read_bytes()
+    figures = workspace / "results" / "figures"
+    assert sorted(p.name for p in (figures / "connectivity_paths_N1_links").glob("*.png")) == [
+        "N1__N1_seed1.png", "N1__N1_seed4.png", "N1_seed4__N1_seed1.png"]
+    assert "Plotly.newPlot" in (figures / "connectivity_plane_N1_links.html").read_text()

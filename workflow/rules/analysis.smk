@@ -117,3 +117,45 @@ rule learning_rates:
         "../envs/sklandscape.yaml"
     script:
         "../scripts/learning_rates.py"
+
+
+# Mode connectivity between a network's seeds: every pair's paths before and after aligning
+# the hidden units, a trained curve, their barriers, and the plane through each pair's curve.
+rule connectivity:
+    input:
+        unpack(analysis_inputs),
+    output:
+        pairs=f"{ANALYSIS_DIR}/pairs.parquet",
+        paths=f"{ANALYSIS_DIR}/paths.parquet",
+        plane=f"{ANALYSIS_DIR}/plane.parquet",
+        landmarks=f"{ANALYSIS_DIR}/landmarks.parquet",
+        alignment=f"{ANALYSIS_DIR}/alignment.parquet",
+        controls=f"{ANALYSIS_DIR}/controls.parquet",
+        barriers_png=analysis_report(
+            "connectivity_barriers", "barriers between seeds, before and after alignment"
+        ),
+        plane_png=analysis_report("connectivity_plane", "the plane through each pair's curve"),
+        page=analysis_report("connectivity_plane", "the first pair's plane, interactive 3-D", "html"),
+        # one figure per pair, named {first}__{second}.png
+        paths_png=report(
+            directory(f"{RESULTS}/figures/connectivity_paths_{{analysis}}"),
+            patterns=["{pair}.png"],
+            caption="../report/connectivity_paths.rst",
+            category="4. Analyses",
+            subcategory="{analysis}",
+            labels={"figure": "{analysis}: loss along the paths, {pair}"},
+        ),
+    params:
+        code=code_hash("connectivity.py"),
+        spec=lambda wc: analysis_spec(wc.analysis),
+        members=lambda wc: seed_members(ANALYSES[wc.analysis]["network"]),
+    wildcard_constraints:
+        analysis=_choice(analyses_of("connectivity")),
+    log:
+        f"{RESULTS}/logs/analysis/{{analysis}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/{{analysis}}.tsv"
+    conda:
+        "../envs/sklandscape.yaml"
+    script:
+        "../scripts/connectivity.py"

@@ -13,13 +13,15 @@ from sklandscape.provenance import canonical_json, code_sha256, stable_hash
 from sklandscape.pipeline.stages.software_versions import installed_versions
 from sklandscape.pipeline.tracking.records import process_key
 from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
-from sklandscape.pipeline.config.validation import check_config, check_schema
+from sklandscape.pipeline.config.seeds import members
+from sklandscape.pipeline.config.validation import check_config, check_schema, expand_networks
 
 # Bad config stops here, before any job starts or any file is written: first the schema
 # in words (every problem, each with its key path), then snakemake's own validation,
 # which fills in the defaults, then what only the data can tell (names, rows, files).
 SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 check_schema(config, SCHEMA, workflow.configfiles)
+expand_networks(config, workflow.configfiles)  # a network's `seeds`: one network per seed
 validate(config, "../schemas/config.schema.yaml")
 DATASET_FACTS = check_config(config, workflow.configfiles)
 
@@ -188,7 +190,8 @@ def training_settings(network):
     data), keys sorted so that reordering them in the config reruns nothing."""
     entry = config["networks"][network]
     generated = "function" in config["datasets"][entry["dataset"]]
-    settings = {k: v for k, v in entry.items() if k != "dataset"}
+    # `seeds` makes other networks (common: expand_networks); it does not change this one's fit
+    settings = {k: v for k, v in entry.items() if k not in ("dataset", "seeds")}
     settings.setdefault("scaling", "none" if generated else "standard")
     return json.loads(canonical_json(settings))
 
@@ -384,6 +387,12 @@ def analysis_spec(analysis):
 
 
 def analysis_inputs(wc):
+    if ANALYSES[wc.analysis]["kind"] == "connectivity":  # of every seed of a network
+        network = ANALYSES[wc.analysis]["network"]
+        return {
+            "weights": [f"{RESULTS}/models/{m}/weights.parquet" for m in seed_members(network)],
+            "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
+        }
     if ANALYSES[wc.analysis]["kind"] == "learning_rates":  # of a network, not a landscape
         network = ANALYSES[wc.analysis]["network"]
         return {
@@ -398,6 +407,11 @@ def analysis_inputs(wc):
         "data": f"{RESULTS}/data/{network_dataset(network)}.parquet",
         "landscape": f"{RESULTS}/landscapes/{landscape}.parquet",
     }
+
+
+def seed_members(network):
+    """The networks of a network's seeds, itself first (config: `seeds`)."""
+    return members(network, config["networks"][network])
 
 
 def analysis_landscape(wc):
@@ -426,6 +440,11 @@ def analysis_targets():
         targets.append(f"{RESULTS}/figures/attack_{name}.png")
     for name in analyses_of("learning_rates"):
         targets.append(f"{RESULTS}/figures/learning_rates_{name}.png")
+    for name in analyses_of("connectivity"):
+        targets += [f"{RESULTS}/figures/connectivity_{figure}_{name}.{suffix}"
+                    for figure, suffix in (("barriers", "png"), ("plane", "png"),
+                                           ("plane", "html"))]
+        targets.append(f"{RESULTS}/figures/connectivity_paths_{name}")
     return targets
 
 

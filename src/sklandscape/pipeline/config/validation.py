@@ -20,6 +20,7 @@ from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
 from sklandscape.model.network import n_parameters, parameter_names, parse_parameter_name
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
+from sklandscape.pipeline.config.seeds import expand_seeds, members
 from sklandscape.pipeline.config.resources import (
     data_problems,
     machine_memory,
@@ -128,6 +129,12 @@ def check_schema(config: dict, schema_path, config_files=()) -> None:
     problems = duplicate_key_problems(config_files) + value_problems(config)
     problems += name_problems(config) + schema_problems(config, schema)
     raise_if(problems, config_files)
+
+
+def expand_networks(config: dict, config_files=()) -> None:
+    """One network per extra seed of a network's `seeds` (sklandscape.pipeline.config.seeds),
+    or a ConfigError saying why not."""
+    raise_if(expand_seeds(config), config_files)
 
 
 # --- what the schema cannot know ---------------------------------------------------
@@ -390,10 +397,15 @@ ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "inp
 
 
 def _check_analysis(where, spec, config, problems) -> None:
-    if spec["kind"] == "learning_rates":  # of a network, not of a landscape
+    if spec["kind"] in ("learning_rates", "connectivity"):  # of a network, not a landscape
         networks = config.get("networks") or {}
-        if spec["network"] not in networks:
-            problems.append(_undefined(f"{where}.network", spec["network"], "networks", networks))
+        name = spec["network"]
+        if name not in networks:
+            problems.append(_undefined(f"{where}.network", name, "networks", networks))
+        elif spec["kind"] == "connectivity" and len(members(name, networks[name])) < 2:
+            problems.append(f"{where}.network: a connectivity analysis compares a network's "
+                            f"seeds, and networks.{name} has one; give it seeds, e.g. "
+                            "seeds: [0, 1, 2]")
         return
     landscapes = config.get("landscapes") or {}
     name = spec["landscape"]

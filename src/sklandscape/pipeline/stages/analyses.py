@@ -14,12 +14,15 @@ import numpy as np
 
 from sklandscape import io
 from sklandscape.api.analyses import input_attack_result
+from sklandscape.api.connectivity import TABLES as CONNECTIVITY_TABLES
+from sklandscape.api.connectivity import connectivity as connectivity_result
 from sklandscape.api.curvature import curvature_result
 from sklandscape.api.inputs import network_of
 from sklandscape.api.learning_rates import learning_rates as learning_rates_result
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.figures.drawing import save_figure
 from sklandscape.pipeline.stages.landscapes import network_data
+from sklandscape.pipeline.stages.pages import connectivity_page
 
 
 def load_slice(weights_path, data_path, landscape_path, kind: str, with_heldout=False):
@@ -114,4 +117,31 @@ def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
     result = learning_rates_result(model, X, y, **options, name=name, network=spec["network"])
     _write(result, tables, {"learning_rates": figure})
+    return result.metrics
+
+
+def connectivity(weights_paths, data_path, members: list[str], spec: dict, name: str, *,
+                 tables: dict, figures: dict, paths_folder, page) -> dict:
+    """Paths and barriers between a network's seeds (`members`, itself first) on the rows
+    they trained on, and on their held-out rows; one path figure per pair into
+    `paths_folder`."""
+    found = [network_data(path, data_path) for path in weights_paths]
+    for data, path in zip(found[1:], weights_paths[1:]):
+        if data.split != found[0].split:
+            raise ValueError(f"{path} trained on other rows than {weights_paths[0]}: the "
+                             "seeds of one network share its held-out split")
+    data = found[0]
+    rows = data.rows({"samples": "all"})
+    X, y = (data.X, data.y) if rows is None else (data.X[rows], data.y[rows])
+    options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
+    result = connectivity_result([d.net for d in found], X, y, heldout=data.heldout(),
+                                 names=members, name=name, network=spec["network"], **options)
+    _write(result, {"pairs": tables["pairs"]} | {t: tables[t] for t in CONNECTIVITY_TABLES},
+           figures)
+    with io.atomic_folder(paths_folder) as folder:
+        for which in result.figure_names:
+            if which.startswith("path:"):
+                save_figure(result.plot(which), Path(folder) / f"{which[5:]}.png")
+    connectivity_page(result.tables["plane"], result.tables["paths"],
+                      result.tables["landmarks"], page, name, result.metadata["network"]["loss"])
     return result.metrics

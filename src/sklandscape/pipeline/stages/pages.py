@@ -79,3 +79,37 @@ def optimizers_page(landscape_path, paths_path, out_path, name: str) -> None:
     io.write_text_file(out_path, surface_page(x, y, z, title=title, labels=labels,
                                               z_label=loss_of(metadata), trained=trained,
                                               paths=paths))
+
+
+def connectivity_page(plane, paths, landmarks, out_path, name: str, loss: str) -> None:
+    """The first pair's plane through its ends and control point, with the aligned line and
+    the trained curve on the surface, and the unaligned line at its projection (tables of
+    sklandscape.api.connectivity)."""
+    first, second = plane["first"].iloc[0], plane["second"].iloc[0]
+    mine = (plane["first"] == first) & (plane["second"] == second)
+    x, y, z = grid_of(plane[mine], "x", "y", "loss")
+    marks = landmarks[(landmarks["first"] == first)
+                      & (landmarks["second"] == second)].set_index("point")
+    end = marks.loc["second_aligned", ["x", "y"]].to_numpy(float)
+    control = marks.loc["control", ["x", "y"]].to_numpy(float)
+    raw = marks.loc["second", ["x", "y"]].to_numpy(float)
+    drawn = []
+    for path, label in (("aligned", "linear path, after alignment"),
+                        ("curve", "trained Bézier curve"),
+                        ("linear", f"linear path before alignment (projected; {second} as "
+                                   f"trained lies {marks.loc['second', 'off_plane']:.3g} off "
+                                   "the plane)")):
+        rows = paths[(paths["first"] == first) & (paths["second"] == second)
+                     & (paths["path"] == path)]
+        t = rows["t"].to_numpy(float)[:, None]
+        if path == "curve":
+            xy = 2 * t * (1 - t) * control + t**2 * end
+        else:
+            xy = t * (raw if path == "linear" else end)
+        drawn.append((label, xy[:, 0], xy[:, 1], rows["loss"].to_numpy(float)))
+    title = (f"{name}: {loss} on the plane through {first}, {second} (aligned) and the curve's "
+             f"control point; {TURN}")
+    io.write_text_file(out_path, surface_page(
+        x, y, z, title=title, labels=(f"along {second} aligned - {first}",
+                                      "along the control point's offset"),
+        z_label=loss, trained=(0.0, 0.0), paths=drawn))

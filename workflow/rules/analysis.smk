@@ -135,7 +135,9 @@ rule connectivity:
             "connectivity_barriers", "barriers between seeds, before and after alignment"
         ),
         plane_png=analysis_report("connectivity_plane", "the plane through each pair's curve"),
-        page=analysis_report("connectivity_plane", "the first pair's plane, interactive 3-D", "html"),
+        page=analysis_report(
+            "connectivity_plane", "the first pair's plane, interactive 3-D", "html"
+        ),
         # one figure per pair, named {first}__{second}.png
         paths_png=report(
             directory(f"{RESULTS}/figures/connectivity_paths_{{analysis}}"),

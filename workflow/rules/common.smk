@@ -441,9 +441,10 @@ def analysis_targets():
     for name in analyses_of("learning_rates"):
         targets.append(f"{RESULTS}/figures/learning_rates_{name}.png")
     for name in analyses_of("connectivity"):
-        targets += [f"{RESULTS}/figures/connectivity_{figure}_{name}.{suffix}"
-                    for figure, suffix in (("barriers", "png"), ("plane", "png"),
-                                           ("plane", "html"))]
+        targets += [
+            f"{RESULTS}/figures/connectivity_{figure}_{name}.{suffix}"
+            for figure, suffix in (("barriers", "png"), ("plane", "png"), ("plane", "html"))
+        ]
         targets.append(f"{RESULTS}/figures/connectivity_paths_{name}")
     return targets
 

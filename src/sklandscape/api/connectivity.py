@@ -12,8 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sklandscape.analyses.alignment import METHODS, alignment_perms, check_same_architecture, \
-    permuted
+from sklandscape.analyses.alignment import (
+    METHODS,
+    alignment_perms,
+    check_same_architecture,
+    permuted,
+)
 from sklandscape.analyses.connectivity import (
     PATHS,
     barrier,
@@ -25,7 +29,6 @@ from sklandscape.analyses.connectivity import (
     plane_window,
     train_control,
 )
-from sklandscape.api.grids import heldout_metadata
 from sklandscape.api.inputs import heldout_of, inputs_of, network_of, single_threaded
 from sklandscape.api.result import Result
 from sklandscape.engine.landscape import parameter_measures, plane_grid, plane_measures

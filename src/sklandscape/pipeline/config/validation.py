@@ -20,13 +20,13 @@ from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
 from sklandscape.model.network import n_parameters, parameter_names, parse_parameter_name
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
-from sklandscape.pipeline.config.seeds import expand_seeds, members
 from sklandscape.pipeline.config.resources import (
     data_problems,
     machine_memory,
     network_problems,
     resource_problems,
 )
+from sklandscape.pipeline.config.seeds import expand_seeds, members
 
 
 def raise_if(problems: list[str], config_files) -> None:

@@ -494,6 +494,10 @@ def test_a_data_file_too_large_to_read_is_refused_by_its_size_unread(tmp_path):
                         "use a smaller file"]
 
 
+def _dry_run(root, config) -> list[str]:
+    return _problems(snakemake(make_workspace(root, config), "-n", "--cores", "1", check=False))
+
+
 def test_bad_seeds_are_refused_before_any_job_each_named(tmp_path):
     """A network's `seeds` makes networks: they must include the network's own random_state,
     and must not take a name already used."""
@@ -502,8 +506,7 @@ def test_bad_seeds_are_refused_before_any_job_each_named(tmp_path):
     config["networks"]["N2"]["seeds"] = [0, 5]
     config["networks"]["N2_seed5"] = dict(config["networks"]["N2"], seeds=None)
     del config["networks"]["N2_seed5"]["seeds"]
-    problems = _problems(snakemake(make_workspace(tmp_path / "a", config), "-n", "--cores", "1",
-                                   check=False))
+    problems = _dry_run(tmp_path / "a", config)
     assert problems == [
         "networks.N1.seeds: [1, 2] does not list the network's own random_state 0; list it, or "
         "leave random_state out (the first seed is then the network itself)",
@@ -514,16 +517,14 @@ def test_bad_seeds_are_refused_before_any_job_each_named(tmp_path):
     config["analyses"] = {"links": {"kind": "connectivity", "network": "N2"},
                           "typo": {"kind": "connectivity", "network": "N3"},
                           "bad": {"kind": "connectivity", "network": "N2", "resolution": 2}}
-    problems = _problems(snakemake(make_workspace(tmp_path / "b", config), "-n", "--cores", "1",
-                                   check=False))
+    problems = _dry_run(tmp_path / "b", config)
     assert problems == [
         "analyses.bad.resolution: 2 is less than the minimum of 3",
         "networks.N1.seeds: [0] is too short (at least 2 items)",
     ], problems
     del config["analyses"]["bad"]
     config["networks"]["N1"]["seeds"] = [0, 1]
-    problems = _problems(snakemake(make_workspace(tmp_path / "c", config), "-n", "--cores", "1",
-                                   check=False))
+    problems = _dry_run(tmp_path / "c", config)
     assert problems == [
         "analyses.links.network: a connectivity analysis compares a network's seeds, and "
         "networks.N2 has one; give it seeds, e.g. seeds: [0, 1, 2]",

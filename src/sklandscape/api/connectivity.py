@@ -38,8 +38,7 @@ log = logging.getLogger("sklandscape")
 
 # Every table but "pairs" (one row per pair, made first), in the order they are written.
 TABLES = ("paths", "plane", "landmarks", "alignment", "controls")
-DEFAULTS = {"method": "weight", "resolution": 51, "curve_points": 16, "curve_max_iter": 200,
-            "plane_resolution": 41, "margin": 0.2}
+
 
 
 def _integer(name, value, low, high):
@@ -95,9 +94,12 @@ def align(reference, model, X=None, *, method: str = "weight"):
     """
     reference_net, net = network_of(reference), network_of(model)
     check_same_architecture(reference_net, net, "model")
-    if X is not None:
-        X = inputs_of(reference, X, np.zeros(len(np.asarray(X))) if not reference_net.is_classifier
-                      else np.full(len(np.asarray(X)), reference_net.classes[0]))[1]
+    if X is not None:  # the rows' own units: the networks scale them themselves
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != reference_net.layer_sizes[0] \
+                or not np.all(np.isfinite(X)):
+            raise ValueError(f"X must be a finite (n_samples, {reference_net.layer_sizes[0]}) "
+                             f"array, got shape {X.shape}")
     aligned = permuted(net, alignment_perms(reference_net, net, method, X))
     if net is model:  # a Network
         return aligned

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -339,7 +340,7 @@ def test_report_shows_every_figure_in_a_browser(report):
                 for number in range(len(paths)):
                     views = browser.find_elements(By.CSS_SELECTOR, "a[iconname=eye]")
                     assert len(views) == len(paths), (category, subcategory, severe(browser))
-                    views[number].click()
+                    click_when_free(browser, views[number])
                     shown |= {
                         image.get_attribute("src")
                         for image in browser.find_elements(By.CSS_SELECTOR, "img[src^='data:image/png']")
@@ -350,6 +351,22 @@ def test_report_shows_every_figure_in_a_browser(report):
                         By.CSS_SELECTOR, "iframe[src^='data:text/html']")}
                 assert shown == {results[p]["data_uri"] for p in paths}, (category, subcategory)
         assert not severe(browser)
+
+
+def click_when_free(browser, element, seconds: float = 10.0) -> None:
+    """Click `element` once the report's layout settles: its panels animate (`transition-all`),
+    and a click during the animation lands on the neighbouring cell."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return element.click()
+        except ElementClickInterceptedException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def severe(browser) -> list[str]:

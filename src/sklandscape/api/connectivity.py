@@ -191,21 +191,26 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
         check_same_architecture(net, other, label)
     heldout = heldout_of(models[0], heldout)
     pairs = list(itertools.combinations(range(len(nets)), 2))
-    progress = ProgressLog(f"connectivity {name}", unit="pairs")
+    # A pair's steps: the curve's training iterations, then its paths and plane as one more.
+    steps = curve_max_iter + 1
+    progress = ProgressLog(f"connectivity {name}", unit="steps (curve iterations, then paths "
+                           "and plane, per pair)", chunks=False)
     t = path_t(resolution)
     found = {key: [] for key in ("pairs",) + TABLES}
     with single_threaded():
-        for done, (i, j) in enumerate(pairs, start=1):
+        for done, (i, j) in enumerate(pairs):
             pair = {"first": names[i], "second": names[j]}
             row, tables = _pair(nets[i], nets[j], X, y, heldout, t, method, curve_points,
-                                curve_max_iter, plane_resolution, margin, pair)
+                                curve_max_iter, plane_resolution, margin, pair,
+                                lambda k, _, base=done * steps: progress(base + k,
+                                                                         len(pairs) * steps))
             found["pairs"].append(row)
             for key, frame in tables.items():
                 found[key].append(frame)
             log.info("%s and %s: barriers %.4g linear, %.4g aligned, %.4g curve", names[i],
                      names[j], row["barrier_linear"], row["barrier_aligned"],
                      row["barrier_curve"])
-            progress(done, len(pairs))
+            progress((done + 1) * steps, len(pairs) * steps)
     tables = {"pairs": pd.DataFrame(found["pairs"])}
     tables |= {key: pd.concat(found[key], ignore_index=True)
                for key in TABLES}
@@ -235,13 +240,13 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
 
 
 def _pair(first, second, X, y, heldout, t, method, curve_points, curve_max_iter,
-          plane_resolution, margin, pair: dict):
+          plane_resolution, margin, pair: dict, progress=None):
     """Everything of one pair: its row of the pairs table and its rows of the others."""
     perms = alignment_perms(first, second, method, X)
     aligned = permuted(second, perms)
     a, b, b_raw = first.flat, aligned.flat, second.flat
     control, training = train_control(first, X, y, a, b, points=curve_points,
-                                       max_iter=curve_max_iter)
+                                       max_iter=curve_max_iter, progress=progress)
     frames, row = [], dict(pair)
     row |= {"distance": float(np.linalg.norm(b_raw - a)),
             "distance_aligned": float(np.linalg.norm(b - a)),

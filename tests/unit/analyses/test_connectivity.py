@@ -188,3 +188,17 @@ def test_fewer_than_two_or_mixed_models_are_refused():
     other, *_ = _models("regressor", seeds=(0,), hidden=(3,))
     with pytest.raises(ValueError, match="model_1 differs from the reference in its layer_sizes"):
         sl.connectivity([models[0], other[0]], X, y)
+
+
+def test_progress_counts_the_curves_iterations_within_each_pair(monkeypatch, caplog):
+    """A pair's curve training is most of the work: progress moves within a pair, not only
+    between pairs, and ends at 100%."""
+    monkeypatch.setenv("SKLANDSCAPE_PROGRESS_EVERY", "0")
+    models, X, y, _, _ = _models("classifier", seeds=(0, 1))
+    with caplog.at_level("INFO", logger="sklandscape"):
+        sl.connectivity(models, X, y, resolution=5, curve_points=4, curve_max_iter=20,
+                        plane_resolution=3)
+    steps = [r.getMessage() for r in caplog.records if "steps (curve iterations" in r.getMessage()]
+    assert len(steps) >= 5, steps  # one pair: several lines before the end
+    assert any("/21 steps" in line and "(100%)" not in line for line in steps), steps
+    assert "21/21 steps" in steps[-1] and "(100%)" in steps[-1], steps[-1]

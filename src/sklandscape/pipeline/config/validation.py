@@ -82,6 +82,10 @@ def _describe(error) -> str:
         return f"{instance!r} is not allowed here" + (f": {description}" if description else "")
     if kind == "pattern" and description:
         return f"{instance!r} is not allowed: {description}"
+    if kind in ("minItems", "maxItems"):  # jsonschema's "is too short" names no number
+        bound, side = (schema[kind], "at least") if kind == "minItems" else (schema[kind], "at most")
+        items = "item" if len(instance) == 1 else "items"
+        return f"{instance!r} has {len(instance)} {items}; {side} {bound} are needed"
     if kind == "enum":
         return f"{instance!r} is not one of {', '.join(map(repr, schema['enum']))}"
     return error.message + (f" ({description})" if description else "")

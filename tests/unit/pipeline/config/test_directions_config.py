@@ -74,7 +74,7 @@ def test_a_valid_config_of_every_direction_kind_passes():
     ({"network": "N1", "kind": "random_plane", "resolution": 5, "seeds": [1, 1]},
      "landscapes.bad.seeds: [1, 1] has non-unique elements"),
     ({"network": "N1", "kind": "interpolation", "resolution": 5, "range": [0]},
-     "landscapes.bad.range: [0] is too short"),
+     "landscapes.bad.range: [0] has 1 item; at least 2 are needed"),
 ])
 def test_bad_direction_landscapes_are_named(landscape, expected):
     found = problems({"bad": landscape})

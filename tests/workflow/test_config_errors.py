@@ -528,6 +528,6 @@ def test_bad_seeds_are_refused_before_any_job_each_named(tmp_path):
     assert problems == [
         "analyses.links.network: a connectivity analysis compares a network's seeds, and "
         "networks.N2 has one; give it seeds, e.g. seeds: [0, 1, 2]",
-        "analyses.typo.network: 'N3' is not defined under networks (did you mean 'N1'?); "
-        "defined: N1, N1_seed1, N2"], problems
+        "analyses.typo.network: 'N3' is not defined under networks; defined: N1, N1_seed1, N2",
+    ], problems
     assert not (tmp_path / "c" / "results").exists()

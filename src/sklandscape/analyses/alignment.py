@@ -19,7 +19,14 @@ being the original's unit perm[i]. Both searches are assignment problems per lay
 - activation matching: the correlation of the units' activations on data. A layer's
   activations do not depend on any permutation, so each layer is solved once.
 
-Only permutations: tanh's sign symmetry (w -> -w in and out) is not searched.
+An odd activation (tanh, identity) has a second symmetry: negating a unit's incoming weights,
+bias and outgoing weights leaves the function unchanged, as tanh(-z) = -tanh(z). For those,
+each unit also gets a sign (a signed permutation): the similarity of i and j flipped is minus
+that of i and j, so the assignment takes |similarity| and the sign of the match. Without the
+signs, two tanh networks that differ by a flip look far apart and their "aligned" path can cross
+a higher barrier than the raw one (measured on the article's N1 and N2, docs/findings.md).
+ReLU has no sign symmetry; the logistic's is affine (it moves the next layer's biases) and is
+not searched.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from sklandscape.model.network import Network, hidden_before
 
 METHODS = ("weight", "activation")
 MAX_SWEEPS = 100
+ODD_ACTIVATIONS = ("tanh", "identity")  # f(-z) = -f(z): a unit's sign is a symmetry
 
 
 def check_same_architecture(reference: Network, other: Network, what="the other network"):
@@ -45,66 +53,89 @@ def check_same_architecture(reference: Network, other: Network, what="the other 
                          "scaler fit): its weights act on other inputs, so no path joins them")
 
 
-def permuted(net: Network, perms: list[np.ndarray]) -> Network:
-    """The same function with hidden layer k's units reordered by perms[k] (values moved,
-    never recomputed: permuting back gives the original bit for bit)."""
+def permuted(net: Network, perms: list[np.ndarray], signs: list[np.ndarray] | None = None
+             ) -> Network:
+    """The same function with hidden layer k's units reordered by perms[k] and, for an odd
+    activation, negated where signs[k] is -1 (values moved and negated, never recomputed:
+    undoing it gives the original bit for bit)."""
     if len(perms) != net.n_layers - 1:
         raise ValueError(f"{len(perms)} permutations for {net.n_layers - 1} hidden layers")
-    flat = net.flat.copy()
-    layers = net.layers(flat)  # views into flat
-    original = net.layers()
-    for k, perm in enumerate(perms):
+    if signs is None:
+        signs = [np.ones(size) for size in net.layer_sizes[1:-1]]
+    for k, (perm, sign) in enumerate(zip(perms, signs, strict=True)):
         perm = np.asarray(perm, dtype=np.int64)
         if sorted(perm.tolist()) != list(range(net.layer_sizes[k + 1])):
             raise ValueError(f"hidden layer {k + 1}: {perm.tolist()} is not a permutation of "
                              f"its {net.layer_sizes[k + 1]} units")
+        if not np.all(np.abs(sign) == 1) or len(sign) != len(perm):
+            raise ValueError(f"hidden layer {k + 1}: signs must be ±1, one per unit")
+        if np.any(sign < 0) and net.activation not in ODD_ACTIVATIONS:
+            raise ValueError(f"hidden layer {k + 1}: a sign flip keeps the function only for "
+                             f"an odd activation ({', '.join(ODD_ACTIVATIONS)}), not "
+                             f"{net.activation!r}")
+    flat = net.flat.copy()
+    layers = net.layers(flat)  # views into flat
+    original = net.layers()
     for index, (coef, intercept) in enumerate(layers):
-        # rows come from the layer below (permuted by perms[index - 1]), columns and biases
-        # belong to this layer's units (permuted by perms[index], none for the output)
-        rows = perms[index - 1] if index > 0 else slice(None)
-        columns = perms[index] if index < len(perms) else slice(None)
-        coef[...] = original[index][0][rows][:, columns]
-        intercept[...] = original[index][1][columns]
+        # rows come from the layer below (its perm and sign), columns and biases belong to
+        # this layer's units (this layer's perm and sign; none for the output)
+        values, bias = original[index]
+        if index > 0:
+            values = values[perms[index - 1]] * signs[index - 1][:, None]
+        if index < len(perms):
+            values = values[:, perms[index]] * signs[index]
+            bias = bias[perms[index]] * signs[index]
+        coef[...], intercept[...] = values, bias
     return net.with_flat(flat)
 
 
-def _assign(similarity: np.ndarray) -> np.ndarray:
-    rows, columns = linear_sum_assignment(similarity, maximize=True)
-    return columns[np.argsort(rows)].astype(np.int64)
+def _assign(similarity: np.ndarray, odd: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The matching maximising the total similarity, and each match's sign (all +1 unless
+    the activation is odd, where a flipped unit's similarity is the negative)."""
+    rows, columns = linear_sum_assignment(np.abs(similarity) if odd else similarity,
+                                          maximize=True)
+    perm = columns[np.argsort(rows)].astype(np.int64)
+    matched = similarity[np.arange(len(perm)), perm]
+    return perm, np.where(odd & (matched < 0), -1.0, 1.0)
 
 
-def _layer_similarity(ref, other, perms, k: int, outgoing: bool) -> np.ndarray:
-    """Similarity of hidden layer k's units: reference unit i against other's unit j."""
+def _layer_similarity(ref, other, perms, signs, k: int, outgoing: bool) -> np.ndarray:
+    """Similarity of hidden layer k's units: reference unit i against other's unit j (with
+    the neighbouring layers' perms and signs applied to other)."""
     coef_ref, bias_ref = ref[k]
     coef_other, bias_other = other[k]
     if k > 0:
-        coef_other = coef_other[perms[k - 1]]
+        coef_other = coef_other[perms[k - 1]] * signs[k - 1][:, None]
     similarity = coef_ref.T @ coef_other + np.outer(bias_ref, bias_other)
     if outgoing:
         out_ref, out_other = ref[k + 1][0], other[k + 1][0]
         if k + 1 < len(perms):
-            out_other = out_other[:, perms[k + 1]]
+            out_other = out_other[:, perms[k + 1]] * signs[k + 1]
         similarity += out_ref @ out_other.T
     return similarity
 
 
-def weight_matching(reference: Network, other: Network) -> list[np.ndarray]:
-    """Permutations of `other`'s hidden layers that maximise the inner product of its weights
-    with the reference's (coordinate descent over the layers, each an assignment problem)."""
+def weight_matching(reference: Network, other: Network
+                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Permutations (and, for an odd activation, signs) of `other`'s hidden layers that
+    maximise the inner product of its weights with the reference's: coordinate descent over
+    the layers, each an assignment problem."""
     check_same_architecture(reference, other)
+    odd = reference.activation in ODD_ACTIVATIONS
     ref, oth = reference.layers(), other.layers()
     perms = [np.arange(size) for size in reference.layer_sizes[1:-1]]
+    signs = [np.ones(size) for size in reference.layer_sizes[1:-1]]
     for k in range(len(perms)):  # forward, each layer given the one below: exact for copies
-        perms[k] = _assign(_layer_similarity(ref, oth, perms, k, outgoing=False))
+        perms[k], signs[k] = _assign(_layer_similarity(ref, oth, perms, signs, k, False), odd)
     for _ in range(MAX_SWEEPS):
         changed = False
         for k in range(len(perms)):
-            found = _assign(_layer_similarity(ref, oth, perms, k, outgoing=True))
-            if not np.array_equal(found, perms[k]):
-                perms[k], changed = found, True
+            perm, sign = _assign(_layer_similarity(ref, oth, perms, signs, k, True), odd)
+            if not (np.array_equal(perm, perms[k]) and np.array_equal(sign, signs[k])):
+                perms[k], signs[k], changed = perm, sign, True
         if not changed:
             break
-    return perms
+    return perms, signs
 
 
 def _standardised(values: np.ndarray) -> np.ndarray:
@@ -114,22 +145,28 @@ def _standardised(values: np.ndarray) -> np.ndarray:
     return np.divide(centred, scale, out=np.zeros_like(centred), where=scale > 0)
 
 
-def activation_matching(reference: Network, other: Network, X: np.ndarray) -> list[np.ndarray]:
-    """Permutations of `other`'s hidden layers that maximise the correlation of each unit's
-    activations with its reference unit's, on the rows X (in the data's own units)."""
+def activation_matching(reference: Network, other: Network, X: np.ndarray
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Permutations (and, for an odd activation, signs) of `other`'s hidden layers that
+    maximise the correlation of each unit's activations with its reference unit's, on the
+    rows X (in the data's own units). A flipped tanh unit's activations are negated."""
     check_same_architecture(reference, other)
+    odd = reference.activation in ODD_ACTIVATIONS
     X = np.asarray(X, dtype=np.float64)
-    perms = []
+    perms, signs = [], []
     for k in range(1, reference.n_layers):
         # hidden layer k's activations are what feeds layer k + 1
         a, b = (_standardised(hidden_before(net, X, k + 1)) for net in (reference, other))
-        perms.append(_assign(a.T @ b / len(X)))
-    return perms
+        perm, sign = _assign(a.T @ b / len(X), odd)
+        perms.append(perm)
+        signs.append(sign)
+    return perms, signs
 
 
 def alignment_perms(reference: Network, other: Network, method: str = "weight",
-                    X: np.ndarray | None = None) -> list[np.ndarray]:
-    """The permutations of `method` ("weight" or "activation", which needs X)."""
+                    X: np.ndarray | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The permutations and signs of `method` ("weight" or "activation", which needs X), for
+    `permuted(other, perms, signs)`."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if method == "activation":

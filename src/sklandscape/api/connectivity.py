@@ -63,7 +63,9 @@ def check_options(method, resolution, curve_points, curve_max_iter, plane_resolu
 
 def align(reference, model, X=None, *, method: str = "weight"):
     """A copy of `model` with its hidden units permuted to match `reference`'s: the same
-    function, with weights as close to the reference's as a permutation makes them.
+    function, with weights as close to the reference's as a permutation makes them. For tanh
+    and identity units, which keep the function when their weights in and out are negated,
+    each unit may also be flipped.
 
     Parameters
     ----------
@@ -100,7 +102,7 @@ def align(reference, model, X=None, *, method: str = "weight"):
                 or not np.all(np.isfinite(X)):
             raise ValueError(f"X must be a finite (n_samples, {reference_net.layer_sizes[0]}) "
                              f"array, got shape {X.shape}")
-    aligned = permuted(net, alignment_perms(reference_net, net, method, X))
+    aligned = permuted(net, *alignment_perms(reference_net, net, method, X))
     if net is model:  # a Network
         return aligned
     copied = copy.deepcopy(model)
@@ -155,12 +157,12 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
     -------
     Result
         Tables ``"pairs"`` (one row per pair: distances before and after alignment, units
-        moved, the curve's training, and per path ``barrier_linear``, ``barrier_aligned``,
+        moved and flipped, the curve's training, and per path ``barrier_linear``, ``barrier_aligned``,
         ``barrier_curve``, with ``_heldout`` versions), ``"paths"`` (pair, path, t, loss and a
         classifier's accuracy), ``"plane"`` (pair, x, y, loss), ``"landmarks"`` (the plane's
         coordinates of both ends, the unaligned end and the control point, each with its
         distance off the plane), ``"alignment"`` (each hidden unit's match: unit ``unit`` of
-        the aligned second network is the second's unit ``matched``) and ``"controls"`` (the
+        the aligned second network is the second's unit ``matched``, times ``sign``) and ``"controls"`` (the
         curve's control point, weight by weight); metrics
         ``barrier_mean_<path>`` and ``barrier_max_<path>``; figures ``"barriers"``,
         ``"plane"`` and ``"path:<first>__<second>"`` per pair.
@@ -242,15 +244,16 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
 def _pair(first, second, X, y, heldout, t, method, curve_points, curve_max_iter,
           plane_resolution, margin, pair: dict, progress=None):
     """Everything of one pair: its row of the pairs table and its rows of the others."""
-    perms = alignment_perms(first, second, method, X)
-    aligned = permuted(second, perms)
+    perms, signs = alignment_perms(first, second, method, X)
+    aligned = permuted(second, perms, signs)
     a, b, b_raw = first.flat, aligned.flat, second.flat
     control, training = train_control(first, X, y, a, b, points=curve_points,
                                        max_iter=curve_max_iter, progress=progress)
     frames, row = [], dict(pair)
     row |= {"distance": float(np.linalg.norm(b_raw - a)),
             "distance_aligned": float(np.linalg.norm(b - a)),
-            "units_moved": int(sum(int(np.sum(p != np.arange(len(p)))) for p in perms))}
+            "units_moved": int(sum(int(np.sum(p != np.arange(len(p)))) for p in perms)),
+            "units_flipped": int(sum(int(np.sum(s < 0)) for s in signs))}
     row |= training
     for path, points in (("linear", linear_points(a, b_raw, t)),
                          ("aligned", linear_points(a, b, t)),
@@ -274,8 +277,9 @@ def _pair(first, second, X, y, heldout, t, method, curve_points, curve_max_iter,
                               "x": x, "y": yy, "off_plane": off,
                               "loss": parameter_measures(first, X, y, marks)["loss"]})
     alignment = pd.DataFrame([{**pair, "layer": np.int64(k + 1), "unit": np.int64(u),
-                               "matched": np.int64(m)}
-                              for k, perm in enumerate(perms) for u, m in enumerate(perm)])
+                               "matched": np.int64(m), "sign": np.int64(sign[u])}
+                              for k, (perm, sign) in enumerate(zip(perms, signs))
+                              for u, m in enumerate(perm)])
     controls = pd.DataFrame({**pair, "name": first.names, "value": control})
     return row, {"paths": pd.concat(frames, ignore_index=True), "plane": plane,
                  "landmarks": landmarks, "alignment": alignment, "controls": controls}

@@ -39,16 +39,37 @@ def _fitted(kind, hidden, activation, seed=0):
 
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
 @pytest.mark.parametrize("hidden", DEPTHS)
-@pytest.mark.parametrize("method", ["weight", "activation"])
-def test_a_randomly_permuted_copy_is_aligned_back_bit_for_bit(kind, hidden, method):
-    model, X = _fitted(kind, hidden, "tanh")
+# relu by activations is left out: dead units have constant activations, no data tells them
+# apart (their order then follows the assignment's, not the copy's)
+@pytest.mark.parametrize(("method", "activation"),
+                         [("weight", "tanh"), ("activation", "tanh"), ("weight", "relu")])
+def test_a_randomly_permuted_copy_is_aligned_back_bit_for_bit(kind, hidden, method, activation):
+    """tanh units may also be flipped (a signed permutation); relu units only permuted."""
+    model, X = _fitted(kind, hidden, activation)
     net = Network.from_estimator(model)
     rng = np.random.default_rng(7)
     perms = [rng.permutation(size) for size in hidden]
-    copy = permuted(net, perms)
+    signs = [rng.choice([-1.0, 1.0], size) if activation == "tanh" else np.ones(size)
+             for size in hidden]
+    copy = permuted(net, perms, signs)
     assert not np.array_equal(copy.flat, net.flat)
-    found = alignment_perms(net, copy, method, X)
-    assert np.array_equal(permuted(copy, found).flat, net.flat)  # bit for bit
+    copy_model = sl.align(model, model)  # an estimator carrying the copy's weights
+    copy_model.coefs_, copy_model.intercepts_ = copy.to_estimator_arrays()
+    np.testing.assert_allclose(copy_model.predict(X), model.predict(X), rtol=1e-12, atol=1e-12)
+    found, found_signs = alignment_perms(net, copy, method, X)
+    assert np.array_equal(permuted(copy, found, found_signs).flat, net.flat)  # bit for bit
+
+
+def test_without_signs_a_flipped_tanh_network_stays_far():
+    """The sign is what makes a flipped copy near: matched as permutations only, it is not."""
+    model, X = _fitted("regressor", (6,), "tanh")
+    net = Network.from_estimator(model)
+    flipped = permuted(net, [np.arange(6)], [np.array([-1.0, 1, -1, 1, 1, -1])])
+    perms, signs = weight_matching(net, flipped)
+    assert (signs[0] == [-1, 1, -1, 1, 1, -1]).all()
+    relu = Network.from_estimator(_fitted("regressor", (6,), "relu")[0])
+    with pytest.raises(ValueError, match="only for an odd activation"):
+        permuted(relu, [np.arange(6)], [np.array([-1.0, 1, 1, 1, 1, 1])])
 
 
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
@@ -73,30 +94,34 @@ def _inner(a: Network, b: Network) -> float:
 def test_weight_matching_ends_where_no_layer_can_improve_alone():
     a = Network.from_estimator(_fitted("regressor", (6, 5, 4), "tanh", 0)[0])
     b = Network.from_estimator(_fitted("regressor", (6, 5, 4), "tanh", 1)[0])
-    perms = weight_matching(a, b)
-    best = _inner(a, permuted(b, perms))
+    perms, signs = weight_matching(a, b)
+    best = _inner(a, permuted(b, perms, signs))
     assert best > _inner(a, b)
-    # brute force over each layer alone (6! = 720 at most), the others held: nothing better
+    # brute force over each layer alone (6! · 2^6 at most), the others held: nothing better
     for k, size in enumerate((6, 5, 4)):
         for candidate in itertools.permutations(range(size)):
-            trial = list(perms)
-            trial[k] = np.array(candidate)
-            assert _inner(a, permuted(b, trial)) <= best + 1e-9
+            for flips in itertools.product([-1.0, 1.0], repeat=size):
+                trial, trial_signs = list(perms), list(signs)
+                trial[k], trial_signs[k] = np.array(candidate), np.array(flips)
+                assert _inner(a, permuted(b, trial, trial_signs)) <= best + 1e-9
 
 
 def test_activation_matching_maximises_each_layers_correlation():
     a_model, X = _fitted("classifier", (5, 4), "tanh", 0)
     b_model, _ = _fitted("classifier", (5, 4), "tanh", 1)
     a, b = Network.from_estimator(a_model), Network.from_estimator(b_model)
-    perms = activation_matching(a, b, X)
+    perms, signs = activation_matching(a, b, X)
     from sklandscape.model.network import hidden_before
 
     for k, size in enumerate((5, 4)):
         ha, hb = hidden_before(a, X, k + 2), hidden_before(b, X, k + 2)
         corr = np.corrcoef(ha.T, hb.T)[:size, size:]
-        score = corr[np.arange(size), perms[k]].sum()
-        for candidate in itertools.permutations(range(size)):  # brute force: the best
-            assert corr[np.arange(size), list(candidate)].sum() <= score + 1e-12
+        score = (signs[k] * corr[np.arange(size), perms[k]]).sum()
+        # brute force over signed permutations: a flipped tanh unit's correlation negates
+        for candidate in itertools.permutations(range(size)):
+            for flips in itertools.product([-1.0, 1.0], repeat=size):
+                assert (np.array(flips) * corr[np.arange(size), list(candidate)]).sum() \
+                    <= score + 1e-12
 
 
 def test_bad_inputs_are_refused_by_name():

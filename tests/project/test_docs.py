@@ -49,3 +49,17 @@ def test_mkdocs_build_strict(tmp_path):
     api = (tmp_path / "site" / "api" / "index.html").read_text()
     # the reference is generated from the docstrings: a function's own words appear there
     assert "The loss over two named weights" in api and "input_attack" in api
+
+
+def test_docstring_examples_run():
+    """Every `>>>` example in the package's docstrings runs and prints what it says."""
+    import doctest
+    import importlib
+
+    modules = sorted(path.relative_to(REPO / "src").with_suffix("").as_posix().replace("/", ".")
+                     for path in (REPO / "src" / "sklandscape").rglob("*.py")
+                     if ">>>" in path.read_text())
+    assert "sklandscape.api.landscape_functions" in modules, modules
+    for name in modules:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, (name, result)

@@ -233,6 +233,7 @@ class Fit:
 
     model: object
     trajectory: Trajectory
+    validation: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def initial(self) -> Network:
@@ -241,9 +242,35 @@ class Fit:
 
 
 def fit(estimator, X, y) -> Fit:
-    """Fit an unfitted MLPRegressor or MLPClassifier while recording its path, for `interpolation` and
-    `trajectory_pca`. The fitted weights are bit-identical to a plain ``estimator.fit``."""
-    return Fit(estimator, record_fit(estimator, np.asarray(X, dtype=np.float64), np.asarray(y)))
+    """Fit an unfitted MLPRegressor or MLPClassifier, or a Pipeline ending in one, while
+    recording the MLP's path, for `interpolation` and `trajectory_pca`.
+
+    The fitted weights are bit-identical to a plain ``estimator.fit(X, y)``: a Pipeline's
+    transformers are fitted first, as the Pipeline fits them. With ``early_stopping=True``,
+    scikit-learn holds out ``validation_fraction`` of the rows and ends at the weights of its
+    best validation epoch; the path ends there too, and ``Fit.validation`` holds those rows
+    as ``(X_val, y_val)``, to pass as ``heldout=``.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), MLPClassifier(
+    ...     hidden_layer_sizes=(8,), early_stopping=True, max_iter=50, random_state=0))
+    >>> path = sl.fit(model, X, y)
+    >>> X_val, y_val = path.validation
+    >>> len(y_val)  # validation_fraction=0.1 of 569 rows
+    57
+    >>> result = sl.interpolation(model, X, y, path, heldout=path.validation, resolution=11)
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    trajectory = record_fit(estimator, X, y)
+    rows = trajectory.validation_rows
+    return Fit(estimator, trajectory, None if rows is None else (X[rows], y[rows]))
 
 
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),

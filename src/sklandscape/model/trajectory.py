@@ -15,6 +15,13 @@ Why not replay the fit instead:
 Both hooks touch private sklearn names; the recorder checks that the path ends at the fitted
 weights bit for bit and says so (`ends_at_fitted_weights`), and the tests check every recorded
 state against a fresh `fit(max_iter=k)`.
+
+A Pipeline whose last step is the MLP is fitted as `pipeline.fit` fits it (its transformers
+first, then the MLP on their output), with the hooks on the MLP step. With `early_stopping`,
+sklearn holds out `validation_fraction` of the rows (`train_test_split` with the model's own
+random state) and at the end restores the weights of the epoch with the best validation
+score; the recorder notes which rows were held out (by wrapping that one call, which draws the
+same split) and keeps the path up to the restored epoch, so that it ends at the fitted weights.
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ class Trajectory:
 
     states: np.ndarray  # (n_iterations + 1, n_parameters), Network's flat order
     ends_at_fitted_weights: bool
+    # early_stopping: the rows (indices into the X given to fit) sklearn held out, and the
+    # epochs it ran (the path stops earlier, at the best epoch, whose weights it restored)
+    validation_rows: np.ndarray | None = None
+    epochs_run: int | None = None
 
     @property
     def initial(self) -> np.ndarray:
@@ -57,27 +68,45 @@ def estimator_flat(model) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64, copy=True)
 
 
+def mlp_of(model):
+    """The MLP that `model.fit` trains: the model itself, or a Pipeline's last step."""
+    mlp = model.steps[-1][1] if hasattr(model, "steps") else model
+    if not hasattr(mlp, "_initialize") or not hasattr(mlp, "hidden_layer_sizes"):
+        raise TypeError(f"expected an MLPRegressor or MLPClassifier, or a Pipeline ending in "
+                        f"one, got {type(model).__name__}"
+                        + (f" ending in {type(mlp).__name__}" if mlp is not model else ""))
+    return mlp
+
+
 def record_fit(model, X: np.ndarray, y: np.ndarray, progress=None, keep: bool = True
                ) -> Trajectory | None:
-    """Fit `model` on (X, y) exactly as `model.fit` would, recording every iterate.
+    """Fit `model` (an MLP, or a Pipeline ending in one) on (X, y) exactly as `model.fit`
+    would, recording every iterate of the MLP.
 
     progress(iteration) is called after each one. keep=False records nothing (returns None):
     the hooks then only report progress.
     """
-    if keep and (getattr(model, "warm_start", False) or getattr(model, "early_stopping", False)):
-        raise ValueError("record_fit needs warm_start=False and early_stopping=False: "
-                         "otherwise the fit does not start from, or end at, the recorded path")
-    states = _States(keep, progress)
-    with _recording_hooks(model, states):
+    mlp = mlp_of(model)
+    if keep and getattr(mlp, "warm_start", False):
+        raise ValueError("warm_start=True continues from the weights the model already has, so "
+                         "the recorded path would not start at its initial weights; set "
+                         "warm_start=False")
+    states, split = _States(keep, progress), {}
+    with _recording_hooks(mlp, states, split):
         model.fit(X, y)
     if not keep:
         return None
-    fitted = estimator_flat(model)
+    fitted = estimator_flat(mlp)
+    epochs_run = None
+    if split:  # early stopping restored the best epoch's weights: the path ends there
+        epochs_run = len(states) - 1
+        best = 1 + int(np.argmax(mlp.validation_scores_))  # sklearn keeps the first best
+        del states[best + 1:]
     ends = bool(states) and np.array_equal(states[-1], fitted)
     if not ends:
         log.warning("the recorded path does not end at the fitted weights; appending them")
         states.append(fitted)
-    return Trajectory(np.stack(states), ends)
+    return Trajectory(np.stack(states), ends, split.get("validation"), epochs_run)
 
 
 class _States(list):
@@ -96,7 +125,7 @@ class _States(list):
 
 
 @contextmanager
-def _recording_hooks(model, states: list):
+def _recording_hooks(model, states: list, split: dict):
     import sklearn.neural_network._multilayer_perceptron as mlp
 
     shadowed = []
@@ -125,12 +154,28 @@ def _recording_hooks(model, states: list):
                 return original_update(*args, **kwargs)
 
             shadow("_update_no_improvement_count", end_of_epoch)
+            if model.early_stopping:
+                stack.enter_context(mock.patch.object(
+                    mlp, "train_test_split", _split_recording(mlp.train_test_split, split)))
         try:
             yield
         finally:
             # The fitted model must carry no hooks: it is serialised afterwards.
             for name in shadowed:
                 delattr(model, name)
+
+
+def _split_recording(real_split, split: dict):
+    """sklearn's validation split, drawing the same rows, with their indices noted: the split
+    depends on the number of rows, the random state and the stratification only, so one more
+    array to split changes nothing."""
+
+    def train_test_split(*arrays, **options):
+        *parts, _, validation = real_split(*arrays, np.arange(len(arrays[0])), **options)
+        split["validation"] = validation
+        return parts
+
+    return train_test_split
 
 
 def _minimize_recording(mlp, model, states: list):

@@ -4,11 +4,18 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPRegressor
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+import sklandscape as sl
 from sklandscape import io
 from sklandscape.data.datasets import generate
+from sklandscape.model.network import Network
 from sklandscape.model.training import fit_mlp
 from sklandscape.model.trajectory import estimator_flat, record_fit
 from sklandscape.pipeline.stages import training
@@ -96,10 +103,70 @@ def test_recorded_model_keeps_no_hooks_and_serialises(tmp_path):
                                       model.predict(X))
 
 
-def test_warm_start_models_are_refused():
+def test_warm_start_and_non_mlps_are_refused_in_a_users_words():
     X, y = data(1)
-    with pytest.raises(ValueError, match="warm_start=False and early_stopping=False"):
+    with pytest.raises(ValueError, match="warm_start=True continues from the weights"):
         record_fit(MLPRegressor(hidden_layer_sizes=(2,), warm_start=True), X, y)
+    search = GridSearchCV(MLPRegressor(hidden_layer_sizes=(2,)), {"alpha": [0.1, 1.0]})
+    with pytest.raises(TypeError, match="or a Pipeline ending in one, got GridSearchCV"):
+        record_fit(search, X, y)
+    with pytest.raises(TypeError, match="got Pipeline ending in StandardScaler"):
+        record_fit(make_pipeline(MinMaxScaler(), StandardScaler()), X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_pipeline_is_fitted_as_its_own_fit_fits_it(solver):
+    """The scaler first, then the MLP on its output: every state is what the Pipeline with
+    max_iter=k gives, and the end is the Pipeline's own fit, bit for bit."""
+    X, y = data(2)
+    X = X * [1.0, 100.0] + [0.0, 50.0]  # a scale the scaler matters for
+    kwargs = dict(hidden_layer_sizes=(4,), random_state=3, **SOLVERS[solver])
+
+    def pipeline(**changes):
+        return make_pipeline(StandardScaler(), MLPRegressor(**{**kwargs, **changes}))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = pipeline()
+        path = sl.fit(model, X, y).trajectory
+        plain = pipeline().fit(X, y)
+        for k in (1, 3, model[-1].n_iter_ // 2):
+            np.testing.assert_array_equal(path.states[k],
+                                          estimator_flat(pipeline(max_iter=k).fit(X, y)[-1]))
+    assert path.ends_at_fitted_weights and path.validation_rows is None
+    np.testing.assert_array_equal(path.final, estimator_flat(plain[-1]))
+    np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+
+
+@pytest.mark.parametrize("estimator", [MLPRegressor, MLPClassifier])
+def test_early_stopping_records_the_validation_rows_and_ends_at_the_best_epoch(estimator):
+    """sklearn's own validation score of each epoch (validation_scores_) is the score of the
+    recorded state on the recorded rows: the independent check that both are sklearn's."""
+    if estimator is MLPClassifier:
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = load_diabetes(return_X_y=True)
+        y = (y - y.mean()) / y.std()
+    model = make_pipeline(StandardScaler(), estimator(
+        hidden_layer_sizes=(6,), early_stopping=True, validation_fraction=0.2, max_iter=200,
+        n_iter_no_change=5, learning_rate_init=0.01, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        found = sl.fit(model, X, y)
+        plain = clone(model).fit(X, y)
+    path, mlp = found.trajectory, model[-1]
+    np.testing.assert_array_equal(estimator_flat(mlp), estimator_flat(plain[-1]))
+    assert path.epochs_run == mlp.n_iter_ > len(path.states) - 1  # stopped after the best
+    best = int(np.argmax(mlp.validation_scores_)) + 1
+    assert len(path.states) == best + 1 and path.ends_at_fitted_weights
+    X_val, y_val = found.validation
+    assert len(y_val) == int(np.ceil(0.2 * len(y))) == len(set(path.validation_rows))  # sklearn rounds up
+    probe = clone(model).fit(X, y)  # a fitted pipeline whose MLP weights are replaced
+    for k in range(1, best + 1):
+        layers = Network.from_estimator(probe[-1]).with_flat(path.states[k])
+        probe[-1].coefs_, probe[-1].intercepts_ = layers.to_estimator_arrays()
+        assert probe.score(X_val, y_val) == pytest.approx(mlp.validation_scores_[k - 1],
+                                                          rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])

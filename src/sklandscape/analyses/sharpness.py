@@ -26,6 +26,7 @@ from sklandscape.analyses.spectrum import (
     HessianOperator,
     Quadrature,
     exact_quadrature,
+    bottom_eigenpairs,
     exact_trace,
     extreme_eigenpairs,
     hutchinson_trace,
@@ -64,6 +65,7 @@ class Spectrum:
     values: np.ndarray | None = None  # every eigenvalue, only when exact
     vectors: np.ndarray | None = None
     symmetry_error: float = 0.0
+    bottom_resolution: float = 0.0  # the bottom values are known to ± this (0: exact)
 
     @property
     def lambda_max(self) -> float:
@@ -124,11 +126,20 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     top = extreme_eigenpairs(op, k, "LA", seed)
     log.info("%s: top %d eigenvalues %s (%d products)", label, k,
              np.array2string(top.values, precision=4), op.products)
-    bottom = extreme_eigenpairs(op, k, "SA", seed + 1, int(settings["bottom_max_products"]))
+    resolution = NEGATIVE_RESOLUTION * abs(top.values[-1])
+    bottom = bottom_eigenpairs(op, k, top.values[-1], NEGATIVE_RESOLUTION, seed + 1,
+                               int(settings["bottom_max_products"]))
     if not bottom.converged:
-        log.info("%s: the bottom eigenvalues crowd around zero; %d of %d converged within "
-                 "bottom_max_products %d", label, len(bottom.values), k,
+        log.info("%s: %d of the bottom %d eigenvalues converged to ± %.2g within "
+                 "bottom_max_products %d", label, len(bottom.values), k, resolution,
                  settings["bottom_max_products"])
+    elif abs(bottom.values[0]) <= resolution:
+        log.info("%s: the bottom %d eigenvalues crowd around zero: the smallest, %.3g, is "
+                 "within the resolution ± %.2g (1e-4 lambda_max) of it (%d products)", label, k,
+                 bottom.values[0], resolution, op.products)
+    else:
+        log.info("%s: bottom %d eigenvalues %s ± %.2g (%d products)", label, k,
+                 np.array2string(bottom.values, precision=4), resolution, op.products)
     trace = exact_trace(op) or hutchinson_trace(op, probes, seed + 2)
     log.info("%s: trace %.6g%s", label, trace.value,
              f" ± {trace.standard_error:.2g} (Hutchinson, {probes} probes)"
@@ -137,7 +148,7 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     progress(expected, expected)
     tolerance = eigenvalue_tolerance(np.concatenate([top.values, bottom.values]), rtol)
     return Spectrum("matrix-free", size, top, bottom, trace.value, trace.standard_error,
-                    quadrature, tolerance, op.products)
+                    quadrature, tolerance, op.products, bottom_resolution=resolution)
 
 
 @dataclass(frozen=True)

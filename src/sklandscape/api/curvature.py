@@ -75,6 +75,7 @@ def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
         "tolerance": found.tolerance, "trace": found.trace, "trace_error": found.trace_error,
         "lambda_max": found.lambda_max, "lambda_min": found.lambda_min,
         "lambda_min_bound": found.lambda_min_bound,
+        "lambda_min_resolution": found.bottom_resolution,
         "bottom_converged": found.bottom.converged, "negative_share": found.negative_share(),
         "is_strictly_convex": _strictly_convex(found), "verdict": verdict,
         "sharpness": {"epsilon": sharp.epsilon, "value": sharp.value,
@@ -133,10 +134,13 @@ def _newton_step_norm(gradient: np.ndarray, found: Spectrum) -> float:
 
 
 def _strictly_convex(found: Spectrum) -> bool | None:
-    """Every eigenvalue above the tolerance; None when the bottom is not known."""
+    """Every eigenvalue above the tolerance (matrix-free: also above the resolution the
+    bottom is known to, within which a value counts as zero); None when the bottom is not
+    known."""
+    tolerance = max(found.tolerance, found.bottom_resolution)
     if not found.bottom.converged or not len(found.bottom.values):
-        return None if found.quadrature.nodes.min() > found.tolerance else False
-    return bool(found.lambda_min > found.tolerance)
+        return None if found.quadrature.nodes.min() > tolerance else False
+    return bool(found.lambda_min > tolerance)
 
 
 def _spectrum_metrics(found: Spectrum) -> dict:
@@ -145,6 +149,7 @@ def _spectrum_metrics(found: Spectrum) -> dict:
     return metrics | {
         "hessian_eig_max": found.lambda_max, "hessian_eig_min": found.lambda_min,
         "hessian_eig_min_bound": found.lambda_min_bound,
+        "hessian_eig_min_resolution": found.bottom_resolution,
         "hessian_trace": found.trace, "hessian_trace_se": found.trace_error,
         "hessian_condition": found.condition, "hessian_negative_share": found.negative_share(),
         "hessian_products": float(found.products), "hessian_size": float(found.size),
@@ -161,8 +166,13 @@ def _verdict(found: Spectrum, n_samples: int, loss_name: str) -> str:
         head = (f"{data}: {n_positive} of {len(values)} Hessian eigenvalues above "
                 f"{found.tolerance:.2g} (smallest {values[0]:.3g}, largest {values[-1]:.3g})")
     else:
-        smallest = (f"smallest {found.lambda_min:.3g}" if found.bottom.converged else
-                    f"smallest <= {found.lambda_min_bound:.3g} (Lanczos bound)")
+        if not found.bottom.converged:
+            smallest = f"smallest <= {found.lambda_min_bound:.3g} (Lanczos bound)"
+        elif abs(found.lambda_min) <= found.bottom_resolution:
+            smallest = (f"smallest {found.lambda_min:.3g}, within the resolution "
+                        f"± {found.bottom_resolution:.2g} of zero: the bottom crowds around zero")
+        else:
+            smallest = f"smallest {found.lambda_min:.3g} ± {found.bottom_resolution:.2g}"
         head = (f"{data}, {found.size} weights (matrix-free): largest eigenvalue "
                 f"{found.lambda_max:.4g}, {smallest}, trace {found.trace:.4g}"
                 + (f" ± {found.trace_error:.2g}" if found.trace_error else " (exact)")

@@ -15,6 +15,7 @@ from sklearn.neural_network import MLPClassifier
 from conftest import fitted_mlp
 from sklandscape.analyses.spectrum import (
     HessianOperator,
+    bottom_eigenpairs,
     exact_quadrature,
     extreme_eigenpairs,
     hutchinson_trace,
@@ -84,6 +85,24 @@ def test_an_unconverged_bottom_returns_what_converged_and_says_so():
     assert not found.converged and len(found.values) < 5
     for value in found.values:  # whatever it returns is an eigenvalue
         assert np.min(np.abs(exact - value)) <= 1e-8 * np.abs(exact).max()
+
+
+def test_the_bottom_to_a_resolution_is_the_full_hessians():
+    """The bottom as the top of lambda_max·I - H: every value within resolution·lambda_max of
+    the exact one, on a network whose bottom is a crowd around zero."""
+    model, X, y = fitted_mlp((30, 20), "tanh", n_features=3, n=80, max_iter=300)
+    net = Network.from_estimator(model)
+    H = hessian(net, X, y)
+    exact = np.linalg.eigvalsh((H + H.T) / 2)
+    lambda_max, resolution = exact[-1], 1e-4
+    assert np.sum(np.abs(exact) < resolution * lambda_max) > 20  # a crowd around zero
+    op = HessianOperator(net, X, y)
+    found = bottom_eigenpairs(op, 5, lambda_max, resolution, seed=1, max_products=2000)
+    assert found.converged
+    np.testing.assert_allclose(found.values, exact[:5], rtol=0, atol=resolution * lambda_max)
+    # each returned pair is an eigenpair to that resolution: H v = lambda v + r, |r| small
+    residuals = H @ found.vectors - found.vectors * found.values
+    assert np.linalg.norm(residuals, axis=0).max() <= resolution * lambda_max
 
 
 def test_hutchinson_trace_is_within_its_standard_error_and_converges(case):

@@ -607,6 +607,9 @@ class _SwallowsAnInterrupt:
 @pytest.fixture
 def own_signal_handlers():
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    # Python's own Ctrl-C, as in a terminal: a test suite started in the background (`cmd &`)
+    # inherits SIGINT ignored, and a job then rightly keeps ignoring it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)

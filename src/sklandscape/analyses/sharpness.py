@@ -127,8 +127,7 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     log.info("%s: top %d eigenvalues %s (%d products)", label, k,
              np.array2string(top.values, precision=4), op.products)
     resolution = NEGATIVE_RESOLUTION * abs(top.values[-1])
-    bottom = bottom_eigenpairs(op, k, top.values[-1], NEGATIVE_RESOLUTION, seed + 1,
-                               int(settings["bottom_max_products"]))
+    bottom = bottom_eigenpairs(op, k, resolution, seed + 1, int(settings["bottom_max_products"]))
     if not bottom.converged:
         log.info("%s: %d of the bottom %d eigenvalues converged to ± %.2g within "
                  "bottom_max_products %d", label, len(bottom.values), k, resolution,

@@ -110,44 +110,56 @@ def extreme_eigenpairs(op: HessianOperator, k: int, which: str = "LA", seed: int
     return Eigenpairs(values[order], signed_columns(vectors[:, order]), converged)
 
 
-def bottom_eigenpairs(op: HessianOperator, k: int, lambda_max: float, resolution: float,
-                     seed: int = 0, max_products: int | None = None) -> Eigenpairs:
-    """The k smallest eigenpairs to within `resolution`·lambda_max, as the largest of
-    lambda_max·I - H.
+def bottom_eigenpairs(op: HessianOperator, k: int, resolution: float, seed: int = 0,
+                     max_products: int | None = None, block: int = 4,
+                     start: np.ndarray | None = None) -> Eigenpairs:
+    """The k smallest eigenpairs, each value within `resolution` of the exact one, by block
+    Lanczos with full reorthogonalisation.
 
-    The Krylov space is the same as for H itself; what changes is the stopping rule. ARPACK
-    stops when a Ritz pair's residual is below tol times its value: for H's own bottom, a
-    cluster around zero, that asks for residuals near zero and took ~900 products on digits
-    [256, 256] without converging. Shifted, the values are about lambda_max, so tol =
-    resolution / 2 stops at residuals of resolution·lambda_max or less, and each value
-    returned is then within that of an eigenvalue of H: enough to say whether there is
-    negative curvature above the resolution, and to say that the bottom crowds around zero
-    when there is not.
+    Why not ARPACK as for the top: the bottom of a trained network is a crowd around zero.
+    Asked for to its own relative precision, ARPACK ran out of ~900 products on digits
+    [256, 256]; asked for to an absolute residual, it restarts its small Krylov space (ncv)
+    and needed ~680, one product per call. Here the Krylov space is kept whole (the Ritz
+    values only improve), `block` directions share each batched product, and the run stops
+    as soon as the k smallest Ritz pairs' residuals |H v - theta v|, read off the block
+    tridiagonal matrix for free, are within a tenth of `resolution`. A residual r puts theta
+    within r of *an* eigenvalue, not of the k-th smallest: stopped at r = resolution, the
+    fifth Ritz value of a test network came from the crowd near zero before the Krylov space
+    had found the fifth negative eigenvalue (off by 1.4 resolutions); at a tenth, every value
+    was within 0.02 resolutions, for 30% more products.
     """
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+    from scipy.linalg import eigh
 
-    k = min(int(k), op.size - 1)
-    shift = float(lambda_max)
-
-    def shifted(V):
-        V = np.asarray(V, dtype=np.float64).reshape(op.size, -1)
-        return shift * V - op.matmat(V)
-
-    operator = LinearOperator((op.size, op.size), matvec=lambda v: shifted(v)[:, 0],
-                              matmat=shifted, dtype=np.float64)
-    v0 = np.random.default_rng(seed).standard_normal(op.size)
-    budget = max_products or 200 * k + 400
-    ncv = min(op.size, max(2 * k + 1, 20))
-    try:
-        values, vectors = eigsh(operator, k=k, which="LA", v0=v0, ncv=ncv,
-                                tol=resolution / 2, maxiter=max(1, budget // (ncv - k)))
-        converged = True
-    except ArpackNoConvergence as error:
-        values, vectors = error.eigenvalues, error.eigenvectors
-        converged = len(values) >= k
-    values = shift - values
-    order = np.argsort(values)
-    return Eigenpairs(values[order], signed_columns(vectors[:, order]), converged)
+    size = op.size
+    k = min(int(k), size)
+    block = max(1, min(int(block), size)) if start is None else start.shape[1]
+    steps = max(1, min((max_products or 200 * k + 400) // block, size // block))
+    stop = resolution / 10
+    basis = np.empty((steps * block, size))  # rows: orthonormal Lanczos directions
+    T = np.zeros((steps * block, steps * block))  # the block tridiagonal projection of H
+    if start is None:
+        start = np.random.default_rng(seed).standard_normal((size, block))
+    Q = np.linalg.qr(start)[0].T
+    for j in range(steps):
+        n = (j + 1) * block
+        basis[n - block : n] = Q
+        W = op.matmat(Q.T).T  # (block, P)
+        A = Q @ W.T
+        T[n - block : n, n - block : n] = (A + A.T) / 2
+        for _ in range(2):  # block Gram-Schmidt against the whole basis, twice
+            W -= (W @ basis[:n].T) @ basis[:n]
+        Q, B = np.linalg.qr(W.T)  # W = B^T Q: B is the next off-diagonal block
+        values, vectors = eigh(T[:n, :n])
+        residuals = np.linalg.norm(B @ vectors[n - block :, :k], axis=0)
+        if np.all(residuals <= stop) or j == steps - 1:
+            break
+        Q = Q.T
+        T[n : n + block, n - block : n] = B
+        T[n - block : n, n : n + block] = B.T
+    # what converged, from the bottom up: a pair above an unconverged one is not "the k-th"
+    kept = int(np.argmin(np.append(residuals <= stop, False)))
+    return Eigenpairs(values[:kept], signed_columns(basis[:n].T @ vectors[:, :kept]),
+                      kept >= k)
 
 
 @dataclass(frozen=True)

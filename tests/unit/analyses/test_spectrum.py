@@ -97,12 +97,18 @@ def test_the_bottom_to_a_resolution_is_the_full_hessians():
     lambda_max, resolution = exact[-1], 1e-4
     assert np.sum(np.abs(exact) < resolution * lambda_max) > 20  # a crowd around zero
     op = HessianOperator(net, X, y)
-    found = bottom_eigenpairs(op, 5, lambda_max, resolution, seed=1, max_products=2000)
+    found = bottom_eigenpairs(op, 5, resolution * lambda_max, seed=1, max_products=2000)
     assert found.converged
     np.testing.assert_allclose(found.values, exact[:5], rtol=0, atol=resolution * lambda_max)
     # each returned pair is an eigenpair to that resolution: H v = lambda v + r, |r| small
     residuals = H @ found.vectors - found.vectors * found.values
     assert np.linalg.norm(residuals, axis=0).max() <= resolution * lambda_max
+    # out of products: what it returns is the converged bottom, and it says it is not all
+    few = bottom_eigenpairs(HessianOperator(net, X, y), 5, resolution * lambda_max, seed=1,
+                            max_products=40)
+    assert not few.converged and len(few.values) < 5
+    np.testing.assert_allclose(few.values, exact[: len(few.values)], rtol=0,
+                               atol=resolution * lambda_max)
 
 
 def test_hutchinson_trace_is_within_its_standard_error_and_converges(case):

@@ -43,11 +43,13 @@ _PUBLIC = {
     "Result": "sklandscape.api.result",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
+    "OptionError": "sklandscape.errors",
 }
 
 __all__ = [
     "Fit",
     "Network",
+    "OptionError",
     "Result",
     "SklandscapeError",
     "__version__",
@@ -98,5 +100,5 @@ if TYPE_CHECKING:
     )
     from sklandscape.api.learning_rates import learning_rates
     from sklandscape.api.result import Result
-    from sklandscape.errors import SklandscapeError
+    from sklandscape.errors import OptionError, SklandscapeError
     from sklandscape.model.network import Network

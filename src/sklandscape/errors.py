@@ -35,3 +35,8 @@ class DuplicateKeyError(SklandscapeError, ValueError):
         self.key, self.first, self.second = key, first, second
         super().__init__(f"key {key!r} is given twice in one mapping (lines {first} and "
                          f"{second}); YAML would keep only the second, silently")
+
+
+class OptionError(SklandscapeError, ValueError):
+    """A function's option out of its range; the message names the option and the value, in
+    the words the pipeline's config errors use for the same key."""

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from sklandscape.analyses.alignment import (
-    METHODS,
     alignment_perms,
     check_same_architecture,
     permuted,
@@ -32,6 +31,7 @@ from sklandscape.analyses.connectivity import (
 from sklandscape.api.inputs import heldout_of, inputs_of, network_of, single_threaded
 from sklandscape.api.result import Result
 from sklandscape.engine.landscape import parameter_measures, plane_grid, plane_measures
+from sklandscape.options import check_options
 from sklandscape.progress import ProgressLog
 
 log = logging.getLogger("sklandscape")
@@ -39,26 +39,6 @@ log = logging.getLogger("sklandscape")
 # Every table but "pairs" (one row per pair, made first), in the order they are written.
 TABLES = ("paths", "plane", "landmarks", "alignment", "controls")
 
-
-
-def _integer(name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-
-
-def check_options(method, resolution, curve_points, curve_max_iter, plane_resolution, margin):
-    """Refuse bad options before any work, naming the option and the value (the same rules
-    as the pipeline's schema)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    _integer("resolution", resolution, 3, 10001)
-    _integer("curve_points", curve_points, 1, 1000)
-    _integer("curve_max_iter", curve_max_iter, 1, 100000)
-    _integer("plane_resolution", plane_resolution, 3, 1001)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(margin) and 0 <= margin <= 10):
-        raise ValueError(f"margin must be a number in [0, 10], got {margin!r}")
 
 
 def align(reference, model, X=None, *, method: str = "weight"):
@@ -179,7 +159,9 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
     >>> len(result.tables["pairs"])
     3
     """
-    check_options(method, resolution, curve_points, curve_max_iter, plane_resolution, margin)
+    check_options("connectivity", method=method, resolution=resolution,
+                  curve_points=curve_points, curve_max_iter=curve_max_iter,
+                  plane_resolution=plane_resolution, margin=margin)
     models = list(models)
     if len(models) < 2:
         raise ValueError(f"models: connectivity needs at least two networks, got {len(models)}")

@@ -37,6 +37,7 @@ from sklandscape.figures import planes as planes_plots
 from sklandscape.figures.drawing import loss_of
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import Network
+from sklandscape.options import check_options
 from sklandscape.progress import ProgressLog
 
 DIRECTIONS = ("top_two", "top_bottom")
@@ -129,6 +130,8 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
     are in ``metadata["eigenvalues"]`` and the figure. Figure: ``"plane"``. `topology`,
     `topology_threshold`: as for ``weights`` (the table ``"topology"``).
     """
+    check_options("hessian_plane", resolution=resolution, span=span, directions=directions,
+                  bottom_max_products=bottom_max_products)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "hessian_plane",

@@ -10,7 +10,8 @@ from sklandscape.model.network import Network
 
 
 def network_of(model) -> Network:
-    """A sklandscape Network from a fitted MLPRegressor (or a Network, returned as it is)."""
+    """A sklandscape Network from a fitted MLPRegressor or MLPClassifier, or a Pipeline ending
+    in one (a Network is returned as it is)."""
     if isinstance(model, Network):
         return model
     steps = getattr(model, "steps", None)
@@ -18,12 +19,22 @@ def network_of(model) -> Network:
         last = steps[-1][1]
         network_of(last)  # the same checks on the MLP itself
         return Network.from_estimator(model)
-    if not hasattr(model, "coefs_"):
-        kind = type(model).__name__
-        if hasattr(model, "hidden_layer_sizes"):
-            raise ValueError(f"this {kind} is not fitted yet: call fit(X, y) first")
-        raise TypeError(f"expected a fitted scikit-learn MLPRegressor or a sklandscape Network, "
-                        f"not {kind}")
+    kind = type(model).__name__
+    if hasattr(model, "best_estimator_") or hasattr(model, "param_grid") \
+            or hasattr(model, "param_distributions"):
+        raise TypeError(f"{kind} is a search over estimators: pass the one it chose, "
+                        f"{kind}.best_estimator_ (fitted when refit=True)")
+    if not hasattr(model, "hidden_layer_sizes"):
+        raise TypeError(f"expected a fitted MLPRegressor or MLPClassifier (or a Pipeline ending "
+                        f"in one, or a sklandscape Network), got {kind}")
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "coefs_")  # NotFittedError, scikit-learn's own
+    loss = getattr(model, "loss", "squared_error")
+    if not hasattr(model, "classes_") and loss != "squared_error":
+        raise ValueError(f"{kind}(loss={loss!r}) is not supported: sklandscape maps the "
+                         "squared error (MLPRegressor's default loss) and a classifier's "
+                         "log-loss")
     binarizer = getattr(model, "_label_binarizer", None)
     if getattr(binarizer, "y_type_", "") == "multilabel-indicator":
         raise ValueError(f"{type(model).__name__} was fitted on multilabel targets (one 0/1 "

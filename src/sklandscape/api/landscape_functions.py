@@ -38,6 +38,7 @@ from sklandscape.api.topology import (
 )
 from sklandscape.model.network import Network
 from sklandscape.model.trajectory import Trajectory, record_fit
+from sklandscape.options import check_options
 
 Samples = str | int | Sequence[int]
 
@@ -102,6 +103,7 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
         not sklearn's half-MSE), one row per grid point, the first axis slowest.
     """
+    check_options("weights", resolution=resolution, span=span, axes=axes)
     check_threshold(topology_threshold)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
@@ -150,6 +152,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     """
     from sklandscape.data.datasets import generating_function
 
+    check_options("input", resolution=resolution, margin=margin)
     check_threshold(topology_threshold)
     feature_names = _feature_names(model, X)
     net, X, y = inputs_of(model, X, y)
@@ -193,6 +196,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
     maximum, drop from the trained point, ranges along each axis, anisotropy) and
     ``"topology"`` (each pair's critical points; see ``weights`` for `topology`).
     """
+    check_options("weight_pairs", resolution=resolution, span=span)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "weight_pairs", "objective": objective,
@@ -216,6 +220,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
     ``"stats"`` (one row per seed) and ``"topology"`` (each seed's critical points; see
     ``weights`` for `topology`). Figures: ``"plane"`` and ``"seed_spread"``.
     """
+    check_options("random_plane", resolution=resolution, span=span, seeds=seeds)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "random_plane", "objective": objective,
@@ -282,6 +287,7 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
     shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
     """
+    check_options("interpolation", resolution=resolution, range=range)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     start = _initial_network(initial, net)
@@ -302,6 +308,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     per iterate, ending at the trained weights). `topology`, `topology_threshold`: as for
     ``weights`` (the table ``"topology"``).
     """
+    check_options("trajectory_pca", resolution=resolution, margin=margin)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     if isinstance(path, Fit):

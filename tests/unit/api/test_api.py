@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from matplotlib.figure import Figure
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
@@ -154,7 +155,7 @@ def test_every_landscape_draws_a_figure(diabetes, tmp_path):
 
 def test_bad_input_gets_a_clear_error(diabetes):
     fit, X, y = diabetes
-    with pytest.raises(ValueError, match="not fitted yet"):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         sl.weights(MLPRegressor(), X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match="X has 10 features but the network takes 1"):
         model, _, _ = fitted_mlp((2,), "tanh")
@@ -165,7 +166,7 @@ def test_bad_input_gets_a_clear_error(diabetes):
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match=r"X has a NaN or infinite value at \(3, 2\)"):
         sl.weights(fit.model, bad, y, axes=("W1[0,0]", "W2[0,0]"))
-    with pytest.raises(TypeError, match="expected a fitted scikit-learn MLPRegressor"):
+    with pytest.raises(TypeError, match="expected a fitted MLPRegressor or MLPClassifier"):
         sl.weights(object(), X, y, axes=("W1[0,0]", "W2[0,0]"))
     slice_ = sl.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=5)
     with pytest.raises(ValueError, match="landscape of kind 'input'"):

@@ -19,6 +19,7 @@ import yaml
 from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
 from sklandscape.model.network import n_parameters, parameter_names, parse_parameter_name
+from sklandscape.options import items_problem
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
 from sklandscape.pipeline.config.resources import (
     data_problems,
@@ -83,9 +84,7 @@ def _describe(error) -> str:
     if kind == "pattern" and description:
         return f"{instance!r} is not allowed: {description}"
     if kind in ("minItems", "maxItems"):  # jsonschema's "is too short" names no number
-        bound, side = (schema[kind], "at least") if kind == "minItems" else (schema[kind], "at most")
-        items = "item" if len(instance) == 1 else "items"
-        return f"{instance!r} has {len(instance)} {items}; {side} {bound} are needed"
+        return items_problem(instance, schema)
     if kind == "enum":
         return f"{instance!r} is not one of {', '.join(map(repr, schema['enum']))}"
     return error.message + (f" ({description})" if description else "")

@@ -1,0 +1,106 @@
+"""The API's options, checked before any work by the config schema's own rules.
+
+Each rule below is the fragment of JSON Schema that workflow/schemas/config.schema.yaml gives
+the same key of the same kind (tests/unit/api/test_options.py compares them one by one), so a
+value the pipeline refuses is refused here too, in the same words ("resolution: 1 is less than
+the minimum of 2"), naming the option. The library does not need jsonschema for it: only the
+keywords below occur. (A module of the lowest layer: the API checks options with it, the
+pipeline's config validation words list lengths with it.) Unlike JSON Schema, a number must also be finite (nan passes every
+comparison, and a nan span gave a grid of nan losses).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from sklandscape.errors import OptionError
+
+RESOLUTION = {"type": "integer", "minimum": 2, "maximum": 5001}
+SPAN = {"type": "number", "exclusiveMinimum": 0, "maximum": 1.0e100}
+MARGIN = {"type": "number", "minimum": 0, "maximum": 1.0e100}
+SEEDS = {"type": "array", "minItems": 1, "uniqueItems": True,
+         "items": {"type": "integer", "minimum": 0}}
+TWO_AXES = {"type": "array", "minItems": 2, "maxItems": 2}
+
+OPTIONS = {
+    "weights": {"resolution": RESOLUTION, "span": SPAN, "axes": TWO_AXES},
+    "input": {"resolution": RESOLUTION, "margin": MARGIN},
+    "weight_pairs": {"resolution": RESOLUTION, "span": SPAN},
+    "random_plane": {"resolution": RESOLUTION, "span": SPAN, "seeds": SEEDS},
+    "hessian_plane": {"resolution": RESOLUTION, "span": SPAN,
+                      "directions": {"enum": ["top_two", "top_bottom"]},
+                      "bottom_max_products": {"type": "integer", "minimum": 10,
+                                              "maximum": 1000000}},
+    "interpolation": {"resolution": RESOLUTION,
+                      "range": {"type": "array", "minItems": 2, "maxItems": 2,
+                                "items": {"type": "number", "minimum": -1.0e100,
+                                          "maximum": 1.0e100}}},
+    "trajectory_pca": {"resolution": RESOLUTION, "margin": MARGIN},
+    "connectivity": {
+        "method": {"enum": ["weight", "activation"]},
+        "resolution": {"type": "integer", "minimum": 3, "maximum": 10001},
+        "curve_points": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "curve_max_iter": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "plane_resolution": {"type": "integer", "minimum": 3, "maximum": 1001},
+        "margin": {"type": "number", "minimum": 0, "maximum": 10},
+    },
+}
+
+_WORDS = {"integer": "an integer", "number": "a number", "array": "a list"}
+
+
+def items_problem(value: list, rule: dict) -> str | None:
+    """A list's length against minItems and maxItems, naming the count (jsonschema's "is too
+    short" does not; the pipeline's config errors use these words too)."""
+    items = "item" if len(value) == 1 else "items"
+    for key, side, word in (("minItems", "at least", "needed"), ("maxItems", "at most", "allowed")):
+        bound = rule.get(key)
+        if bound is not None and (len(value) < bound if key == "minItems" else len(value) > bound):
+            verb = "is" if bound == 1 else "are"
+            return f"{value!r} has {len(value)} {items}; {side} {bound} {verb} {word}"
+    return None
+
+
+def problem(value, rule: dict) -> str | None:
+    """What is wrong with `value` under `rule`, in jsonschema's words; None if nothing."""
+    kind = rule.get("type")
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        return f"{value!r} is not {_WORDS[kind]}"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"{value!r} is not {_WORDS[kind]}"
+        if not math.isfinite(value):
+            return f"{value!r} is not a finite number"
+    if kind == "array":
+        if isinstance(value, str) or not hasattr(value, "__len__"):
+            return f"{value!r} is not {_WORDS[kind]}"
+        value = list(value)
+        length = items_problem(value, rule)
+        if length:
+            return length
+        if rule.get("uniqueItems") and len(set(value)) != len(value):
+            return f"{value!r} has non-unique elements"
+        for item in value:
+            found = problem(item, rule.get("items", {}))
+            if found:
+                return found
+        return None
+    if "enum" in rule and value not in rule["enum"]:
+        return f"{value!r} is not one of {', '.join(map(repr, rule['enum']))}"
+    if "minimum" in rule and value < rule["minimum"]:
+        return f"{value!r} is less than the minimum of {rule['minimum']!r}"
+    if "exclusiveMinimum" in rule and value <= rule["exclusiveMinimum"]:
+        return f"{value!r} is less than or equal to the minimum of {rule['exclusiveMinimum']!r}"
+    if "maximum" in rule and value > rule["maximum"]:
+        return f"{value!r} is greater than the maximum of {rule['maximum']!r}"
+    return None
+
+
+def check_options(kind: str, **options) -> None:
+    """Raise OptionError naming every option of `kind` whose value its rule refuses."""
+    rules = OPTIONS[kind]
+    found = [f"{name}: {text}" for name, value in options.items()
+             if (text := problem(value, rules[name]))]
+    if found:
+        raise OptionError("; ".join(found))

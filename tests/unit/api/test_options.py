@@ -1,0 +1,128 @@
+"""The API's options obey the config schema's rules, in the pipeline's words, before any work;
+the models the API cannot map are refused in a scikit-learn user's terms."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import yaml
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPRegressor
+
+import sklandscape as sl
+from sklandscape.errors import OptionError
+from sklandscape.options import OPTIONS
+from workflow_support import REPO
+
+AXES = ("W1[0,0]", "W2[0,0]")
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPRegressor(hidden_layer_sizes=(4,), max_iter=50, random_state=0).fit(X, y / 100)
+    return model, X, y / 100
+
+
+def _schema_rule(schema: dict, kind: str, option: str) -> dict:
+    defs = schema["$defs"]
+    section = defs[f"{kind}_analysis"] if kind == "connectivity" else defs[f"{kind}_landscape"]
+    rule = section["properties"][option]
+    if not rule:  # `{}`: the rule every landscape kind shares
+        rule = defs["landscape"]["properties"][option]
+    keys = ("type", "minimum", "maximum", "exclusiveMinimum", "enum", "minItems", "maxItems",
+            "uniqueItems", "items")
+    found = {key: rule[key] for key in keys if key in rule}
+    if "items" in found:
+        found["items"] = {key: found["items"][key] for key in keys if key in found["items"]}
+    return found
+
+
+def test_every_api_rule_is_the_schemas_rule_for_that_key():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    checked = 0
+    for kind, options in OPTIONS.items():
+        for option, rule in options.items():
+            expected = _schema_rule(schema, kind, option)
+            if option == "axes" and kind == "weights":  # the names' pattern is the network's
+                expected.pop("items", None)
+            assert rule == expected, (kind, option)
+            checked += 1
+    assert checked >= 20
+
+
+# The cases found by trying the API as a new user (issue 21), each with the words the
+# pipeline's config error gives for the same key.
+CASES = [
+    (sl.weights, dict(axes=AXES, resolution=0), "resolution: 0 is less than the minimum of 2"),
+    (sl.weights, dict(axes=AXES, resolution=1), "resolution: 1 is less than the minimum of 2"),
+    (sl.weights, dict(axes=AXES, resolution=5.5), "resolution: 5.5 is not an integer"),
+    (sl.weights, dict(axes=AXES, span=-1),
+     "span: -1 is less than or equal to the minimum of 0"),
+    (sl.weights, dict(axes=AXES, span=0), "span: 0 is less than or equal to the minimum of 0"),
+    (sl.weights, dict(axes=AXES, span=float("nan")), "span: nan is not a finite number"),
+    (sl.weights, dict(axes=AXES, span=1e101),
+     "span: 1e+101 is greater than the maximum of 1e+100"),
+    (sl.weights, dict(axes=("W1[0,0]", "W2[0,0]", "b2[0]")),
+     "axes: ['W1[0,0]', 'W2[0,0]', 'b2[0]'] has 3 items; at most 2 are allowed"),
+    (sl.random_plane, dict(seeds=[]), "seeds: [] has 0 items; at least 1 is needed"),
+    (sl.random_plane, dict(seeds=[1, 1]), "seeds: [1, 1] has non-unique elements"),
+    (sl.random_plane, dict(seeds=[-1]), "seeds: -1 is less than the minimum of 0"),
+    (sl.weight_pairs, dict(span=0), "span: 0 is less than or equal to the minimum of 0"),
+    (sl.hessian_plane, dict(directions="bottom"),
+     "directions: 'bottom' is not one of 'top_two', 'top_bottom'"),
+    (sl.input, dict(resolution=1, margin=-1),
+     "resolution: 1 is less than the minimum of 2; margin: -1 is less than the minimum of 0"),
+]
+
+
+@pytest.mark.parametrize(("function", "options", "message"), CASES,
+                         ids=[f"{f.__name__}-{m.split(':')[0]}" for f, _, m in CASES])
+def test_a_bad_option_is_named_before_any_work(diabetes, function, options, message):
+    model, X, y = diabetes
+    if function is sl.input:
+        X = X[:, :2]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = MLPRegressor(hidden_layer_sizes=(3,), max_iter=20, random_state=0).fit(X, y)
+    with pytest.raises(OptionError, match=f"^{re.escape(message)}$"):
+        function(model, X, y, **options)
+
+
+def test_interpolation_and_trajectory_options_are_checked(diabetes):
+    model, X, y = diabetes
+    with pytest.raises(OptionError, match=re.escape("range: [0.0] has 1 item; at least 2 are")):
+        sl.interpolation(model, X, y, model, range=[0.0])
+    with pytest.raises(OptionError, match=re.escape("margin: inf is not a finite number")):
+        sl.trajectory_pca(model, X, y, np.zeros((3, 49)), margin=float("inf"))
+
+
+def test_models_the_api_cannot_map_are_refused_in_scikit_learns_terms(diabetes):
+    _, X, y = diabetes
+    with pytest.raises(NotFittedError):
+        sl.weights(MLPRegressor(hidden_layer_sizes=(4,)), X, y, axes=AXES)
+    search = GridSearchCV(MLPRegressor(hidden_layer_sizes=(4,), max_iter=20), {"alpha": [0.1, 1]},
+                          cv=2)
+    with pytest.raises(TypeError, match=re.escape("pass the one it chose, "
+                                                  "GridSearchCV.best_estimator_")):
+        sl.weights(search, X, y, axes=AXES)  # unfitted, too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+        poisson = MLPRegressor(hidden_layer_sizes=(4,), loss="poisson", max_iter=20).fit(X, y)
+    with pytest.raises(TypeError, match="best_estimator_"):
+        sl.weights(search, X, y, axes=AXES)
+    assert sl.weights(search.best_estimator_, X, y, axes=AXES, resolution=3).frame.shape[0] == 9
+    with pytest.raises(ValueError, match=re.escape("MLPRegressor(loss='poisson') is not supported")):
+        sl.weights(poisson, X, y, axes=AXES)
+    with pytest.raises(TypeError, match="got LinearRegression"):
+        from sklearn.linear_model import LinearRegression
+
+        sl.weights(LinearRegression().fit(X, y), X, y, axes=AXES)

@@ -82,7 +82,13 @@ def model_label(model, given: str | None) -> str:
     """The network's name in titles and metadata: the caller's, else the estimator's class."""
     if given:
         return given
-    return "network" if isinstance(model, Network) else type(model).__name__
+    if isinstance(model, Network):
+        return "network"
+    steps = getattr(model, "steps", None)
+    if steps:  # a Pipeline: "MLPClassifier after StandardScaler", not "Pipeline"
+        before = ", ".join(type(step).__name__ for _, step in steps[:-1])
+        return type(steps[-1][1]).__name__ + (f" after {before}" if before else "")
+    return type(model).__name__
 
 
 def arrays(net: Network, X, y, classes=None) -> tuple[np.ndarray, np.ndarray]:

@@ -317,7 +317,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     spec = {"network": model_label(model, network), "kind": "trajectory_pca", "objective": objective,
             "resolution": resolution, "margin": margin, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
-    solver = getattr(model, "solver", None)
+    solver = getattr(model.steps[-1][1] if getattr(model, "steps", None) else model, "solver", None)
     with single_threaded():
         return _with_topology(trajectory_pca_result(
             np.arange(len(states), dtype=np.int64), states, solver, net, X, y, spec, name,

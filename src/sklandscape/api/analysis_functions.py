@@ -13,6 +13,7 @@ from sklandscape.api.curvature import curvature_result
 from sklandscape.api.inputs import heldout_of, inputs_of, single_threaded
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.api.result import Result
+from sklandscape.options import check_options
 
 LEARNING_RATES = (1.0e-5, 3.16e-5, 1.0e-4, 3.16e-4, 1.0e-3, 3.16e-3, 1.0e-2, 3.16e-2, 0.1,
                   0.316, 1.0)
@@ -75,6 +76,8 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
     if unknown:
         raise TypeError(f"curvature() got unexpected setting(s) {sorted(unknown)}; it takes "
                         f"{sorted(SETTINGS)}")
+    check_options("curvature", plateau_threshold=plateau_threshold, **settings,
+                  **({} if eigenvalue_rtol is None else {"eigenvalue_rtol": eigenvalue_rtol}))
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
     # Every setting written out, as the config schema fills in its defaults: the tables'
     # metadata then equal the pipeline's.

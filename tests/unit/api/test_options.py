@@ -33,7 +33,7 @@ def diabetes():
 
 def _schema_rule(schema: dict, kind: str, option: str) -> dict:
     defs = schema["$defs"]
-    section = defs[f"{kind}_analysis"] if kind == "connectivity" else defs[f"{kind}_landscape"]
+    section = defs.get(f"{kind}_landscape") or defs[f"{kind}_analysis"]
     rule = section["properties"][option]
     if not rule:  # `{}`: the rule every landscape kind shares
         rule = defs["landscape"]["properties"][option]
@@ -55,7 +55,7 @@ def test_every_api_rule_is_the_schemas_rule_for_that_key():
                 expected.pop("items", None)
             assert rule == expected, (kind, option)
             checked += 1
-    assert checked >= 20
+    assert checked >= 30
 
 
 # The cases found by trying the API as a new user (issue 21), each with the words the
@@ -102,6 +102,17 @@ def test_interpolation_and_trajectory_options_are_checked(diabetes):
         sl.interpolation(model, X, y, model, range=[0.0])
     with pytest.raises(OptionError, match=re.escape("margin: inf is not a finite number")):
         sl.trajectory_pca(model, X, y, np.zeros((3, 49)), margin=float("inf"))
+
+
+def test_curvature_settings_are_checked(diabetes):
+    model, X, y = diabetes
+    slice_ = sl.weights(model, X, y, axes=AXES, resolution=3)
+    with pytest.raises(OptionError, match=re.escape(
+            "top_k: 0 is less than the minimum of 1; sharpness_epsilon: 2 is greater than the "
+            "maximum of 1")):
+        sl.curvature(model, X, y, slice_, top_k=0, sharpness_epsilon=2)
+    with pytest.raises(OptionError, match=re.escape("eigenvalue_rtol: -1e-09 is less than or")):
+        sl.curvature(model, X, y, slice_, eigenvalue_rtol=-1e-9)
 
 
 def test_models_the_api_cannot_map_are_refused_in_scikit_learns_terms(diabetes):

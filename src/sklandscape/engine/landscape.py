@@ -21,6 +21,7 @@ from sklandscape.engine.summary import RunningSummary
 from sklandscape.model.network import (
     PROBABILITY_EPS,
     Network,
+    activate_in_place,
     forward,
     forward_from,
     hidden_before,
@@ -214,8 +215,8 @@ def plane_slice_chunks(
     """Yield (start, {"loss", and a classifier's "accuracy"}) of `origin + a * d1 + b * d2`
     for grid points (a, b) start…
 
-    The sibling of plain_rows for any two directions (random, PCA, …): every
-    weight may move, so each chunk runs the whole batched forward pass.
+    The sibling of plain_rows for any two directions (random, PCA, …): every weight may
+    move, so each chunk runs the batched forward pass, all but its first layer (below).
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -226,6 +227,20 @@ def plane_slice_chunks(
             raise ValueError(f"{name} has shape {vector.shape}; the network has "
                              f"{net.flat.size} parameters")
     step = chunk_size(len(y), max(net.layer_sizes))
+    if net.n_layers == 1:  # no hidden layer: the first layer is the output
+        first = None
+    else:
+        # The first layer's pre-activations are linear in (a, b):
+        #   Xs (W1 + a D1 + b D2) + (b1 + a e1 + b e2) = Z0 + a Z1 + b Z2,
+        # so its three products are computed once, not once per grid point (on diabetes [64]
+        # that layer is 83% of a plane's multiply-adds). At (0, 0), 0 Z1 + 0 Z2 + Z0 is Z0
+        # bit for bit. Its buffers are allocated once for all chunks: glibc maps arrays of a
+        # few MB fresh and unmaps them on free, so per-chunk temporaries page-fault anew.
+        Xs = net.scale_inputs(X)
+        first = [Xs @ coef + intercept for coef, intercept in
+                 (net.layers(vector)[0] for vector in (origin, d1, d2))]
+        buffer = np.empty((min(step, grid.size), *first[0].shape))
+        scratch = np.empty_like(buffer)
     for start in range(0, grid.size, step):
         stop = min(grid.size, start + step)
         ab = grid.points(start, stop)
@@ -233,7 +248,16 @@ def plane_slice_chunks(
         flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
         if progress:
             progress(stop, grid.size)
-        yield start, measures(net, forward(net, flat, X), y, flat)
+        if first is None:
+            yield start, measures(net, forward(net, flat, X), y, flat)
+            continue
+        pre, other = buffer[: stop - start], scratch[: stop - start]
+        np.multiply(ab[:, 0, None, None], first[1], out=pre)
+        np.multiply(ab[:, 1, None, None], first[2], out=other)
+        pre += other
+        pre += first[0]
+        hidden = activate_in_place(net.activation, pre)
+        yield start, measures(net, forward_from(net, flat, hidden, first_layer=2), y, flat)
 
 
 def measures(net: Network, output: np.ndarray, y: np.ndarray, flat: np.ndarray

@@ -93,6 +93,39 @@ def test_plane_points_equal_predict_with_the_moved_weights(activation, hidden, n
         assert loss[i, j] == pytest.approx(predict_mse(model, moved, X, y), rel=1e-10, abs=1e-14)
 
 
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
+def test_a_scaled_classifiers_plane_points_equal_its_log_loss(activation):
+    """The first layer's products, reused across the plane, see the Pipeline's scaled inputs;
+    binary and multiclass cells equal log_loss(predict_proba) and accuracy at those weights."""
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklandscape.engine.landscape import plane_measures
+
+    for load in (load_breast_cancer, load_wine):
+        X, y = load(return_X_y=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = make_pipeline(StandardScaler(), MLPClassifier(
+                hidden_layer_sizes=(8, 5), activation=activation, max_iter=60,
+                random_state=0)).fit(X, y)
+        net = Network.from_estimator(model)
+        d1, d2 = random_plane(net, 3)
+        grid = plane_grid(axis_values(0.0, 1.0, 5), axis_values(0.0, 0.5, 3))
+        found = plane_measures(net, X, np.searchsorted(model.classes_, y), grid, net.flat,
+                               (d1, d2))
+        mlp = model[-1]
+        for i, j in [(0, 0), (2, 1), (4, 2), (1, 2)]:
+            moved = net.with_flat(net.flat + grid.first[i] * d1 + grid.second[j] * d2)
+            mlp.coefs_, mlp.intercepts_ = moved.to_estimator_arrays()
+            assert found["loss"][i, j] == pytest.approx(
+                log_loss(y, model.predict_proba(X), labels=model.classes_), rel=1e-12)
+            assert found["accuracy"][i, j] == accuracy_score(y, model.predict(X))
+
+
 def test_plane_centre_is_exactly_the_trained_loss(n1_model):
     model, X, y = n1_model
     net = Network.from_estimator(model)

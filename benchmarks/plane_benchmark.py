@@ -1,0 +1,114 @@
+"""Random planes: CPU seconds and page faults per grid point, on scikit-learn's data.
+
+    .venv/bin/python benchmarks/plane_benchmark.py [--compare REF]
+
+One BLAS thread. Networks (standard-scaled inputs, adam, random_state 0):
+- diabetes (442 rows) MLPRegressor [64];
+- breast_cancer (569 rows) MLPClassifier [32, 16];
+- digits (1,797 rows) MLPClassifier [64, 32].
+Each: one filter-normalised random plane, 101^2 points, `sl.random_plane` as a user calls
+it (topology off), the best of three. Minor page faults are the process' own
+(resource.getrusage), per grid point. With --compare REF the same is measured for the git ref
+REF (its package imported from a worktree, this environment's libraries), taking turns, and
+the CPU ratio REF / this is printed.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads BLAS
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = (("diabetes", "regressor", (64,)), ("breast_cancer", "classifier", (32, 16)),
+         ("digits", "classifier", (64, 32)))
+RESOLUTION, REPEATS = 101, 3
+
+
+def measure() -> dict:
+    """This package's numbers, one row per case."""
+    from sklearn import datasets
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklandscape as sl
+
+    found = {}
+    for name, kind, hidden in CASES:
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        make = MLPRegressor if kind == "regressor" else MLPClassifier
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = make_pipeline(StandardScaler(), make(hidden_layer_sizes=hidden,
+                                                         random_state=0)).fit(X, y)
+        best = None
+        for _ in range(REPEATS):
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            start = time.process_time()
+            sl.random_plane(model, X, y, resolution=RESOLUTION, topology=False)
+            cpu = time.process_time() - start
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+            if best is None or cpu < best[0]:
+                best = (cpu, faults / RESOLUTION**2)
+        found[f"{name} {kind} {list(hidden)}"] = best
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", default="", help="a git ref to measure side by side")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.json:
+        print(json.dumps(measure()))
+        return
+    sides = {"this checkout": str(ROOT / "src")}
+    scratch = None
+    if args.compare:
+        scratch = tempfile.mkdtemp(prefix="plane-benchmark-")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f",
+                        f"{scratch}/ref", args.compare], check=True, capture_output=True)
+        sides[args.compare] = f"{scratch}/ref/src"
+    results = {side: [] for side in sides}
+    try:
+        for _ in range(2):  # taking turns, so both see the same machine load
+            for side, source in sides.items():
+                out = subprocess.run([sys.executable, __file__, "--json"], check=True,
+                                     capture_output=True, text=True,
+                                     env={**os.environ, "PYTHONPATH": source})
+                results[side].append(json.loads(out.stdout))
+    finally:
+        if scratch:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            f"{scratch}/ref"], capture_output=True)
+    print(f"Machine: {platform.node()}, {os.cpu_count()} CPUs; one BLAS thread; random plane "
+          f"{RESOLUTION}², best of {REPEATS} x 2 turns.\n")
+    head = "| network | " + " | ".join(f"{s}: CPU s | {s}: faults per point" for s in sides)
+    print(head + (" | CPU ratio |" if len(sides) > 1 else " |"))
+    print("|---" * (1 + 2 * len(sides) + (len(sides) > 1)) + "|")
+    for case in results["this checkout"][0]:
+        cells, cpus = [], []
+        for side in sides:
+            cpu = min(run[case][0] for run in results[side])
+            faults = min(run[case][1] for run in results[side])
+            cpus.append(cpu)
+            cells += [f"{cpu:.3f}", f"{faults:.2f}"]
+        ratio = f" {cpus[1] / cpus[0]:.2f}× |" if len(cpus) > 1 else ""
+        print(f"| {case} | " + " | ".join(cells) + " |" + ratio)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,9 @@ Each: one filter-normalised random plane, 101^2 points, `sl.random_plane` as a u
 it (topology off), the best of three. Minor page faults are the process' own
 (resource.getrusage), per grid point. With --compare REF the same is measured for the git ref
 REF (its package imported from a worktree, this environment's libraries), taking turns, and
-the CPU ratio REF / this is printed.
+the CPU ratio REF / this is printed. With --n-jobs, instead: the wall time of one random
+plane at 201² on digits [64, 32] with n_jobs=1 and n_jobs=2 (start-up of the workers
+included), and whether the tables are the same bits.
 """
 
 from __future__ import annotations
@@ -67,13 +69,47 @@ def measure() -> dict:
     return found
 
 
+def speed_up() -> None:
+    """n_jobs=1 against n_jobs=2, taking turns, best of three each."""
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklandscape as sl
+
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 32),
+                                                              random_state=0)).fit(X, y)
+    walls, tables = {1: [], 2: []}, {}
+    for _ in range(REPEATS):
+        for n_jobs in (1, 2):
+            start = time.perf_counter()
+            result = sl.random_plane(model, X, y, resolution=201, topology=False, n_jobs=n_jobs)
+            walls[n_jobs].append(time.perf_counter() - start)
+            tables[n_jobs] = result.frame
+    same = tables[1].equals(tables[2])
+    print(f"Machine: {platform.node()}, {os.cpu_count()} CPUs; random plane 201² on digits "
+          f"[64, 32], 1,797 rows; wall s, best of {REPEATS}, taking turns.\n")
+    print("| n_jobs | wall s |\n|---|---|")
+    for n_jobs, values in walls.items():
+        print(f"| {n_jobs} | {min(values):.2f} |")
+    print(f"\nspeed-up {min(walls[1]) / min(walls[2]):.2f}×; tables the same bits: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare", default="", help="a git ref to measure side by side")
+    parser.add_argument("--n-jobs", action="store_true", help="n_jobs=1 against n_jobs=2")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:
         print(json.dumps(measure()))
+        return
+    if args.n_jobs:
+        speed_up()
         return
     sides = {"this checkout": str(ROOT / "src")}
     scratch = None

@@ -118,3 +118,13 @@ def check_options(kind: str, **options) -> None:
              if (text := problem(value, rules[name]))]
     if found:
         raise OptionError("; ".join(found))
+
+
+def check_n_jobs(n_jobs) -> None:
+    """joblib's n_jobs, as scikit-learn takes it: None (one process), a positive count, or a
+    negative one (-1: every core, -2: all but one, ...)."""
+    if n_jobs is None:
+        return
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise OptionError(f"n_jobs: {n_jobs!r} is not None or a non-zero integer (-1: every "
+                          "core)")

@@ -156,7 +156,7 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
 
 
 def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None, samples=None,
-                        **provenance) -> Result:
+                        n_jobs: int | None = None, **provenance) -> Result:
     """Loss over theta + a d1 + b d2 for filter-normalised random (d1, d2), one plane per seed.
 
     Tables: the grid (seed, a, b, loss), the directions (seed, name, d1, d2) and one row of
@@ -171,13 +171,13 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     progress = ProgressLog(f"random_plane {name}")
     for k, seed in enumerate(seeds, start=1):
         d1, d2 = random_plane(net, seed, zero_biases)
-        found = plane_measures(net, X, y, grid, net.flat, (d1, d2))
+        found = plane_measures(net, X, y, grid, net.flat, (d1, d2), n_jobs=n_jobs)
         loss = planes[seed] = found["loss"]
         points = grid.points()
         frame = pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0], "b": points[:, 1],
                               **_flat_columns(found)})
         if heldout is not None:
-            held = plane_measures(net, *heldout, grid, net.flat, (d1, d2))
+            held = plane_measures(net, *heldout, grid, net.flat, (d1, d2), n_jobs=n_jobs)
             heldout_planes[seed] = held["loss"]
             frame = frame.assign(**_flat_columns(held, "_heldout"))
         frames.append(frame)

@@ -38,7 +38,7 @@ from sklandscape.api.topology import (
 )
 from sklandscape.model.network import Network
 from sklandscape.model.trajectory import Trajectory, record_fit
-from sklandscape.options import check_options
+from sklandscape.options import check_n_jobs, check_options
 
 Samples = str | int | Sequence[int]
 
@@ -212,15 +212,19 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
                  resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
                  heldout=None, objective: str = "default", topology: bool = True,
                  topology_threshold: float = DEFAULT_THRESHOLD, name: str = "random_plane",
-                 network: str | None = None) -> Result:
+                 network: str | None = None, n_jobs: int | None = None) -> Result:
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
     Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2),
     ``"stats"`` (one row per seed) and ``"topology"`` (each seed's critical points; see
     ``weights`` for `topology`). Figures: ``"plane"`` and ``"seed_spread"``.
+
+    `n_jobs` (as in scikit-learn: None = 1, -1 = every core) splits each plane's points over
+    worker processes; the tables are the same bits for every `n_jobs`.
     """
     check_options("random_plane", resolution=resolution, span=span, seeds=seeds)
+    check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "random_plane", "objective": objective,
@@ -228,7 +232,8 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
             "zero_biases": zero_biases, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
     with single_threaded():
-        return _with_topology(random_plane_result(net, X, y, spec, name, heldout_of(model, heldout)),
+        return _with_topology(random_plane_result(net, X, y, spec, name,
+                                                  heldout_of(model, heldout), n_jobs=n_jobs),
                               topology)
 
 

@@ -211,9 +211,11 @@ def plane_grid(first: np.ndarray, second: np.ndarray, names=("a", "b")) -> Grid:
 def plane_slice_chunks(
     net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
     directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
+    points: range | None = None,
 ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """Yield (start, {"loss", and a classifier's "accuracy"}) of `origin + a * d1 + b * d2`
-    for grid points (a, b) start…
+    for grid points (a, b) start… of `points` (default all; each point's numbers do not
+    depend on which others share its chunk).
 
     The sibling of plain_rows for any two directions (random, PCA, …): every weight may
     move, so each chunk runs the batched forward pass, all but its first layer (below).
@@ -241,8 +243,9 @@ def plane_slice_chunks(
                  (net.layers(vector)[0] for vector in (origin, d1, d2))]
         buffer = np.empty((min(step, grid.size), *first[0].shape))
         scratch = np.empty_like(buffer)
-    for start in range(0, grid.size, step):
-        stop = min(grid.size, start + step)
+    points = range(grid.size) if points is None else points
+    for start in range(points.start, points.stop, step):
+        stop = min(points.stop, start + step)
         ab = grid.points(start, stop)
         # (a, b) = (0, 0) gives `origin` exactly: 0 * d is 0 and origin + 0 is origin.
         flat = origin + ab[:, :1] * d1 + ab[:, 1:] * d2
@@ -281,13 +284,46 @@ def plane_slice(
 def plane_measures(
     net: Network, X: np.ndarray, y: np.ndarray, grid: Grid, origin: np.ndarray,
     directions: tuple[np.ndarray, np.ndarray], progress: Progress | None = None,
+    n_jobs: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """As plane_slice, every measure (loss; a classifier's accuracy), each grid.shape."""
+    """As plane_slice, every measure (loss; a classifier's accuracy), each grid.shape.
+
+    `n_jobs` (joblib's: None = 1, -1 = every core) splits the grid's points into bands over
+    worker processes, each with one BLAS thread; every point is computed as the serial pass
+    computes it, so the tables are the same bits for every n_jobs.
+    """
     found: dict[str, np.ndarray] = {}
-    for start, values in plane_slice_chunks(net, X, y, grid, origin, directions, progress):
+    for start, values in _plane_parts(net, X, y, grid, origin, directions, progress, n_jobs):
         for key, value in values.items():
             found.setdefault(key, np.empty(grid.size))[start : start + len(value)] = value
     return {key: value.reshape(grid.shape) for key, value in found.items()}
+
+
+def _plane_parts(net, X, y, grid, origin, directions, progress, n_jobs):
+    from joblib import effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    if workers == 1 or grid.size < 2:
+        yield from plane_slice_chunks(net, X, y, grid, origin, directions, progress)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    # Four bands per worker: progress moves while they work, and no worker waits long for
+    # the last band. One BLAS thread each: threads on these small batched products only cost.
+    bands = min(grid.size, 4 * workers)
+    edges = np.linspace(0, grid.size, bands + 1).astype(int)
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        parts = Parallel(n_jobs=workers, return_as="generator")(
+            delayed(_plane_band)(net, X, y, grid, origin, directions, range(lo, hi))
+            for lo, hi in zip(edges[:-1], edges[1:]))
+        for hi, band in zip(edges[1:], parts):
+            yield from band
+            if progress:
+                progress(int(hi), grid.size)
+
+
+def _plane_band(net, X, y, grid, origin, directions, points: range) -> list:
+    return list(plane_slice_chunks(net, X, y, grid, origin, directions, points=points))
 
 
 def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray) -> np.ndarray:

@@ -137,3 +137,17 @@ def test_models_the_api_cannot_map_are_refused_in_scikit_learns_terms(diabetes):
         from sklearn.linear_model import LinearRegression
 
         sl.weights(LinearRegression().fit(X, y), X, y, axes=AXES)
+
+
+def test_random_plane_tables_are_the_same_bits_for_every_n_jobs(diabetes):
+    model, X, y = diabetes
+    one = sl.random_plane(model, X, y, seeds=[0, 1], resolution=9, heldout=(X[:50], y[:50]),
+                          topology=False)
+    two = sl.random_plane(model, X, y, seeds=[0, 1], resolution=9, heldout=(X[:50], y[:50]),
+                          topology=False, n_jobs=2)
+    for key, table in one.tables.items():
+        assert table.equals(two.tables[key]), key
+    assert one.metadata == two.metadata
+    for bad in (0, 1.5, "2"):
+        with pytest.raises(OptionError, match=re.escape(f"n_jobs: {bad!r} is not None or a")):
+            sl.random_plane(model, X, y, n_jobs=bad)

@@ -292,7 +292,8 @@ def interpolation_shape(alphas, loss, loss_initial: float, loss_trained: float) 
 
 
 def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: dict,
-                          name: str, heldout=None, samples=None, **provenance) -> Result:
+                          name: str, heldout=None, samples=None, n_jobs: int | None = None,
+                          **provenance) -> Result:
     """Loss on the PCA plane of the training path, and the path seen from that plane.
 
     Tables: the grid (a, b, loss) and the path: iteration, a, b, distance (from the plane),
@@ -309,7 +310,7 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
     grid = plane_grid(*_padded_axes(plane.coordinates, spec.get("margin", 0.25),
                                     spec["resolution"]))
     found = plane_measures(net, X, y, grid, net.flat, tuple(plane.directions),
-                           ProgressLog(f"trajectory_pca {name}"))
+                           ProgressLog(f"trajectory_pca {name}"), n_jobs=n_jobs)
     loss = found["loss"]
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(plane.offsets > 0, plane.distances / plane.offsets, np.nan)
@@ -324,7 +325,7 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
     if heldout is not None:
         path["loss_heldout"] = parameter_losses(net, *heldout, states)
         grid_table = grid_table.assign(**_flat_columns(plane_measures(
-            net, *heldout, grid, net.flat, tuple(plane.directions)), "_heldout"))
+            net, *heldout, grid, net.flat, tuple(plane.directions), n_jobs=n_jobs), "_heldout"))
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata |= {"trajectory_file": None if trajectory_file is None else str(trajectory_file),
                  "solver": solver, "explained": plane.explained.tolist(),

@@ -37,7 +37,7 @@ from sklandscape.figures import planes as planes_plots
 from sklandscape.figures.drawing import loss_of
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import Network
-from sklandscape.options import check_options
+from sklandscape.options import check_n_jobs, check_options
 from sklandscape.progress import ProgressLog
 
 DIRECTIONS = ("top_two", "top_bottom")
@@ -66,7 +66,7 @@ def eigen_directions(net: Network, X, y, which: str, seed: int = 0, max_products
 
 
 def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None, samples=None,
-                         **provenance) -> Result:
+                         n_jobs: int | None = None, **provenance) -> Result:
     """Loss over theta + a v1 + b v2 for two unit Hessian eigenvectors (v1, v2).
 
     Tables: the grid (a, b, loss; accuracy for a classifier; held-out columns) and the
@@ -79,13 +79,13 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
     progress = ProgressLog(f"hessian_plane {name}")
-    found = plane_measures(net, X, y, grid, net.flat, (d1, d2), progress)
+    found = plane_measures(net, X, y, grid, net.flat, (d1, d2), progress, n_jobs=n_jobs)
     loss_centre = net.loss(X, y)
     points = grid.points()
     table = pd.DataFrame({"a": points[:, 0], "b": points[:, 1], **_flat_columns(found)})
     held = None
     if heldout is not None:
-        held = plane_measures(net, *heldout, grid, net.flat, (d1, d2))
+        held = plane_measures(net, *heldout, grid, net.flat, (d1, d2), n_jobs=n_jobs)
         table = table.assign(**_flat_columns(held, "_heldout"))
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
@@ -120,7 +120,8 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
                   resolution: int = 31, seed: int = 0, bottom_max_products: int = 1000,
                   samples="all", heldout=None, objective: str = "default",
                   topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-                  name: str = "hessian_plane", network: str | None = None) -> Result:
+                  name: str = "hessian_plane", network: str | None = None,
+                  n_jobs: int | None = None) -> Result:
     """The loss over theta + a·v1 + b·v2 for two unit eigenvectors of the Hessian at the
     trained weights: the largest two (``directions="top_two"``) or the largest and the
     smallest (``"top_bottom"``); a and b run over [-span, span] (weight-space distance).
@@ -128,8 +129,10 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
     The eigenvectors come from Lanczos on exact Hessian-vector products, at any network size.
     Tables: ``"landscape"`` (a, b, loss) and ``"directions"`` (name, d1, d2); the eigenvalues
     are in ``metadata["eigenvalues"]`` and the figure. Figure: ``"plane"``. `topology`,
-    `topology_threshold`: as for ``weights`` (the table ``"topology"``).
+    `topology_threshold`: as for ``weights`` (the table ``"topology"``). `n_jobs`: as for
+    ``random_plane`` (the plane's points over worker processes, the same tables).
     """
+    check_n_jobs(n_jobs)
     check_options("hessian_plane", resolution=resolution, span=span, directions=directions,
                   bottom_max_products=bottom_max_products)
     net, X, y = inputs_of(model, X, y)
@@ -139,5 +142,6 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
             "resolution": resolution, "seed": seed, "bottom_max_products": bottom_max_products,
             "samples": samples, "topology_threshold": check_threshold(topology_threshold)}
     with single_threaded():
-        result = hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout))
+        result = hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout),
+                                      n_jobs=n_jobs)
     return add_topology(result, spec["topology_threshold"]) if topology else result

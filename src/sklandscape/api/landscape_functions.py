@@ -305,15 +305,17 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,
                    samples: Samples = "all", heldout=None, objective: str = "default",
                    topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-                   name: str = "trajectory_pca", network: str | None = None) -> Result:
+                   name: str = "trajectory_pca", network: str | None = None,
+                   n_jobs: int | None = None) -> Result:
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
 
     `path` is a Fit (from ``sl.fit``), a Trajectory, or an array of weight vectors (one row
     per iterate, ending at the trained weights). `topology`, `topology_threshold`: as for
-    ``weights`` (the table ``"topology"``).
+    ``weights`` (the table ``"topology"``). `n_jobs`: as for ``random_plane``.
     """
     check_options("trajectory_pca", resolution=resolution, margin=margin)
+    check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     if isinstance(path, Fit):
@@ -326,7 +328,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     with single_threaded():
         return _with_topology(trajectory_pca_result(
             np.arange(len(states), dtype=np.int64), states, solver, net, X, y, spec, name,
-            heldout_of(model, heldout)), topology)
+            heldout_of(model, heldout), n_jobs=n_jobs), topology)
 
 
 def _initial_network(initial, net: Network) -> Network:

@@ -151,3 +151,19 @@ def test_random_plane_tables_are_the_same_bits_for_every_n_jobs(diabetes):
     for bad in (0, 1.5, "2"):
         with pytest.raises(OptionError, match=re.escape(f"n_jobs: {bad!r} is not None or a")):
             sl.random_plane(model, X, y, n_jobs=bad)
+    for function, extra in ((sl.hessian_plane, {}), (sl.trajectory_pca, {"path": None})):
+        with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
+            function(model, X, y, n_jobs=0, **extra)
+
+
+def test_hessian_and_trajectory_planes_are_the_same_bits_for_every_n_jobs():
+    X, y = load_diabetes(return_X_y=True)
+    model = MLPRegressor(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = sl.fit(model, X, y / 100)
+    for function, extra in ((sl.hessian_plane, {}), (sl.trajectory_pca, {"path": path})):
+        one = function(model, X, y / 100, resolution=7, topology=False, **extra)
+        two = function(model, X, y / 100, resolution=7, topology=False, n_jobs=2, **extra)
+        for key, table in one.tables.items():
+            assert table.equals(two.tables[key]), (function.__name__, key)

@@ -87,8 +87,10 @@ def test_a_damaged_model_file_is_refused_with_a_clear_error(model_file):
 
 
 # What would load a file by unpickling it: none of these may appear in the pipeline's code.
+# joblib's Parallel may run work in worker processes (n_jobs); loading a file with it may not.
 UNSAFE_LOADERS = re.compile(
-    r"\bimport (c?pickle|dill|cloudpickle|joblib)\b|\bfrom (c?pickle|dill|cloudpickle|joblib) import"
+    r"\bimport (c?pickle|dill|cloudpickle)\b|\bfrom (c?pickle|dill|cloudpickle) import"
+    r"|\bfrom joblib import .*\bload\b"
     r"|read_pickle|pickle\.loads?\(|joblib\.load|allow_pickle\s*=\s*True|torch\.load"
     r"|serialization_format\s*=\s*[\"'](cloudpickle|pickle)"
 )

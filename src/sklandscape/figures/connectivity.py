@@ -49,11 +49,13 @@ def barriers_figure(pairs: pd.DataFrame, names: list[str], *, title: str,
             for i in range(n):
                 for j in range(n):
                     value = matrix[i, j]
-                    text = "" if i == j else ("n/a" if not np.isfinite(value) else f"{value:.3g}")
+                    # two digits fit a cell; the exact values are in the pairs table
+                    text = "" if i == j else ("n/a" if not np.isfinite(value) else f"{value:.2g}")
                     ax.text(j, i, text, ha="center", va="center", fontsize=7,
                             color="white" if value > 0.6 * top else "black")
             ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=7)
-            ax.set_yticks(range(n), names, fontsize=7)
+            # names label the first column only: long ones would run into the panel beside
+            ax.set_yticks(range(n), names if c == 0 else [], fontsize=7)
             rows_name = "held-out rows" if suffix else "training rows"
             ax.set_title(f"{PATH_NAMES[path]}\n{rows_name}", fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8,
@@ -124,11 +126,13 @@ def plane_figure(plane: pd.DataFrame, paths: pd.DataFrame, landmarks: pd.DataFra
         ax.plot([control["x"]], [control["y"]], "s", color="tab:blue", mec="white", ms=7,
                 zorder=6, label="control point")
         ax.annotate(pair.first, (0, 0), textcoords="offset points", xytext=(4, -12), fontsize=7)
+        # names run long (wine_classifier_seed1): labels on two lines, the end's label
+        # above and leftwards, so that neither panels side by side nor the two labels overlap
         ax.annotate(f"{pair.second} aligned", tuple(end), textcoords="offset points",
-                    xytext=(4, -12), fontsize=7)
-        ax.set(xlabel=f"along {pair.second} aligned - {pair.first} (weight-space distance)",
+                    xytext=(0, 7), fontsize=7, ha="right")
+        ax.set(xlabel=f"along {pair.second} aligned - {pair.first}\n(weight-space distance)",
                ylabel="along the control point's offset")
-        ax.set_title(f"{pair.first} and {pair.second}: barriers {pair.barrier_linear:.3g} "
+        ax.set_title(f"{pair.first} and {pair.second}\nbarriers {pair.barrier_linear:.3g} "
                      f"(linear), {pair.barrier_aligned:.3g} (aligned), "
                      f"{pair.barrier_curve:.3g} (curve)", fontsize=8)
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)

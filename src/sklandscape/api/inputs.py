@@ -108,10 +108,7 @@ def arrays(net: Network, X, y, classes=None) -> tuple[np.ndarray, np.ndarray]:
         X = X[:, None]
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (samples x features), got shape {X.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (one target per sample), got shape {y.shape}")
+    y = targets_shaped(net, y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if len(y) == 0:
@@ -124,6 +121,20 @@ def arrays(net: Network, X, y, classes=None) -> tuple[np.ndarray, np.ndarray]:
         if len(bad):
             raise ValueError(f"{what} has a NaN or infinite value at {tuple(int(i) for i in bad[0])}")
     return X, y
+
+
+def targets_shaped(net: Network, y: np.ndarray) -> np.ndarray:
+    """y as the network scores it: (n,) for one output, (n, k) for a regressor of k outputs
+    (scikit-learn's multi-output MLPRegressor, whose loss averages over rows and outputs)."""
+    outputs = 1 if net.is_classifier else net.layer_sizes[-1]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if outputs == 1 and y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one target per sample), got shape {y.shape}")
+    if outputs > 1 and (y.ndim != 2 or y.shape[1] != outputs):
+        raise ValueError(f"y must have one column per output of the network, (n_samples, "
+                         f"{outputs}), got shape {y.shape}")
+    return y
 
 
 @contextmanager

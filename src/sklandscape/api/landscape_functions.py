@@ -36,6 +36,7 @@ from sklandscape.api.topology import (
     check_threshold,
     threshold_of,
 )
+from sklandscape.data.datasets import target_columns
 from sklandscape.model.network import Network
 from sklandscape.model.trajectory import Trajectory, record_fit
 from sklandscape.options import check_n_jobs, check_options
@@ -168,7 +169,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         spec["features"] = list(features)
     if reference is not None:
         spec["reference"] = reference
-    data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, "y": y})
+    data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, **target_columns(y)})
     with single_threaded():
         return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
                                                feature_names=feature_names), name, data,

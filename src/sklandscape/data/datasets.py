@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -137,13 +139,37 @@ def generate(
     return frame
 
 
+def target_columns(y: np.ndarray) -> dict[str, np.ndarray]:
+    """A data table's target columns: y for one target, y0, y1, … for several (a
+    multi-output regressor's)."""
+    y = np.asarray(y)
+    if y.ndim == 1:
+        return {"y": y}
+    return {f"y{j}": y[:, j] for j in range(y.shape[1])}
+
+
+def target_names(columns) -> list[str]:
+    """The target columns of a data table (see target_columns), in order."""
+    if "y" in columns:
+        return ["y"]
+    found = sorted((c for c in columns if re.fullmatch(r"y\d+", str(c))), key=lambda c: int(c[1:]))
+    if not found:
+        raise ValueError(f"a data table needs a target column y (or y0, y1, …); it has "
+                         f"{list(columns)}")
+    return found
+
+
 def split_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """X (float64) and y: float64 where the target is numbers, else the labels as they are."""
-    features = [c for c in frame.columns if c != "y"]
+    """X (float64) and y: float64 where the target is numbers, else the labels as they are;
+    (n, k) for k target columns y0, y1, …."""
+    targets = target_names(frame.columns)
+    features = [c for c in frame.columns if c not in targets]
+    X = frame[features].to_numpy(np.float64)
+    if len(targets) > 1:
+        return X, frame[targets].to_numpy(np.float64)
     y = frame["y"]
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
-    return frame[features].to_numpy(np.float64), (y.to_numpy(np.float64) if numeric
-                                                  else y.to_numpy())
+    return X, (y.to_numpy(np.float64) if numeric else y.to_numpy())
 
 
 def is_numeric_target(y: np.ndarray) -> bool:

@@ -393,6 +393,10 @@ def input_columns(net: Network) -> list[str]:
     classifier's class predicted, probability of the target class, and its log-loss."""
     if net.is_classifier:
         return ["target", "prediction", "probability", "loss"]
+    outputs = net.layer_sizes[-1]
+    if outputs > 1:  # a multi-output regressor: one target and prediction per output
+        return [f"{what}_{j}" for what in ("target", "prediction") for j in range(outputs)] \
+            + ["loss"]
     return ["target", "prediction", "loss"]
 
 
@@ -401,7 +405,11 @@ def input_values(net: Network, points: np.ndarray, target_fn) -> dict[str, np.nd
     a classifier's class index) at each."""
     with np.errstate(over="ignore", invalid="ignore"):
         output = net.predict(points)
-        target = target_fn(points) if target_fn is not None else np.full(len(points), np.nan)
+        target = target_fn(points) if target_fn is not None else np.full(output.shape, np.nan)
+        if not net.is_classifier and output.ndim == 2:  # several outputs: their mean error
+            return {**{f"target_{j}": target[:, j] for j in range(output.shape[1])},
+                    **{f"prediction_{j}": output[:, j] for j in range(output.shape[1])},
+                    "loss": np.mean((output - target) ** 2, axis=1)}
         if not net.is_classifier:
             return {"target": target, "prediction": output, "loss": (output - target) ** 2}
         binary = net.out_activation == "logistic"

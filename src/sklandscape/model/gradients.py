@@ -268,8 +268,8 @@ def sample_loss_input_gradient(net: Network, X: np.ndarray, target: np.ndarray):
     """Each sample's own loss at the network's weights, and its gradient with respect to that
     sample's input, (n,) and (n, d), the target held fixed.
 
-    A regressor's loss is (f(x) - t)^2 (a target that moves with x adds its own term: the
-    caller's); a classifier's is the log-loss -log p_t(x) of class t (unclipped gradient).
+    A regressor's loss is (f(x) - t)^2, averaged over its outputs (a target that moves with
+    x adds its own term: the caller's); a classifier's is the log-loss -log p_t(x) of class t (unclipped gradient).
     """
     X = np.asarray(X, dtype=np.float64)
     fwd = _forward(net, net.flat, X)
@@ -281,8 +281,9 @@ def sample_loss_input_gradient(net: Network, X: np.ndarray, target: np.ndarray):
             delta = fwd.output - _class_targets(net, target)
         else:
             residual = fwd.output - _targets(target, net.layer_sizes[-1])
-            value = residual[:, 0] ** 2
-            delta = 2.0 * residual * fwd.first[-1]
+            k = residual.shape[-1]  # several outputs: the mean of their squared errors
+            value = np.mean(residual**2, axis=-1)
+            delta = (2.0 / k) * residual * fwd.first[-1]
         upstream = None  # dLoss/d(layer input), layer by layer down to the input
         for index in reversed(range(net.n_layers)):
             coef, _ = fwd.layers[index]

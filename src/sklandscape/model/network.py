@@ -359,9 +359,11 @@ def hidden_before(net: Network, X: np.ndarray, layer: int) -> np.ndarray:
 
 
 def mse(prediction: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Mean squared error over the last (sample) axis."""
+    """Mean squared error over the sample axis: the last one, or the last two for targets
+    y (n, k) of a multi-output regressor (scikit-learn's mean over rows and outputs)."""
+    axes = (-2, -1) if np.ndim(y) == 2 else -1
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.mean((prediction - y) ** 2, axis=-1)
+        return np.mean((prediction - y) ** 2, axis=axes)
 
 
 # sklearn.metrics.log_loss clips probabilities to [eps, 1 - eps] with float64's eps.

@@ -22,6 +22,8 @@ CONFIG = {
     "datasets": {
         "generated": {"function": "sine", "n_samples": 40, "domain": [[-3.0, 3.0]]},
         "mine": {"path": "data/mine.csv", "features": ["a", "b"], "target": "y"},
+        "body": {"path": "data/body.csv", "features": ["Chins"], "targets": ["Weight", "Pulse"]},
+        "wine": {"sklearn": "wine", "features": ["alcohol", "hue"]},
     },
     "networks": {
         "N_gen": {"dataset": "generated", "hidden_layer_sizes": [2]},
@@ -71,6 +73,14 @@ def test_your_own_data_file():
     assert "data/mine.csv" in text and "<tt class=\"docutils literal\">y</tt>" in text
     assert "['a', 'b']" in text and "Held fixed: the file, by content" in text
     assert "generating function" not in text
+
+
+def test_several_targets_and_a_bundled_set():
+    text = caption("dataset", dataset="body")
+    assert "the target columns ['Weight', 'Pulse'] against the features ['Chins']" in text
+    text = caption("dataset", dataset="wine")
+    assert "bundled <tt class=\"docutils literal\">wine</tt> data set" in text
+    assert "features ['alcohol', 'hue'] and its target" in text and "your own" not in text
 
 
 def test_a_generated_dataset():

@@ -31,8 +31,9 @@ def _grid_landscape_figure(table, metadata: dict, data, name: str):
                     f"{'their median' if how == 'median' else f'data row {how}'}")
         # Say what the error is measured against: a user's data has no generating function.
         target = metadata.get("target", "the generating function")
+        outputs = metadata["network"]["layer_sizes"][-1]
         what = "log-loss and predicted class" if metadata["network"].get("loss") == "log-loss" \
-            else "squared error"
+            else "squared error" if outputs == 1 else f"squared error (mean of {outputs} outputs)"
         title = (
             f"{name}: {what} of {network} over {labels[0]} and {labels[1]}; weights fixed at "
             f"their trained values; target = {target}{held}"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sklandscape.data.datasets import target_columns
+
 # name -> (loader name in sklearn.datasets, what it is)
 BUNDLED = {
     "diabetes": ("load_diabetes", "regression: disease progression after one year, 10 features"),
@@ -15,6 +17,7 @@ BUNDLED = {
     "iris": ("load_iris", "3 species, 4 features"),
     "wine": ("load_wine", "3 cultivars, 13 features"),
     "digits": ("load_digits", "10 digits, 64 pixel intensities (8 x 8)"),
+    "linnerud": ("load_linnerud", "regression of 3 body measures on 3 exercises, 20 rows"),
 }
 
 
@@ -24,18 +27,20 @@ class Bundled:
 
     name: str
     X: np.ndarray  # (n, d) float64
-    y: np.ndarray  # float64 (regression) or the class names (classification)
+    y: np.ndarray  # float64 (regression; (n, k) for k targets) or the class names
     feature_names: list[str]
-    target_name: str
+    target_name: str | list[str]  # one name per target column
     is_classification: bool
 
     def frame(self) -> pd.DataFrame:
         columns = {f"x{k}": self.X[:, k] for k in range(self.X.shape[1])}
-        return pd.DataFrame({**columns, "y": self.y})
+        return pd.DataFrame({**columns, **target_columns(self.y)})
 
     def columns(self) -> dict[str, str]:
         """Table column -> the set's own name (for figures, MLflow and the metadata)."""
-        return {**{f"x{k}": n for k, n in enumerate(self.feature_names)}, "y": self.target_name}
+        names = [self.target_name] if isinstance(self.target_name, str) else self.target_name
+        return {**{f"x{k}": n for k, n in enumerate(self.feature_names)},
+                **dict(zip(target_columns(self.y), names))}
 
 
 def load_bundled(name: str, features: list[str] | None = None) -> Bundled:
@@ -54,6 +59,9 @@ def load_bundled(name: str, features: list[str] | None = None) -> Bundled:
         raise ValueError(f"{name} has no feature(s) {unknown}; its features are {names}")
     X = np.asarray(raw.data, dtype=np.float64)[:, [names.index(f) for f in chosen]]
     target_names = getattr(raw, "target_names", None)
+    if name == "linnerud":  # Weight, Waist, Pulse: a multi-output regressor's targets
+        return Bundled(name, X, np.asarray(raw.target, dtype=np.float64), chosen,
+                       [str(n) for n in raw.target_names], False)
     if name == "diabetes":
         return Bundled(name, X, np.asarray(raw.target, dtype=np.float64), chosen,
                        "disease_progression", False)

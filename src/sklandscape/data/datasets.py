@@ -159,6 +159,11 @@ def target_names(columns) -> list[str]:
     return found
 
 
+def target_of(spec: dict) -> str | list[str]:
+    """A file dataset's target column, or its list of target columns (`targets`)."""
+    return spec["targets"] if "targets" in spec else spec["target"]
+
+
 def split_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """X (float64) and y: float64 where the target is numbers, else the labels as they are;
     (n, k) for k target columns y0, y1, …."""
@@ -185,15 +190,18 @@ def _row_position(row: int, source_is_csv: bool) -> str:
 LARGEST_VALUE = 1e150
 
 
-def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) -> pd.DataFrame:
+def user_dataset(raw: pd.DataFrame, features: list[str], target: str | list[str], source
+                 ) -> pd.DataFrame:
     """A user's table as x0, x1, …, y, or a DataFileError naming column and row.
 
     Every feature value must be a finite number: a network cannot train on NaN, and the
     landscapes would silently average over it. The target is numbers (float64) or, where
     any of its values is not a number, class labels (kept as text; none may be empty).
+    A list of targets (a multi-output regressor's) becomes y0, y1, …, each numbers.
     """
-
-    wanted = [*features, target]
+    targets = [target] if isinstance(target, str) else list(target)
+    target_names = ["y"] if isinstance(target, str) else [f"y{j}" for j in range(len(targets))]
+    wanted = [*features, *targets]
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
         shown = ", ".join(repr(str(c)) for c in raw.columns)
@@ -209,7 +217,7 @@ def user_dataset(raw: pd.DataFrame, features: list[str], target: str, source) ->
         raise DataFileError(f"{source}: the file has a header but no data rows")
     is_csv = str(source).lower().endswith(".csv")
     columns = {}
-    for new_name, column in zip([*feature_columns(len(features)), "y"], wanted):
+    for new_name, column in zip([*feature_columns(len(features)), *target_names], wanted):
         values = raw[column]
         if pd.api.types.is_bool_dtype(values):
             raise DataFileError(f"{source}: column {column!r} holds true/false values, not numbers")

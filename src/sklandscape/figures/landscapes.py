@@ -33,9 +33,11 @@ from sklandscape.figures.network import network_diagram as network_diagram  # fi
 
 def dataset_figure(data: pd.DataFrame, *, title: str,
                    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                   axis_names: tuple[str, str] | None = None) -> Figure:
+                   axis_names: tuple[str, str] | None = None, target_names=None) -> Figure:
     """Fig. 2: the target surface with the data (2-D input) or the raw data (1-D input);
     class labels as coloured points over the first two features."""
+    if "y" not in data.columns:  # several targets y0, y1, …: one panel each
+        return _targets_figure(data, title, axis_names or ("x0", "x1"), target_names)
     labels = not pd.api.types.is_numeric_dtype(data["y"])
     if labels or ("x1" in data.columns and grid is None and axis_names):
         return _scatter_figure(data, title, labels, axis_names or ("x0", "x1"))
@@ -61,6 +63,24 @@ def dataset_figure(data: pd.DataFrame, *, title: str,
     label_axes(ax, "x0", "x1", "target with training data")
     scatter_data(ax, data)
     ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def _targets_figure(data: pd.DataFrame, title: str, names, target_names=None) -> Figure:
+    """A multi-output regressor's data: one panel per target column (y0, y1, …), the points
+    over the first two features (or the one feature and the target) coloured by it."""
+    targets = [c for c in data.columns if c.startswith("y")]
+    fig = new_figure(title, (4.6 * len(targets) + 0.8, 4.4))
+    for j, column in enumerate(targets):
+        ax = fig.add_subplot(1, len(targets), j + 1)
+        named = target_names[j] if target_names else column
+        if "x1" in data.columns:
+            sc = ax.scatter(data["x0"], data["x1"], c=data[column], s=16, cmap="viridis")
+            fig.colorbar(sc, ax=ax, label=named)
+            label_axes(ax, names[0], names[1], f"target {named}")
+        else:
+            ax.scatter(data["x0"], data[column], s=14, color=f"C{j}")
+            label_axes(ax, names[0], named, f"target {named}")
     return fig
 
 

@@ -10,19 +10,28 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def parity_figure(y: np.ndarray, prediction: np.ndarray, *, title: str) -> Figure:
-    """One point per sample at (y, prediction), with the line a perfect fit would lie on."""
-    y, prediction = np.ravel(np.asarray(y, float)), np.ravel(np.asarray(prediction, float))
-    fig = Figure(figsize=(6, 5.5), layout="constrained")
-    fig.suptitle(textwrap.fill(title, width=66), fontsize=12)
-    ax = fig.add_subplot()
-    ax.scatter(y, prediction, s=14, facecolors="none", edgecolors="C0", lw=0.7,
-               label=f"{len(y)} training samples")
-    finite = np.concatenate([y[np.isfinite(y)], prediction[np.isfinite(prediction)]])
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    ax.plot([lo, hi], [lo, hi], "--", color="C3", lw=1.2, label="prediction = target")
-    ax.set(xlabel="target y", ylabel="network prediction", aspect="equal")
-    ax.legend(loc="upper left")
+def parity_figure(y: np.ndarray, prediction: np.ndarray, *, title: str,
+                  target_names=None) -> Figure:
+    """One point per sample at (y, prediction), with the line a perfect fit would lie on; a
+    multi-output regressor's (y and prediction (n, k)) in one panel per target."""
+    y, prediction = np.asarray(y, float), np.asarray(prediction, float)
+    if y.ndim == 1:
+        y, prediction = y[:, None], np.reshape(prediction, (-1, 1))
+    k = y.shape[1]
+    names = list(target_names or (["y"] if k == 1 else [f"y{j}" for j in range(k)]))
+    fig = Figure(figsize=(6 if k == 1 else 4.4 * k, 5.5), layout="constrained")
+    fig.suptitle(textwrap.fill(title, width=66 if k == 1 else 40 * k), fontsize=12)
+    for j in range(k):
+        ax = fig.add_subplot(1, k, j + 1)
+        truth, guess = y[:, j], prediction[:, j]
+        ax.scatter(truth, guess, s=14, facecolors="none", edgecolors="C0", lw=0.7,
+                   label=f"{len(truth)} training samples")
+        finite = np.concatenate([truth[np.isfinite(truth)], guess[np.isfinite(guess)]])
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        ax.plot([lo, hi], [lo, hi], "--", color="C3", lw=1.2, label="prediction = target")
+        ax.set(xlabel=f"target {names[j]}", ylabel=f"network prediction of {names[j]}",
+               aspect="equal")
+        ax.legend(loc="upper left", fontsize=8)
     return fig
 
 

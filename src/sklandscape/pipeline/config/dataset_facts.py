@@ -30,6 +30,7 @@ class DatasetFacts:
     example_label: object = None  # one target value, for messages
     continuous: bool = False  # numbers that are not all whole: no classes
     class_counts: dict | None = None  # rows per target value, where it is a set of classes
+    n_targets: int = 1  # target columns: several for a multi-output regressor
 
 
 def dataset_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
@@ -84,6 +85,13 @@ def _bundled_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts 
     except ValueError as error:
         problems.append(f"{where}.features: {error}")
         return None
+    if data.y.ndim == 2:  # linnerud: several numeric targets
+        facts = DatasetFacts(data.X.shape[1], len(data.y),
+                             f"scikit-learn's {data.name}, {len(data.y)} rows",
+                             feature_names=tuple(data.feature_names), continuous=True,
+                             n_targets=data.y.shape[1])
+        cache.store(key, facts)
+        return facts
     facts = DatasetFacts(
         data.X.shape[1], len(data.y), f"scikit-learn's {data.name}, {len(data.y)} rows",
         feature_names=tuple(data.feature_names), numeric_target=not data.is_classification
@@ -162,13 +170,15 @@ def _reading_problem(where: str, path: Path) -> str | None:
 
 def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | None:
     from sklandscape import io
-    from sklandscape.data.datasets import is_numeric_target, split_xy, user_dataset
+    from sklandscape.data.datasets import is_numeric_target, split_xy, target_of, user_dataset
     from sklandscape.provenance import sha256_file
 
-    features, target = spec["features"], spec["target"]
-    if target in features:
-        problems.append(f"{where}.target: column {target!r} is also one of the features")
-        return None
+    features, target = spec["features"], target_of(spec)
+    key = "targets" if "targets" in spec else "target"
+    for column in ([target] if isinstance(target, str) else target):
+        if column in features:
+            problems.append(f"{where}.{key}: column {column!r} is also one of the features")
+            return None
     path = Path(spec["path"])
     outputs = (Path.cwd() / OUTPUTS).resolve()
     if path.resolve() == outputs or outputs in path.resolve().parents:
@@ -186,8 +196,13 @@ def _file_facts(where: str, spec: dict, problems: list[str]) -> DatasetFacts | N
         return None
     _, y = split_xy(frame)
     rows = f"{len(frame)} row" if len(frame) == 1 else f"{len(frame)} rows"
+    described = f"{rows} of {path}, features {features}"
+    if y.ndim == 2:  # several targets: numbers (user_dataset checked), a regressor's
+        return DatasetFacts(len(features), len(frame), described, str(path), sha256_file(path),
+                            feature_names=tuple(features), continuous=True,
+                            n_targets=y.shape[1])
     return DatasetFacts(
-        len(features), len(frame), f"{rows} of {path}, features {features}",
+        len(features), len(frame), described,
         str(path), sha256_file(path), feature_names=tuple(features),
         numeric_target=is_numeric_target(y), n_classes=len(np.unique(y)),
         example_label=y[0].item() if hasattr(y[0], "item") else y[0],

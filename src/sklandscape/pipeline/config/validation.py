@@ -78,8 +78,12 @@ def _describe(error) -> str:
     if kind in ("oneOf", "anyOf"):
         options = schema[kind]
         if all(set(option) == {"required"} for option in options):  # one of these keys
-            keys = ", ".join(repr(key) for option in options for key in option["required"])
-            return f"missing key: one of {keys}" + (f" ({description})" if description else "")
+            named = [key for option in options for key in option["required"]]
+            keys = ", ".join(map(repr, named))
+            given = [key for key in named if isinstance(instance, dict) and key in instance]
+            problem = (f"give only one of {keys}, not both" if len(given) > 1 and kind == "oneOf"
+                       else f"missing key: one of {keys}")
+            return problem + (f" ({description})" if description else "")
         return f"{instance!r} is not allowed here" + (f": {description}" if description else "")
     if kind == "pattern" and description:
         return f"{instance!r} is not allowed: {description}"
@@ -174,7 +178,7 @@ def _resource_problems(config: dict, facts: dict) -> list[str]:
     def sizes_of(landscape: dict):
         network = config["networks"][landscape["network"]]
         known = facts.get(network["dataset"])
-        return None if known is None else layer_sizes(network, known.n_features, known.n_classes)
+        return None if known is None else layer_sizes(network, known.n_features, known.n_classes, known.n_targets)
 
     problems = []
     for name, spec in (config.get("datasets") or {}).items():
@@ -186,7 +190,7 @@ def _resource_problems(config: dict, facts: dict) -> list[str]:
     for name, network in (config.get("networks") or {}).items():
         known = facts.get(network.get("dataset"))
         if known is not None:
-            sizes = layer_sizes(network, known.n_features, known.n_classes)
+            sizes = layer_sizes(network, known.n_features, known.n_classes, known.n_targets)
             problems += network_problems(f"networks.{name}", sizes, known.n_rows,
                                          network.get("max_iter", 200), memory)
     for name, spec in landscapes.items():
@@ -217,6 +221,11 @@ def _check_network(where, spec, config, facts, problems) -> None:
             f"training needs at least {MIN_TRAINING_ROWS}"
         )
     classifier = spec.get("estimator", "regressor") == "classifier"
+    if classifier and known.n_targets > 1:
+        problems.append(
+            f"{where}.estimator: a classifier learns one target column, but dataset {dataset!r} "
+            f"has {known.n_targets} (targets); use estimator: regressor, or give one target")
+        return
     if not classifier and not known.numeric_target:
         problems.append(
             f"{where}.estimator: a regressor needs numeric targets, but dataset {dataset!r}'s "
@@ -260,12 +269,14 @@ def _check_holdout(where, share, classifier, dataset, known, problems) -> None:
 MAX_CLASSES = 100
 
 
-def layer_sizes(network: dict, n_features: int, n_classes: int = 0) -> list[int]:
-    """[inputs, *hidden, outputs]: one output unit for a regressor or a binary classifier
-    (sklearn's logistic output), one per class for a multiclass one (softmax)."""
-    outputs = 1
-    if network.get("estimator") == "classifier" and n_classes > 2:
-        outputs = n_classes
+def layer_sizes(network: dict, n_features: int, n_classes: int = 0, n_targets: int = 1
+                ) -> list[int]:
+    """[inputs, *hidden, outputs]: one output unit per target for a regressor, one for a
+    binary classifier (sklearn's logistic output), one per class for a multiclass one
+    (softmax)."""
+    outputs = n_targets
+    if network.get("estimator") == "classifier":
+        outputs = n_classes if n_classes > 2 else 1
     return [n_features, *network["hidden_layer_sizes"], outputs]
 
 
@@ -302,7 +313,7 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
     if spec["kind"] == "input":
         _check_input_plane(where, spec, dataset, known, problems)
         return
-    sizes = layer_sizes(network, known.n_features, known.n_classes)
+    sizes = layer_sizes(network, known.n_features, known.n_classes, known.n_targets)
     if spec["kind"] == "weights":
         _check_weight_names(f"{where}.axes", spec["axes"], network_name, sizes, problems)
         if len(spec["axes"]) == 2 and spec["axes"][0] == spec["axes"][1]:

@@ -10,6 +10,8 @@ import pandas as pd
 from sklandscape import io
 from sklandscape.data.datasets import (
     generate,
+    target_names,
+    target_of,
     user_dataset,
 )
 
@@ -48,12 +50,15 @@ def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> d
             f"planned {expected_sha256[:12]}…); run snakemake again"
         )
     raw = io.read_user_table(source_path)
-    frame = user_dataset(raw, spec["features"], spec["target"], source_path)
-    names = [c for c in frame.columns if c != "y"]
+    target = target_of(spec)
+    frame = user_dataset(raw, spec["features"], target, source_path)
+    targets = target_names(frame.columns)
+    names = [c for c in frame.columns if c not in targets]
     source = {
         "path": str(source_path),
         "sha256": digest,
-        "columns": {**dict(zip(names, spec["features"])), "y": spec["target"]},
+        "columns": {**dict(zip(names, spec["features"])),
+                    **dict(zip(targets, [target] if isinstance(target, str) else target))},
     }
     io.write_table(frame, out_path, {"dataset": spec, "source": source})
     log.info("copied %d rows of %s (sha256 %s) to %s", len(frame), source_path, digest, out_path)
@@ -61,6 +66,11 @@ def import_dataset(source_path, spec: dict, expected_sha256: str, out_path) -> d
 
 
 def _dataset_metrics(frame) -> dict:
+    targets = target_names(frame.columns)
+    if len(targets) > 1:  # a multi-output regressor's targets: each one's mean and spread
+        return {"n_samples": len(frame), "n_targets": len(targets),
+                **{f"{t}_mean": float(frame[t].mean()) for t in targets},
+                **{f"{t}_std": float(frame[t].std()) for t in targets}}
     y = frame["y"]
     if not pd.api.types.is_numeric_dtype(y):  # class labels
         return {"n_samples": len(frame), "n_classes": int(y.nunique()),

@@ -18,7 +18,7 @@ from sklandscape import io
 from sklandscape.api.inputs import class_indices
 from sklandscape.api.plotting import grid_landscape_figure
 from sklandscape.api.result import figure_provenance
-from sklandscape.data.datasets import generating_function, split_xy
+from sklandscape.data.datasets import generating_function, split_xy, target_names
 from sklandscape.engine.landscape import FIGURE_POINTS, figure_indices
 from sklandscape.figures import landscapes as landscapes_plots
 from sklandscape.figures.drawing import save_figure
@@ -55,8 +55,11 @@ def dataset_figure(data_path, function: str | None, out_path) -> None:
     if X.shape[1] > 2:
         title += f"; showing {names[0]} and {names[1]} of its {X.shape[1]} features"
     axis_names = tuple(names[:2]) if X.shape[1] >= 2 and "source" in metadata else None
+    columns = metadata.get("source", {}).get("columns", {})
+    named = [columns.get(c, c) for c in target_names(frame.columns)]
     save_figure(landscapes_plots.dataset_figure(frame, title=title, grid=grid,
-                                                axis_names=axis_names), out_path)
+                                                axis_names=axis_names, target_names=named),
+                out_path)
 
 
 def _origin(metadata: dict, function: str | None) -> str:
@@ -65,7 +68,8 @@ def _origin(metadata: dict, function: str | None) -> str:
         return f"target {function}"
     source = metadata.get("source", {})
     if "sklearn" in source:
-        return f"scikit-learn's {source['sklearn']} data set (target: {source['columns']['y']})"
+        targets = ", ".join(v for k, v in source["columns"].items() if k.startswith("y"))
+        return f"scikit-learn's {source['sklearn']} data set (target: {targets})"
     columns = ", ".join(f"{new} = {old}" for new, old in source.get("columns", {}).items())
     return f"your data from {source.get('path', '?')} ({columns})"
 
@@ -99,21 +103,24 @@ def fit_figure(weights_path, data_path, function: str | None, out_path) -> None:
         mse = float(np.mean((net.predict(X) - y) ** 2))
     title = (f"Network {_network_name(weights_path)} fitted to {_stem(data_path)} "
              f"(training MSE {mse:.3g})")
-    if X.shape[1] == 1:
+    if X.shape[1] == 1 and y.ndim == 1:
         x_dense = np.linspace(X[:, 0].min(), X[:, 0].max(), DENSE)
         prediction = net.predict(x_dense[:, None])
         target = target_fn(x_dense[:, None]) if target_fn else None
         fig = landscapes_plots.fit_figure(frame, title=title, x_dense=x_dense, prediction=prediction,
                                target=target)
-    elif X.shape[1] == 2:
+    elif X.shape[1] == 2 and y.ndim == 1:
         x0, x1, points = _surface_grid(X)
         shape = (len(x0), len(x1))
         fig = landscapes_plots.fit_figure(
             frame, title=title, x_dense=(x0, x1), prediction=net.predict(points).reshape(shape),
             target=target_fn(points).reshape(shape) if target_fn else None,
         )
-    else:  # more inputs than a plot has axes: predicted against actual
-        fig = parity_figure(y, net.predict(X), title=f"{title}; {X.shape[1]} input features")
+    else:  # more inputs than a plot has axes (or several outputs): predicted against actual
+        columns = metadata.get("source", {}).get("columns", {})
+        named = [columns.get(c, c) for c in target_names(frame.columns)]
+        fig = parity_figure(y, net.predict(X), title=f"{title}; {X.shape[1]} input features",
+                            target_names=named)
     save_figure(fig, out_path)
 
 

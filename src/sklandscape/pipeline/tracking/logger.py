@@ -26,6 +26,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from sklandscape.data.datasets import target_names
 from sklandscape.pipeline.tracking.checks import RecordProblem, check_record
 from sklandscape.pipeline.tracking.records import (
     FINISHED,
@@ -478,8 +479,11 @@ def _dataset_entity(path: str, size: int, mtime_ns: int, name: str, targets: str
         # mlflow's own digest code trips a pandas deprecation, and its schema inference (lazy,
         # in _to_mlflow_entity) hints at integer columns (digits' class labels): not the user's to fix.
         warnings.simplefilter("ignore")
-        dataset = from_pandas(_frame(path, size, mtime_ns), source=LocalArtifactDatasetSource(path),
-                              name=name, targets=targets)
+        frame = _frame(path, size, mtime_ns)
+        # mlflow's dataset names one target column: a multi-output set's first (y0)
+        targets = targets if targets in frame.columns else target_names(frame.columns)[0]
+        dataset = from_pandas(frame, source=LocalArtifactDatasetSource(path), name=name,
+                              targets=targets)
         return dataset._to_mlflow_entity()  # what mlflow.log_input sends, without an active run
 
 
@@ -490,7 +494,7 @@ def _log_model(model: dict, frame) -> None:
     from sklandscape.io import TRUSTED_MODEL_TYPES, read_model
 
     fitted = read_model(model["path"])
-    features = frame.drop(columns=["y"]).astype("float64")
+    features = frame.drop(columns=target_names(frame.columns)).astype("float64")
     with warnings.catch_warnings():
         # the network was fitted on arrays: named columns only name the signature's inputs
         warnings.simplefilter("ignore")

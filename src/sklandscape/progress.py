@@ -1,10 +1,14 @@
-"""Progress of a long job, written to its log: chunks done, time elapsed, time left."""
+"""Progress of a long job, written to its log: chunks done, time elapsed, time left; and,
+inside a public call (`progress_bars`), shown as a bar a person sees."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 log = logging.getLogger("sklandscape")
 
@@ -28,6 +32,34 @@ def progress_interval(default: float = DEFAULT_EVERY) -> float:
     return value
 
 
+# The bars of the public call running in this thread, or None: the pipeline's jobs log only.
+_BARS: ContextVar[list | None] = ContextVar("sklandscape_progress_bars", default=None)
+# A bar appears only once its call has run this long: a short call prints nothing.
+BAR_DELAY = 1.0
+
+
+@contextmanager
+def progress_bars(enabled: bool = True) -> Iterator[None]:
+    """While a public call runs: every ProgressLog made inside it also draws a bar (tqdm.auto:
+    a widget in a notebook, a line on stderr in a terminal), closed when the call ends."""
+    bars: list | None = [] if enabled else None
+    token = _BARS.set(bars)
+    try:
+        yield
+    finally:
+        _BARS.reset(token)
+        for bar in bars or ():
+            bar.close()
+
+
+def _bar_unit(unit: str) -> str:
+    """A bar's short unit: "grid points" -> "cells", "Hessian-vector products (…)" ->
+    "products", "steps (…)" -> "steps"."""
+    words = unit.split(" (")[0].split()
+    return "cells" if words[:2] == ["grid", "points"] else words[-1] if len(words) < 3 \
+        else words[0]
+
+
 class ProgressLog:
     """Logs chunks done, grid points done, time elapsed and time left.
 
@@ -43,8 +75,26 @@ class ProgressLog:
         self.every = progress_interval() if every is None else every
         self.chunks = 0
         self.started = self.last = time.perf_counter()
+        self.bar = None
+
+    def _show(self, done: int, total: int, bars: list) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            first, _, rest = self.label.partition(" ")
+            # "random_plane random_plane" (a kind under its default name) reads as one word
+            label = rest if rest.startswith(first) else self.label
+            self.bar = tqdm(total=total, desc=label, unit=_bar_unit(self.unit),
+                            delay=BAR_DELAY, dynamic_ncols=True)
+            bars.append(self.bar)  # the call closes it when it ends
+        if total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def __call__(self, done: int, total: int) -> None:
+        bars = _BARS.get()
+        if bars is not None:  # inside a public call that shows its progress
+            self._show(done, total, bars)
         self.chunks += 1
         now = time.perf_counter()
         if done < total and now - self.last < self.every:
@@ -72,3 +122,9 @@ class ProgressLog:
             elapsed,
             left,
         )
+
+
+def part_of(progress, before: int, total: int):
+    """The callback of one part of a longer loop (a pair, a seed, a held-out pass): its own
+    (done, its total) reported to `progress` as (before + done, total)."""
+    return lambda done, _: progress(before + done, total)

@@ -87,3 +87,60 @@ def test_the_structured_engine_reports_its_bands(caplog):
     assert len(bands) >= 2 and len(lines) == len(bands)
     assert [int(line["done"]) for line in lines] == list(itertools.accumulate(bands))
     assert {int(line["chunks"]) for line in lines} == {len(bands)}
+
+
+# --- bars: what a person sees in a terminal (the notebook's widget: tests/project) ---------
+
+
+def _bar_text(capsys) -> str:
+    return capsys.readouterr().err.replace("\r", "\n")
+
+
+def test_a_public_call_draws_a_bar_to_its_last_cell(monkeypatch, capsys):
+    import sklandscape as sl
+    from sklandscape import progress as progress_module
+
+    monkeypatch.setattr(progress_module, "BAR_DELAY", 0.0)  # this call is short
+    model, X, y = fitted_mlp((3,), "tanh", n_features=2, n=60, max_iter=50)
+    sl.random_plane(model, X, y, seeds=[0, 1], resolution=9, topology=False,
+                    heldout=(X[:10], y[:10]))
+    text = _bar_text(capsys)
+    # two seeds, each its training and held-out pass: 4 x 81 cells on one bar
+    assert re.search(r"random_plane: 100%\|[^|]*\| 324/324 ", text), text
+    sl.weight_pairs(model, X, y, axes=["W1[0,0]", "b1[1]", "W2[2,0]"], resolution=5)
+    assert re.search(r"weight_pairs: 100%\|[^|]*\| 75/75 ", _bar_text(capsys))
+
+
+def test_no_bar_with_progress_false_in_the_pipeline_or_before_the_delay(monkeypatch, capsys):
+    import sklandscape as sl
+    from sklandscape import progress as progress_module
+
+    model, X, y = fitted_mlp((3,), "tanh", n_features=2, n=60, max_iter=50)
+    sl.random_plane(model, X, y, resolution=9, topology=False)  # well under BAR_DELAY
+    assert _bar_text(capsys) == ""
+    monkeypatch.setattr(progress_module, "BAR_DELAY", 0.0)
+    sl.random_plane(model, X, y, resolution=9, topology=False, progress=False)
+    assert _bar_text(capsys) == ""
+    log = ProgressLog("a pipeline job", every=0.0)  # outside a public call: its log only
+    log(5, 10)
+    log(10, 10)
+    assert _bar_text(capsys) == ""
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_progress_must_be_true_or_false(bad):
+    import sklandscape as sl
+    from sklandscape.errors import OptionError
+
+    model, X, y = fitted_mlp((3,), "tanh", n_features=2, n=60, max_iter=50)
+    with pytest.raises(OptionError, match=f"progress: {re.escape(repr(bad))} is not True or"):
+        sl.random_plane(model, X, y, resolution=5, progress=bad)
+
+
+def test_bar_units_are_short():
+    from sklandscape.progress import _bar_unit
+
+    assert _bar_unit("grid points") == "cells"
+    assert _bar_unit("Hessian-vector products (estimate)") == "products"
+    assert _bar_unit("steps (curve iterations, then paths)") == "steps"
+    assert _bar_unit("iterations of max_iter (it may converge sooner)") == "iterations"

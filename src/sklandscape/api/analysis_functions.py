@@ -10,7 +10,7 @@ import numpy as np
 from sklandscape.analyses.sharpness import SETTINGS
 from sklandscape.api.analyses import input_attack_result
 from sklandscape.api.curvature import curvature_result
-from sklandscape.api.inputs import heldout_of, inputs_of, single_threaded
+from sklandscape.api.inputs import heldout_of, inputs_of, running
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.api.result import Result
 from sklandscape.options import check_options
@@ -37,7 +37,7 @@ def _slice_of(model, X, y, landscape: Result, kind: str):
 
 def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
               eigenvalue_rtol: float | None = None, heldout=None, name: str = "curvature",
-              **settings) -> Result:
+              progress: bool = True, **settings) -> Result:
     """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
     loss along its top eigenvectors), and convexity and plateau maps on a weights landscape's
     slice (its axes, window, grid and data rows).
@@ -86,7 +86,7 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
     if eigenvalue_rtol is not None:
         spec["eigenvalue_rtol"] = eigenvalue_rtol
     held = heldout_of(model, heldout)
-    with single_threaded():
+    with running(progress):
         return curvature_result(net, X[rows], y[rows], landscape.frame, landscape.metadata, spec,
                                 name, heldout=held)
 
@@ -94,7 +94,7 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
 def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,
                learning_rates: Sequence[float] = LEARNING_RATES, epsilon: float = 1e-3,
                max_steps: int = 1000, methods: dict | None = None,
-               name: str = "optimizers") -> Result:
+               name: str = "optimizers", progress: bool = True) -> Result:
     """Gradient descent, heavy ball, Nesterov and Adam on a weights landscape's slice, each at
     its best learning rate, from starts at `start_offsets` from the trained point.
 
@@ -121,14 +121,14 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
             "start_offsets": [list(map(float, s)) for s in start_offsets],
             "learning_rates": [float(r) for r in learning_rates], "epsilon": epsilon,
             "max_steps": max_steps, "methods": _methods(methods)}
-    with single_threaded():
+    with running(progress):
         return optimizers_result(net, X[rows], y[rows], landscape.frame, landscape.metadata,
                                  spec, name)
 
 
 def input_attack(model, X, y, landscape: Result, *, target_function: str | None = None,
                  top_k: int = 10, arrows: int = 25, step_size: float = 0.02, steps: int = 20,
-                 radius: float = 0.3, name: str = "input_attack") -> Result:
+                 radius: float = 0.3, name: str = "input_attack", progress: bool = True) -> Result:
     """An adversary's first look at an input landscape: the worst data points, gradient ascent
     on each data point's loss (within `radius` of it, on the landscape's two features), and
     gradient arrows over the map.
@@ -149,7 +149,7 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     spec = {"kind": "input_attack", "landscape": landscape.name, "top_k": top_k,
             "arrows": arrows, "ascent": {"step_size": step_size, "steps": steps,
                                          "radius": radius}}
-    with single_threaded():
+    with running(progress):
         return input_attack_result(net, X, y, landscape.frame, landscape.metadata, spec,
                                    target_function, name)
 

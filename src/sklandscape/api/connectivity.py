@@ -28,7 +28,7 @@ from sklandscape.analyses.connectivity import (
     plane_window,
     train_control,
 )
-from sklandscape.api.inputs import heldout_of, inputs_of, network_of, single_threaded
+from sklandscape.api.inputs import heldout_of, inputs_of, network_of, running
 from sklandscape.api.result import Result
 from sklandscape.engine.landscape import parameter_measures, plane_grid, plane_measures
 from sklandscape.options import check_options
@@ -103,7 +103,7 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
                  resolution: int = 51, curve_points: int = 16, curve_max_iter: int = 200,
                  plane_resolution: int = 41, margin: float = 0.2,
                  names: Sequence[str] | None = None, name: str = "connectivity",
-                 network: str | None = None) -> Result:
+                 network: str | None = None, progress: bool = True) -> Result:
     """Are networks trained from different seeds in one basin? For every pair: the linear
     path before and after aligning the second's hidden units to the first's, a Bézier curve
     trained to lower the mean loss along it, their barriers, and the plane through the ends
@@ -177,24 +177,24 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
     pairs = list(itertools.combinations(range(len(nets)), 2))
     # A pair's steps: the curve's training iterations, then its paths and plane as one more.
     steps = curve_max_iter + 1
-    progress = ProgressLog(f"connectivity {name}", unit="steps (curve iterations, then paths "
-                           "and plane, per pair)", chunks=False)
+    steps_done = ProgressLog(f"connectivity {name}", unit="steps (curve iterations, then "
+                             "paths and plane, per pair)", chunks=False)
     t = path_t(resolution)
     found = {key: [] for key in ("pairs",) + TABLES}
-    with single_threaded():
+    with running(progress):
         for done, (i, j) in enumerate(pairs):
             pair = {"first": names[i], "second": names[j]}
             row, tables = _pair(nets[i], nets[j], X, y, heldout, t, method, curve_points,
                                 curve_max_iter, plane_resolution, margin, pair,
-                                lambda k, _, base=done * steps: progress(base + k,
-                                                                         len(pairs) * steps))
+                                lambda k, _, base=done * steps: steps_done(base + k,
+                                                                           len(pairs) * steps))
             found["pairs"].append(row)
             for key, frame in tables.items():
                 found[key].append(frame)
             log.info("%s and %s: barriers %.4g linear, %.4g aligned, %.4g curve", names[i],
                      names[j], row["barrier_linear"], row["barrier_aligned"],
                      row["barrier_curve"])
-            progress((done + 1) * steps, len(pairs) * steps)
+            steps_done((done + 1) * steps, len(pairs) * steps)
     tables = {"pairs": pd.DataFrame(found["pairs"])}
     tables |= {key: pd.concat(found[key], ignore_index=True)
                for key in TABLES}

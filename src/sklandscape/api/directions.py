@@ -38,7 +38,7 @@ from sklandscape.figures import planes as planes_plots
 from sklandscape.figures.drawing import loss_of, samples_description
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import Network
-from sklandscape.progress import ProgressLog
+from sklandscape.progress import ProgressLog, part_of
 
 log = logging.getLogger("sklandscape")
 
@@ -104,9 +104,11 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     loss_centre = net.loss(X, y)
     rows, frames = [], []
     progress = ProgressLog(f"weight_pairs {name}")
+    passes = 2 if heldout is not None else 1  # cells computed per pair: training, held out
     for k, (xn, yn) in enumerate(pairs, start=1):
         grid = weights_grid(net, (xn, yn), spec["span"], spec["resolution"])
-        found = weights_slice_grid(net, X, y, grid)
+        total, before = passes * len(pairs) * grid.size, passes * (k - 1) * grid.size
+        found = weights_slice_grid(net, X, y, grid, part_of(progress, before, total))
         loss = found["loss"]
         rows.append({"x_name": xn, "y_name": yn, **slice_statistics(
             grid.first, grid.second, loss, (net.value(xn), net.value(yn)), loss_centre)})
@@ -114,11 +116,11 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
         frame = pd.DataFrame({"x_name": xn, "y_name": yn, "x": points[:, 0], "y": points[:, 1],
                               **_flat_columns(found)})
         if heldout is not None:
-            frame = frame.assign(**_flat_columns(weights_slice_grid(net, *heldout, grid),
-                                                 "_heldout"))
+            held = weights_slice_grid(net, *heldout, grid,
+                                      part_of(progress, before + grid.size, total))
+            frame = frame.assign(**_flat_columns(held, "_heldout"))
         frames.append(frame)
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])
-        progress(k * grid.size, len(pairs) * grid.size)
     names = sorted(involved, key=net.index)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     _heldout_meta(metadata, net, heldout)
@@ -169,15 +171,20 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     loss_centre = net.loss(X, y)
     planes, frames, directions, rows, heldout_planes = {}, [], [], [], {}
     progress = ProgressLog(f"random_plane {name}")
+    passes = 2 if heldout is not None else 1  # cells computed per seed: training, held out
+    total = passes * len(seeds) * grid.size
     for k, seed in enumerate(seeds, start=1):
         d1, d2 = random_plane(net, seed, zero_biases)
-        found = plane_measures(net, X, y, grid, net.flat, (d1, d2), n_jobs=n_jobs)
+        before = passes * (k - 1) * grid.size
+        found = plane_measures(net, X, y, grid, net.flat, (d1, d2),
+                               part_of(progress, before, total), n_jobs=n_jobs)
         loss = planes[seed] = found["loss"]
         points = grid.points()
         frame = pd.DataFrame({"seed": np.int64(seed), "a": points[:, 0], "b": points[:, 1],
                               **_flat_columns(found)})
         if heldout is not None:
-            held = plane_measures(net, *heldout, grid, net.flat, (d1, d2), n_jobs=n_jobs)
+            held = plane_measures(net, *heldout, grid, net.flat, (d1, d2),
+                                  part_of(progress, before + grid.size, total), n_jobs=n_jobs)
             heldout_planes[seed] = held["loss"]
             frame = frame.assign(**_flat_columns(held, "_heldout"))
         frames.append(frame)
@@ -188,7 +195,6 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
                      **slice_statistics(grid.first, grid.second, loss, (0.0, 0.0), loss_centre,
                                         axis_names=("a", "b"))})
         log.info("seed %d: min %.4g, max %.4g", seed, rows[-1]["loss_min"], rows[-1]["loss_max"])
-        progress(k * grid.size, len(seeds) * grid.size)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
     _heldout_meta(metadata, net, heldout)

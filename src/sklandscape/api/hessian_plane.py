@@ -27,8 +27,8 @@ from sklandscape.api.inputs import (
     heldout_of,
     inputs_of,
     model_label,
+    running,
     scored,
-    single_threaded,
 )
 from sklandscape.api.result import Result
 from sklandscape.api.topology import DEFAULT_THRESHOLD, add_topology, check_threshold
@@ -38,7 +38,7 @@ from sklandscape.figures.drawing import loss_of
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import Network
 from sklandscape.options import check_n_jobs, check_options
-from sklandscape.progress import ProgressLog
+from sklandscape.progress import ProgressLog, part_of
 
 DIRECTIONS = ("top_two", "top_bottom")
 
@@ -79,13 +79,16 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
     progress = ProgressLog(f"hessian_plane {name}")
-    found = plane_measures(net, X, y, grid, net.flat, (d1, d2), progress, n_jobs=n_jobs)
+    total = grid.size * (2 if heldout is not None else 1)  # cells: training, held out
+    found = plane_measures(net, X, y, grid, net.flat, (d1, d2), part_of(progress, 0, total),
+                           n_jobs=n_jobs)
     loss_centre = net.loss(X, y)
     points = grid.points()
     table = pd.DataFrame({"a": points[:, 0], "b": points[:, 1], **_flat_columns(found)})
     held = None
     if heldout is not None:
-        held = plane_measures(net, *heldout, grid, net.flat, (d1, d2), n_jobs=n_jobs)
+        held = plane_measures(net, *heldout, grid, net.flat, (d1, d2),
+                              part_of(progress, grid.size, total), n_jobs=n_jobs)
         table = table.assign(**_flat_columns(held, "_heldout"))
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {"a": 0.0, "b": 0.0, "loss": loss_centre}
@@ -121,7 +124,7 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
                   samples="all", heldout=None, objective: str = "default",
                   topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
                   name: str = "hessian_plane", network: str | None = None,
-                  n_jobs: int | None = None) -> Result:
+                  n_jobs: int | None = None, progress: bool = True) -> Result:
     """The loss over theta + a·v1 + b·v2 for two unit eigenvectors of the Hessian at the
     trained weights: the largest two (``directions="top_two"``) or the largest and the
     smallest (``"top_bottom"``); a and b run over [-span, span] (weight-space distance).
@@ -141,7 +144,7 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
             "objective": objective, "directions": directions, "span": span,
             "resolution": resolution, "seed": seed, "bottom_max_products": bottom_max_products,
             "samples": samples, "topology_threshold": check_threshold(topology_threshold)}
-    with single_threaded():
+    with running(progress):
         result = hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout),
                                       n_jobs=n_jobs)
     return add_topology(result, spec["topology_threshold"]) if topology else result

@@ -147,6 +147,19 @@ def single_threaded():
         yield
 
 
+@contextmanager
+def running(progress: bool):
+    """A public call's surroundings: one BLAS thread, and its progress shown as bars
+    (sklandscape.progress.progress_bars) unless `progress` is False."""
+    from sklandscape.errors import OptionError
+    from sklandscape.progress import progress_bars
+
+    if not isinstance(progress, (bool, np.bool_)):
+        raise OptionError(f"progress: {progress!r} is not True or False")
+    with single_threaded(), progress_bars(bool(progress)):
+        yield
+
+
 def scored(net: Network, objective: str | None, alpha: float) -> Network:
     """The network scored by `objective` ("default" or "sklearn", whose L2 penalty takes
     the network's training `alpha`)."""

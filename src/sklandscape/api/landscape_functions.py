@@ -25,8 +25,8 @@ from sklandscape.api.inputs import (
     inputs_of,
     model_label,
     network_of,
+    running,
     scored,
-    single_threaded,
 )
 from sklandscape.api.plotting import grid_landscape_figure
 from sklandscape.api.result import Result
@@ -40,6 +40,7 @@ from sklandscape.data.datasets import target_columns
 from sklandscape.model.network import Network
 from sklandscape.model.trajectory import Trajectory, record_fit
 from sklandscape.options import check_n_jobs, check_options
+from sklandscape.progress import ProgressLog
 
 Samples = str | int | Sequence[int]
 
@@ -64,7 +65,7 @@ def _with_topology(result: Result, topology: bool) -> Result:
 def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
             samples: Samples = "all", heldout=None, objective: str = "default",
             topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-            name: str = "weights", network: str | None = None) -> Result:
+            name: str = "weights", network: str | None = None, progress: bool = True) -> Result:
     """The loss over two named weights, every other weight held at its trained value.
 
     Parameters
@@ -97,6 +98,9 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         range are ripples: not counted as significant, not marked, their basins merged.
     name, network : str
         The landscape's and the network's names, in the metadata and the figure's title.
+    progress : bool, default True
+        A progress bar (cells done, time left) once the call has run a second: a widget in
+        a notebook, a line on stderr in a terminal. Every function here takes it.
 
     Returns
     -------
@@ -111,7 +115,7 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples,
             "topology_threshold": topology_threshold}
-    with single_threaded():
+    with running(progress):
         stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout))
         return _grid_result(stream, name, None, topology)
 
@@ -120,7 +124,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
           target: Callable | str | None = None, domain=None,
           features: Sequence[int | str] | None = None, reference: str | int | None = None,
           topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-          name: str = "input", network: str | None = None) -> Result:
+          name: str = "input", network: str | None = None, progress: bool = True) -> Result:
     """The loss over two input features, the weights fixed and any other feature held at a
     reference point.
 
@@ -170,7 +174,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     if reference is not None:
         spec["reference"] = reference
     data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, **target_columns(y)})
-    with single_threaded():
+    with running(progress):
         return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
                                                feature_names=feature_names), name, data,
                             topology)
@@ -187,7 +191,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
                  resolution: int = 31, samples: Samples = "all", heldout=None,
                  objective: str = "default", topology: bool = True,
                  topology_threshold: float = DEFAULT_THRESHOLD, name: str = "weight_pairs",
-                 network: str | None = None) -> Result:
+                 network: str | None = None, progress: bool = True) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
 
     Options as for ``weights``; with `heldout` every cell also has ``loss_heldout``.
@@ -204,7 +208,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
             "axes": axes if isinstance(axes, str) else list(axes), "span": span,
             "resolution": resolution, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
-    with single_threaded():
+    with running(progress):
         return _with_topology(weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout)),
                               topology)
 
@@ -213,7 +217,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
                  resolution: int = 31, zero_biases: bool = True, samples: Samples = "all",
                  heldout=None, objective: str = "default", topology: bool = True,
                  topology_threshold: float = DEFAULT_THRESHOLD, name: str = "random_plane",
-                 network: str | None = None, n_jobs: int | None = None) -> Result:
+                 network: str | None = None, n_jobs: int | None = None, progress: bool = True) -> Result:
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
@@ -232,7 +236,7 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
             "seeds": [int(s) for s in seeds], "span": span, "resolution": resolution,
             "zero_biases": zero_biases, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
-    with single_threaded():
+    with running(progress):
         return _with_topology(random_plane_result(net, X, y, spec, name,
                                                   heldout_of(model, heldout), n_jobs=n_jobs),
                               topology)
@@ -252,7 +256,7 @@ class Fit:
         return network_of(self.model).with_flat(self.trajectory.initial)
 
 
-def fit(estimator, X, y) -> Fit:
+def fit(estimator, X, y, *, progress: bool = True) -> Fit:
     """Fit an unfitted MLPRegressor or MLPClassifier, or a Pipeline ending in one, while
     recording the MLP's path, for `interpolation` and `trajectory_pca`.
 
@@ -279,7 +283,12 @@ def fit(estimator, X, y) -> Fit:
     >>> result = sl.interpolation(model, X, y, path, heldout=path.validation, resolution=11)
     """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    trajectory = record_fit(estimator, X, y)
+    mlp = estimator.steps[-1][1] if getattr(estimator, "steps", None) else estimator
+    with running(progress):
+        # scikit-learn's fit, one bar step per iteration (it may converge before max_iter)
+        log = ProgressLog(f"fit {type(mlp).__name__}", chunks=False, unit="iterations")
+        max_iter = getattr(mlp, "max_iter", 0)
+        trajectory = record_fit(estimator, X, y, lambda k: log(min(k, max_iter), max_iter))
     rows = trajectory.validation_rows
     return Fit(estimator, trajectory, None if rows is None else (X[rows], y[rows]))
 
@@ -287,7 +296,7 @@ def fit(estimator, X, y) -> Fit:
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
                   resolution: int = 201, samples: Samples = "all", heldout=None,
                   objective: str = "default", name: str = "interpolation",
-                  network: str | None = None) -> Result:
+                  network: str | None = None, progress: bool = True) -> Result:
     """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
 
     `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
@@ -299,7 +308,7 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     start = _initial_network(initial, net)
     spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
-    with single_threaded():
+    with running(progress):
         return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout))
 
 
@@ -307,7 +316,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
                    samples: Samples = "all", heldout=None, objective: str = "default",
                    topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
                    name: str = "trajectory_pca", network: str | None = None,
-                   n_jobs: int | None = None) -> Result:
+                   n_jobs: int | None = None, progress: bool = True) -> Result:
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
 
@@ -326,7 +335,7 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
             "resolution": resolution, "margin": margin, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
     solver = getattr(model.steps[-1][1] if getattr(model, "steps", None) else model, "solver", None)
-    with single_threaded():
+    with running(progress):
         return _with_topology(trajectory_pca_result(
             np.arange(len(states), dtype=np.int64), states, solver, net, X, y, spec, name,
             heldout_of(model, heldout), n_jobs=n_jobs), topology)

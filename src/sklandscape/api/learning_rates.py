@@ -10,7 +10,7 @@ import numpy as np
 
 from sklandscape.analyses.learning_rates import DEFAULT_FACTORS, stability_runs
 from sklandscape.analyses.spectrum import HessianOperator, extreme_eigenpairs
-from sklandscape.api.inputs import alpha_of, inputs_of, model_label, single_threaded
+from sklandscape.api.inputs import alpha_of, inputs_of, model_label, running
 from sklandscape.api.result import Result
 from sklandscape.progress import ProgressLog
 
@@ -49,7 +49,7 @@ def check_options(momenta, factors, max_iter, perturbation, random_state) -> Non
 def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
                    factors: Sequence[float] = DEFAULT_FACTORS, max_iter: int = 200,
                    perturbation: float = 1e-3, random_state: int = 0,
-                   name: str = "learning_rates", network: str | None = None) -> Result:
+                   name: str = "learning_rates", network: str | None = None, progress: bool = True) -> Result:
     """Predict the largest stable full-batch learning rate from the Hessian's top eigenvalue,
     2(1 + β)/λ_max, and check it with scikit-learn's own sgd solver.
 
@@ -98,7 +98,7 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
                          f"own sgd solver runs the check), not a {type(model).__name__}")
     net, X_net, y_net = inputs_of(model, X, y)
     sklearn_loss = net.with_objective("sklearn", alpha_of(model))
-    with single_threaded():
+    with running(progress):
         top = extreme_eigenpairs(HessianOperator(sklearn_loss, X_net, y_net), 1,
                                  seed=random_state)
         lambda_max = float(top.values[-1])

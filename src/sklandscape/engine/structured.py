@@ -113,10 +113,11 @@ def weights_slice_measures(
         yield from plain_measure_rows(net, X, y, grid, rows, progress)
 
 
-def weights_slice_grid(net: Network, X, y, grid: Grid) -> dict[str, np.ndarray]:
+def weights_slice_grid(net: Network, X, y, grid: Grid, progress: Progress | None = None
+                       ) -> dict[str, np.ndarray]:
     """Every measure of the whole grid (loss; a classifier's accuracy), each grid.shape."""
     found: dict[str, np.ndarray] = {}
-    for first, columns in weights_slice_measures(net, X, y, grid):
+    for first, columns in weights_slice_measures(net, X, y, grid, progress=progress):
         for key, values in columns.items():
             found.setdefault(key, np.empty(grid.shape))[first : first + len(values)] = values
     return found

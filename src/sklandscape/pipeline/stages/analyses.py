@@ -115,7 +115,8 @@ def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *
     if data.net.is_classifier:  # the labels scikit-learn's fit knows, not class indices
         y = np.asarray(data.net.classes)[y.astype(np.int64)]
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
-    result = learning_rates_result(model, X, y, **options, name=name, network=spec["network"])
+    result = learning_rates_result(model, X, y, **options, name=name, network=spec["network"],
+                                   progress=False)
     _write(result, tables, {"learning_rates": figure})
     return result.metrics
 
@@ -135,7 +136,8 @@ def connectivity(weights_paths, data_path, members: list[str], spec: dict, name:
     X, y = (data.X, data.y) if rows is None else (data.X[rows], data.y[rows])
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
     result = connectivity_result([d.net for d in found], X, y, heldout=data.heldout(),
-                                 names=members, name=name, network=spec["network"], **options)
+                                 names=members, name=name, network=spec["network"],
+                                 progress=False, **options)
     _write(result, {"pairs": tables["pairs"]} | {t: tables[t] for t in CONNECTIVITY_TABLES},
            figures)
     with io.atomic_folder(paths_folder) as folder:

@@ -12,8 +12,11 @@ residual along the lower weight's axis: G forward passes, not G^2):
   unit is recomputed per cell, through exp factors for logistic and tanh.
 - rank_update (unitwise.RankUpdate): both below the last hidden layer; only the units they
   feed in their layer, then a rank-1/2 update into the next one, then full layers.
-- plain: a non-linear output (or no hidden layer): the batched forward pass from the
-  lowest moving layer, landscape.plain_rows, which is also every path's reference.
+- output_update (sklandscape.engine.output_slices): a classifier or a multi-output
+  regressor, whose loss has no such expansion: the moved units as a rank update into the
+  layer above, full layers after, then the plain pass's own loss.
+- plain: a single-output regressor without a hidden layer: the batched forward pass from
+  the lowest moving layer, landscape.plain_rows, which is also every path's reference.
 
 Layers below the lowest moving weight are never recomputed (moves.centre_state).
 """
@@ -25,23 +28,26 @@ from collections.abc import Iterator
 import numpy as np
 
 from sklandscape.engine.expanded import LinearUnit, Quadratic, Separable
-from sklandscape.engine.landscape import Grid, Progress, plain_measure_rows, plain_rows
+from sklandscape.engine.landscape import Grid, Progress, plain_rows
 from sklandscape.engine.moves import coordinate
+from sklandscape.engine.output_slices import OutputSlice
 from sklandscape.engine.slicing import Plan
 from sklandscape.engine.unitwise import OneUnit, RankUpdate
 from sklandscape.model.network import Network
 
-KINDS = ("output_quadratic", "separable", "one_unit", "rank_update", "plain")
+KINDS = ("output_quadratic", "separable", "one_unit", "rank_update", "output_update", "plain")
 
 
 def plan_pair(net: Network, axes: tuple[str, str]) -> Plan:
     """Which structured path evaluates this pair of weights."""
-    linear_output = net.out_activation == "identity" and net.layer_sizes[-1] == 1
-    if not linear_output or net.n_layers < 2:
-        return Plan("plain")
     first, second = (coordinate(net, name) for name in axes)
     low_first = first.layer <= second.layer
     low, high = (first, second) if low_first else (second, first)
+    linear_output = net.out_activation == "identity" and net.layer_sizes[-1] == 1
+    if not linear_output:  # a classifier, a multi-output regressor
+        return Plan("output_update", low, high, low_first)
+    if net.n_layers < 2:
+        return Plan("plain")
     L = net.n_layers
     if high.layer == L:
         kind = "output_quadratic"
@@ -67,7 +73,10 @@ def weights_slice_rows(
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     plan = plan_pair(net, grid.names)
-    if plan.kind == "plain":
+    if plan.kind == "output_update":
+        path = ((first, columns["loss"]) for first, columns in
+                OutputSlice(net, X, y, grid, plan).rows(rows, progress))
+    elif plan.kind == "plain":
         path = plain_rows(net, X, y, grid, rows, progress)
     else:
         kind = {"output_quadratic": Quadratic, "separable": Separable, "one_unit": OneUnit,
@@ -75,7 +84,8 @@ def weights_slice_rows(
         if plan.kind == "one_unit" and net.activation == "identity":
             kind = LinearUnit  # an identity unit is linear in its weights
         path = kind(net, X, y, grid, plan).rows(rows, progress)
-    if net.objective == "sklearn" and plan.kind != "plain":  # the plain pass knows it already
+    if net.objective == "sklearn" and plan.kind not in ("plain", "output_update"):
+        # the plain pass and the output update score the objective themselves
         path = _sklearn_objective(net, len(y), grid, path)
     with threadpool_limits(1, user_api="blas"):
         yield from path
@@ -102,7 +112,8 @@ def weights_slice_measures(
 ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """As weights_slice_rows, yielding the table's columns: {"loss"}, and for a classifier
     also {"accuracy"} (the share of samples classified right at each cell)."""
-    if not net.is_classifier:
+    plan = plan_pair(net, grid.names)
+    if plan.kind != "output_update":
         for first, loss in weights_slice_rows(net, X, y, grid, rows, progress):
             yield first, {"loss": loss}
         return
@@ -110,7 +121,7 @@ def weights_slice_measures(
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     with threadpool_limits(1, user_api="blas"):
-        yield from plain_measure_rows(net, X, y, grid, rows, progress)
+        yield from OutputSlice(net, X, y, grid, plan).rows(rows, progress)
 
 
 def weights_slice_grid(net: Network, X, y, grid: Grid, progress: Progress | None = None

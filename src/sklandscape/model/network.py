@@ -304,15 +304,25 @@ def parse_parameter_name(name: str) -> tuple[str, int, int | None, int]:
 
 
 def parameter_index(layer_sizes, name: str) -> int:
-    names = parameter_names(layer_sizes)
+    """The position of a named parameter in the flat vector, by arithmetic: listing the
+    names of a network of 85,000 weights to search them costs 15 ms a call."""
+    sizes = list(layer_sizes)
     try:
-        return names.index(name.replace(" ", ""))
+        kind, layer, source, unit = parse_parameter_name(name)
     except ValueError:
-        shown = ", ".join(names) if len(names) <= 40 else ", ".join(names[:40]) + ", …"
-        raise KeyError(
-            f"network with layer sizes {list(layer_sizes)} has no weight {name!r}; "
-            f"valid names: {shown}"
-        ) from None
+        kind = None
+    if kind is not None and 1 <= layer < len(sizes):
+        n_in, n_out = sizes[layer - 1], sizes[layer]
+        start = n_parameters(sizes[:layer])  # the layers below
+        if kind == "weight" and 0 <= source < n_in and 0 <= unit < n_out:
+            return start + source * n_out + unit
+        if kind == "bias" and 0 <= unit < n_out:
+            return start + n_in * n_out + unit
+    names = parameter_names(sizes)
+    shown = ", ".join(names) if len(names) <= 40 else ", ".join(names[:40]) + ", …"
+    raise KeyError(
+        f"network with layer sizes {sizes} has no weight {name!r}; valid names: {shown}"
+    ) from None
 
 
 def parameter_layer(name: str) -> int:

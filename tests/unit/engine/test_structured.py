@@ -161,9 +161,9 @@ def test_several_sample_blocks_agree_with_one(monkeypatch):
         np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=str(axes))
 
 
-def test_a_non_linear_output_falls_back_to_the_plain_pass():
+def test_a_non_linear_output_takes_the_output_update():
     model, X, y = fitted_mlp((2,), "tanh", n_features=1, n=30)
     net = Network.from_estimator(model)
     squashed = Network(net.layer_sizes, net.activation, "logistic", net.flat)
-    assert plan_pair(squashed, ("W1[0,0]", "W2[0,0]")).kind == "plain"
+    assert plan_pair(squashed, ("W1[0,0]", "W2[0,0]")).kind == "output_update"
     assert plan_pair(net, ("W1[0,0]", "W2[0,0]")).kind == "output_quadratic"

@@ -86,7 +86,7 @@ def _with_heldout(metrics: dict, table: pd.DataFrame, metadata: dict) -> dict:
 
 
 def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None, samples=None,
-                        **provenance) -> Result:
+                        n_jobs: int | None = None, **provenance) -> Result:
     """The slice over every listed pair of weights (structured engine), its statistics and
     the corner plot.
 
@@ -108,7 +108,7 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
     for k, (xn, yn) in enumerate(pairs, start=1):
         grid = weights_grid(net, (xn, yn), spec["span"], spec["resolution"])
         total, before = passes * len(pairs) * grid.size, passes * (k - 1) * grid.size
-        found = weights_slice_grid(net, X, y, grid, part_of(progress, before, total))
+        found = weights_slice_grid(net, X, y, grid, part_of(progress, before, total), n_jobs)
         loss = found["loss"]
         rows.append({"x_name": xn, "y_name": yn, **slice_statistics(
             grid.first, grid.second, loss, (net.value(xn), net.value(yn)), loss_centre)})
@@ -117,7 +117,7 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
                               **_flat_columns(found)})
         if heldout is not None:
             held = weights_slice_grid(net, *heldout, grid,
-                                      part_of(progress, before + grid.size, total))
+                                      part_of(progress, before + grid.size, total), n_jobs)
             frame = frame.assign(**_flat_columns(held, "_heldout"))
         frames.append(frame)
         log.info("pair %d/%d: %s x %s, min %.4g", k, len(pairs), xn, yn, rows[-1]["loss_min"])

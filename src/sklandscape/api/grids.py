@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sklandscape.engine.landscape import (
+    ROW_BLOCK,
     InputPlane,
     input_bounds,
     input_columns,
@@ -25,6 +26,7 @@ from sklandscape.engine.landscape import (
 )
 from sklandscape.engine.structured import plan_pair, weights_slice_measures
 from sklandscape.engine.summary import RunningSummary
+from sklandscape.engine.workers import banded
 from sklandscape.model.network import Network
 from sklandscape.progress import ProgressLog
 
@@ -77,7 +79,7 @@ def landscape_metadata(spec: dict, net: Network, samples, weights_file=None,
 
 def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None = None,
                    heldout: tuple[np.ndarray, np.ndarray] | None = None, samples=None,
-                   **provenance) -> GridStream:
+                   n_jobs: int | None = None, **provenance) -> GridStream:
     """The loss over two named weights, every other weight at its trained value.
 
     `tile` = (index, count) streams only that tile's rows of the grid. With `heldout`
@@ -96,9 +98,14 @@ def weights_stream(net: Network, X, y, spec: dict, tile: tuple[int, int] | None 
     log.info("landscape %s x %s: %s path, rows %d..%d of %d, %d samples",
              axes[0], axes[1], plan.kind, rows.start, rows.stop - 1, grid.shape[0], len(y))
     progress = ProgressLog(f"landscape {axes[0]} x {axes[1]}")
-    measured = weights_slice_measures(net, X, y, grid, rows, progress)
-    if heldout is not None:
-        measured = _with_heldout(measured, weights_slice_measures(net, *heldout, grid, rows))
+
+    def compute(band: range, report):
+        measured = weights_slice_measures(net, X, y, grid, band, report)
+        if heldout is None:
+            return measured
+        return _with_heldout(measured, weights_slice_measures(net, *heldout, grid, band))
+
+    measured = banded(compute, rows, n_jobs, progress, unit=grid.shape[1], align=ROW_BLOCK)
     chunks = (row_columns(grid, first, columns) for first, columns in measured)
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["centre"] = {axes[0]: net.value(axes[0]), axes[1]: net.value(axes[1]),
@@ -152,7 +159,7 @@ def input_plane(net: Network, X, spec: dict, feature_names=None) -> InputPlane:
 
 def input_stream(net: Network, X, y, spec: dict, target: Callable | None, described: str,
                  domain=None, tile: tuple[int, int] | None = None, feature_names=None,
-                 **provenance) -> GridStream:
+                 n_jobs: int | None = None, **provenance) -> GridStream:
     """The loss over two input features, weights fixed, the other features at a reference.
 
     A regressor's squared error against `target` (a function of the whole input); without
@@ -173,11 +180,12 @@ def input_stream(net: Network, X, y, spec: dict, target: Callable | None, descri
     if net.is_classifier:
         described = TARGET_NEAREST_CLASS
     rows = _tile_rows(grid, tile)
-    chunks = (
-        row_columns(grid, first, columns)
-        for first, columns in input_rows(net, grid, target, rows, ProgressLog("input landscape"),
-                                         plane)
-    )
+    def compute(band: range, report):
+        return input_rows(net, grid, target, band, report, plane)
+
+    chunks = (row_columns(grid, first, columns) for first, columns in banded(
+        compute, rows, n_jobs, ProgressLog("input landscape"), unit=grid.shape[1],
+        align=ROW_BLOCK))
     metadata = landscape_metadata(spec, net, np.arange(len(X)), **provenance)
     metadata["bounds"] = bounds
     metadata["target"] = described

@@ -65,7 +65,8 @@ def _with_topology(result: Result, topology: bool) -> Result:
 def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: int = 51,
             samples: Samples = "all", heldout=None, objective: str = "default",
             topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-            name: str = "weights", network: str | None = None, progress: bool = True) -> Result:
+            name: str = "weights", network: str | None = None, n_jobs: int | None = None,
+            progress: bool = True) -> Result:
     """The loss over two named weights, every other weight held at its trained value.
 
     Parameters
@@ -98,6 +99,9 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         range are ripples: not counted as significant, not marked, their basins merged.
     name, network : str
         The landscape's and the network's names, in the metadata and the figure's title.
+    n_jobs : int, optional
+        Worker processes over the grid's rows (joblib's: None = 1, -1 = every core), each
+        with one BLAS thread; the table is the same bits for every n_jobs.
     progress : bool, default True
         A progress bar (cells done, time left) once the call has run a second: a widget in
         a notebook, a line on stderr in a terminal. Every function here takes it.
@@ -110,13 +114,15 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     """
     check_options("weights", resolution=resolution, span=span, axes=axes)
     check_threshold(topology_threshold)
+    check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "weights", "objective": objective, "axes": list(axes),
             "span": span, "resolution": resolution, "samples": samples,
             "topology_threshold": topology_threshold}
     with running(progress):
-        stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout))
+        stream = grids.weights_stream(net, X, y, spec, None, heldout_of(model, heldout),
+                                      n_jobs=n_jobs)
         return _grid_result(stream, name, None, topology)
 
 
@@ -124,7 +130,8 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
           target: Callable | str | None = None, domain=None,
           features: Sequence[int | str] | None = None, reference: str | int | None = None,
           topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-          name: str = "input", network: str | None = None, progress: bool = True) -> Result:
+          name: str = "input", network: str | None = None, n_jobs: int | None = None,
+          progress: bool = True) -> Result:
     """The loss over two input features, the weights fixed and any other feature held at a
     reference point.
 
@@ -159,6 +166,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
 
     check_options("input", resolution=resolution, margin=margin)
     check_threshold(topology_threshold)
+    check_n_jobs(n_jobs)
     feature_names = _feature_names(model, X)
     net, X, y = inputs_of(model, X, y)
     if isinstance(target, str):
@@ -176,7 +184,8 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     data = pd.DataFrame({**{f"x{k}": X[:, k] for k in range(X.shape[1])}, **target_columns(y)})
     with running(progress):
         return _grid_result(grids.input_stream(net, X, y, spec, target, described, domain,
-                                               feature_names=feature_names), name, data,
+                                               feature_names=feature_names, n_jobs=n_jobs),
+                            name, data,
                             topology)
 
 
@@ -191,10 +200,12 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
                  resolution: int = 31, samples: Samples = "all", heldout=None,
                  objective: str = "default", topology: bool = True,
                  topology_threshold: float = DEFAULT_THRESHOLD, name: str = "weight_pairs",
-                 network: str | None = None, progress: bool = True) -> Result:
+                 network: str | None = None, n_jobs: int | None = None,
+                 progress: bool = True) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
 
-    Options as for ``weights``; with `heldout` every cell also has ``loss_heldout``.
+    Options as for ``weights`` (`n_jobs` splits each pair's rows over workers); with
+    `heldout` every cell also has ``loss_heldout``.
 
     ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
     ``"landscape"`` (x_name, y_name, x, y, loss), ``"stats"`` (one row per pair: minimum,
@@ -202,6 +213,7 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
     ``"topology"`` (each pair's critical points; see ``weights`` for `topology`).
     """
     check_options("weight_pairs", resolution=resolution, span=span)
+    check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "weight_pairs", "objective": objective,
@@ -209,7 +221,8 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
             "resolution": resolution, "samples": samples,
             "topology_threshold": check_threshold(topology_threshold)}
     with running(progress):
-        return _with_topology(weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout)),
+        return _with_topology(weight_pairs_result(net, X, y, spec, name, heldout_of(model, heldout),
+                                                  n_jobs=n_jobs),
                               topology)
 
 

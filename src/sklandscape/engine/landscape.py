@@ -300,30 +300,12 @@ def plane_measures(
 
 
 def _plane_parts(net, X, y, grid, origin, directions, progress, n_jobs):
-    from joblib import effective_n_jobs
+    from sklandscape.engine.workers import banded
 
-    workers = effective_n_jobs(n_jobs)
-    if workers == 1 or grid.size < 2:
-        yield from plane_slice_chunks(net, X, y, grid, origin, directions, progress)
-        return
-    from joblib import Parallel, delayed, parallel_config
+    def compute(points: range, report):
+        return plane_slice_chunks(net, X, y, grid, origin, directions, report, points=points)
 
-    # Four bands per worker: progress moves while they work, and no worker waits long for
-    # the last band. One BLAS thread each: threads on these small batched products only cost.
-    bands = min(grid.size, 4 * workers)
-    edges = np.linspace(0, grid.size, bands + 1).astype(int)
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        parts = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(_plane_band)(net, X, y, grid, origin, directions, range(lo, hi))
-            for lo, hi in zip(edges[:-1], edges[1:]))
-        for hi, band in zip(edges[1:], parts):
-            yield from band
-            if progress:
-                progress(int(hi), grid.size)
-
-
-def _plane_band(net, X, y, grid, origin, directions, points: range) -> list:
-    return list(plane_slice_chunks(net, X, y, grid, origin, directions, points=points))
+    return banded(compute, range(grid.size), n_jobs, progress)
 
 
 def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sklandscape.engine.expanded import LinearUnit, Quadratic, Separable
-from sklandscape.engine.landscape import Grid, Progress, plain_rows
+from sklandscape.engine.landscape import ROW_BLOCK, Grid, Progress, plain_rows
 from sklandscape.engine.moves import coordinate
 from sklandscape.engine.output_slices import OutputSlice
 from sklandscape.engine.slicing import Plan
@@ -124,11 +124,18 @@ def weights_slice_measures(
         yield from OutputSlice(net, X, y, grid, plan).rows(rows, progress)
 
 
-def weights_slice_grid(net: Network, X, y, grid: Grid, progress: Progress | None = None
-                       ) -> dict[str, np.ndarray]:
-    """Every measure of the whole grid (loss; a classifier's accuracy), each grid.shape."""
+def weights_slice_grid(net: Network, X, y, grid: Grid, progress: Progress | None = None,
+                       n_jobs: int | None = None) -> dict[str, np.ndarray]:
+    """Every measure of the whole grid (loss; a classifier's accuracy), each grid.shape;
+    `n_jobs` splits its rows over worker processes (sklandscape.engine.workers)."""
+    from sklandscape.engine.workers import banded
+
+    def compute(band: range, report):
+        return weights_slice_measures(net, X, y, grid, band, report)
+
     found: dict[str, np.ndarray] = {}
-    for first, columns in weights_slice_measures(net, X, y, grid, progress=progress):
+    for first, columns in banded(compute, range(grid.shape[0]), n_jobs, progress,
+                                 unit=grid.shape[1], align=ROW_BLOCK):
         for key, values in columns.items():
             found.setdefault(key, np.empty(grid.shape))[first : first + len(values)] = values
     return found

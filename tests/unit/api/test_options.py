@@ -167,3 +167,36 @@ def test_hessian_and_trajectory_planes_are_the_same_bits_for_every_n_jobs():
         two = function(model, X, y / 100, resolution=7, topology=False, n_jobs=2, **extra)
         for key, table in one.tables.items():
             assert table.equals(two.tables[key]), (function.__name__, key)
+
+
+def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
+    """weights, weight_pairs and input split their rows over workers; a classifier (the
+    output update) and a regressor (its structured paths), held-out columns included."""
+    from sklearn.datasets import load_wine
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_wine(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classifier = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0).fit(
+            X / X.max(axis=0), y)
+        regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(
+            X / X.max(axis=0), X[:, 0])
+    for model, target in ((classifier, y), (regressor, X[:, 0])):
+        data = (X / X.max(axis=0), target)
+        calls = [
+            lambda n_jobs: sl.weights(model, *data, axes=("W1[0,1]", "W2[2,0]"), resolution=21,
+                                      heldout=(data[0][:30], data[1][:30]), n_jobs=n_jobs),
+            lambda n_jobs: sl.weight_pairs(model, *data, axes=["W1[0,1]", "b1[2]", "W2[1,0]"],
+                                           resolution=9, n_jobs=n_jobs),
+            lambda n_jobs: sl.input(model, *data, features=[0, 5], resolution=19,
+                                    n_jobs=n_jobs),
+        ]
+        for call in calls:
+            one, two = call(None), call(2)
+            for key, table in one.tables.items():
+                assert table.equals(two.tables[key]), (type(model).__name__, one.kind, key)
+    for function, extra in ((sl.weights, {"axes": AXES}), (sl.weight_pairs, {}),
+                            (sl.input, {})):
+        with pytest.raises(OptionError, match="n_jobs: -0.5 is not None"):
+            function(regressor, X / X.max(axis=0), X[:, 0], n_jobs=-0.5, **extra)

@@ -10,11 +10,12 @@ with pipeline_job(snakemake, "landscape") as run:
         metrics = landscapes.input_space_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
             snakemake.params.target_function, snakemake.params.config_hash, tile,
+            n_jobs=snakemake.threads,
         )
     else:
         metrics = landscapes.weights_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
-            snakemake.params.config_hash, tile,
+            snakemake.params.config_hash, tile, n_jobs=snakemake.threads,
         )
     run.record_output(snakemake.output[0])
     grids = None

@@ -10,6 +10,7 @@ with pipeline_job(snakemake, "landscape") as run:
         snakemake.params.config_hash, snakemake.wildcards.landscape,
         table=out.table, directions=out.directions, stats=out.stats, topology=out.topology, csv=out.csv,
         figure=out.figure, spread_figure=out.spread_figure,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

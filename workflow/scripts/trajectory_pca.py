@@ -9,6 +9,7 @@ with pipeline_job(snakemake, "landscape") as run:
         snakemake.input.trajectory, snakemake.input.weights, snakemake.input.data,
         snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
         table=out.table, path=out.path, topology=out.topology, figure=out.figure,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

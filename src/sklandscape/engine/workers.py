@@ -9,9 +9,12 @@ the tables are the same for every n_jobs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from sklandscape.engine.landscape import Progress
+
+log = logging.getLogger("sklandscape")
 
 # Bands per worker: progress moves while they work, and no worker waits long for the last.
 BANDS_PER_WORKER = 4
@@ -40,6 +43,8 @@ def banded(compute: Callable[[range, Progress | None], Iterable], span: range, n
     edges = sorted({span.start, span.stop} | {
         edge - edge % align for edge in (span.start + k * len(span) // count
                                          for k in range(1, count)) if edge - edge % align > span.start})
+    log.info("%d bands of %d over %d worker processes (n_jobs=%s)", len(edges) - 1, len(span),
+             workers, n_jobs)
     with parallel_config(backend="loky", inner_max_num_threads=1):
         parts = Parallel(n_jobs=workers, return_as="generator")(
             delayed(_whole)(compute, range(lo, hi)) for lo, hi in zip(edges[:-1], edges[1:]))

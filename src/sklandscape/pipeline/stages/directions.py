@@ -36,11 +36,11 @@ def _inputs(weights_path, data_path, spec):
 
 
 def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                           table, stats, topology, csv, html, figure) -> dict:
+                           table, stats, topology, csv, html, figure, n_jobs=None) -> dict:
     """The slice over every listed pair of weights, its statistics, its topology and the
     corner plot."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = add_topology(weight_pairs_result(net, X, y, spec, name, **split,
+    result = add_topology(weight_pairs_result(net, X, y, spec, name, **split, n_jobs=n_jobs,
                                               weights_file=weights_path, config_hash=config_hash),
                           threshold_of(spec))
     result.to_parquet(table)
@@ -54,10 +54,10 @@ def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str
 
 
 def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                           table, directions, stats, topology, csv, figure, spread_figure) -> dict:
+                           table, directions, stats, topology, csv, figure, spread_figure, n_jobs=None) -> dict:
     """Loss over filter-normalised random planes, one per seed: tables and two figures."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = add_topology(random_plane_result(net, X, y, spec, name, **split,
+    result = add_topology(random_plane_result(net, X, y, spec, name, **split, n_jobs=n_jobs,
                                               weights_file=weights_path, config_hash=config_hash),
                           threshold_of(spec))
     result.to_parquet(table)
@@ -71,10 +71,10 @@ def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str
 
 
 def hessian_plane_landscape(weights_path, data_path, spec: dict, config_hash: str, name: str, *,
-                            table, directions, topology, figure) -> dict:
+                            table, directions, topology, figure, n_jobs=None) -> dict:
     """Loss over the plane of two Hessian eigenvectors: table, directions, topology, figure."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
-    result = add_topology(hessian_plane_result(net, X, y, spec, name, **split,
+    result = add_topology(hessian_plane_result(net, X, y, spec, name, **split, n_jobs=n_jobs,
                                                weights_file=weights_path, config_hash=config_hash),
                           threshold_of(spec))
     result.to_parquet(table)
@@ -103,7 +103,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, c
 
 def trajectory_pca_landscape(trajectory_path, weights_path, data_path, spec: dict,
                              config_hash: str, name: str, *, table, path, topology,
-                             figure) -> dict:
+                             figure, n_jobs=None) -> dict:
     """Loss on the PCA plane of the training path, and the path seen from that plane."""
     net, X, y, split = _inputs(weights_path, data_path, spec)
     iterations, states, path_meta = io.read_trajectory(trajectory_path)
@@ -112,7 +112,7 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, spec: dic
                          "the two files come from different trainings; retrain the network")
     result = add_topology(trajectory_pca_result(
         iterations, states, path_meta.get("solver"), net, X, y, spec, name, **split,
-        weights_file=weights_path, config_hash=config_hash, trajectory_file=trajectory_path),
+        n_jobs=n_jobs, weights_file=weights_path, config_hash=config_hash, trajectory_file=trajectory_path),
         threshold_of(spec))
     result.to_parquet(table)
     result.to_parquet(topology, "topology")

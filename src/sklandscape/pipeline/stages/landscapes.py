@@ -29,21 +29,21 @@ from sklandscape.model.network import Network
 log = logging.getLogger("sklandscape")
 
 def weights_landscape(weights_path, data_path, out_path, spec: dict, config_hash: str,
-                      tile: tuple[int, int] | None = None) -> dict:
+                      tile: tuple[int, int] | None = None, n_jobs: int | None = None) -> dict:
     """MSE over two named weights, every other weight at its trained value.
 
     `tile` = (index, count) writes only that tile's rows of the grid (see gather_landscape).
     """
     data = network_data(weights_path, data_path)
     stream = grids.weights_stream(data.scored(spec), data.X, data.y, spec, tile, data.heldout(),
-                                  data.rows(spec), weights_file=weights_path,
+                                  data.rows(spec), n_jobs, weights_file=weights_path,
                                   config_hash=config_hash)
     return _write_landscape(stream, out_path)
 
 
 def input_space_landscape(weights_path, data_path, out_path, spec: dict,
                           target_function: str | None, config_hash: str,
-                          tile: tuple[int, int] | None = None) -> dict:
+                          tile: tuple[int, int] | None = None, n_jobs: int | None = None) -> dict:
     """Squared error over the input plane, against the dataset's generating function.
 
     A user's data has none: there the target at a grid point is y of the nearest data
@@ -58,7 +58,8 @@ def input_space_landscape(weights_path, data_path, out_path, spec: dict,
     stream = grids.input_stream(net, X, y, spec, target, described,
                                 data_metadata.get("dataset", {}).get("domain"), tile,
                                 feature_names=feature_names(data_metadata, X.shape[1]),
-                                weights_file=weights_path, config_hash=config_hash)
+                                n_jobs=n_jobs, weights_file=weights_path,
+                                config_hash=config_hash)
     return _write_landscape(stream, out_path)
 
 

@@ -1,0 +1,57 @@
+"""--cores used inside one big job: Snakemake's --set-threads gives a landscape rule threads,
+the job passes them as n_jobs, its rows or points are split over that many worker processes,
+and the tables are the same as a one-thread run's; a change of threads reruns nothing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sklandscape import io
+from workflow_support import make_workspace, planned_jobs, snakemake
+
+pytestmark = pytest.mark.pipeline
+
+CONFIG = {
+    "experiment": "sklandscape-threads-test",
+    "datasets": {"wine": {"sklearn": "wine"}},
+    "networks": {"W": {"dataset": "wine", "estimator": "classifier", "hidden_layer_sizes": [6],
+                       "max_iter": 60, "random_state": 0, "holdout": 0.25}},
+    "landscapes": {
+        "W_slice": {"network": "W", "kind": "weights", "axes": ["W1[0,1]", "W2[2,0]"],
+                    "span": 1.0, "resolution": 41},
+        "W_plane": {"network": "W", "kind": "random_plane", "seeds": [0], "resolution": 21},
+    },
+}
+TABLES = ["landscapes/W_slice.parquet", "landscapes/W_plane.parquet"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    one = make_workspace(tmp_path_factory.mktemp("one_thread"), CONFIG)
+    snakemake(one, "--cores", "2")
+    two = make_workspace(tmp_path_factory.mktemp("two_threads"), CONFIG)
+    snakemake(two, "--cores", "2", "--set-threads", "landscape=2", "random_plane=2")
+    return one, two
+
+
+def test_threads_become_worker_processes_with_the_same_tables(runs):
+    one, two = runs
+    for root, workers in ((one, None), (two, 2)):
+        for name in ("W_slice", "W_plane"):
+            text = (root / "results" / "logs" / "landscape" / f"{name}.log").read_text()
+            said = f"over {workers} worker processes (n_jobs={workers})"
+            assert (said in text) == (workers is not None), (root, name, text[-2000:])
+    for table in TABLES:
+        first, _ = io.read_table(one / "results" / table)
+        second, _ = io.read_table(two / "results" / table)
+        pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+def test_a_change_of_threads_reruns_nothing(runs):
+    one, _ = runs
+    env = {}
+    assert planned_jobs(one, env) == []
+    output = snakemake(one, "-n", "--cores", "2", "--set-threads", "landscape=2",
+                       "random_plane=2").stdout
+    assert "Nothing to be done" in output or "rule landscape" not in output

@@ -12,7 +12,8 @@ it (topology off), the best of three. Minor page faults are the process' own
 REF (its package imported from a worktree, this environment's libraries), taking turns, and
 the CPU ratio REF / this is printed. With --n-jobs, instead: the wall time of one random
 plane at 201² on digits [64, 32] with n_jobs=1 and n_jobs=2 (start-up of the workers
-included), and whether the tables are the same bits.
+included), and whether the tables are the same bits. With --flops: each plane's multiply-adds
+per CPU second against numpy's matmul (dgemm) on the same shapes.
 """
 
 from __future__ import annotations
@@ -99,12 +100,79 @@ def speed_up() -> None:
     print(f"\nspeed-up {min(walls[1]) / min(walls[2]):.2f}×; tables the same bits: {same}")
 
 
+def flops() -> None:
+    """Each case's plane as multiply-adds per second, against numpy's matmul (dgemm) on the
+    same shapes: the batched per-point products of the layers above the first, and one
+    large product of those layers' sizes (the machine's own dgemm rate)."""
+    import numpy as np
+    from sklearn import datasets
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklandscape as sl
+
+    print(f"Machine: {platform.node()}, {os.cpu_count()} CPUs; one BLAS thread; random plane "
+          f"{RESOLUTION}², best of {REPEATS}. A plane's multiply-adds: per point and row, the "
+          "first layer's two scalings and sums of its three precomputed products, then every "
+          "layer above as a product.\n")
+    print("| network | plane GFlop/s | batched matmul GFlop/s, same shapes | one large "
+          "dgemm GFlop/s | plane / batched | plane / dgemm |\n|---|---|---|---|---|---|")
+    for name, kind, hidden in CASES:
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        make = MLPRegressor if kind == "regressor" else MLPClassifier
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = make_pipeline(StandardScaler(), make(hidden_layer_sizes=hidden,
+                                                         random_state=0)).fit(X, y)
+        sizes = sl.Network.from_estimator(model).layer_sizes
+        n, points = len(y), RESOLUTION**2
+        above = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))  # per row, layers 2..L
+        flop = 2.0 * points * n * (above + 2 * sizes[1])
+        plane = min(_cpu(lambda m=model, a=X, b=y: sl.random_plane(
+            m, a, b, resolution=RESOLUTION, topology=False, progress=False))
+            for _ in range(REPEATS))
+        rng = np.random.default_rng(0)
+        batch = 32  # points per product, as a chunk
+        pairs = [(rng.standard_normal((batch, n, a)), rng.standard_normal((batch, a, b)))
+                 for a, b in zip(sizes[1:-1], sizes[2:])]
+        repeats = max(1, points // batch // 8)
+
+        def batched(repeats=repeats, pairs=pairs):
+            for _ in range(repeats):
+                for left, right in pairs:
+                    np.matmul(left, right)
+
+        batched_s = min(_cpu(batched) for _ in range(REPEATS))
+        batched_rate = 2.0 * repeats * batch * n * above / batched_s
+        big = [(rng.standard_normal((batch * n, a)), rng.standard_normal((a, b)))
+               for a, b in zip(sizes[1:-1], sizes[2:])]
+        dgemm_s = min(_cpu(lambda big=big, repeats=repeats: [
+            left @ right for left, right in big * repeats]) for _ in range(REPEATS))
+        dgemm_rate = 2.0 * repeats * batch * n * above / dgemm_s
+        rate = flop / plane
+        print(f"| {name} {kind} {list(hidden)} | {rate / 1e9:.2f} | {batched_rate / 1e9:.2f} | "
+              f"{dgemm_rate / 1e9:.2f} | {rate / batched_rate:.2f} | {rate / dgemm_rate:.2f} |",
+              flush=True)
+
+
+def _cpu(call) -> float:
+    start = time.process_time()
+    call()
+    return time.process_time() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare", default="", help="a git ref to measure side by side")
     parser.add_argument("--n-jobs", action="store_true", help="n_jobs=1 against n_jobs=2")
+    parser.add_argument("--flops", action="store_true",
+                        help="multiply-adds per second against numpy's dgemm, same shapes")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.flops:
+        flops()
+        return
     if args.json:
         print(json.dumps(measure()))
         return

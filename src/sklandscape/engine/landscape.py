@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sklandscape.engine.scoring import Scorer
 from sklandscape.engine.summary import RunningSummary
 from sklandscape.model.network import (
     PROBABILITY_EPS,
@@ -25,6 +26,7 @@ from sklandscape.model.network import (
     forward,
     forward_from,
     hidden_before,
+    l2_penalty,
     parameter_layer,
     predicted_class,
     true_class_probability,
@@ -241,8 +243,12 @@ def plane_slice_chunks(
         Xs = net.scale_inputs(X)
         first = [Xs @ coef + intercept for coef, intercept in
                  (net.layers(vector)[0] for vector in (origin, d1, d2))]
-        buffer = np.empty((min(step, grid.size), *first[0].shape))
+        cells = min(step, grid.size)
+        buffer = np.empty((cells, *first[0].shape))
         scratch = np.empty_like(buffer)
+        # The layers above: each product written into its own buffer, the bias added there.
+        above = [np.empty((cells, len(y), width)) for width in net.layer_sizes[2:]]
+        score = Scorer(net, y, cells)
     points = range(grid.size) if points is None else points
     for start in range(points.start, points.stop, step):
         stop = min(points.stop, start + step)
@@ -260,7 +266,17 @@ def plane_slice_chunks(
         pre += other
         pre += first[0]
         hidden = activate_in_place(net.activation, pre)
-        yield start, measures(net, forward_from(net, flat, hidden, first_layer=2), y, flat)
+        layers = net.layers(flat)  # (…, in, out) coefs and (…, out) intercepts per point
+        for k, (coef, intercept) in enumerate(layers[1:]):
+            out = above[k][: stop - start]
+            np.matmul(hidden, coef, out=out)
+            out += intercept[:, None, :]
+            hidden = out if k == len(layers) - 2 else activate_in_place(net.activation, out)
+        found = score(hidden)
+        if net.objective == "sklearn":  # ½MSE for a regressor; the penalty of these weights
+            half = 1.0 if net.is_classifier else 0.5
+            found["loss"] = half * found["loss"] + l2_penalty(net, flat, len(y))
+        yield start, found
 
 
 def measures(net: Network, output: np.ndarray, y: np.ndarray, flat: np.ndarray

@@ -26,15 +26,13 @@ import numpy as np
 
 from sklandscape.engine.landscape import Grid, Progress, aligned_blocks, chunk_size, trimmed
 from sklandscape.engine.moves import Coordinate
+from sklandscape.engine.scoring import Scorer
 from sklandscape.engine.slicing import Plan
 from sklandscape.model.network import (
     ACTIVATIONS,
-    OUT_ACTIVATIONS,
-    PROBABILITY_EPS,
     Network,
     activate_in_place,
     l2_penalty,
-    mse,
 )
 
 CHUNK_VALUES = 1 << 14
@@ -68,12 +66,7 @@ class OutputSlice:
                                        net.n_layers + 1)}
         self.penalty = self._penalty_terms() if net.objective == "sklearn" else None
         self.names = ("loss", "accuracy") if net.is_classifier else ("loss",)
-        if net.is_classifier:  # the labels, and scratch buffers of (cells, samples)
-            self.index = np.asarray(y).astype(np.int64)
-            self.positive = self.index == 1
-            self.picked = np.broadcast_to(self.index[None, :, None], (self.step, len(y), 1))
-            self.work = np.empty((self.step, len(y)))
-            self.hits = np.empty((self.step, len(y)), dtype=bool)
+        self.score = Scorer(net, y, self.step)
 
     def _axis(self, name):
         return self.grid.first if name == self.grid.names[0] else self.grid.second
@@ -133,41 +126,9 @@ class OutputSlice:
         """{"loss"}, and a classifier's {"accuracy"}, of c cells."""
         net = self.net
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            logits = self._logits(s, t)
-            if net.is_classifier:
-                found = self._classified(logits)
-                found["loss"] = self._penalised(1.0, found["loss"], s, t)
-                return found
-            output = OUT_ACTIVATIONS[net.out_activation](logits)
-            if output.shape[-1] == 1:
-                output = output[..., 0]
-            return {"loss": self._penalised(0.5, mse(output, self.y), s, t)}
-
-    def _classified(self, logits: np.ndarray) -> dict[str, np.ndarray]:
-        """A classifier's log-loss and accuracy from its logits (c, n, K), in place: the
-        operations of network.log_loss and network.accuracy (scikit-learn's predict_proba,
-        clipped as log_loss clips it), one after another on one buffer, not a fresh array
-        each (the loss of a cell is all this path computes per sample)."""
-        c = len(logits)
-        if self.net.out_activation == "logistic":
-            p = logits[..., 0]  # 1 / (1 + exp(-z)), as network._logistic
-            np.negative(p, out=p)
-            np.exp(p, out=p)
-            p += 1.0
-            np.divide(1.0, p, out=p)
-            hits = np.equal(p > 0.5, self.positive, out=self.hits[:c])
-            true = self.work[:c]  # p for class 1, else 1 - p
-            np.subtract(1.0, p, out=true)
-            np.copyto(true, p, where=self.positive)
-        else:  # softmax: shift by the row's maximum, exponentiate, normalise
-            logits -= logits.max(axis=-1, keepdims=True)
-            np.exp(logits, out=logits)
-            logits /= logits.sum(axis=-1, keepdims=True)
-            hits = np.equal(np.argmax(logits, axis=-1), self.index, out=self.hits[:c])
-            true = np.take_along_axis(logits, self.picked[:c], axis=-1)[..., 0]
-        np.clip(true, PROBABILITY_EPS, 1.0 - PROBABILITY_EPS, out=true)
-        np.log(true, out=true)
-        return {"loss": -np.mean(true, axis=-1), "accuracy": np.mean(hits, axis=-1)}
+            found = self.score(self._logits(s, t))
+        found["loss"] = self._penalised(1.0 if net.is_classifier else 0.5, found["loss"], s, t)
+        return found
 
     def _penalised(self, half: float, data: np.ndarray, s, t) -> np.ndarray:
         """The data loss as the objective scores it: with "sklearn", `half` of it (a

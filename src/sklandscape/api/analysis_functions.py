@@ -36,8 +36,11 @@ def _slice_of(model, X, y, landscape: Result, kind: str):
 
 
 def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
-              eigenvalue_rtol: float | None = None, heldout=None, name: str = "curvature",
-              progress: bool = True, **settings) -> Result:
+              eigenvalue_rtol: float | None = None, heldout=None,
+              full_hessian_max_weights: int = 1500, top_k: int = 5, trace_probes: int = 100,
+              density_probes: int = 4, lanczos_steps: int = 80, bottom_max_products: int = 1000,
+              seed: int = 0, sharpness_epsilon: float = 1e-3, sharpness_steps: int = 20,
+              cut_points: int = 41, name: str = "curvature", progress: bool = True) -> Result:
     """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
     loss along its top eigenvectors), and convexity and plateau maps on a weights landscape's
     slice (its axes, window, grid and data rows).
@@ -58,10 +61,25 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
         default the numerical tolerance (size x machine epsilon).
     heldout : (X, y), optional
         Held-out rows: their loss at the trained and at the sharpest point, and along the cuts.
-    **settings
-        The config's other curvature keys: ``full_hessian_max_weights``, ``top_k``,
-        ``trace_probes``, ``density_probes``, ``lanczos_steps``, ``bottom_max_products``,
-        ``seed``, ``sharpness_epsilon``, ``sharpness_steps``, ``cut_points``.
+    full_hessian_max_weights : int, default 1500
+        Up to this many weights the full Hessian is computed, exactly; beyond, matrix-free.
+    top_k : int, default 5
+        Eigenpairs found at each end of the spectrum (matrix-free), and cuts drawn.
+    trace_probes : int, default 100
+        Hutchinson probes of the trace (matrix-free; relu and identity networks: exact).
+    density_probes, lanczos_steps : int, default 4, 80
+        Stochastic Lanczos quadrature of the eigenvalue density: probes, steps each.
+    bottom_max_products : int, default 1000
+        Hessian-vector products the bottom of the spectrum may take (block Lanczos); it
+        stops sooner once the bottom is clear, or crowds within 1e-4 λ_max of zero.
+    seed : int, default 0
+        Seed of the probes and the Lanczos starts.
+    sharpness_epsilon, sharpness_steps : float, int, default 1e-3, 20
+        Keskar et al.'s ε-sharpness: the box's relative size, projected-ascent steps.
+    cut_points : int, default 41
+        Points along each eigenvector cut.
+    progress : bool, default True
+        A progress bar (products done, time left) once the call has run a second.
 
     Returns
     -------
@@ -72,17 +90,15 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
         ``hessian_method``; figures ``"hessian"``, ``"spectrum"``, ``"cuts"``,
         ``"convexity"``, ``"plateau"``.
     """
-    unknown = set(settings) - set(SETTINGS)
-    if unknown:
-        raise TypeError(f"curvature() got unexpected setting(s) {sorted(unknown)}; it takes "
-                        f"{sorted(SETTINGS)}")
+    given = locals()
+    settings = {key: given[key] for key in SETTINGS}  # in the config's order
     check_options("curvature", plateau_threshold=plateau_threshold, **settings,
                   **({} if eigenvalue_rtol is None else {"eigenvalue_rtol": eigenvalue_rtol}))
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
     # Every setting written out, as the config schema fills in its defaults: the tables'
     # metadata then equal the pipeline's.
     spec = {"kind": "curvature", "landscape": landscape.name,
-            "plateau_threshold": plateau_threshold, **SETTINGS, **settings}
+            "plateau_threshold": plateau_threshold, **settings}
     if eigenvalue_rtol is not None:
         spec["eigenvalue_rtol"] = eigenvalue_rtol
     held = heldout_of(model, heldout)

@@ -45,6 +45,44 @@ def _schema_rule(schema: dict, kind: str, option: str) -> dict:
     return found
 
 
+KINDS = ["weights", "input", "weight_pairs", "random_plane", "hessian_plane", "interpolation",
+         "trajectory_pca", "curvature", "optimizers", "input_attack", "learning_rates",
+         "connectivity"]
+
+
+def test_every_api_default_is_the_schemas_default_for_that_key():
+    """One contract per option: where a function's keyword is a config key of its kind with
+    a default, the two defaults are equal (a list and a tuple alike)."""
+    import inspect
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    defs, compared, mismatched = schema["$defs"], [], []
+    for kind in KINDS:
+        section = defs.get(f"{kind}_landscape") or defs[f"{kind}_analysis"]
+        shared = defs["landscape"] if f"{kind}_landscape" in defs else defs["analysis"]
+        for name, parameter in inspect.signature(getattr(sl, kind)).parameters.items():
+            rule = section["properties"].get(name)
+            if rule == {} or (rule is None and name in shared["properties"]):
+                rule = shared["properties"][name]
+            if rule is None or "default" not in rule or parameter.default is inspect._empty:
+                continue
+            api = parameter.default
+            api = list(api) if isinstance(api, tuple) else api
+            if api is None and isinstance(rule["default"], dict):
+                continue  # a mapping default is None in a signature, as scikit-learn writes it
+            if api == rule["default"]:
+                compared.append((kind, name))
+            else:
+                mismatched.append((kind, name, api, rule["default"]))
+    assert mismatched == []
+    # every curvature setting is a keyword help() lists, and has the schema's default
+    assert {n for k, n in compared if k == "curvature"} >= {
+        "plateau_threshold", "full_hessian_max_weights", "top_k", "trace_probes",
+        "density_probes", "lanczos_steps", "bottom_max_products", "seed", "sharpness_epsilon",
+        "sharpness_steps", "cut_points"}
+    assert len(compared) >= 30, compared
+
+
 def test_every_api_rule_is_the_schemas_rule_for_that_key():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     checked = 0
@@ -184,14 +222,18 @@ def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
             X / X.max(axis=0), X[:, 0])
     for model, target in ((classifier, y), (regressor, X[:, 0])):
         data = (X / X.max(axis=0), target)
-        calls = [
-            lambda n_jobs: sl.weights(model, *data, axes=("W1[0,1]", "W2[2,0]"), resolution=21,
-                                      heldout=(data[0][:30], data[1][:30]), n_jobs=n_jobs),
-            lambda n_jobs: sl.weight_pairs(model, *data, axes=["W1[0,1]", "b1[2]", "W2[1,0]"],
-                                           resolution=9, n_jobs=n_jobs),
-            lambda n_jobs: sl.input(model, *data, features=[0, 5], resolution=19,
-                                    n_jobs=n_jobs),
-        ]
+        def weights(n_jobs, model=model, data=data):
+            return sl.weights(model, *data, axes=("W1[0,1]", "W2[2,0]"), resolution=21,
+                              heldout=(data[0][:30], data[1][:30]), n_jobs=n_jobs)
+
+        def weight_pairs(n_jobs, model=model, data=data):
+            return sl.weight_pairs(model, *data, axes=["W1[0,1]", "b1[2]", "W2[1,0]"],
+                                   resolution=9, n_jobs=n_jobs)
+
+        def input_map(n_jobs, model=model, data=data):
+            return sl.input(model, *data, features=[0, 5], resolution=19, n_jobs=n_jobs)
+
+        calls = [weights, weight_pairs, input_map]
         for call in calls:
             one, two = call(None), call(2)
             for key, table in one.tables.items():

@@ -9,7 +9,7 @@
 One function per landscape kind (weights, input, weight_pairs, random_plane, hessian_plane,
 interpolation, trajectory_pca) and analysis (curvature, optimizers, input_attack, learning_rates,
 connectivity, with `align`); `fit` records a fit's path
-for interpolation and trajectory_pca. The package's layers, lowest first: model and data,
+for interpolation and trajectory_pca; `LandscapeDisplay` draws a 2-D map on any Axes. The package's layers, lowest first: model and data,
 engine, directions and analyses, figures, io, api, pipeline.
 """
 
@@ -41,6 +41,7 @@ _PUBLIC = {
     "connectivity": "sklandscape.api.connectivity",
     "topology": "sklandscape.analyses.topology",
     "Result": "sklandscape.api.result",
+    "LandscapeDisplay": "sklandscape.api.display",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
     "OptionError": "sklandscape.errors",
@@ -48,6 +49,7 @@ _PUBLIC = {
 
 __all__ = [
     "Fit",
+    "LandscapeDisplay",
     "Network",
     "OptionError",
     "Result",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
     from sklandscape.analyses.topology import topology
     from sklandscape.api.analysis_functions import curvature, input_attack, optimizers
     from sklandscape.api.connectivity import align, connectivity
+    from sklandscape.api.display import LandscapeDisplay
     from sklandscape.api.hessian_plane import hessian_plane
     from sklandscape.api.landscape_functions import (
         Fit,

@@ -4,6 +4,7 @@ and the tables are the same as a one-thread run's; a change of threads reruns no
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -55,3 +56,24 @@ def test_a_change_of_threads_reruns_nothing(runs):
     output = snakemake(one, "-n", "--cores", "2", "--set-threads", "landscape=2",
                        "random_plane=2").stdout
     assert "Nothing to be done" in output or "rule landscape" not in output
+
+
+def test_a_pipeline_table_is_re_plotted_in_a_notebook(runs):
+    """Display.from_parquet on the files the jobs wrote: both landscapes on one figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import sklandscape as sl
+
+    one, _ = runs
+    fig, (left, right) = plt.subplots(1, 2)
+    first = sl.LandscapeDisplay.from_parquet(one / "results" / TABLES[0]).plot(ax=left)
+    second = sl.LandscapeDisplay.from_parquet(one / "results" / TABLES[1],
+                                              value="accuracy").plot(ax=right)
+    assert first.figure_ is second.figure_ is fig
+    frame, _ = io.read_table(one / "results" / TABLES[0])
+    assert first.values.shape == (41, 41) and np.nanmin(first.values) == frame["loss"].min()
+    assert left.get_xlabel() == "W1[0,1]" and "W_slice" in left.get_title()
+    plt.close(fig)

@@ -77,9 +77,9 @@ def main() -> None:
     rows.append((f"bottom 5 by ARPACK 'SA' (before; {len(before.values)} of 5 converged)",
                  seconds, products))
     axes = ("W1[0,0]", "W3[0,0]")
-    plane = sl.weights(model, X, y, axes=axes, span=0.1, resolution=5)
+    plane = sl.weights(model, X, y, axes=axes, span=0.1, resolution=5, progress=False)
     start = cpu()
-    result = sl.curvature(model, X, y, plane)
+    result = sl.curvature(model, X, y, plane, progress=False)
     whole = cpu() - start
     rows.append(("whole `sl.curvature` call", whole, int(result.metrics["hessian_products"])))
     print(f"Machine: {platform.node()}, {os.cpu_count()} CPUs; one BLAS thread; "

@@ -405,6 +405,11 @@ def input_values(net: Network, points: np.ndarray, target_fn) -> dict[str, np.nd
         output = net.predict(points)
         target = target_fn(points) if target_fn is not None else np.full(output.shape, np.nan)
         if not net.is_classifier and output.ndim == 2:  # several outputs: their mean error
+            if np.shape(target) != output.shape:
+                raise ValueError(
+                    f"the target gives shape {np.shape(target)} for {len(points)} inputs; this "
+                    f"network has {output.shape[1]} outputs, so it needs one target per output, "
+                    f"shape ({len(points)}, {output.shape[1]}) (a generating function gives one)")
             return {**{f"target_{j}": target[:, j] for j in range(output.shape[1])},
                     **{f"prediction_{j}": output[:, j] for j in range(output.shape[1])},
                     "loss": np.mean((output - target) ** 2, axis=1)}

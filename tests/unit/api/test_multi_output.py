@@ -173,3 +173,10 @@ def test_a_target_of_the_wrong_shape_is_named(linnerud):
         sl.weights(model, X, Y[:, :2], axes=("W1[0,0]", "b2[0]"))
     with pytest.raises(ValueError, match=r"one column per output.*\(20,\)"):
         sl.random_plane(model, X, Y[:, 0])
+
+
+def test_a_single_target_function_for_several_outputs_is_named(linnerud):
+    model, X, Y = linnerud
+    with pytest.raises(ValueError, match=r"network has 3 outputs, so it needs one target per "
+                                         r"output, shape \(25, 3\)"):
+        sl.input(model, X, Y, target="sine", resolution=5)

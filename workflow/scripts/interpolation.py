@@ -8,6 +8,7 @@ with pipeline_job(snakemake, "landscape") as run:
         snakemake.input.initial_weights, snakemake.input.weights, snakemake.input.data,
         snakemake.params.spec, snakemake.params.config_hash, snakemake.wildcards.landscape,
         table=out.table, figure=out.figure,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.log_artifact(out.figure, "figures")

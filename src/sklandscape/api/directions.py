@@ -239,7 +239,8 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
 
 
 def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: str,
-                         heldout=None, samples=None, **provenance) -> Result:
+                         heldout=None, samples=None, n_jobs: int | None = None,
+                         **provenance) -> Result:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
     initial_file = provenance.pop("initial_weights_file", None)
     X, y, samples = _rows(X, y, spec, samples)
@@ -249,7 +250,7 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     low, high = spec.get("range", [-0.5, 1.5])
     alphas = interpolation_alphas(low, high, spec["resolution"])
     points = interpolation_points(start.flat, net.flat, alphas)
-    found = parameter_measures(net, X, y, points, ProgressLog(f"interpolation {name}"))
+    found = parameter_measures(net, X, y, points, ProgressLog(f"interpolation {name}"), n_jobs)
     loss = found["loss"]
     loss_initial = start.loss(X, y)
     loss_trained = net.loss(X, y)
@@ -260,7 +261,7 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     table = pd.DataFrame({"alpha": alphas, **_flat_columns(found)})
     heldout_loss = None
     if heldout is not None:
-        held = parameter_measures(net, *heldout, points)
+        held = parameter_measures(net, *heldout, points, n_jobs=n_jobs)
         heldout_loss = held["loss"]
         table = table.assign(**_flat_columns(held, "_heldout"))
     shape = interpolation_shape(alphas, loss, loss_initial, loss_trained)

@@ -309,20 +309,24 @@ def fit(estimator, X, y, *, progress: bool = True) -> Fit:
 def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
                   resolution: int = 201, samples: Samples = "all", heldout=None,
                   objective: str = "default", name: str = "interpolation",
-                  network: str | None = None, progress: bool = True) -> Result:
+                  network: str | None = None, n_jobs: int | None = None,
+                  progress: bool = True) -> Result:
     """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
 
     `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
-    shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact.
+    shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact. `n_jobs`: as
+    for ``random_plane``.
     """
     check_options("interpolation", resolution=resolution, range=range)
+    check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     start = _initial_network(initial, net)
     spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
             "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
     with running(progress):
-        return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout))
+        return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout),
+                                    n_jobs=n_jobs)
 
 
 def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0.25,

@@ -330,20 +330,30 @@ def parameter_losses(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarr
 
 
 def parameter_measures(net: Network, X: np.ndarray, y: np.ndarray, flats: np.ndarray,
-                       progress: Progress | None = None) -> dict[str, np.ndarray]:
+                       progress: Progress | None = None, n_jobs: int | None = None
+                       ) -> dict[str, np.ndarray]:
     """Every measure (loss; a classifier's accuracy) of each parameter vector; progress(done,
-    total) after every chunk, if given."""
+    total) after every chunk, if given. `n_jobs` splits the vectors over worker processes
+    (a vector's numbers do not depend on which others share its chunk: the same bits)."""
+    from sklandscape.engine.workers import banded
+
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     flats = np.atleast_2d(np.asarray(flats, dtype=np.float64))
-    found: dict[str, np.ndarray] = {}
     step = chunk_size(len(y), max(net.layer_sizes))
-    for start in range(0, len(flats), step):
-        chunk = flats[start : start + step]
-        for key, value in measures(net, forward(net, chunk, X), y, chunk).items():
-            found.setdefault(key, np.empty(len(flats)))[start : start + step] = value
-        if progress is not None:
-            progress(min(start + step, len(flats)), len(flats))
+
+    def compute(band: range, report):
+        for start in range(band.start, band.stop, step):
+            stop = min(band.stop, start + step)
+            chunk = flats[start:stop]
+            yield start, measures(net, forward(net, chunk, X), y, chunk)
+            if report is not None:
+                report(stop, len(flats))
+
+    found: dict[str, np.ndarray] = {}
+    for start, values in banded(compute, range(len(flats)), n_jobs, progress):
+        for key, value in values.items():
+            found.setdefault(key, np.empty(len(flats)))[start : start + len(value)] = value
     return found
 
 

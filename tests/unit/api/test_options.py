@@ -208,8 +208,9 @@ def test_hessian_and_trajectory_planes_are_the_same_bits_for_every_n_jobs():
 
 
 def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
-    """weights, weight_pairs and input split their rows over workers; a classifier (the
-    output update) and a regressor (its structured paths), held-out columns included."""
+    """weights, weight_pairs and input split their rows over workers, interpolation its
+    points; a classifier (the output update) and a regressor (its structured paths),
+    held-out columns included."""
     from sklearn.datasets import load_wine
     from sklearn.neural_network import MLPClassifier
 
@@ -233,12 +234,17 @@ def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
         def input_map(n_jobs, model=model, data=data):
             return sl.input(model, *data, features=[0, 5], resolution=19, n_jobs=n_jobs)
 
-        calls = [weights, weight_pairs, input_map]
+        def line(n_jobs, model=model, data=data):
+            start = 0.5 * sl.Network.from_estimator(model).flat  # a flat weight vector
+            return sl.interpolation(model, *data, start, range=(-1.0, 2.0), resolution=41,
+                                    heldout=(data[0][:30], data[1][:30]), n_jobs=n_jobs)
+
+        calls = [weights, weight_pairs, input_map, line]
         for call in calls:
             one, two = call(None), call(2)
             for key, table in one.tables.items():
                 assert table.equals(two.tables[key]), (type(model).__name__, one.kind, key)
     for function, extra in ((sl.weights, {"axes": AXES}), (sl.weight_pairs, {}),
-                            (sl.input, {})):
+                            (sl.input, {}), (sl.interpolation, {"initial": regressor})):
         with pytest.raises(OptionError, match="n_jobs: -0.5 is not None"):
             function(regressor, X / X.max(axis=0), X[:, 0], n_jobs=-0.5, **extra)

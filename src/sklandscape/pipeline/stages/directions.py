@@ -85,7 +85,7 @@ def hessian_plane_landscape(weights_path, data_path, spec: dict, config_hash: st
 
 
 def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, config_hash: str,
-                            name: str, *, table, figure) -> dict:
+                            name: str, *, table, figure, n_jobs=None) -> dict:
     """Loss along (1 - alpha) theta_initial + alpha theta_trained; table: alpha, loss."""
     start = io.read_weights(initial_path)
     net, X, y, split = _inputs(weights_path, data_path, spec)
@@ -93,7 +93,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, c
         raise ValueError(f"{initial_path}: layer sizes {list(start.layer_sizes)} differ from "
                          f"{weights_path}'s {list(net.layer_sizes)}")
     start = net.with_flat(start.flat)  # scored as the trained network is
-    result = interpolation_result(start, net, X, y, spec, name, **split,
+    result = interpolation_result(start, net, X, y, spec, name, **split, n_jobs=n_jobs,
                                   weights_file=weights_path, config_hash=config_hash,
                                   initial_weights_file=initial_path)
     result.to_parquet(table)

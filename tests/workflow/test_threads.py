@@ -17,14 +17,17 @@ CONFIG = {
     "experiment": "sklandscape-threads-test",
     "datasets": {"wine": {"sklearn": "wine"}},
     "networks": {"W": {"dataset": "wine", "estimator": "classifier", "hidden_layer_sizes": [6],
-                       "max_iter": 60, "random_state": 0, "holdout": 0.25}},
+                       "max_iter": 60, "random_state": 0, "holdout": 0.25, "seeds": [0, 1, 2]}},
     "landscapes": {
         "W_slice": {"network": "W", "kind": "weights", "axes": ["W1[0,1]", "W2[2,0]"],
                     "span": 1.0, "resolution": 41},
         "W_plane": {"network": "W", "kind": "random_plane", "seeds": [0], "resolution": 21},
     },
+    "analyses": {"W_links": {"kind": "connectivity", "network": "W", "resolution": 9,
+                             "curve_max_iter": 5, "plane_resolution": 5}},
 }
-TABLES = ["landscapes/W_slice.parquet", "landscapes/W_plane.parquet"]
+TABLES = ["landscapes/W_slice.parquet", "landscapes/W_plane.parquet",
+          "analyses/W_links/pairs.parquet", "analyses/W_links/paths.parquet"]
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +35,17 @@ def runs(tmp_path_factory):
     one = make_workspace(tmp_path_factory.mktemp("one_thread"), CONFIG)
     snakemake(one, "--cores", "2")
     two = make_workspace(tmp_path_factory.mktemp("two_threads"), CONFIG)
-    snakemake(two, "--cores", "2", "--set-threads", "landscape=2", "random_plane=2")
+    snakemake(two, "--cores", "2", "--set-threads", "landscape=2", "random_plane=2",
+              "connectivity=2")
     return one, two
 
 
 def test_threads_become_worker_processes_with_the_same_tables(runs):
     one, two = runs
     for root, workers in ((one, None), (two, 2)):
-        for name in ("W_slice", "W_plane"):
-            text = (root / "results" / "logs" / "landscape" / f"{name}.log").read_text()
+        for folder, name in (("landscape", "W_slice"), ("landscape", "W_plane"),
+                             ("analysis", "W_links")):
+            text = (root / "results" / "logs" / folder / f"{name}.log").read_text()
             said = f"over {workers} worker processes (n_jobs={workers})"
             assert (said in text) == (workers is not None), (root, name, text[-2000:])
     for table in TABLES:

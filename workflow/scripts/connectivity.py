@@ -11,7 +11,7 @@ with pipeline_job(snakemake, "connectivity") as run:
         list(snakemake.input.weights), snakemake.input.data, list(snakemake.params.members),
         snakemake.params.spec, snakemake.wildcards.analysis,
         tables={table: out[table] for table in ("pairs", *TABLES)}, figures=figures,
-        paths_folder=out.paths_png, page=out.page,
+        paths_folder=out.paths_png, page=out.page, n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.record_output(out.pairs)

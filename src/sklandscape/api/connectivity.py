@@ -31,7 +31,8 @@ from sklandscape.analyses.connectivity import (
 from sklandscape.api.inputs import heldout_of, inputs_of, network_of, running
 from sklandscape.api.result import Result
 from sklandscape.engine.landscape import parameter_measures, plane_grid, plane_measures
-from sklandscape.options import check_options
+from sklandscape.engine.workers import banded
+from sklandscape.options import check_n_jobs, check_options
 from sklandscape.progress import ProgressLog
 
 log = logging.getLogger("sklandscape")
@@ -103,7 +104,8 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
                  resolution: int = 51, curve_points: int = 16, curve_max_iter: int = 200,
                  plane_resolution: int = 41, margin: float = 0.2,
                  names: Sequence[str] | None = None, name: str = "connectivity",
-                 network: str | None = None, progress: bool = True) -> Result:
+                 network: str | None = None, n_jobs: int | None = None,
+                 progress: bool = True) -> Result:
     """Are networks trained from different seeds in one basin? For every pair: the linear
     path before and after aligning the second's hidden units to the first's, a Bézier curve
     trained to lower the mean loss along it, their barriers, and the plane through the ends
@@ -128,6 +130,9 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
         Points per axis of each pair's plane.
     margin : float, default 0.2
         The plane's window beyond its three points, as a share of their extent.
+    n_jobs : int, optional
+        Worker processes over the pairs (joblib's: None = 1, -1 = every core), each with one
+        BLAS thread; the tables are the same for every n_jobs.
     names : sequence of str, optional
         The networks' names in tables and figures (default model_0, model_1, …).
     name, network : str
@@ -162,6 +167,7 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
     check_options("connectivity", method=method, resolution=resolution,
                   curve_points=curve_points, curve_max_iter=curve_max_iter,
                   plane_resolution=plane_resolution, margin=margin)
+    check_n_jobs(n_jobs)
     models = list(models)
     if len(models) < 2:
         raise ValueError(f"models: connectivity needs at least two networks, got {len(models)}")
@@ -180,21 +186,31 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
     steps_done = ProgressLog(f"connectivity {name}", unit="steps (curve iterations, then "
                              "paths and plane, per pair)", chunks=False)
     t = path_t(resolution)
+    total = len(pairs) * steps
+
+    def compute(band: range, report):
+        """The pairs of `band`, in order; each pair is computed alone (the same bits in a
+        worker process as here)."""
+        for done in band:
+            i, j = pairs[done]
+            pair = {"first": names[i], "second": names[j]}
+            curve = None if report is None else (
+                lambda k, _, base=done * steps: report(base + k, total))
+            yield done, _pair(nets[i], nets[j], X, y, heldout, t, method, curve_points,
+                              curve_max_iter, plane_resolution, margin, pair, curve)
+            if report is not None:
+                report((done + 1) * steps, total)
+
     found = {key: [] for key in ("pairs",) + TABLES}
     with running(progress):
-        for done, (i, j) in enumerate(pairs):
-            pair = {"first": names[i], "second": names[j]}
-            row, tables = _pair(nets[i], nets[j], X, y, heldout, t, method, curve_points,
-                                curve_max_iter, plane_resolution, margin, pair,
-                                lambda k, _, base=done * steps: steps_done(base + k,
-                                                                           len(pairs) * steps))
+        for _, (row, tables) in banded(compute, range(len(pairs)), n_jobs, steps_done,
+                                       unit=steps):
             found["pairs"].append(row)
             for key, frame in tables.items():
                 found[key].append(frame)
-            log.info("%s and %s: barriers %.4g linear, %.4g aligned, %.4g curve", names[i],
-                     names[j], row["barrier_linear"], row["barrier_aligned"],
-                     row["barrier_curve"])
-            steps_done((done + 1) * steps, len(pairs) * steps)
+            log.info("%s and %s: barriers %.4g linear, %.4g aligned, %.4g curve",
+                     row["first"], row["second"], row["barrier_linear"],
+                     row["barrier_aligned"], row["barrier_curve"])
     tables = {"pairs": pd.DataFrame(found["pairs"])}
     tables |= {key: pd.concat(found[key], ignore_index=True)
                for key in TABLES}

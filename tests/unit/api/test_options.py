@@ -248,3 +248,24 @@ def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
                             (sl.input, {}), (sl.interpolation, {"initial": regressor})):
         with pytest.raises(OptionError, match="n_jobs: -0.5 is not None"):
             function(regressor, X / X.max(axis=0), X[:, 0], n_jobs=-0.5, **extra)
+
+
+def test_connectivity_pairs_over_workers_are_the_same_bits():
+    from sklearn.datasets import load_iris
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = [MLPClassifier(hidden_layer_sizes=(4,), max_iter=80, random_state=s).fit(X, y)
+                  for s in range(3)]
+    options = {"resolution": 9, "curve_max_iter": 5, "plane_resolution": 5,
+               "heldout": (X[:20], y[:20])}
+    one = sl.connectivity(models, X, y, **options)
+    two = sl.connectivity(models, X, y, n_jobs=2, **options)
+    assert len(one.tables["pairs"]) == 3
+    for key, table in one.tables.items():
+        assert table.equals(two.tables[key]), key
+    assert one.metrics == two.metrics
+    with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
+        sl.connectivity(models, X, y, n_jobs=0)

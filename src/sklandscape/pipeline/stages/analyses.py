@@ -122,7 +122,7 @@ def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *
 
 
 def connectivity(weights_paths, data_path, members: list[str], spec: dict, name: str, *,
-                 tables: dict, figures: dict, paths_folder, page) -> dict:
+                 tables: dict, figures: dict, paths_folder, page, n_jobs=None) -> dict:
     """Paths and barriers between a network's seeds (`members`, itself first) on the rows
     they trained on, and on their held-out rows; one path figure per pair into
     `paths_folder`."""
@@ -137,7 +137,7 @@ def connectivity(weights_paths, data_path, members: list[str], spec: dict, name:
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
     result = connectivity_result([d.net for d in found], X, y, heldout=data.heldout(),
                                  names=members, name=name, network=spec["network"],
-                                 progress=False, **options)
+                                 n_jobs=n_jobs, progress=False, **options)
     _write(result, {"pairs": tables["pairs"]} | {t: tables[t] for t in CONNECTIVITY_TABLES},
            figures)
     with io.atomic_folder(paths_folder) as folder:

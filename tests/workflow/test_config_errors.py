@@ -87,7 +87,8 @@ SCHEMA_CASES = {
         "landscapes.N1_all.samples: -3 is not allowed here: Data rows the loss is averaged over"),
     "user dataset without target": (
         lambda c: c["datasets"].update(mine={"path": "data/mine.csv", "features": ["a"]}),
-        "datasets.mine: missing key 'target' (Your own data, a CSV or Parquet file"),
+        "datasets.mine: missing key: one of 'target', 'targets' (Your own data, a CSV or "
+        "Parquet file"),
     "generated dataset without function": (
         lambda c: c["datasets"].update(gen={"n_samples": 5, "domain": [[0, 1]]}),
         "datasets.gen: missing key: one of 'function', 'sklearn', 'path' (A generated dataset "

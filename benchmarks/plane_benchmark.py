@@ -40,23 +40,29 @@ CASES = (("diabetes", "regressor", (64,)), ("breast_cancer", "classifier", (32, 
 RESOLUTION, REPEATS = 101, 3
 
 
-def measure() -> dict:
-    """This package's numbers, one row per case."""
+def fitted(name: str, kind: str, hidden: tuple):
+    """A case's network (standard-scaled, adam, random_state 0) and its data."""
     from sklearn import datasets
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    make = MLPRegressor if kind == "regressor" else MLPClassifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(StandardScaler(), make(hidden_layer_sizes=hidden,
+                                                     random_state=0)).fit(X, y)
+    return model, X, y
+
+
+def measure() -> dict:
+    """This package's numbers, one row per case."""
     import sklandscape as sl
 
     found = {}
     for name, kind, hidden in CASES:
-        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
-        make = MLPRegressor if kind == "regressor" else MLPClassifier
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = make_pipeline(StandardScaler(), make(hidden_layer_sizes=hidden,
-                                                         random_state=0)).fit(X, y)
+        model, X, y = fitted(name, kind, hidden)
         best = None
         for _ in range(REPEATS):
             faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -105,10 +111,6 @@ def flops() -> None:
     same shapes: the batched per-point products of the layers above the first, and one
     large product of those layers' sizes (the machine's own dgemm rate)."""
     import numpy as np
-    from sklearn import datasets
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     import sklandscape as sl
 
@@ -119,12 +121,7 @@ def flops() -> None:
     print("| network | plane GFlop/s | batched matmul GFlop/s, same shapes | one large "
           "dgemm GFlop/s | plane / batched | plane / dgemm |\n|---|---|---|---|---|---|")
     for name, kind, hidden in CASES:
-        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
-        make = MLPRegressor if kind == "regressor" else MLPClassifier
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = make_pipeline(StandardScaler(), make(hidden_layer_sizes=hidden,
-                                                         random_state=0)).fit(X, y)
+        model, X, y = fitted(name, kind, hidden)
         sizes = sl.Network.from_estimator(model).layer_sizes
         n, points = len(y), RESOLUTION**2
         above = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))  # per row, layers 2..L

@@ -53,11 +53,10 @@ def progress_bars(enabled: bool = True) -> Iterator[None]:
 
 
 def _bar_unit(unit: str) -> str:
-    """A bar's short unit: "grid points" -> "cells", "Hessian-vector products (…)" ->
-    "products", "steps (…)" -> "steps"."""
-    words = unit.split(" (")[0].split()
-    return "cells" if words[:2] == ["grid", "points"] else words[-1] if len(words) < 3 \
-        else words[0]
+    """A bar's short unit, the log's without its explanation: "grid points" -> "cells",
+    "Hessian-vector products (…)" -> "products", "iterations of max_iter (…)" -> "iterations"."""
+    head = unit.split(" (")[0].split(" of ")[0]
+    return "cells" if head == "grid points" else head.split()[-1]
 
 
 class ProgressLog:

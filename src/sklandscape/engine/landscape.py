@@ -26,7 +26,7 @@ from sklandscape.model.network import (
     forward,
     forward_from,
     hidden_before,
-    l2_penalty,
+    objective_loss,
     parameter_layer,
     predicted_class,
     true_class_probability,
@@ -273,9 +273,7 @@ def plane_slice_chunks(
             out += intercept[:, None, :]
             hidden = out if k == len(layers) - 2 else activate_in_place(net.activation, out)
         found = score(hidden)
-        if net.objective == "sklearn":  # ½MSE for a regressor; the penalty of these weights
-            half = 1.0 if net.is_classifier else 0.5
-            found["loss"] = half * found["loss"] + l2_penalty(net, flat, len(y))
+        found["loss"] = objective_loss(net, found["loss"], flat, len(y))
         yield start, found
 
 

@@ -32,7 +32,6 @@ from sklandscape.model.network import (
     ACTIVATIONS,
     Network,
     activate_in_place,
-    l2_penalty,
 )
 
 CHUNK_VALUES = 1 << 14
@@ -64,7 +63,6 @@ class OutputSlice:
         self.buffers = {k: np.empty((self.step, len(y), net.layer_sizes[k]))
                         for k in range(low.layer if low.layer == net.n_layers else low.layer + 1,
                                        net.n_layers + 1)}
-        self.penalty = self._penalty_terms() if net.objective == "sklearn" else None
         self.names = ("loss", "accuracy") if net.is_classifier else ("loss",)
         self.score = Scorer(net, y, self.step)
 
@@ -123,30 +121,10 @@ class OutputSlice:
         raise AssertionError("unreachable: the loop returns at the output layer")
 
     def measures(self, s: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-        """{"loss"}, and a classifier's {"accuracy"}, of c cells."""
-        net = self.net
+        """{"loss"} (the data loss: structured.py adds sklearn's penalty), and a classifier's
+        {"accuracy"}, of c cells."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            found = self.score(self._logits(s, t))
-        found["loss"] = self._penalised(1.0 if net.is_classifier else 0.5, found["loss"], s, t)
-        return found
-
-    def _penalised(self, half: float, data: np.ndarray, s, t) -> np.ndarray:
-        """The data loss as the objective scores it: with "sklearn", `half` of it (a
-        regressor's ½MSE) plus the L2 penalty at the cells' weights."""
-        if self.penalty is None:
-            return data
-        base, (scale_low, scale_high) = self.penalty
-        return half * data + base + scale_low * (self.plan.low.centre + s) ** 2 \
-            + scale_high * (self.plan.high.centre + t) ** 2
-
-    def _penalty_terms(self):
-        """sklearn's L2 penalty as (the fixed weights' part, per-moving-weight scales)."""
-        net, n = self.net, len(self.y)
-        index = [net.index(c.name) for c in (self.plan.low, self.plan.high)]
-        others = net.flat.copy()
-        others[index] = 0.0
-        base = float(l2_penalty(net, others, n))
-        return base, [0.5 * net.alpha / n if net.coef_mask[i] else 0.0 for i in index]
+            return self.score(self._logits(s, t))
 
     def rows(self, rows: range | None = None, progress: Progress | None = None):
         """Yield (first row, {"loss"[, "accuracy"]} of those rows) over `rows` of the grid."""

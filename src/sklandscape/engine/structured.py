@@ -28,7 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sklandscape.engine.expanded import LinearUnit, Quadratic, Separable
-from sklandscape.engine.landscape import ROW_BLOCK, Grid, Progress, plain_rows
+from sklandscape.engine.landscape import ROW_BLOCK, Grid, Progress, plain_measure_rows
 from sklandscape.engine.moves import coordinate
 from sklandscape.engine.output_slices import OutputSlice
 from sklandscape.engine.slicing import Plan
@@ -63,7 +63,16 @@ def plan_pair(net: Network, axes: tuple[str, str]) -> Plan:
 def weights_slice_rows(
     net: Network, X, y, grid: Grid, rows: range | None = None, progress: Progress | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (first row, loss of those rows) over `rows` of the grid, by the fastest exact path.
+    """Yield (first row, loss of those rows) over `rows` of the grid, by the fastest exact path."""
+    for first, columns in weights_slice_measures(net, X, y, grid, rows, progress):
+        yield first, columns["loss"]
+
+
+def weights_slice_measures(
+    net: Network, X, y, grid: Grid, rows: range | None = None, progress: Progress | None = None
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Yield (first row, the table's columns of those rows): {"loss"}, and for a classifier
+    also {"accuracy"} (the share of samples classified right at each cell).
 
     BLAS runs on one thread here: the products are small (ROW_BLOCK rows), where
     threads cost more than they give, and a fixed thread count keeps a tile's bits
@@ -74,54 +83,39 @@ def weights_slice_rows(
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     plan = plan_pair(net, grid.names)
     if plan.kind == "output_update":
-        path = ((first, columns["loss"]) for first, columns in
-                OutputSlice(net, X, y, grid, plan).rows(rows, progress))
+        path = OutputSlice(net, X, y, grid, plan).rows(rows, progress)
     elif plan.kind == "plain":
-        path = plain_rows(net, X, y, grid, rows, progress)
+        path = plain_measure_rows(net, X, y, grid, rows, progress)
     else:
         kind = {"output_quadratic": Quadratic, "separable": Separable, "one_unit": OneUnit,
                 "rank_update": RankUpdate}[plan.kind]
         if plan.kind == "one_unit" and net.activation == "identity":
             kind = LinearUnit  # an identity unit is linear in its weights
-        path = kind(net, X, y, grid, plan).rows(rows, progress)
-    if net.objective == "sklearn" and plan.kind not in ("plain", "output_update"):
-        # the plain pass and the output update score the objective themselves
+        path = ((first, {"loss": loss}) for first, loss in
+                kind(net, X, y, grid, plan).rows(rows, progress))
+    if net.objective == "sklearn" and plan.kind != "plain":  # the plain pass knows it already
         path = _sklearn_objective(net, len(y), grid, path)
     with threadpool_limits(1, user_api="blas"):
         yield from path
 
 
 def _sklearn_objective(net: Network, n_samples: int, grid: Grid, rows):
-    """A structured path's MSE as sklearn's objective: half of it, plus the L2 penalty, of
-    which only the moving weights' part changes from cell to cell."""
+    """A structured path's data loss as sklearn's objective: half a regressor's MSE (a
+    classifier's log-loss whole), plus the L2 penalty, of which only the moving weights' part
+    changes from cell to cell."""
     from sklandscape.model.network import l2_penalty
 
+    half = 1.0 if net.is_classifier else 0.5
     index = [net.index(name) for name in grid.names]
     others = net.flat.copy()
     others[index] = 0.0
     base = float(l2_penalty(net, others, n_samples))
     scale = [0.5 * net.alpha / n_samples if net.coef_mask[i] else 0.0 for i in index]
-    for first, loss in rows:
+    for first, columns in rows:
+        loss = columns["loss"]
         a = grid.first[first : first + loss.shape[0]][:, None]
         b = grid.second[None, :]
-        yield first, 0.5 * loss + (base + scale[0] * a * a + scale[1] * b * b)
-
-
-def weights_slice_measures(
-    net: Network, X, y, grid: Grid, rows: range | None = None, progress: Progress | None = None
-) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """As weights_slice_rows, yielding the table's columns: {"loss"}, and for a classifier
-    also {"accuracy"} (the share of samples classified right at each cell)."""
-    plan = plan_pair(net, grid.names)
-    if plan.kind != "output_update":
-        for first, loss in weights_slice_rows(net, X, y, grid, rows, progress):
-            yield first, {"loss": loss}
-        return
-    from threadpoolctl import threadpool_limits
-
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    with threadpool_limits(1, user_api="blas"):
-        yield from OutputSlice(net, X, y, grid, plan).rows(rows, progress)
+        yield first, columns | {"loss": half * loss + (base + scale[0] * a * a + scale[1] * b * b)}
 
 
 def weights_slice_grid(net: Network, X, y, grid: Grid, progress: Progress | None = None,

@@ -40,9 +40,9 @@ def banded(compute: Callable[[range, Progress | None], Iterable], span: range, n
     from joblib import Parallel, delayed, parallel_config
 
     count = min(len(span), BANDS_PER_WORKER * workers)
-    edges = sorted({span.start, span.stop} | {
-        edge - edge % align for edge in (span.start + k * len(span) // count
-                                         for k in range(1, count)) if edge - edge % align > span.start})
+    cuts = (span.start + k * len(span) // count for k in range(1, count))
+    cuts = {cut - cut % align for cut in cuts}  # down to a whole block
+    edges = sorted({span.start, span.stop} | {cut for cut in cuts if cut > span.start})
     log.info("%d bands of %d over %d worker processes (n_jobs=%s)", len(edges) - 1, len(span),
              workers, n_jobs)
     with parallel_config(backend="loky", inner_max_num_threads=1):

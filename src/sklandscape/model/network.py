@@ -425,11 +425,19 @@ def loss(net: Network, output: np.ndarray, y: np.ndarray, flat: np.ndarray | Non
         data = log_loss(output, y, net.out_activation == "logistic")
     else:
         data = mse(output, y)
+    return objective_loss(net, data, net.flat if flat is None else flat, len(y))
+
+
+def objective_loss(net: Network, data: np.ndarray, flat: np.ndarray, n_samples: int
+                   ) -> np.ndarray:
+    """A data loss (MSE or log-loss, per parameter vector of `flat` (…, P)) as the network's
+    objective scores it: as it is, or for "sklearn" half a regressor's MSE (a classifier's
+    log-loss whole) plus the L2 penalty of those weights."""
     if net.objective != "sklearn":
         return data
     if not net.is_classifier:
         data = 0.5 * data
-    return data + l2_penalty(net, net.flat if flat is None else flat, len(y))
+    return data + l2_penalty(net, flat, n_samples)
 
 
 def l2_penalty(net: Network, flat: np.ndarray, n_samples: int) -> np.ndarray:

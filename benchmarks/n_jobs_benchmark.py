@@ -1,12 +1,12 @@
-"""n_jobs on the grid kinds: wall time with one worker and with two, the workers' start-up
+"""n_jobs on the grid kinds and the analyses that take it: wall time with one worker and with two, the workers' start-up
 included, and whether the tables are the same bits.
 
     .venv/bin/python benchmarks/n_jobs_benchmark.py
 
 digits (1,797 rows, standard-scaled), MLPClassifier [64, 32] (50 epochs): `sl.weights` at
 201² with a held-out column, `sl.weight_pairs` on 3 weights at 101², `sl.interpolation` at 2001
-points and `sl.connectivity` between 3 seeds. One run each, n_jobs=None then n_jobs=2,
-progress bars off. Prints a Markdown table for docs/engine.md.
+points, `sl.connectivity` between 3 seeds and `sl.learning_rates` (20 runs of scikit-learn's
+sgd). One run each, n_jobs=None then n_jobs=2, progress bars off. Prints a Markdown table for docs/engine.md.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def main() -> None:
         "connectivity, 3 seeds (3 pairs)": lambda n_jobs: sl.connectivity(
             models, X, y, resolution=21, curve_max_iter=20, plane_resolution=21, n_jobs=n_jobs,
             progress=False),
+        "learning_rates, 2 momenta x 10 rates": lambda n_jobs: sl.learning_rates(
+            model, X, y, n_jobs=n_jobs, progress=False),
     }
     print(f"machine: {platform.node()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; digits MLPClassifier "

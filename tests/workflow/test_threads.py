@@ -24,10 +24,13 @@ CONFIG = {
         "W_plane": {"network": "W", "kind": "random_plane", "seeds": [0], "resolution": 21},
     },
     "analyses": {"W_links": {"kind": "connectivity", "network": "W", "resolution": 9,
-                             "curve_max_iter": 5, "plane_resolution": 5}},
+                             "curve_max_iter": 5, "plane_resolution": 5},
+                 "W_rates": {"kind": "learning_rates", "network": "W", "momenta": [0.0, 0.9],
+                             "factors": [0.5, 1.5], "max_iter": 20}},
 }
 TABLES = ["landscapes/W_slice.parquet", "landscapes/W_plane.parquet",
-          "analyses/W_links/pairs.parquet", "analyses/W_links/paths.parquet"]
+          "analyses/W_links/pairs.parquet", "analyses/W_links/paths.parquet",
+          "analyses/W_rates/rates.parquet", "analyses/W_rates/curves.parquet"]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def runs(tmp_path_factory):
     snakemake(one, "--cores", "2")
     two = make_workspace(tmp_path_factory.mktemp("two_threads"), CONFIG)
     snakemake(two, "--cores", "2", "--set-threads", "landscape=2", "random_plane=2",
-              "connectivity=2")
+              "connectivity=2", "learning_rates=2")
     return one, two
 
 
@@ -44,7 +47,7 @@ def test_threads_become_worker_processes_with_the_same_tables(runs):
     one, two = runs
     for root, workers in ((one, None), (two, 2)):
         for folder, name in (("landscape", "W_slice"), ("landscape", "W_plane"),
-                             ("analysis", "W_links")):
+                             ("analysis", "W_links"), ("analysis", "W_rates")):
             text = (root / "results" / "logs" / folder / f"{name}.log").read_text()
             said = f"over {workers} worker processes (n_jobs={workers})"
             assert (said in text) == (workers is not None), (root, name, text[-2000:])

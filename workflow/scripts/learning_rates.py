@@ -8,6 +8,7 @@ with pipeline_job(snakemake, "learning_rates") as run:
         snakemake.input.model, snakemake.input.weights, snakemake.input.data,
         snakemake.params.spec, snakemake.wildcards.analysis,
         tables={table: out[table] for table in ("rates", "curves", "limits")}, figure=out.png,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.record_output(out.rates)

@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from sklandscape.engine.workers import banded
+
 DEFAULT_FACTORS = (0.5, 0.7, 0.8, 0.9, 0.95, 1.05, 1.1, 1.25, 1.5, 2.0)
 ESCAPE = 10.0  # a run whose excess loss grows past ESCAPE x its start left the minimum ...
 RISE = 0.1  # ... if its loss also rose by more than this fraction above where it started
@@ -105,11 +107,13 @@ def measured_limit(rates: np.ndarray, outcomes: list[str]) -> tuple[float, float
 
 def stability_runs(model, X, y, lambda_max: float, trained_loss: float, *,
                    momenta=(0.0, 0.9), factors=DEFAULT_FACTORS, max_iter: int = 200,
-                   perturbation: float = 1e-3, random_state: int = 0, progress=None):
+                   perturbation: float = 1e-3, random_state: int = 0, n_jobs=None,
+                   progress=None):
     """Every (momentum, rate) run: the per-iteration table, the per-rate table, the limits.
 
     The start is the trained weights plus `perturbation` x |weights| / sqrt(P) x a standard
-    normal vector (one draw, `random_state`), the same for every run.
+    normal vector (one draw, `random_state`), the same for every run. The runs are
+    independent: `n_jobs` spreads them over worker processes (the same bits in each).
     """
     mlp, _ = _mlp_and_inputs(model, X)
     trained = [*mlp.coefs_, *mlp.intercepts_]
@@ -117,30 +121,36 @@ def stability_runs(model, X, y, lambda_max: float, trained_loss: float, *,
     size = sum(w.size for w in trained)
     scale = perturbation * np.sqrt(sum(float((w**2).sum()) for w in trained) / size)
     start = [w + scale * rng.standard_normal(w.shape) for w in trained]
+    runs = [(momentum, factor) for momentum in momenta for factor in factors]
+
+    def compute(band: range, report):
+        for k in band:
+            momentum, factor = runs[k]
+            yield sgd_run(model, X, y, start, factor * predicted_limit(lambda_max, momentum),
+                          momentum, max_iter)
+            if report is not None:
+                report(k + 1, len(runs))
+
+    found = iter(banded(compute, range(len(runs)), n_jobs, progress))
     curves, rows, limits = [], [], []
-    total, done = len(momenta) * len(factors), 0
     for momentum in momenta:
         predicted = predicted_limit(lambda_max, momentum)
         outcomes = []
         for factor in factors:
             rate = factor * predicted
-            curve, stopped = sgd_run(model, X, y, start, rate, momentum, max_iter)
-            found = outcome(curve, trained_loss, stopped)
-            outcomes.append(found)
+            curve, stopped = next(found)
+            outcomes.append(outcome(curve, trained_loss, stopped))
             curves.append(pd.DataFrame({"momentum": momentum, "factor": factor,
                                         "learning_rate": rate,
                                         "iteration": np.arange(len(curve), dtype=np.int64),
                                         "loss": curve}))
             finite = curve[np.isfinite(curve)]
             rows.append({"momentum": momentum, "factor": factor, "learning_rate": rate,
-                         "predicted_limit": predicted, "outcome": found,
+                         "predicted_limit": predicted, "outcome": outcomes[-1],
                          "iterations": len(curve),
                          "loss_start": float(curve[0]) if curve.size else np.nan,
                          "loss_final": float(curve[-1]) if curve.size else np.nan,
                          "loss_max": float(finite.max()) if finite.size else np.nan})
-            done += 1
-            if progress is not None:
-                progress(done, total)
         below, above, measured = measured_limit(np.asarray(factors) * predicted, outcomes)
         limits.append({"momentum": momentum, "predicted_limit": predicted,
                        "largest_settled": below, "smallest_unsettled": above,

@@ -12,6 +12,7 @@ from sklandscape.analyses.learning_rates import DEFAULT_FACTORS, stability_runs
 from sklandscape.analyses.spectrum import HessianOperator, extreme_eigenpairs
 from sklandscape.api.inputs import alpha_of, inputs_of, model_label, running
 from sklandscape.api.result import Result
+from sklandscape.options import check_n_jobs
 from sklandscape.progress import ProgressLog
 
 
@@ -49,7 +50,8 @@ def check_options(momenta, factors, max_iter, perturbation, random_state) -> Non
 def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
                    factors: Sequence[float] = DEFAULT_FACTORS, max_iter: int = 200,
                    perturbation: float = 1e-3, random_state: int = 0,
-                   name: str = "learning_rates", network: str | None = None, progress: bool = True) -> Result:
+                   name: str = "learning_rates", network: str | None = None,
+                   n_jobs: int | None = None, progress: bool = True) -> Result:
     """Predict the largest stable full-batch learning rate from the Hessian's top eigenvalue,
     2(1 + β)/λ_max, and check it with scikit-learn's own sgd solver.
 
@@ -71,6 +73,11 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
         Seed of that vector and of the Lanczos start.
     name, network : str
         The analysis' and the network's names.
+    n_jobs : int, optional
+        Worker processes for the runs (as in scikit-learn: None = 1, -1 = every core), each
+        with one BLAS thread; the tables are the same bits for every n_jobs.
+    progress : bool, default True
+        A progress bar over the runs.
 
     Returns
     -------
@@ -93,6 +100,7 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
     True
     """
     check_options(momenta, factors, max_iter, perturbation, random_state)
+    check_n_jobs(n_jobs)
     if not hasattr(model, "coefs_") and not getattr(model, "steps", None):
         raise ValueError("learning_rates needs the fitted scikit-learn estimator itself (its "
                          f"own sgd solver runs the check), not a {type(model).__name__}")
@@ -107,7 +115,7 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
             model, np.asarray(X), np.asarray(y), lambda_max, trained_loss,
             momenta=[float(m) for m in momenta], factors=[float(f) for f in factors],
             max_iter=int(max_iter), perturbation=float(perturbation),
-            random_state=int(random_state), progress=ProgressLog(f"learning_rates {name}"))
+            random_state=int(random_state), n_jobs=n_jobs, progress=ProgressLog(f"learning_rates {name}"))
     metadata = {"analysis": {"kind": "learning_rates", "momenta": [float(m) for m in momenta],
                              "factors": [float(f) for f in factors], "max_iter": int(max_iter),
                              "perturbation": float(perturbation),

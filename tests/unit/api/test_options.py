@@ -269,3 +269,23 @@ def test_connectivity_pairs_over_workers_are_the_same_bits():
     assert one.metrics == two.metrics
     with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
         sl.connectivity(models, X, y, n_jobs=0)
+
+
+def test_learning_rate_runs_over_workers_are_the_same_bits():
+    from sklearn.datasets import load_wine
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_wine(return_X_y=True)
+    X = X / X.max(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0).fit(X, y)
+    options = {"momenta": [0.0, 0.9], "factors": [0.5, 1.5, 3.0], "max_iter": 30}
+    one = sl.learning_rates(model, X, y, **options)
+    two = sl.learning_rates(model, X, y, n_jobs=2, **options)
+    assert len(one.tables["rates"]) == 6
+    for key, table in one.tables.items():
+        assert table.equals(two.tables[key]), key
+    assert one.metrics == two.metrics
+    with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
+        sl.learning_rates(model, X, y, n_jobs=0)

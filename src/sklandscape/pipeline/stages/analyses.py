@@ -103,7 +103,7 @@ def input_attack(weights_path, data_path, landscape_path, spec: dict, target_fun
 
 
 def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *,
-                   tables: dict, figure) -> dict:
+                   tables: dict, figure, n_jobs=None) -> dict:
     """The stable learning rate predicted from λ_max, checked by the fitted estimator's own
     sgd on the rows the network trained on (its training split)."""
     data = network_data(weights_path, data_path)
@@ -116,7 +116,7 @@ def learning_rates(model_path, weights_path, data_path, spec: dict, name: str, *
         y = np.asarray(data.net.classes)[y.astype(np.int64)]
     options = {k: v for k, v in spec.items() if k not in ("kind", "network")}
     result = learning_rates_result(model, X, y, **options, name=name, network=spec["network"],
-                                   progress=False)
+                                   n_jobs=n_jobs, progress=False)
     _write(result, tables, {"learning_rates": figure})
     return result.metrics
 

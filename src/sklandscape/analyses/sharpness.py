@@ -126,8 +126,18 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     top = extreme_eigenpairs(op, k, "LA", seed)
     log.info("%s: top %d eigenvalues %s (%d products)", label, k,
              np.array2string(top.values, precision=4), op.products)
+    trace = exact_trace(op) or hutchinson_trace(op, probes, seed + 2)
+    log.info("%s: trace %.6g%s", label, trace.value,
+             f" ± {trace.standard_error:.2g} (Hutchinson, {probes} probes)"
+             if trace.standard_error else " (exact: Gauss-Newton diagonal, relu network)")
+    # The quadrature's Lanczos runs also hold the bottom's Krylov space: the bottom goes on
+    # from them (on digits [256, 256], 112 more products instead of 294 from scratch).
+    quadrature, krylov = stochastic_lanczos_quadrature(op, density, steps, seed + 3,
+                                                       subspace=True)
     resolution = NEGATIVE_RESOLUTION * abs(top.values[-1])
-    bottom = bottom_eigenpairs(op, k, resolution, seed + 1, int(settings["bottom_max_products"]))
+    bottom = bottom_eigenpairs(op, k, resolution, seed + 1, int(settings["bottom_max_products"]),
+                               start=krylov)
+    del krylov
     if not bottom.converged:
         log.info("%s: %d of the bottom %d eigenvalues converged to ± %.2g within "
                  "bottom_max_products %d", label, len(bottom.values), k, resolution,
@@ -139,11 +149,6 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     else:
         log.info("%s: bottom %d eigenvalues %s ± %.2g (%d products)", label, k,
                  np.array2string(bottom.values, precision=4), resolution, op.products)
-    trace = exact_trace(op) or hutchinson_trace(op, probes, seed + 2)
-    log.info("%s: trace %.6g%s", label, trace.value,
-             f" ± {trace.standard_error:.2g} (Hutchinson, {probes} probes)"
-             if trace.standard_error else " (exact: Gauss-Newton diagonal, relu network)")
-    quadrature = stochastic_lanczos_quadrature(op, density, steps, seed + 3)
     progress(expected, expected)
     tolerance = eigenvalue_tolerance(np.concatenate([top.values, bottom.values]), rtol)
     return Spectrum("matrix-free", size, top, bottom, trace.value, trace.standard_error,

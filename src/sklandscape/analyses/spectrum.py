@@ -110,69 +110,118 @@ def extreme_eigenpairs(op: HessianOperator, k: int, which: str = "LA", seed: int
     return Eigenpairs(values[order], signed_columns(vectors[:, order]), converged)
 
 
+@dataclass(frozen=True)
+class Subspace:
+    """Directions (rows, not necessarily orthonormal) and H applied to each (rows): the
+    Krylov spaces a Lanczos run has already paid for, reusable by bottom_eigenpairs."""
+
+    vectors: np.ndarray  # (m, P)
+    images: np.ndarray  # (m, P)
+
+
 def bottom_eigenpairs(op: HessianOperator, k: int, resolution: float, seed: int = 0,
-                     max_products: int | None = None, block: int = 2) -> Eigenpairs:
-    """The k smallest eigenpairs, each value within `resolution` of the exact one, by block
-    Lanczos with full reorthogonalisation.
+                     max_products: int | None = None, block: int = 2,
+                     start: Subspace | None = None) -> Eigenpairs:
+    """The k smallest eigenpairs, each value within `resolution` of the exact one, by
+    Rayleigh-Ritz on a growing subspace: every step adds H's residuals of the `block`
+    least converged of the k smallest Ritz pairs.
+
+    From a random block, the residuals span the next block of the block Krylov space, so
+    this is block Lanczos with full reorthogonalisation; from `start` (the quadrature's
+    Lanczos runs, which cost nothing more here) it goes on from what they found. With H
+    applied to every direction kept, the projected matrix and each Ritz pair's true residual
+    |H v - theta v| are exact, whatever the subspace.
 
     Why not ARPACK as for the top: the bottom of a trained network is a crowd around zero.
     Asked for to its own relative precision, ARPACK ran out of ~900 products on digits
     [256, 256]; asked for to an absolute residual, it restarts its small Krylov space (ncv)
-    and needed ~680, one product per call. Here the Krylov space is kept whole (the Ritz
-    values only improve), `block` directions share each batched product (two: an eigenvalue
-    twice over, as from two identical units, would show only once in a single-vector
-    Krylov space; measured at 85,002 weights, blocks of 1, 2 and 4 took 244, 294 and 360
-    products, 21, 21 and 24 s), and the run stops
-    as soon as the k smallest Ritz pairs' residuals |H v - theta v|, read off the block
-    tridiagonal matrix for free, are within a tenth of `resolution`. A residual r puts theta
-    within r of *an* eigenvalue, not of the k-th smallest: stopped at r = resolution, the
-    fifth Ritz value of a test network came from the crowd near zero before the Krylov space
-    had found the fifth negative eigenvalue (off by 1.4 resolutions); at a tenth, every value
-    was within 0.02 resolutions, for 30% more products.
+    and needed ~680, one product per call. Here the subspace is kept whole (the Ritz values
+    only improve), two directions share each batched product (an eigenvalue twice over, as
+    from two identical units, would show only once in a single-vector Krylov space), and
+    the run stops as soon as the k smallest Ritz pairs' residuals are within a tenth of
+    `resolution`. A residual r puts theta within r of *an* eigenvalue, not of the k-th
+    smallest: stopped at r = resolution, the fifth Ritz value of a test network came from the
+    crowd near zero before the subspace had found the fifth negative eigenvalue (off by 1.4
+    resolutions); at a tenth, every value was within 0.02 resolutions. At 85,002 weights,
+    from a random block: 294 products; from the quadrature's 4 x 80: 112 more.
     """
     from scipy.linalg import eigh
 
     size = op.size
     k = min(int(k), size)
     block = max(1, min(int(block), size))
-    steps = max(1, min((max_products or 200 * k + 400) // block, size // block))
+    budget = max_products or 200 * k + 400
     stop = resolution / 10
-    # rows: the orthonormal Lanczos directions; T: H projected on them (block tridiagonal).
-    # Both grow as the run goes: a large budget must not allocate its whole basis up front.
-    basis, T = np.empty((0, size)), np.zeros((0, 0))
-    Q = np.linalg.qr(np.random.default_rng(seed).standard_normal((size, block)))[0].T
-    B = None  # the off-diagonal block below the last diagonal one
-    for j in range(steps):
-        n = (j + 1) * block
-        if n > len(basis):
-            basis, T = _grown(basis, T, min(steps * block, max(64, 2 * len(basis))))
-        if B is not None:
-            T[n - block : n, n - 2 * block : n - block] = B
-            T[n - 2 * block : n - block, n - block : n] = B.T
-        basis[n - block : n] = Q
-        W = op.matmat(Q.T).T  # (block, P)
-        A = Q @ W.T
-        T[n - block : n, n - block : n] = (A + A.T) / 2
-        before = np.linalg.norm(W)
-        W -= (W @ basis[:n].T) @ basis[:n]  # block Gram-Schmidt against the whole basis
-        if np.linalg.norm(W) < 0.7 * before:  # cancellation: once more ("twice is enough")
-            W -= (W @ basis[:n].T) @ basis[:n]
-        Q, B = np.linalg.qr(W.T)  # W = B^T Q: B is the next off-diagonal block
-        Q = Q.T
-        values, vectors = eigh(T[:n, :n])
-        residuals = np.linalg.norm(B @ vectors[n - block :, :k], axis=0)
-        if np.all(residuals <= stop):
+    rng = np.random.default_rng(seed)
+    first = _orthonormal(start) if start is not None else None
+    n = 0 if first is None else len(first[0])
+    # Room for every direction the budget allows: np.empty maps no page until it is written.
+    rows = min(size, max(n, block) + budget + block)
+    V, HV = np.empty((rows, size)), np.empty((rows, size))
+    A, M = np.zeros((rows, rows)), np.zeros((rows, rows))  # V H V^T and HV HV^T
+    spent = 0
+    Z = None if n else np.linalg.qr(rng.standard_normal((size, block)))[0].T
+    if n:
+        V[:n], HV[:n] = first
+        A[:n, :n], M[:n, :n] = _symmetric(V[:n] @ HV[:n].T), HV[:n] @ HV[:n].T
+    while True:
+        if Z is not None:  # add the directions Z and their images
+            b = len(Z)
+            V[n : n + b], HV[n : n + b] = Z, op.matmat(Z.T).T
+            spent += b
+            # one pass over the images for both (the run is bound by reading V and HV)
+            both = np.vstack([V[n : n + b], HV[n : n + b]]) @ HV[: n + b].T
+            A[n : n + b, : n + b], M[n : n + b, : n + b] = both[:b], both[b:]
+            for gram in (A, M):
+                gram[:n, n : n + b] = gram[n : n + b, :n].T
+                gram[n : n + b, n : n + b] = _symmetric(gram[n : n + b, n : n + b])
+            n += b
+        values, vectors = eigh(A[:n, :n])
+        wanted = vectors[:, :k]
+        # |H v - theta v|^2 = c^T M c - theta^2 for v = V^T c (V orthonormal, c^T A c = theta)
+        squares = np.einsum("ij,ij->j", wanted, M[:n, :n] @ wanted) - values[:k] ** 2
+        residuals = np.sqrt(np.maximum(squares, 0.0))
+        done = len(residuals) == k and np.all(residuals <= stop)
+        if done:  # confirmed on the vectors themselves, not only on the Gram matrices
+            exact = wanted.T @ HV[:n] - values[:k, None] * (wanted.T @ V[:n])
+            residuals = np.linalg.norm(exact, axis=1)
+            done = np.all(residuals <= stop)
+        if done or spent >= budget or n + block > rows:
             break
+        pick = np.argsort(-residuals)[:block]
+        Z = wanted[:, pick].T @ HV[:n] - values[pick, None] * (wanted[:, pick].T @ V[:n])
+        if len(Z) < block:  # fewer Ritz pairs than a block: random directions fill it
+            Z = np.vstack([Z, rng.standard_normal((block - len(Z), size))])
+        # Residuals are orthogonal to V but for rounding: one Gram-Schmidt pass, a second
+        # only on cancellation ("twice is enough")
+        before = np.linalg.norm(Z, axis=1)
+        Z -= (Z @ V[:n].T) @ V[:n]
+        if np.any(np.linalg.norm(Z, axis=1) < 0.7 * before):
+            Z -= (Z @ V[:n].T) @ V[:n]
+        Z, R = np.linalg.qr((Z / np.linalg.norm(Z, axis=1, keepdims=True)).T)
+        Z = Z.T
+        if np.min(np.abs(np.diag(R))) < 0.7:
+            Z -= (Z @ V[:n].T) @ V[:n]  # nearly parallel: QR's second direction is rounding
+            Z = np.linalg.qr(Z.T)[0].T
     # what converged, from the bottom up: a pair above an unconverged one is not "the k-th"
     kept = int(np.argmin(np.append(residuals <= stop, False)))
-    return Eigenpairs(values[:kept], signed_columns(basis[:n].T @ vectors[:, :kept]),
-                      kept >= k)
+    return Eigenpairs(values[:kept], signed_columns(V[:n].T @ vectors[:, :kept]), kept >= k)
 
 
-def _grown(basis: np.ndarray, T: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    larger, projection = np.empty((rows, basis.shape[1])), np.zeros((rows, rows))
-    larger[: len(basis)], projection[: len(T), : len(T)] = basis, T
-    return larger, projection
+def _orthonormal(start: Subspace) -> tuple[np.ndarray, np.ndarray]:
+    """An orthonormal basis of start's directions (rows), with their images; directions that
+    are (numerically) combinations of others, or zero, are dropped."""
+    from scipy.linalg import eigh
+
+    gram = start.vectors @ start.vectors.T
+    weights, rotation = eigh(gram)
+    keep = weights > 1e-10 * max(weights[-1], np.finfo(float).tiny)
+    S = rotation[:, keep] / np.sqrt(weights[keep])
+    return S.T @ start.vectors, S.T @ start.images
+
+
+def _symmetric(M: np.ndarray) -> np.ndarray:
+    return (M + M.T) / 2
 
 
 @dataclass(frozen=True)
@@ -231,15 +280,17 @@ class Quadrature:
         return kernel @ self.weights / (self.n_probes * sigma * np.sqrt(2 * np.pi))
 
 
-def lanczos(op: HessianOperator, starts: np.ndarray, steps: int):
+def lanczos(op: HessianOperator, starts: np.ndarray, steps: int, images: bool = False):
     """Lanczos with full reorthogonalisation from each column of `starts` (P, m), batched.
 
     Returns the tridiagonal matrices' diagonals (m, steps) and off-diagonals (m, steps - 1),
-    and each probe's length: a probe stops early when its Krylov space is invariant.
+    and each probe's length: a probe stops early when its Krylov space is invariant. With
+    `images`, also the Subspace of every Lanczos vector and H applied to it.
     """
     P, m = starts.shape
     steps = min(int(steps), P)
     basis = np.zeros((m, steps, P))
+    applied = np.zeros((m, steps, P)) if images else None
     alpha, beta = np.zeros((m, steps)), np.zeros((m, max(steps - 1, 0)))
     lengths = np.full(m, steps)
     q = (starts / np.linalg.norm(starts, axis=0)).T  # (m, P)
@@ -249,6 +300,8 @@ def lanczos(op: HessianOperator, starts: np.ndarray, steps: int):
         w = op.matmat(q[active].T).T
         full = np.zeros((m, P))
         full[active] = w
+        if images:
+            applied[active, j] = w
         alpha[:, j] = np.sum(full * q, axis=1)
         for _ in range(2):  # classical Gram-Schmidt twice: orthogonal to rounding
             coefficients = np.einsum("mjp,mp->mj", basis[:, : j + 1], full)
@@ -265,17 +318,21 @@ def lanczos(op: HessianOperator, starts: np.ndarray, steps: int):
         q[active] = full[active] / norm[active, None]
         if not active.any():
             break
+    if images:
+        return alpha, beta, lengths, Subspace(basis.reshape(-1, P), applied.reshape(-1, P))
     return alpha, beta, lengths
 
 
 def stochastic_lanczos_quadrature(op: HessianOperator, probes: int, steps: int,
-                                  seed: int = 0) -> Quadrature:
-    """SLQ (Golub & Meurant; Ubaru et al. 2017) from `probes` Rademacher starts."""
+                                  seed: int = 0, subspace: bool = False):
+    """SLQ (Golub & Meurant; Ubaru et al. 2017) from `probes` Rademacher starts; with
+    `subspace`, (Quadrature, Subspace): the Lanczos vectors and their images, for
+    bottom_eigenpairs."""
     from scipy.linalg import eigh_tridiagonal
 
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, 2, size=(op.size, probes)) * 2.0 - 1.0
-    alpha, beta, lengths = lanczos(op, starts, steps)
+    alpha, beta, lengths, *krylov = lanczos(op, starts, steps, images=subspace)
     probe_of, nodes, weights = [], [], []
     for k in range(probes):
         n = int(lengths[k])
@@ -286,8 +343,9 @@ def stochastic_lanczos_quadrature(op: HessianOperator, probes: int, steps: int,
         nodes.append(theta)
         weights.append(vectors[0] ** 2)
         probe_of.append(np.full(n, k))
-    return Quadrature(np.concatenate(probe_of), np.concatenate(nodes), np.concatenate(weights),
-                      probes)
+    quadrature = Quadrature(np.concatenate(probe_of), np.concatenate(nodes),
+                            np.concatenate(weights), probes)
+    return (quadrature, krylov[0]) if subspace else quadrature
 
 
 def exact_quadrature(eigenvalues: np.ndarray) -> Quadrature:

@@ -15,6 +15,7 @@ from sklearn.neural_network import MLPClassifier
 from conftest import fitted_mlp
 from sklandscape.analyses.spectrum import (
     HessianOperator,
+    Subspace,
     bottom_eigenpairs,
     exact_quadrature,
     extreme_eigenpairs,
@@ -109,6 +110,36 @@ def test_the_bottom_to_a_resolution_is_the_full_hessians():
     assert not few.converged and len(few.values) < 5
     np.testing.assert_allclose(few.values, exact[: len(few.values)], rtol=0,
                                atol=resolution * lambda_max)
+
+
+def test_the_bottom_goes_on_from_the_quadratures_lanczos_runs():
+    """From the density's Krylov spaces, the bottom is the full Hessian's, each pair to the
+    resolution, for fewer new products than from a random block; a start that spans nothing
+    new (repeated rows, a zero row) changes nothing."""
+    model, X, y = fitted_mlp((30, 20), "tanh", n_features=3, n=80, max_iter=300)
+    net = Network.from_estimator(model)
+    H = hessian(net, X, y)
+    exact = np.linalg.eigvalsh((H + H.T) / 2)
+    resolution = 1e-4 * exact[-1]
+    fresh = HessianOperator(net, X, y)
+    alone = bottom_eigenpairs(fresh, 5, resolution, seed=1, max_products=2000)
+    op = HessianOperator(net, X, y)
+    _, krylov = stochastic_lanczos_quadrature(op, 4, 20, seed=3, subspace=True)
+    assert krylov.vectors.shape == krylov.images.shape == (80, len(net.flat))
+    np.testing.assert_allclose(krylov.images, krylov.vectors @ H, atol=1e-12)  # H symmetric
+    spent = op.products
+    found = bottom_eigenpairs(op, 5, resolution, seed=1, max_products=2000, start=krylov)
+    assert found.converged and alone.converged
+    assert op.products - spent < fresh.products
+    np.testing.assert_allclose(found.values, exact[:5], rtol=0, atol=resolution)
+    residuals = H @ found.vectors - found.vectors * found.values
+    assert np.linalg.norm(residuals, axis=0).max() <= resolution
+    np.testing.assert_allclose(np.linalg.norm(found.vectors, axis=0), 1.0, atol=1e-10)
+    repeated = Subspace(np.vstack([krylov.vectors, krylov.vectors[:3], np.zeros((1, H.shape[0]))]),
+                        np.vstack([krylov.images, krylov.images[:3], np.zeros((1, H.shape[0]))]))
+    again = bottom_eigenpairs(HessianOperator(net, X, y), 5, resolution, seed=1,
+                              max_products=2000, start=repeated)
+    np.testing.assert_allclose(again.values, found.values, rtol=0, atol=resolution / 10)
 
 
 def test_hutchinson_trace_is_within_its_standard_error_and_converges(case):

@@ -51,6 +51,32 @@ OPTIONS = {
         "sharpness_steps": {"type": "integer", "minimum": 1, "maximum": 10000},
         "cut_points": {"type": "integer", "minimum": 3, "maximum": 10001},
     },
+    "optimizers": {
+        "start_offsets": {"type": "array", "minItems": 1,
+                          "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                                    "items": {"type": "number"}}},
+        "learning_rates": {"type": "array", "minItems": 1,
+                           "items": {"type": "number", "exclusiveMinimum": 0}},
+        "epsilon": {"type": "number", "exclusiveMinimum": 0},
+        "max_steps": {"type": "integer", "minimum": 1, "maximum": 100000},
+    },
+    "input_attack": {
+        "top_k": {"type": "integer", "minimum": 1},
+        "arrows": {"type": "integer", "minimum": 2, "maximum": 200},
+        # the config nests these under `ascent:`
+        "step_size": {"type": "number", "exclusiveMinimum": 0},
+        "steps": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "radius": {"type": "number", "exclusiveMinimum": 0},
+    },
+    "learning_rates": {
+        "momenta": {"type": "array", "minItems": 1, "uniqueItems": True,
+                    "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+        "factors": {"type": "array", "minItems": 2, "uniqueItems": True,
+                    "items": {"type": "number", "minimum": 1.0e-6, "maximum": 1.0e6}},
+        "max_iter": {"type": "integer", "minimum": 2, "maximum": 100000},
+        "perturbation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "random_state": {"type": "integer", "minimum": 0},
+    },
     "connectivity": {
         "method": {"enum": ["weight", "activation"]},
         "resolution": {"type": "integer", "minimum": 3, "maximum": 10001},
@@ -59,6 +85,17 @@ OPTIONS = {
         "plane_resolution": {"type": "integer", "minimum": 3, "maximum": 1001},
         "margin": {"type": "number", "minimum": 0, "maximum": 10},
     },
+}
+
+# Each optimizer's own settings (the schema's gd_, momentum_ and adam_settings).
+_RATES = {"type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0}}
+_FRACTION = {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
+METHOD_SETTINGS = {
+    "gd": {"learning_rates": _RATES},
+    "momentum": {"learning_rates": _RATES, "beta": _FRACTION},
+    "nesterov": {"learning_rates": _RATES, "beta": _FRACTION},
+    "adam": {"learning_rates": _RATES, "beta1": _FRACTION, "beta2": _FRACTION,
+             "eps": {"type": "number", "exclusiveMinimum": 0}},
 }
 
 _WORDS = {"integer": "an integer", "number": "a number", "array": "a list"}
@@ -108,14 +145,44 @@ def problem(value, rule: dict) -> str | None:
         return f"{value!r} is less than or equal to the minimum of {rule['exclusiveMinimum']!r}"
     if "maximum" in rule and value > rule["maximum"]:
         return f"{value!r} is greater than the maximum of {rule['maximum']!r}"
+    if "exclusiveMaximum" in rule and value >= rule["exclusiveMaximum"]:
+        return f"{value!r} is greater than or equal to the maximum of {rule['exclusiveMaximum']!r}"
     return None
 
 
 def check_options(kind: str, **options) -> None:
     """Raise OptionError naming every option of `kind` whose value its rule refuses."""
-    rules = OPTIONS[kind]
-    found = [f"{name}: {text}" for name, value in options.items()
-             if (text := problem(value, rules[name]))]
+    found = problems(OPTIONS[kind], options)
+    if found:
+        raise OptionError("; ".join(found))
+
+
+def problems(rules: dict, options: dict, prefix: str = "") -> list[str]:
+    """'name: what is wrong' for every option its rule refuses (an unknown name too)."""
+    found = []
+    for name, value in options.items():
+        if name not in rules:
+            found.append(f"{prefix}{name}: not an option here; expected one of "
+                         f"{', '.join(rules)}")
+        elif text := problem(value, rules[name]):
+            found.append(f"{prefix}{name}: {text}")
+    return found
+
+
+def check_methods(methods) -> None:
+    """The optimizers analysis' `methods`: known names, each with known, valid settings."""
+    if not isinstance(methods, dict) or not methods:
+        raise OptionError(f"methods: {methods!r} is not a non-empty mapping of method to settings"
+                          f" (some of {', '.join(METHOD_SETTINGS)})")
+    found = []
+    for method, settings in methods.items():
+        if method not in METHOD_SETTINGS:
+            found.append(f"methods: {method!r} is not one of "
+                         f"{', '.join(map(repr, METHOD_SETTINGS))}")
+        elif settings is not None and not isinstance(settings, dict):
+            found.append(f"methods.{method}: {settings!r} is not a mapping of settings")
+        else:
+            found += problems(METHOD_SETTINGS[method], settings or {}, f"methods.{method}.")
     if found:
         raise OptionError("; ".join(found))
 

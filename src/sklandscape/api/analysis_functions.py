@@ -13,7 +13,7 @@ from sklandscape.api.curvature import curvature_result
 from sklandscape.api.inputs import heldout_of, inputs_of, running
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.api.result import Result
-from sklandscape.options import check_options
+from sklandscape.options import check_methods, check_options
 
 LEARNING_RATES = (1.0e-5, 3.16e-5, 1.0e-4, 3.16e-4, 1.0e-3, 3.16e-3, 1.0e-2, 3.16e-2, 0.1,
                   0.316, 1.0)
@@ -132,6 +132,10 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
         Tables ``"optimizer_runs"`` and ``"optimizer_paths"``; tag ``verdict_momentum``;
         figure ``"paths"``; ``save_animation(path)`` writes the GIF.
     """
+    check_options("optimizers", start_offsets=start_offsets, learning_rates=learning_rates,
+                  epsilon=epsilon, max_steps=max_steps)
+    if methods is not None:
+        check_methods(methods)
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
     spec = {"kind": "optimizers", "landscape": landscape.name,
             "start_offsets": [list(map(float, s)) for s in start_offsets],
@@ -154,6 +158,8 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     landscape was made with if that was a generating function; otherwise each data point's
     own y or class (on the map: the nearest data point's).
     """
+    check_options("input_attack", top_k=top_k, arrows=arrows, step_size=step_size, steps=steps,
+                  radius=radius)
     if not isinstance(landscape, Result) or landscape.kind != "input":
         raise ValueError("input_attack needs a landscape of kind 'input' (from sl.input(...))")
     net, X, y = inputs_of(model, X, y)
@@ -171,8 +177,5 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
 
 
 def _methods(methods: dict | None) -> dict:
-    chosen = METHODS if methods is None else methods
-    unknown = sorted(set(chosen) - set(METHODS))
-    if unknown:
-        raise ValueError(f"unknown optimizer method(s) {unknown}; expected some of {list(METHODS)}")
+    chosen = METHODS if methods is None else methods  # checked by check_methods
     return {m: METHODS[m] | dict(chosen[m] or {}) for m in chosen}

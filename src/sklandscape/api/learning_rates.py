@@ -12,39 +12,8 @@ from sklandscape.analyses.learning_rates import DEFAULT_FACTORS, stability_runs
 from sklandscape.analyses.spectrum import HessianOperator, extreme_eigenpairs
 from sklandscape.api.inputs import alpha_of, inputs_of, model_label, running
 from sklandscape.api.result import Result
-from sklandscape.options import check_n_jobs
+from sklandscape.options import check_n_jobs, check_options
 from sklandscape.progress import ProgressLog
-
-
-def check_options(momenta, factors, max_iter, perturbation, random_state) -> None:
-    """Refuse bad options before any work, naming the option and the value."""
-    def numbers(name, values, low, high, closed_high):
-        values = [v.item() if isinstance(v, np.generic) else v for v in
-                  (np.atleast_1d(values) if not isinstance(values, (str, bytes)) else [values])]
-        if not values:
-            raise ValueError(f"{name} must list at least one value, got {values!r}")
-        for v in values:
-            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
-                and np.isfinite(v) and low <= v and (v <= high if closed_high else v < high)
-            if not ok:
-                raise ValueError(f"{name}: {v!r} is not a number in [{low:g}, {high:g}"
-                                 f"{']' if closed_high else ')'}")
-        if len(set(values)) != len(values):
-            raise ValueError(f"{name}: {values!r} lists a value twice")
-
-    numbers("momenta", momenta, 0.0, 1.0, False)
-    numbers("factors", factors, 1e-6, 1e6, True)
-    if len(list(factors)) < 2:
-        raise ValueError(f"factors needs at least two rates to bracket a limit, got {factors!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
-            or not 2 <= max_iter <= 100_000:
-        raise ValueError(f"max_iter must be an integer in [2, 100000], got {max_iter!r}")
-    if isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) \
-            or not (np.isfinite(perturbation) and 0 < perturbation <= 1):
-        raise ValueError(f"perturbation must be a number in (0, 1], got {perturbation!r}")
-    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
-            or random_state < 0:
-        raise ValueError(f"random_state must be a non-negative integer, got {random_state!r}")
 
 
 def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
@@ -99,7 +68,8 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
     >>> 0.9 < result.metrics["ratio_momentum_0"] < 1.1
     True
     """
-    check_options(momenta, factors, max_iter, perturbation, random_state)
+    check_options("learning_rates", momenta=momenta, factors=factors, max_iter=max_iter,
+                  perturbation=perturbation, random_state=random_state)
     check_n_jobs(n_jobs)
     if not hasattr(model, "coefs_") and not getattr(model, "steps", None):
         raise ValueError("learning_rates needs the fitted scikit-learn estimator itself (its "

@@ -88,14 +88,15 @@ def test_outcomes_and_the_bracket():
     assert np.isnan(measured_limit(np.array([1.0, 2.0]), ["settled", "settled"])[2])
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"momenta": [1.0]}, r"momenta: 1.0 is not a number in \[0, 1\)"),
-    ({"momenta": []}, "momenta must list at least one value"),
-    ({"factors": [1.0]}, "factors needs at least two rates"),
-    ({"factors": [1.0, -2.0]}, "factors: -2.0 is not a number"),
-    ({"max_iter": 1}, "max_iter must be an integer in"),
-    ({"perturbation": float("nan")}, "perturbation must be a number in"),
-    ({"random_state": -1}, "random_state must be a non-negative integer"),
+@pytest.mark.parametrize("options, message", [  # the pipeline's words for the same keys
+    ({"momenta": [1.0]}, r"momenta: 1.0 is greater than or equal to the maximum of 1"),
+    ({"momenta": []}, r"momenta: \[\] has 0 items; at least 1 is needed"),
+    ({"factors": [1.0]}, r"factors: \[1.0\] has 1 item; at least 2 are needed"),
+    ({"factors": [1.0, -2.0]}, "factors: -2.0 is less than the minimum of 1e-06"),
+    ({"factors": [1.0, 1.0]}, "factors: .* has non-unique elements"),
+    ({"max_iter": 1}, "max_iter: 1 is less than the minimum of 2"),
+    ({"perturbation": float("nan")}, "perturbation: nan is not a finite number"),
+    ({"random_state": -1}, "random_state: -1 is less than the minimum of 0"),
 ])
 def test_bad_options_are_refused_before_any_work(sine, options, message):
     model, X, y = sine

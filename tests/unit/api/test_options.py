@@ -16,7 +16,7 @@ from sklearn.neural_network import MLPRegressor
 
 import sklandscape as sl
 from sklandscape.errors import OptionError
-from sklandscape.options import OPTIONS
+from sklandscape.options import METHOD_SETTINGS, OPTIONS
 from workflow_support import REPO
 
 AXES = ("W1[0,0]", "W2[0,0]")
@@ -34,15 +34,36 @@ def diabetes():
 def _schema_rule(schema: dict, kind: str, option: str) -> dict:
     defs = schema["$defs"]
     section = defs.get(f"{kind}_landscape") or defs[f"{kind}_analysis"]
-    rule = section["properties"][option]
+    properties = section["properties"]
+    if option not in properties and kind == "input_attack":  # the API flattens `ascent:`
+        properties = properties["ascent"]["properties"]
+    rule = properties[option]
     if not rule:  # `{}`: the rule every landscape kind shares
         rule = defs["landscape"]["properties"][option]
-    keys = ("type", "minimum", "maximum", "exclusiveMinimum", "enum", "minItems", "maxItems",
-            "uniqueItems", "items")
+    return _rule_keys(rule)
+
+
+def _rule_keys(rule: dict) -> dict:
+    keys = ("type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum",
+            "minItems", "maxItems", "uniqueItems")
     found = {key: rule[key] for key in keys if key in rule}
-    if "items" in found:
-        found["items"] = {key: found["items"][key] for key in keys if key in found["items"]}
+    if "items" in rule:
+        found["items"] = _rule_keys(rule["items"])
     return found
+
+
+def test_every_optimizer_setting_rule_is_the_schemas():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    defs = schema["$defs"]
+    assert set(METHOD_SETTINGS) == set(defs["optimizers_analysis"]["properties"]["methods"]
+                                       ["properties"])
+    for method, rules in METHOD_SETTINGS.items():
+        section = defs["momentum_settings" if method == "nesterov" else f"{method}_settings"]
+        assert set(rules) == set(section["properties"]), method
+        for name, rule in rules.items():
+            expected = section["properties"][name]
+            expected = defs["learning_rates"] if "$ref" in expected else expected
+            assert rule == _rule_keys(expected), (method, name)
 
 
 KINDS = ["weights", "input", "weight_pairs", "random_plane", "hessian_plane", "interpolation",
@@ -118,6 +139,30 @@ CASES = [
      "directions: 'bottom' is not one of 'top_two', 'top_bottom'"),
     (sl.input, dict(resolution=1, margin=-1),
      "resolution: 1 is less than the minimum of 2; margin: -1 is less than the minimum of 0"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0.1]]),
+     "start_offsets: [0.1] has 1 item; at least 2 are needed"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[], epsilon=0),
+     "start_offsets: [] has 0 items; at least 1 is needed; epsilon: 0 is less than or equal to "
+     "the minimum of 0"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0, 0]], learning_rates=[0.1, -1]),
+     "learning_rates: -1 is less than or equal to the minimum of 0"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0, 0]], max_steps=0.5),
+     "max_steps: 0.5 is not an integer"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0, 0]], methods={"sgd": {}}),
+     "methods: 'sgd' is not one of 'gd', 'momentum', 'nesterov', 'adam'"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0, 0]],
+                         methods={"momentum": {"beta": 1.0}, "adam": {"lr": 0.1}}),
+     "methods.momentum.beta: 1.0 is greater than or equal to the maximum of 1; "
+     "methods.adam.lr: not an option here; expected one of learning_rates, beta1, beta2, eps"),
+    (sl.optimizers, dict(landscape=None, start_offsets=[[0, 0]], methods={}),
+     "methods: {} is not a non-empty mapping of method to settings (some of gd, momentum, "
+     "nesterov, adam)"),
+    (sl.input_attack, dict(landscape=None, top_k=0), "top_k: 0 is less than the minimum of 1"),
+    (sl.input_attack, dict(landscape=None, arrows=500, radius=float("nan")),
+     "arrows: 500 is greater than the maximum of 200; radius: nan is not a finite number"),
+    (sl.input_attack, dict(landscape=None, step_size=-0.1, steps=0),
+     "step_size: -0.1 is less than or equal to the minimum of 0; steps: 0 is less than the "
+     "minimum of 1"),
 ]
 
 
@@ -289,3 +334,13 @@ def test_learning_rate_runs_over_workers_are_the_same_bits():
     assert one.metrics == two.metrics
     with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
         sl.learning_rates(model, X, y, n_jobs=0)
+
+
+def test_the_schema_and_configs_give_no_key_twice():
+    """YAML keeps only the last of two equal keys: `required: [landscape]` then
+    `required: [start_offsets]` once let an optimizers analysis without a landscape pass."""
+    from sklandscape.pipeline.config.files import duplicate_key_problems
+
+    files = [REPO / "workflow/schemas/config.schema.yaml", *sorted((REPO / "config").glob("*.yaml"))]
+    assert len(files) > 2
+    assert duplicate_key_problems([str(f) for f in files]) == []

@@ -6,13 +6,15 @@ included, and whether the tables are the same bits.
 digits (1,797 rows, standard-scaled), MLPClassifier [64, 32] (50 epochs): `sl.weights` at
 201² with a held-out column, `sl.weight_pairs` on 3 weights at 101², `sl.interpolation` at 2001
 points, `sl.connectivity` between 3 seeds and `sl.learning_rates` (20 runs of scikit-learn's
-sgd). One run each, n_jobs=None then n_jobs=2, progress bars off. Prints a Markdown table for docs/engine.md.
+sgd) and `sl.curvature` matrix-free (threads share each product's rows). One run each,
+n_jobs=None then n_jobs=2, progress bars off. Arguments pick calls by a word of their label. Prints a Markdown table for docs/engine.md.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -47,7 +49,13 @@ def main() -> None:
             progress=False),
         "learning_rates, 2 momenta x 10 rates": lambda n_jobs: sl.learning_rates(
             model, X, y, n_jobs=n_jobs, progress=False),
+        "curvature, matrix-free (6,570 weights)": lambda n_jobs: sl.curvature(
+            model, X, y, sl.weights(model, X, y, axes=("W1[20,3]", "W2[5,7]"), resolution=5,
+                                    progress=False),
+            full_hessian_max_weights=1000, n_jobs=n_jobs, progress=False),
     }
+    wanted = [label for label in calls if any(word in label for word in sys.argv[1:])]
+    calls = {label: calls[label] for label in wanted or calls}  # arguments: some calls only
     print(f"machine: {platform.node()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; digits MLPClassifier "
           "[64, 32]; wall s, one run each\n")

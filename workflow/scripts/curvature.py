@@ -10,6 +10,7 @@ with pipeline_job(snakemake, "curvature") as run:
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
         snakemake.params.spec, snakemake.wildcards.analysis,
         tables={table: out[table] for table in analysis_stages.CURVATURE_TABLES}, figures=figures,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)

@@ -97,8 +97,10 @@ class Spectrum:
                                                   * abs(self.lambda_max)))
 
 
-def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Spectrum:
-    """The Hessian's spectrum at the trained weights; exact when P <= full_hessian_max_weights."""
+def spectrum(net: Network, X, y, settings: dict, label: str = "curvature",
+             n_jobs=None) -> Spectrum:
+    """The Hessian's spectrum at the trained weights; exact when P <= full_hessian_max_weights.
+    Matrix-free, `n_jobs` threads share each Hessian-vector product's rows."""
     settings = SETTINGS | {k: v for k, v in settings.items() if v is not None}
     size, k = len(net.flat), int(settings["top_k"])
     rtol = settings.get("eigenvalue_rtol")
@@ -118,7 +120,7 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature") -> Sp
     expected = 30 * k + (0 if piecewise else probes) + density * steps
     progress = ProgressLog(f"{label}: matrix-free", unit="Hessian-vector products (estimate)")
     op = HessianOperator(net, X, y, progress=lambda done: progress(min(done, expected - 1),
-                                                                   expected))
+                                                                   expected), n_jobs=n_jobs)
     seed = int(settings["seed"])
     log.info("%s: %d weights > full_hessian_max_weights %d: matrix-free (Lanczos top/bottom %d, "
              "Hutchinson %d probes, SLQ %d x %d steps)", label, size,

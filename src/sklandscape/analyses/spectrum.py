@@ -20,6 +20,7 @@ from sklandscape.model.hessian_products import (
     PIECEWISE_LINEAR,
     forward_pass,
     hessian_matmat,
+    penalty_product,
     piecewise_linear_trace,
 )
 from sklandscape.model.network import Network
@@ -29,15 +30,30 @@ from sklandscape.model.network import Network
 BLOCK_WORK = 2**22
 
 
+# Rows per share of a product: more rows than this are split into equal shares, computed
+# one after another or, with n_jobs, side by side in threads (numpy releases the GIL in its
+# products and loops), then summed in order: the same bits for every n_jobs.
+ROWS_PER_SHARE = 512
+
+
 class HessianOperator:
     """H @ V for the loss of `net` on X, y at `flat` (default: the trained weights)."""
 
-    def __init__(self, net: Network, X, y, flat: np.ndarray | None = None, progress=None):
+    def __init__(self, net: Network, X, y, flat: np.ndarray | None = None, progress=None,
+                 n_jobs=None):
         self.net, self.X, self.y = net, np.asarray(X, dtype=np.float64), np.asarray(y)
         self.flat = net.flat if flat is None else np.asarray(flat, dtype=np.float64)
         self.size = len(self.flat)
         self.block = max(1, BLOCK_WORK // (len(self.y) * sum(net.layer_sizes)))
-        self.fwd = forward_pass(net, self.X, self.flat)  # shared by every product
+        n = len(self.y)
+        count = -(-n // ROWS_PER_SHARE)
+        edges = [n * k // count for k in range(count + 1)]
+        self.shares = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+        # the forward pass of each share, shared by every product
+        self.fwds = [forward_pass(net, self.X[rows], self.flat) for rows in self.shares]
+        from joblib import effective_n_jobs
+
+        self.workers = min(effective_n_jobs(n_jobs), len(self.shares))
         self.products = 0
         self.progress = progress  # called with the product count after every batch
 
@@ -45,14 +61,38 @@ class HessianOperator:
         """H @ V for V (P, k)."""
         V = np.asarray(V, dtype=np.float64)
         out = np.empty_like(V)
-        for start in range(0, V.shape[1], self.block):
-            part = V[:, start : start + self.block].T
-            out[:, start : start + part.shape[0]] = hessian_matmat(
-                self.net, self.X, self.y, part, self.flat, self.fwd).T
-            self.products += part.shape[0]
-            if self.progress is not None:
-                self.progress(self.products)
+        pool = None
+        if self.workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(self.workers)
+        try:
+            for start in range(0, V.shape[1], self.block):
+                part = V[:, start : start + self.block].T
+                out[:, start : start + part.shape[0]] = self._product(part, pool).T
+                self.products += part.shape[0]
+                if self.progress is not None:
+                    self.progress(self.products)
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return out
+
+    def _product(self, V: np.ndarray, pool) -> np.ndarray:
+        """H @ v for the rows v of V (k, P): the shares' sum in order, plus the penalty."""
+        n = len(self.y)
+
+        def share(k):
+            rows = self.shares[k]
+            return hessian_matmat(self.net, self.X[rows], self.y[rows], V, self.flat,
+                                  self.fwds[k], n_samples=n)
+
+        found = list(pool.map(share, range(len(self.shares))) if pool else
+                     map(share, range(len(self.shares))))
+        total = found[0]
+        for more in found[1:]:
+            total += more
+        return total + penalty_product(self.net, V, n)
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         return self.matmat(np.reshape(v, (-1, 1)))[:, 0]

@@ -13,7 +13,7 @@ from sklandscape.api.curvature import curvature_result
 from sklandscape.api.inputs import heldout_of, inputs_of, running
 from sklandscape.api.optimizer_runs import optimizers_result
 from sklandscape.api.result import Result
-from sklandscape.options import check_methods, check_options
+from sklandscape.options import check_methods, check_n_jobs, check_options
 
 LEARNING_RATES = (1.0e-5, 3.16e-5, 1.0e-4, 3.16e-4, 1.0e-3, 3.16e-3, 1.0e-2, 3.16e-2, 0.1,
                   0.316, 1.0)
@@ -40,7 +40,8 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
               full_hessian_max_weights: int = 1500, top_k: int = 5, trace_probes: int = 100,
               density_probes: int = 4, lanczos_steps: int = 80, bottom_max_products: int = 1000,
               seed: int = 0, sharpness_epsilon: float = 1e-3, sharpness_steps: int = 20,
-              cut_points: int = 41, name: str = "curvature", progress: bool = True) -> Result:
+              cut_points: int = 41, name: str = "curvature", n_jobs: int | None = None,
+              progress: bool = True) -> Result:
     """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
     loss along its top eigenvectors), and convexity and plateau maps on a weights landscape's
     slice (its axes, window, grid and data rows).
@@ -78,6 +79,10 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
         Keskar et al.'s ε-sharpness: the box's relative size, projected-ascent steps.
     cut_points : int, default 41
         Points along each eigenvector cut.
+    n_jobs : int, optional
+        Threads sharing each Hessian-vector product's rows (matrix-free; as in scikit-learn:
+        None = 1, -1 = every core). Rows are split in shares of 512 whatever n_jobs, summed
+        in order: the tables are the same bits for every n_jobs.
     progress : bool, default True
         A progress bar (products done, time left) once the call has run a second.
 
@@ -92,6 +97,7 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
     """
     given = locals()
     settings = {key: given[key] for key in SETTINGS}  # in the config's order
+    check_n_jobs(n_jobs)
     check_options("curvature", plateau_threshold=plateau_threshold, **settings,
                   **({} if eigenvalue_rtol is None else {"eigenvalue_rtol": eigenvalue_rtol}))
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
@@ -104,7 +110,7 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
     held = heldout_of(model, heldout)
     with running(progress):
         return curvature_result(net, X[rows], y[rows], landscape.frame, landscape.metadata, spec,
-                                name, heldout=held)
+                                name, heldout=held, n_jobs=n_jobs)
 
 
 def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,

@@ -48,13 +48,13 @@ def settings_of(spec: dict) -> dict:
 
 
 def curvature_result(net, X, y, table, metadata: dict, spec: dict, name: str,
-                     source="the landscape", heldout=None) -> Result:
+                     source="the landscape", heldout=None, n_jobs=None) -> Result:
     """The Hessian at the trained weights (exact up to full_hessian_max_weights, matrix-free
     beyond), sharpness and cuts along its top eigenvectors; convexity and plateau maps on the
     landscape's slice. X, y are the landscape's own rows; `heldout` (X, y) the held-out ones."""
     net = scored_as(net, metadata)
     settings = settings_of(spec)
-    found = spectrum(net, X, y, settings, f"curvature {name}")
+    found = spectrum(net, X, y, settings, f"curvature {name}", n_jobs)
     gradient = loss_and_gradient(net, net.flat, X, y)[1]  # at the trained weights
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
     cmap = curvature_map(plane, points, axes, ProgressLog(f"curvature {name}: slice map"))

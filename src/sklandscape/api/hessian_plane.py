@@ -43,7 +43,8 @@ from sklandscape.progress import ProgressLog, part_of
 DIRECTIONS = ("top_two", "top_bottom")
 
 
-def eigen_directions(net: Network, X, y, which: str, seed: int = 0, max_products: int = 1000):
+def eigen_directions(net: Network, X, y, which: str, seed: int = 0, max_products: int = 1000,
+                     n_jobs=None):
     """Two unit eigenvectors of the Hessian at the trained weights and their eigenvalues:
     the largest two ("top_two", largest first) or the largest and the smallest
     ("top_bottom")."""
@@ -51,7 +52,7 @@ def eigen_directions(net: Network, X, y, which: str, seed: int = 0, max_products
         raise ValueError(f"directions {which!r}: expected one of {list(DIRECTIONS)}")
     if len(net.flat) < 3:
         raise ValueError("a Hessian plane needs a network of at least 3 weights")
-    op = HessianOperator(net, X, y)
+    op = HessianOperator(net, X, y, n_jobs=n_jobs)
     top = extreme_eigenpairs(op, 2 if which == "top_two" else 1, "LA", seed)
     if which == "top_two":
         return (top.vectors[:, 1], top.vectors[:, 0]), (float(top.values[1]),
@@ -75,7 +76,8 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
     X, y, samples = _rows(X, y, spec, samples)
     which = spec.get("directions", "top_two")
     (d1, d2), eigenvalues, products = eigen_directions(
-        net, X, y, which, int(spec.get("seed", 0)), int(spec.get("bottom_max_products", 1000)))
+        net, X, y, which, int(spec.get("seed", 0)), int(spec.get("bottom_max_products", 1000)),
+        n_jobs)
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
     progress = ProgressLog(f"hessian_plane {name}")

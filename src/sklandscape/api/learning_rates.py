@@ -77,7 +77,7 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
     net, X_net, y_net = inputs_of(model, X, y)
     sklearn_loss = net.with_objective("sklearn", alpha_of(model))
     with running(progress):
-        top = extreme_eigenpairs(HessianOperator(sklearn_loss, X_net, y_net), 1,
+        top = extreme_eigenpairs(HessianOperator(sklearn_loss, X_net, y_net, n_jobs=n_jobs), 1,
                                  seed=random_state)
         lambda_max = float(top.values[-1])
         trained_loss = sklearn_loss.loss(X_net, y_net)

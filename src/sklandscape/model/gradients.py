@@ -120,9 +120,10 @@ def _class_targets(net: Network, y: np.ndarray) -> np.ndarray:
     return np.eye(net.layer_sizes[-1])[index]
 
 
-def _output_delta(net: Network, fwd: _Pass, y: np.ndarray):
-    """dL/dz at the output layer (…, n, k), and a function giving its R-operator from R{z}."""
-    n = fwd.output.shape[-2]
+def _output_delta(net: Network, fwd: _Pass, y: np.ndarray, n_samples: int | None = None):
+    """dL/dz at the output layer (…, n, k), and a function giving its R-operator from R{z};
+    the loss a mean over `n_samples` rows (default: fwd's), when fwd holds only some."""
+    n = fwd.output.shape[-2] if n_samples is None else n_samples
     if net.is_classifier:
         p = fwd.output
         delta = (p - _class_targets(net, y)) / n

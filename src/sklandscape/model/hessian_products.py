@@ -28,9 +28,12 @@ def forward_pass(net: Network, X: np.ndarray, flat: np.ndarray | None = None):
 
 
 def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
-                   flat: np.ndarray | None = None, fwd=None) -> np.ndarray:
+                   flat: np.ndarray | None = None, fwd=None,
+                   n_samples: int | None = None) -> np.ndarray:
     """H(flat) @ v for every row v of V (k, P): returns (k, P). flat defaults to the net's;
-    fwd, forward_pass(net, X, flat), saves recomputing it at every call."""
+    fwd, forward_pass(net, X, flat), saves recomputing it at every call. With `n_samples`,
+    X and y are some of that many rows: their share of the mean loss's H @ v, without the
+    penalty (added once, for all rows, by whoever sums the shares)."""
     V = np.atleast_2d(np.asarray(V, dtype=np.float64))
     k, n = V.shape[0], np.shape(X)[0]
     fwd = forward_pass(net, X, flat) if fwd is None else fwd
@@ -52,7 +55,7 @@ def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
                 r_in.append(fwd.first[index][:, None, :] * value)
         # The output's delta and R-operator as the stacked form has them; that R-operator
         # broadcasts (n, K) against (k, n, K), so it gets the directions-first view.
-        delta, r_output = _output_delta(net, fwd, y)
+        delta, r_output = _output_delta(net, fwd, y, n_samples)
         r_delta = np.ascontiguousarray(r_output(rz[-1].transpose(1, 0, 2)).transpose(1, 0, 2))
         coef_parts, intercept_parts = [None] * (last + 1), [None] * (last + 1)
         for index in range(last, -1, -1):
@@ -80,7 +83,14 @@ def hessian_matmat(net: Network, X: np.ndarray, y: np.ndarray, V: np.ndarray,
     parts = []
     for coef_part, intercept_part in zip(coef_parts, intercept_parts):
         parts += [coef_part, intercept_part]
-    return np.concatenate(parts, axis=1) + _penalty_step(net, V, len(y))
+    out = np.concatenate(parts, axis=1)
+    return out if n_samples is not None else out + _penalty_step(net, V, len(y))
+
+
+def penalty_product(net: Network, V: np.ndarray, n_samples: int):
+    """The L2 penalty's share of H @ v (scikit-learn's objective; 0 otherwise), for the rows
+    of V: what hessian_matmat leaves out when given `n_samples`."""
+    return _penalty_step(net, V, n_samples)
 
 
 def piecewise_linear_trace(net: Network, X: np.ndarray, y: np.ndarray,

@@ -344,3 +344,32 @@ def test_the_schema_and_configs_give_no_key_twice():
     files = [REPO / "workflow/schemas/config.schema.yaml", *sorted((REPO / "config").glob("*.yaml"))]
     assert len(files) > 2
     assert duplicate_key_problems([str(f) for f in files]) == []
+
+
+def test_curvature_products_over_threads_are_the_same_bits():
+    """More than 512 rows: each Hessian-vector product is summed from shares of rows, the same
+    shares whatever n_jobs; the matrix-free spectrum is the exact one's to its tolerance."""
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, random_state=0).fit(X, y)
+    slice_ = sl.weights(model, X, y, axes=("W1[20,0]", "W2[0,0]"), resolution=3)
+    options = {"full_hessian_max_weights": 100, "density_probes": 2, "lanczos_steps": 20,
+               "trace_probes": 4, "top_k": 3}
+    one = sl.curvature(model, X, y, slice_, **options)
+    two = sl.curvature(model, X, y, slice_, n_jobs=2, **options)
+    assert one.metadata["method"] == "matrix-free"
+    for key, table in one.tables.items():
+        assert table.equals(two.tables[key]), key
+    assert one.metrics == two.metrics
+    exact = sl.curvature(model, X, y, slice_, top_k=3)
+    assert exact.metadata["method"] == "exact"
+    top = np.sort(one.tables["hessian"].query("which == 'top'")["eigenvalue"].to_numpy())
+    expected = np.sort(exact.tables["hessian"]["eigenvalue"].to_numpy())[-3:]
+    np.testing.assert_allclose(top, expected, rtol=1e-8)
+    with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
+        sl.curvature(model, X, y, slice_, n_jobs=0)

@@ -56,7 +56,7 @@ CURVATURE_TABLES = ("hessian", "hessian_matrix", "spectrum", "eigen_cuts", "curv
 
 
 def curvature(weights_path, data_path, landscape_path, spec: dict, name=None, *, tables: dict,
-              figures: dict | None = None):
+              figures: dict | None = None, n_jobs=None):
     """The Hessian at the trained weights (its eigenpairs, matrix when exact, spectrum, cuts),
     sharpness, and the convexity and plateau maps on the landscape's slice.
 
@@ -70,7 +70,7 @@ def curvature(weights_path, data_path, landscape_path, spec: dict, name=None, *,
                                                       "weights", with_heldout=True)
     result = curvature_result(net, X, y, table, metadata, spec,
                               _name(name, tables["hessian"]), source=landscape_path,
-                              heldout=heldout)
+                              heldout=heldout, n_jobs=n_jobs)
     _write(result, tables, figures or {})
     return result.metrics, result.tags
 

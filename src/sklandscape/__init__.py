@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # pyproject.toml's (tested)
 
 # Where each public name lives. They are imported on first use, not with the package: a
 # pipeline job imports sklandscape.pipeline.<stage> and must not pay for the whole API (pandas,

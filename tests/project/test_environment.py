@@ -32,3 +32,10 @@ def test_environment_requires_the_same_python():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     conda = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
     assert f"python{project['requires-python']}" in conda
+
+
+def test_the_package_says_the_version_pyproject_gives():
+    import sklandscape
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert sklandscape.__version__ == project["version"]

@@ -18,35 +18,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from sklandscape.kinds import PUBLIC
+
 __version__ = "0.2.0"  # pyproject.toml's (tested)
 
-# Where each public name lives. They are imported on first use, not with the package: a
-# pipeline job imports sklandscape.pipeline.<stage> and must not pay for the whole API (pandas,
-# matplotlib, scipy) when it uses a part of it.
-_PUBLIC = {
-    "weights": "sklandscape.api.landscape_functions",
-    "input": "sklandscape.api.landscape_functions",
-    "weight_pairs": "sklandscape.api.landscape_functions",
-    "random_plane": "sklandscape.api.landscape_functions",
-    "hessian_plane": "sklandscape.api.hessian_plane",
-    "interpolation": "sklandscape.api.landscape_functions",
-    "trajectory_pca": "sklandscape.api.landscape_functions",
-    "fit": "sklandscape.api.landscape_functions",
-    "Fit": "sklandscape.api.landscape_functions",
-    "curvature": "sklandscape.api.analysis_functions",
-    "optimizers": "sklandscape.api.analysis_functions",
-    "input_attack": "sklandscape.api.analysis_functions",
-    "learning_rates": "sklandscape.api.learning_rates",
-    "align": "sklandscape.api.connectivity",
-    "connectivity": "sklandscape.api.connectivity",
-    "topology": "sklandscape.analyses.topology",
-    "Result": "sklandscape.api.result",
-    "LandscapeDisplay": "sklandscape.api.display",
-    "Network": "sklandscape.model.network",
-    "SklandscapeError": "sklandscape.errors",
-    "OptionError": "sklandscape.errors",
-}
+# Where each public name lives (sklandscape.kinds): they are imported on first use, not with
+# the package, so a pipeline job that imports one stage pays for nothing else.
+_PUBLIC = PUBLIC
 
+# a literal list, for static tools; a test checks it names every public name
 __all__ = [
     "Fit",
     "LandscapeDisplay",

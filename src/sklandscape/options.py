@@ -1,7 +1,7 @@
 """The API's options, checked before any work by the config schema's own rules.
 
-Each rule below is the fragment of JSON Schema that workflow/schemas/config.schema.yaml gives
-the same key of the same kind (tests/unit/api/test_options.py compares them one by one), so a
+Each rule (declared with its kind, in sklandscape.kinds) is the fragment of JSON Schema that
+workflow/schemas/config.schema.yaml gives the same key of the same kind (tests/unit/api/test_options.py compares them one by one), so a
 value the pipeline refuses is refused here too, in the same words ("resolution: 1 is less than
 the minimum of 2"), naming the option. The library does not need jsonschema for it: only the
 keywords below occur. (A module of the lowest layer: the API checks options with it, the
@@ -15,77 +15,10 @@ import math
 import numbers
 
 from sklandscape.errors import OptionError
+from sklandscape.kinds import KINDS
 
-RESOLUTION = {"type": "integer", "minimum": 2, "maximum": 5001}
-SPAN = {"type": "number", "exclusiveMinimum": 0, "maximum": 1.0e100}
-MARGIN = {"type": "number", "minimum": 0, "maximum": 1.0e100}
-SEEDS = {"type": "array", "minItems": 1, "uniqueItems": True,
-         "items": {"type": "integer", "minimum": 0}}
-TWO_AXES = {"type": "array", "minItems": 2, "maxItems": 2}
-
-OPTIONS = {
-    "weights": {"resolution": RESOLUTION, "span": SPAN, "axes": TWO_AXES},
-    "input": {"resolution": RESOLUTION, "margin": MARGIN},
-    "weight_pairs": {"resolution": RESOLUTION, "span": SPAN},
-    "random_plane": {"resolution": RESOLUTION, "span": SPAN, "seeds": SEEDS},
-    "hessian_plane": {"resolution": RESOLUTION, "span": SPAN,
-                      "directions": {"enum": ["top_two", "top_bottom"]},
-                      "bottom_max_products": {"type": "integer", "minimum": 10,
-                                              "maximum": 1000000}},
-    "interpolation": {"resolution": RESOLUTION,
-                      "range": {"type": "array", "minItems": 2, "maxItems": 2,
-                                "items": {"type": "number", "minimum": -1.0e100,
-                                          "maximum": 1.0e100}}},
-    "trajectory_pca": {"resolution": RESOLUTION, "margin": MARGIN},
-    "curvature": {
-        "plateau_threshold": {"type": "number", "exclusiveMinimum": 0},
-        "eigenvalue_rtol": {"type": "number", "exclusiveMinimum": 0},
-        "full_hessian_max_weights": {"type": "integer", "minimum": 0, "maximum": 20000},
-        "top_k": {"type": "integer", "minimum": 1, "maximum": 50},
-        "trace_probes": {"type": "integer", "minimum": 2, "maximum": 100000},
-        "density_probes": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "lanczos_steps": {"type": "integer", "minimum": 2, "maximum": 1000},
-        "bottom_max_products": {"type": "integer", "minimum": 10, "maximum": 1000000},
-        "seed": {"type": "integer", "minimum": 0},
-        "sharpness_epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "sharpness_steps": {"type": "integer", "minimum": 1, "maximum": 10000},
-        "cut_points": {"type": "integer", "minimum": 3, "maximum": 10001},
-    },
-    "optimizers": {
-        "start_offsets": {"type": "array", "minItems": 1,
-                          "items": {"type": "array", "minItems": 2, "maxItems": 2,
-                                    "items": {"type": "number"}}},
-        "learning_rates": {"type": "array", "minItems": 1,
-                           "items": {"type": "number", "exclusiveMinimum": 0}},
-        "epsilon": {"type": "number", "exclusiveMinimum": 0},
-        "max_steps": {"type": "integer", "minimum": 1, "maximum": 100000},
-    },
-    "input_attack": {
-        "top_k": {"type": "integer", "minimum": 1},
-        "arrows": {"type": "integer", "minimum": 2, "maximum": 200},
-        # the config nests these under `ascent:`
-        "step_size": {"type": "number", "exclusiveMinimum": 0},
-        "steps": {"type": "integer", "minimum": 1, "maximum": 10000},
-        "radius": {"type": "number", "exclusiveMinimum": 0},
-    },
-    "learning_rates": {
-        "momenta": {"type": "array", "minItems": 1, "uniqueItems": True,
-                    "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
-        "factors": {"type": "array", "minItems": 2, "uniqueItems": True,
-                    "items": {"type": "number", "minimum": 1.0e-6, "maximum": 1.0e6}},
-        "max_iter": {"type": "integer", "minimum": 2, "maximum": 100000},
-        "perturbation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "random_state": {"type": "integer", "minimum": 0},
-    },
-    "connectivity": {
-        "method": {"enum": ["weight", "activation"]},
-        "resolution": {"type": "integer", "minimum": 3, "maximum": 10001},
-        "curve_points": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "curve_max_iter": {"type": "integer", "minimum": 1, "maximum": 100000},
-        "plane_resolution": {"type": "integer", "minimum": 3, "maximum": 1001},
-        "margin": {"type": "number", "minimum": 0, "maximum": 10},
-    },
-}
+# Each kind's option rules are declared with the kind, in the registry.
+OPTIONS = {name: kind.options for name, kind in KINDS.items()}
 
 # Each optimizer's own settings (the schema's gd_, momentum_ and adam_settings).
 _RATES = {"type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0}}

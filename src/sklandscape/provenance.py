@@ -125,14 +125,10 @@ def _walk_run(tree):
 
 @lru_cache(maxsize=1)
 def _public_names() -> dict[str, str]:
-    """The package's lazy public names and their modules (its _PUBLIC, read, not imported)."""
-    import ast
+    """The package's lazy public names and their modules (sklandscape.kinds.PUBLIC)."""
+    from sklandscape.kinds import PUBLIC
 
-    for node in ast.walk(ast.parse((PACKAGE / "__init__.py").read_bytes())):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_PUBLIC"
-                                                for t in node.targets):
-            return ast.literal_eval(node.value)
-    return {}
+    return dict(PUBLIC)
 
 
 def code_files(script) -> list[Path]:

@@ -10,6 +10,7 @@ import uuid
 from snakemake.utils import validate
 
 from sklandscape.provenance import canonical_json, code_sha256, stable_hash
+from sklandscape.kinds import names as kind_names
 from sklandscape.pipeline.stages.software_versions import installed_versions
 from sklandscape.pipeline.tracking.records import process_key
 from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
@@ -223,7 +224,7 @@ def landscapes_of_kind(*kinds):
 
 
 # The kinds the `landscape` rule makes (and draws); other kinds have their own rules.
-GRID_KINDS = ("input", "weights")
+GRID_KINDS = kind_names("landscape", grid=True)
 # Of those, the ones computed by one job, and the ones split into tiles (schema: grid kinds only).
 UNTILED = [n for n in landscapes_of_kind(*GRID_KINDS) if landscape_tiles(n) == 1]
 TILED = [n for n in landscapes_of_kind(*GRID_KINDS) if landscape_tiles(n) > 1]
@@ -322,18 +323,12 @@ def analysis_report(figure, what, suffix="png"):
 
 
 # The kinds whose landscape is a 2-D surface: each also gets an interactive 3-D page.
-PAGE_KINDS = ("input", "weights", "random_plane", "hessian_plane", "trajectory_pca")
+PAGE_KINDS = kind_names(page=True)
 
 
-# Landscapes along chosen directions (workflow/rules/directions.smk).
-
-DIRECTION_KINDS = (
-    "weight_pairs",
-    "random_plane",
-    "hessian_plane",
-    "interpolation",
-    "trajectory_pca",
-)
+# Landscapes along chosen directions (workflow/rules/directions.smk): every landscape kind
+# that the `landscape` rule does not make.
+DIRECTION_KINDS = kind_names("landscape", grid=False)
 
 
 def direction_targets():

@@ -11,10 +11,10 @@ import pandas as pd
 
 from sklandscape.analyses.topology import DEFAULT_THRESHOLD, Topology, topology
 from sklandscape.figures.drawing import grid_of
+from sklandscape.kinds import names
 
 # the kinds whose table is a 2-D grid of losses (interpolation is a line)
-TOPOLOGY_KINDS = ("weights", "input", "weight_pairs", "random_plane", "hessian_plane",
-                  "trajectory_pca")
+TOPOLOGY_KINDS = names(two_d=True)
 # GUDHI's cubical complex of a 1001² grid peaks at about 370 MB: beyond it, a landscape job
 # would break its memory bound (docs/failures.md), so larger grids go without topology.
 MAX_CELLS = 1001 * 1001

@@ -18,6 +18,7 @@ import yaml
 
 from sklandscape.data.datasets import MIN_TRAINING_ROWS
 from sklandscape.errors import ConfigError
+from sklandscape.kinds import KINDS
 from sklandscape.model.network import n_parameters, parameter_names, parse_parameter_name
 from sklandscape.options import items_problem
 from sklandscape.pipeline.config.dataset_facts import DatasetFacts, dataset_facts
@@ -406,12 +407,9 @@ def _check_pair_axes(where, axes, network_name, sizes, problems) -> None:
         seen.add(frozenset(pair))
 
 
-# The landscape kind each analysis kind works on.
-ANALYSIS_LANDSCAPE_KIND = {"curvature": "weights", "optimizers": "weights", "input_attack": "input"}
-
-
 def _check_analysis(where, spec, config, problems) -> None:
-    if spec["kind"] in ("learning_rates", "connectivity"):  # of a network, not a landscape
+    of = KINDS[spec["kind"]].of  # "network", or "landscape:<the kind it works on>"
+    if of == "network":
         networks = config.get("networks") or {}
         name = spec["network"]
         if name not in networks:
@@ -426,7 +424,7 @@ def _check_analysis(where, spec, config, problems) -> None:
     if name not in landscapes:
         problems.append(_undefined(f"{where}.landscape", name, "landscapes", landscapes))
         return
-    landscape, wanted = landscapes[name], ANALYSIS_LANDSCAPE_KIND[spec["kind"]]
+    landscape, wanted = landscapes[name], of.removeprefix("landscape:")
     if landscape["kind"] != wanted:
         problems.append(
             f"{where}: a {spec['kind']} analysis needs a landscape of kind {wanted!r}; "

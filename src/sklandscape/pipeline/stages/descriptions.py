@@ -3,6 +3,8 @@ fixed), from its rule, wildcards and params: what a user sees first in the run's
 
 from __future__ import annotations
 
+from sklandscape.kinds import KINDS
+
 
 def _fmt(value) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -21,34 +23,19 @@ def describe(rule: str, wildcards: dict, params: dict) -> str:
                 f"{settings.get('activation', 'relu')}, {settings.get('solver', 'adam')}) on "
                 f"dataset {params.get('dataset')}; logs its model, weights, initial weights, "
                 "training path and fit figure.")
-    if rule in ("landscape", "landscape_tile", "landscape_gather", "weight_pairs",
-                "random_plane", "hessian_plane", "interpolation", "trajectory_pca"):
-        spec = params.get("spec", {})
-        kind = spec.get("kind", rule)
-        held = {
-            "weights": f"over {_fmt(spec.get('axes', []))} ± {spec.get('span')}; every other "
-                       "weight held at its trained value",
-            "input": "over two inputs; the others at their reference values, the weights "
-                     "trained",
-            "weight_pairs": "over every listed pair of weights; in each, the others held",
-            "random_plane": "over theta + a d1 + b d2, filter-normalised random directions",
-            "hessian_plane": "over theta + a v1 + b v2, unit eigenvectors of the Hessian",
-            "interpolation": "from the initial to the trained weights",
-            "trajectory_pca": "on the PCA plane of the training path",
-        }.get(kind, "")
+    spec = params.get("spec", {})
+    kind = KINDS.get(spec.get("kind", rule))
+    if kind is not None and kind.family == "landscape":  # its own rule, or landscape[_tile]
+        held = kind.summary
+        if kind.name == "weights":
+            held = held.replace("two weights", _fmt(spec.get("axes", [])), 1).replace(
+                "span", str(spec.get("span")), 1)
         part = " (one tile of its rows)" if rule == "landscape_tile" else ""
         return (f"Loss landscape **{wildcards.get('landscape')}**{part} of network "
-                f"{spec.get('network')}, kind {kind}: {held}; resolution "
+                f"{spec.get('network')}, kind {kind.name}: {held}; resolution "
                 f"{spec.get('resolution')}, samples {_fmt(spec.get('samples', 'all'))}.")
-    if rule in ("curvature", "optimizers", "input_attack"):
-        spec = params.get("spec", {})
-        what = {"curvature": "the Hessian at the trained weights (spectrum, trace, sharpness, "
-                             "cuts) and the slice's convexity and plateau maps",
-                "optimizers": "GD, heavy ball, Nesterov and Adam on the slice, each at its "
-                              "best learning rate",
-                "input_attack": "the worst data points and a gradient-ascent adversary on the "
-                                "input plane"}[rule]
-        return (f"Analysis **{wildcards.get('analysis')}** of landscape "
-                f"{spec.get('landscape')}: {what}; the landscape's slice, grid and data rows "
-                "held fixed.")
+    if kind is not None:
+        of = (f"network {spec.get('network')}" if kind.of == "network"
+              else f"landscape {spec.get('landscape')}")
+        return f"Analysis **{wildcards.get('analysis')}** of {of}: {kind.summary}."
     return ""

@@ -63,3 +63,24 @@ def test_docstring_examples_run():
     for name in modules:
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, (name, result)
+
+
+def test_every_public_function_has_numpydoc_sections():
+    """help(sl.<name>) reads as scikit-learn's does: Parameters, Returns, Raises, Examples
+    (whose examples test_docstring_examples_run runs)."""
+    import inspect
+
+    import sklandscape as sl
+
+    missing = {}
+    for name in sl.__all__:
+        value = getattr(sl, name)
+        if not inspect.isfunction(value):
+            continue
+        doc = "\n" + (inspect.getdoc(value) or "")
+        lacking = [s for s in ("Parameters", "Returns", "Raises", "Examples")
+                   if f"\n{s}\n{'-' * len(s)}\n" not in doc]
+        if lacking:
+            missing[name] = lacking
+    assert missing == {}
+    assert len([n for n in sl.__all__ if inspect.isfunction(getattr(sl, n))]) >= 15

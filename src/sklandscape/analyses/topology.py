@@ -161,6 +161,24 @@ def topology(values, *, threshold: float = DEFAULT_THRESHOLD) -> Topology:
     Returns
     -------
     Topology
+        ``.points`` (a DataFrame, one row per critical point: type, row, col, loss,
+        persistence and its partner, the minimum it merges into, whether it is significant,
+        its basin's cells), ``.basins`` (each cell's minimum, shaped as `values`) and
+        ``.metrics`` (counts of minima, saddles and maxima, raw and significant; the largest
+        persistence; ``euler_characteristic``, always 1).
+
+    Raises
+    ------
+    ValueError
+        `values` is not a 2-D grid of at least 2 x 2, or `threshold` is not in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> a, b = np.meshgrid(np.linspace(-2, 2, 41), np.linspace(-2, 2, 41), indexing="ij")
+    >>> found = sl.topology((a**2 - 1) ** 2 + b**2)  # two wells, one saddle between them
+    >>> found.metrics["minima"], found.metrics["saddles"], found.metrics["maxima"]
+    (2, 1, 0)
     """
     z = np.asarray(values, dtype=np.float64)
     if z.ndim != 2 or min(z.shape) < 2:

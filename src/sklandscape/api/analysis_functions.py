@@ -94,6 +94,29 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
         ``"eigen_cuts"`` and ``"curvature_map"``; tags ``strictly_convex``, ``verdict`` and
         ``hessian_method``; figures ``"hessian"``, ``"spectrum"``, ``"cuts"``,
         ``"convexity"``, ``"plateau"``.
+
+    Raises
+    ------
+    OptionError
+        A setting its rule refuses (the config schema's), named with its value, before any
+        work.
+    ValueError
+        `landscape` is not a weights landscape of this model and data.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=9,
+    ...                     progress=False)
+    >>> result = sl.curvature(model, X, y, slice_, progress=False)
+    >>> result.metadata["method"], len(result.tables["hessian"])  # 10 weights: exact
+    ('exact', 10)
+    >>> result.tags["strictly_convex"] in ("yes", "no")
+    True
     """
     given = locals()
     settings = {key: given[key] for key in SETTINGS}  # in the config's order
@@ -132,11 +155,46 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
         ``{"gd": {}, "momentum": {"beta": 0.9}, "nesterov": {}, "adam": {}}``; a method may
         list its own ``learning_rates``.
 
+    epsilon : float, default 1e-3
+        A run has converged from the step on which its loss stays within this of the slice's
+        minimum.
+    max_steps : int, default 1000
+        Steps per run.
+    name : str
+        The analysis' name.
+    progress : bool, default True
+        A progress bar over the steps of every method.
+
     Returns
     -------
     Result
-        Tables ``"optimizer_runs"`` and ``"optimizer_paths"``; tag ``verdict_momentum``;
-        figure ``"paths"``; ``save_animation(path)`` writes the GIF.
+        Tables ``"optimizer_runs"`` (one row per method, rate and start: steps to epsilon,
+        final loss and distance, whether it diverged, whether its rate is the method's
+        chosen one) and ``"optimizer_paths"`` (the chosen rate's iterates); tag
+        ``verdict_momentum``; figure ``"paths"``; ``save_animation(path)`` writes the GIF.
+
+    Raises
+    ------
+    OptionError
+        An option or a method's setting its rule refuses (``methods.adam.beta1: 1.0 is
+        greater than or equal to the maximum of 1``), or an unknown method, before any work.
+    ValueError
+        `landscape` is not a weights landscape of this model and data, or a start lies
+        outside its window.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=9,
+    ...                     progress=False)
+    >>> result = sl.optimizers(model, X, y, slice_, start_offsets=[[0.3, 0.3]],
+    ...                        learning_rates=[0.01, 0.1], max_steps=50, progress=False)
+    >>> sorted(result.tables["optimizer_runs"]["method"].unique())
+    ['adam', 'gd', 'momentum', 'nesterov']
     """
     check_options("optimizers", start_offsets=start_offsets, learning_rates=learning_rates,
                   epsilon=epsilon, max_steps=max_steps)
@@ -163,6 +221,55 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     `target_function` (a generating function, by name) where given, else the one the input
     landscape was made with if that was a generating function; otherwise each data point's
     own y or class (on the map: the nearest data point's).
+
+    Parameters
+    ----------
+    model, X, y
+        The fitted model and the data of the input landscape.
+    landscape : Result of ``sl.input``
+        Its two features, window and reference values are the attack's.
+    target_function : str, optional
+        A generating function's name (``"sine"``, …) to score against.
+    top_k : int, default 10
+        How many of the worst data points to list and mark.
+    arrows : int, default 25
+        Gradient arrows per axis on the map.
+    step_size, steps, radius : float, int, float, default 0.02, 20, 0.3
+        The ascent from every data point: each (normalised) step's length, the steps, and
+        the distance from its data point it may not leave (nor the landscape's window). The
+        config nests them under ``ascent:``.
+    name : str
+        The analysis' name.
+    progress : bool, default True
+        A progress bar over the ascent's steps.
+
+    Returns
+    -------
+    Result
+        Tables ``"worst_inputs"``, ``"ascent"`` (per data point: start and best loss, gain),
+        ``"ascent_paths"`` and ``"gradient_field"``; metrics such as ``worst_error`` and
+        ``ascent_gain_max``; figures of the worst points, the ascent and the arrows.
+
+    Raises
+    ------
+    OptionError
+        An option its rule refuses, named with its value, before any work.
+    ValueError
+        `landscape` is not an input landscape, or `target_function` is not a known name.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, (80, 2)); y = np.sin(X[:, 0]) * X[:, 1]
+    >>> model = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> plane = sl.input(model, X, y, resolution=9, progress=False)
+    >>> result = sl.input_attack(model, X, y, plane, top_k=3, arrows=4, steps=5,
+    ...                          progress=False)
+    >>> len(result.tables["worst_inputs"]), bool(result.metrics["ascent_gain_mean"] >= 0)
+    (3, True)
     """
     check_options("input_attack", top_k=top_k, arrows=arrows, step_size=step_size, steps=steps,
                   radius=radius)

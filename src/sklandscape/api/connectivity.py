@@ -64,6 +64,12 @@ def align(reference, model, X=None, *, method: str = "weight"):
     The aligned copy, of the type given: its ``predict`` equals the original's up to the
     order of floating-point sums.
 
+    Raises
+    ------
+    ValueError
+        The two networks differ in architecture (naming the layer sizes), `method` is not
+        "weight" or "activation", or X is not a finite (n_samples, n_features) array.
+
     Examples
     --------
     >>> import numpy as np, sklandscape as sl
@@ -151,6 +157,14 @@ def connectivity(models: Sequence, X, y, *, heldout=None, method: str = "weight"
         curve's control point, weight by weight); metrics
         ``barrier_mean_<path>`` and ``barrier_max_<path>``; figures ``"barriers"``,
         ``"plane"`` and ``"path:<first>__<second>"`` per pair.
+
+    Raises
+    ------
+    OptionError
+        An option its rule refuses, named with its value, before any work.
+    ValueError
+        Fewer than two models, names that are not one per model and distinct, or models of
+        different architectures (naming the one that differs).
 
     Examples
     --------

@@ -132,10 +132,55 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
     smallest (``"top_bottom"``); a and b run over [-span, span] (weight-space distance).
 
     The eigenvectors come from Lanczos on exact Hessian-vector products, at any network size.
-    Tables: ``"landscape"`` (a, b, loss) and ``"directions"`` (name, d1, d2); the eigenvalues
-    are in ``metadata["eigenvalues"]`` and the figure. Figure: ``"plane"``. `topology`,
-    `topology_threshold`: as for ``weights`` (the table ``"topology"``). `n_jobs`: as for
-    ``random_plane`` (the plane's points over worker processes, the same tables).
+
+    Parameters
+    ----------
+    model, X, y
+        As for ``weights``.
+    directions : "top_two" or "top_bottom", default "top_two"
+        The two eigenvectors.
+    span : float, default 1.0
+        a and b run over [-span, span], in weight-space distance (the vectors are unit).
+    resolution : int, default 31
+        Grid points per axis.
+    seed : int, default 0
+        Seed of the Lanczos start.
+    bottom_max_products : int, default 1000
+        Hessian-vector products the smallest eigenvector may take ("top_bottom").
+    samples, heldout, objective, topology, topology_threshold, name, network
+        As for ``weights``.
+    n_jobs : int, optional
+        Worker processes over the plane's points, as for ``random_plane``; threads share
+        each Hessian-vector product's rows. The same tables for every n_jobs.
+    progress : bool, default True
+        A progress bar over the points.
+
+    Returns
+    -------
+    Result
+        Tables ``"landscape"`` (a, b, loss), ``"directions"`` (name, d1, d2) and
+        ``"topology"``; the eigenvalues in ``metadata["eigenvalues"]`` and the figure
+        ``"plane"``.
+
+    Raises
+    ------
+    OptionError, NotFittedError, TypeError, ValueError
+        As for ``weights``: a refused option (named, before any work), an unfitted model, a
+        model that is not an MLP (a search: pass its ``best_estimator_``), data that does not
+        fit it.
+        Also a ValueError for a network of fewer than 3 weights.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> result = sl.hessian_plane(model, X, y, span=0.1, resolution=5, progress=False)
+    >>> values = result.metadata["eigenvalues"]
+    >>> bool(values["d1"] >= values["d2"] > 0)  # the two largest, largest first
+    True
     """
     check_n_jobs(n_jobs)
     check_options("hessian_plane", resolution=resolution, span=span, directions=directions,

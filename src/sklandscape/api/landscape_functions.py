@@ -111,6 +111,33 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
     Result
         ``.frame``: one column per weight (its absolute value), then ``loss`` (the MSE,
         not sklearn's half-MSE), one row per grid point, the first axis slowest.
+
+    Raises
+    ------
+    OptionError
+        An option its rule refuses (the config schema's rule for the same key), named with
+        its value, before any work.
+    sklearn.exceptions.NotFittedError
+        `model` is not fitted.
+    TypeError
+        `model` is not an MLP, a Pipeline ending in one or a Network (a search such as
+        GridSearchCV: pass its ``best_estimator_``).
+    ValueError
+        X or y do not fit the model (shape, classes), or an MLP whose loss is not supported.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> result = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5,
+    ...                     resolution=5, progress=False)
+    >>> result.frame.shape, list(result.frame.columns)
+    ((25, 3), ['W1[0,0]', 'W2[0,0]', 'loss'])
+    >>> int(result.frame["loss"].idxmin())  # the grid's centre, the trained weights
+    12
     """
     check_options("weights", resolution=resolution, span=span, axes=axes)
     check_threshold(topology_threshold)
@@ -161,6 +188,31 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         target, prediction, loss (the squared error); for a classifier target (the class
         index), prediction (the class it predicts), probability (of the target class) and
         loss (its log-loss). One row per grid point.
+
+    Raises
+    ------
+    OptionError
+        An option its rule refuses (the config schema's rule for the same key), named with
+        its value, before any work.
+    sklearn.exceptions.NotFittedError
+        `model` is not fitted.
+    TypeError
+        `model` is not an MLP, a Pipeline ending in one or a Network (a search such as
+        GridSearchCV: pass its ``best_estimator_``).
+    ValueError
+        X or y do not fit the model (shape, classes), or an MLP whose loss is not supported.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, (80, 2)); y = np.sin(X[:, 0]) * X[:, 1]
+    >>> model = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> result = sl.input(model, X, y, resolution=9, margin=0.0, progress=False)
+    >>> result.frame.shape, list(result.frame.columns)
+    ((81, 5), ['x0', 'x1', 'target', 'prediction', 'loss'])
     """
     from sklandscape.data.datasets import generating_function
 
@@ -204,13 +256,50 @@ def weight_pairs(model, X, y, axes: Sequence[str] | str = "all", *, span: float 
                  progress: bool = True) -> Result:
     """The loss over every pair of the listed weights (a corner plot), on the structured engine.
 
-    Options as for ``weights`` (`n_jobs` splits each pair's rows over workers); with
-    `heldout` every cell also has ``loss_heldout``.
+    Parameters
+    ----------
+    model, X, y
+        As for ``weights``.
+    axes : list of weight names or "all", default "all"
+        The weights to pair; ``"all"`` pairs every weight (at most 25 fit a corner plot).
+    span, resolution, samples, heldout, objective : as for ``weights``
+        Each pair's two axes cover trained ± span; with `heldout` every cell also has
+        ``loss_heldout``.
+    topology, topology_threshold : bool, float, default True, 0.01
+        As for ``weights``, per pair.
+    name, network : str
+        The landscape's and the network's names.
+    n_jobs : int, optional
+        Worker processes over each pair's rows (None = 1, -1 = every core); the same tables
+        for every n_jobs.
+    progress : bool, default True
+        A progress bar over the cells of every pair.
 
-    ``axes="all"`` pairs every weight (at most 25 weights fit a corner plot). Tables:
-    ``"landscape"`` (x_name, y_name, x, y, loss), ``"stats"`` (one row per pair: minimum,
-    maximum, drop from the trained point, ranges along each axis, anisotropy) and
-    ``"topology"`` (each pair's critical points; see ``weights`` for `topology`).
+    Returns
+    -------
+    Result
+        Tables ``"landscape"`` (x_name, y_name, x, y, loss), ``"stats"`` (one row per pair:
+        minimum, maximum, drop from the trained point, ranges along each axis, anisotropy)
+        and ``"topology"`` (each pair's critical points).
+
+    Raises
+    ------
+    OptionError, NotFittedError, TypeError, ValueError
+        As for ``weights``: a refused option (named, before any work), an unfitted model, a
+        model that is not an MLP (a search: pass its ``best_estimator_``), data that does not
+        fit it.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> result = sl.weight_pairs(model, X, y, axes=["W1[0,0]", "b1[0]", "W2[0,0]"],
+    ...                          resolution=5, progress=False)
+    >>> len(result.tables["stats"]), len(result.frame)  # 3 pairs of 5 x 5 cells
+    (3, 75)
     """
     check_options("weight_pairs", resolution=resolution, span=span)
     check_n_jobs(n_jobs)
@@ -234,12 +323,51 @@ def random_plane(model, X, y, *, seeds: Sequence[int] = (0,), span: float = 1.0,
     """The loss over theta + a·d1 + b·d2, with filter-normalised Gaussian directions (Li et al.
     2018), one plane per seed; a and b run over [-span, span].
 
-    Tables: ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2),
-    ``"stats"`` (one row per seed) and ``"topology"`` (each seed's critical points; see
-    ``weights`` for `topology`). Figures: ``"plane"`` and ``"seed_spread"``.
+    Parameters
+    ----------
+    model, X, y
+        As for ``weights``.
+    seeds : list of int, default (0,)
+        One plane per seed, each with its own two directions.
+    span : float, default 1.0
+        a and b run over [-span, span]; a direction is as long as the weights it moves
+        (filter normalisation), so span 1 moves each filter by its own norm.
+    resolution : int, default 31
+        Grid points per axis.
+    zero_biases : bool, default True
+        The directions leave the biases alone (Li et al.'s choice).
+    samples, heldout, objective, topology, topology_threshold, name, network
+        As for ``weights``.
+    n_jobs : int, optional
+        Worker processes over each plane's points (as in scikit-learn: None = 1, -1 = every
+        core); the tables are the same bits for every n_jobs.
+    progress : bool, default True
+        A progress bar over the points of every seed's plane.
 
-    `n_jobs` (as in scikit-learn: None = 1, -1 = every core) splits each plane's points over
-    worker processes; the tables are the same bits for every `n_jobs`.
+    Returns
+    -------
+    Result
+        Tables ``"landscape"`` (seed, a, b, loss), ``"directions"`` (seed, name, d1, d2),
+        ``"stats"`` (one row per seed) and ``"topology"`` (each seed's critical points).
+        Figures: ``"plane"`` and ``"seed_spread"``.
+
+    Raises
+    ------
+    OptionError, NotFittedError, TypeError, ValueError
+        As for ``weights``: a refused option (named, before any work), an unfitted model, a
+        model that is not an MLP (a search: pass its ``best_estimator_``), data that does not
+        fit it.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> model = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                      max_iter=2000, random_state=0).fit(X, y)
+    >>> result = sl.random_plane(model, X, y, seeds=[0, 1], resolution=5, progress=False)
+    >>> list(result.frame.columns), len(result.frame)
+    (['seed', 'a', 'b', 'loss'], 50)
     """
     check_options("random_plane", resolution=resolution, span=span, seeds=seeds)
     check_n_jobs(n_jobs)
@@ -272,6 +400,27 @@ class Fit:
 def fit(estimator, X, y, *, progress: bool = True) -> Fit:
     """Fit an unfitted MLPRegressor or MLPClassifier, or a Pipeline ending in one, while
     recording the MLP's path, for `interpolation` and `trajectory_pca`.
+
+    Parameters
+    ----------
+    estimator : MLPRegressor, MLPClassifier or a Pipeline ending in one, unfitted
+        It is fitted in place, as ``estimator.fit(X, y)`` would fit it.
+    X, y : array-like
+        The training rows.
+    progress : bool, default True
+        A progress bar over the solver's iterations.
+
+    Returns
+    -------
+    Fit
+        ``.model`` (the fitted estimator), ``.trajectory`` (initial weights and every
+        iterate), ``.initial`` (the starting weights as a Network) and ``.validation``
+        (``early_stopping=True``: the rows scikit-learn held out, else None).
+
+    Raises
+    ------
+    ValueError
+        An estimator or option whose path cannot be recorded, named in scikit-learn's words.
 
     The fitted weights are bit-identical to a plain ``estimator.fit(X, y)``: a Pipeline's
     transformers are fitted first, as the Pipeline fits them. With ``early_stopping=True``,
@@ -313,9 +462,49 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
                   progress: bool = True) -> Result:
     """The loss along (1 - alpha)·initial + alpha·trained (Goodfellow et al. 2015).
 
-    `initial` is a Fit (its starting weights), a Network or a fitted estimator of the same
-    shape, or a flat weight vector. alpha runs over `range`; 0 and 1 are exact. `n_jobs`: as
-    for ``random_plane``.
+    Parameters
+    ----------
+    model, X, y
+        As for ``weights``: the trained end.
+    initial : Fit, Network, fitted estimator or array of shape (n_weights,)
+        The other end: a Fit's starting weights (``sl.fit``), or a network of the same shape,
+        or a flat weight vector.
+    range : [lo, hi], default (-0.5, 1.5)
+        The alphas; 0 (initial) and 1 (trained) are exact.
+    resolution : int, default 201
+        Points along the line.
+    samples, heldout, objective, name, network
+        As for ``weights``.
+    n_jobs : int, optional
+        Worker processes over the points, as for ``random_plane``.
+    progress : bool, default True
+        A progress bar over the points.
+
+    Returns
+    -------
+    Result
+        ``.frame``: alpha, loss (and with `heldout`, loss_heldout).
+
+    Raises
+    ------
+    OptionError, NotFittedError, TypeError, ValueError
+        As for ``weights``: a refused option (named, before any work), an unfitted model, a
+        model that is not an MLP (a search: pass its ``best_estimator_``), data that does not
+        fit it.
+        Also a ValueError when `initial` has other layer sizes than `model`.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> path = sl.fit(MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                            max_iter=200, random_state=0), X, y, progress=False)
+    >>> result = sl.interpolation(path.model, X, y, path, resolution=5, progress=False)
+    >>> result.frame["alpha"].tolist()
+    [-0.5, 0.0, 0.5, 1.0, 1.5]
+    >>> bool(result.frame["loss"][1] > result.frame["loss"][3])  # start above the end
+    True
     """
     check_options("interpolation", resolution=resolution, range=range)
     check_n_jobs(n_jobs)
@@ -337,9 +526,46 @@ def trajectory_pca(model, X, y, path, *, resolution: int = 41, margin: float = 0
     """The loss on the plane of the two principal components of a training path, through the
     trained weights, with the path and each point's distance from the plane.
 
-    `path` is a Fit (from ``sl.fit``), a Trajectory, or an array of weight vectors (one row
-    per iterate, ending at the trained weights). `topology`, `topology_threshold`: as for
-    ``weights`` (the table ``"topology"``). `n_jobs`: as for ``random_plane``.
+    Parameters
+    ----------
+    model, X, y
+        As for ``weights``: the trained network, the path's end.
+    path : Fit, Trajectory or array of shape (n_iterates, n_weights)
+        The weights after every iterate (``sl.fit`` records them), ending at the trained ones.
+    resolution : int, default 41
+        Grid points per axis.
+    margin : float, default 0.25
+        The window extends beyond the path by this fraction of its extent on each side.
+    samples, heldout, objective, topology, topology_threshold, name, network
+        As for ``weights``.
+    n_jobs : int, optional
+        Worker processes over the points, as for ``random_plane``.
+    progress : bool, default True
+        A progress bar over the points.
+
+    Returns
+    -------
+    Result
+        Tables ``"landscape"`` (a, b, loss), ``"path"`` (each iterate's coordinates on the
+        plane, its loss and its distance from the plane) and ``"topology"``.
+
+    Raises
+    ------
+    OptionError, NotFittedError, TypeError, ValueError
+        As for ``weights``: a refused option (named, before any work), an unfitted model, a
+        model that is not an MLP (a search: pass its ``best_estimator_``), data that does not
+        fit it.
+
+    Examples
+    --------
+    >>> import numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> path = sl.fit(MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", solver="lbfgs",
+    ...                            max_iter=200, random_state=0), X, y, progress=False)
+    >>> result = sl.trajectory_pca(path.model, X, y, path, resolution=5, progress=False)
+    >>> sorted(result.tables), len(result.frame)
+    (['landscape', 'path', 'topology'], 25)
     """
     check_options("trajectory_pca", resolution=resolution, margin=margin)
     check_n_jobs(n_jobs)

@@ -57,6 +57,14 @@ def learning_rates(model, X, y, *, momenta: Sequence[float] = (0.0, 0.9),
         ``lambda_max`` and, per momentum β, ``predicted_limit_momentum_β``,
         ``measured_limit_momentum_β`` and ``ratio_momentum_β``; figure ``"learning_rates"``.
 
+    Raises
+    ------
+    OptionError
+        An option its rule refuses (``momenta: 1.0 is greater than or equal to the maximum
+        of 1``), named with its value, before any work.
+    ValueError
+        `model` is not the scikit-learn estimator itself (its own sgd runs the check).
+
     Examples
     --------
     >>> import numpy as np, sklandscape as sl

@@ -71,17 +71,9 @@ if TYPE_CHECKING:
     from sklandscape.api.connectivity import align, connectivity
     from sklandscape.api.display import LandscapeDisplay
     from sklandscape.api.hessian_plane import hessian_plane
-    from sklandscape.api.landscape_functions import (
-        Fit,
-        fit,
-        input,
-        interpolation,
-        random_plane,
-        trajectory_pca,
-        weight_pairs,
-        weights,
-    )
+    from sklandscape.api.landscape_functions import input, random_plane, weight_pairs, weights
     from sklandscape.api.learning_rates import learning_rates
+    from sklandscape.api.path_functions import Fit, fit, interpolation, trajectory_pca
     from sklandscape.api.result import Result
     from sklandscape.errors import OptionError, SklandscapeError
     from sklandscape.model.network import Network

@@ -30,6 +30,7 @@ SEEDS = {"type": "array", "minItems": 1, "uniqueItems": True,
 TWO_AXES = {"type": "array", "minItems": 2, "maxItems": 2}
 BOTTOM_MAX_PRODUCTS = {"type": "integer", "minimum": 10, "maximum": 1000000}
 LANDSCAPES = "sklandscape.api.landscape_functions"
+PATHS = "sklandscape.api.path_functions"
 ANALYSES = "sklandscape.api.analysis_functions"
 
 
@@ -65,12 +66,12 @@ _KINDS = (
          {"resolution": RESOLUTION, "span": SPAN,
           "directions": {"enum": ["top_two", "top_bottom"]},
           "bottom_max_products": BOTTOM_MAX_PRODUCTS}, two_d=True, page=True),
-    Kind("interpolation", "landscape", LANDSCAPES,
+    Kind("interpolation", "landscape", PATHS,
          "from the initial to the trained weights",
          {"resolution": RESOLUTION,
           "range": {"type": "array", "minItems": 2, "maxItems": 2,
                     "items": {"type": "number", "minimum": -1.0e100, "maximum": 1.0e100}}}),
-    Kind("trajectory_pca", "landscape", LANDSCAPES,
+    Kind("trajectory_pca", "landscape", PATHS,
          "on the PCA plane of the training path",
          {"resolution": RESOLUTION, "margin": MARGIN}, two_d=True, page=True),
     Kind("curvature", "analysis", ANALYSES,
@@ -148,8 +149,8 @@ def names(family: str | None = None, **flags) -> tuple[str, ...]:
 # imported on first use, not with the package (sklandscape/__init__.py): a pipeline job imports
 # sklandscape.pipeline.<stage> and must not pay for the whole API (pandas, matplotlib, scipy).
 PUBLIC = {name: kind.module for name, kind in KINDS.items()} | {
-    "fit": LANDSCAPES,
-    "Fit": LANDSCAPES,
+    "fit": PATHS,
+    "Fit": PATHS,
     "align": "sklandscape.api.connectivity",
     "topology": "sklandscape.analyses.topology",
     "Result": "sklandscape.api.result",

@@ -134,6 +134,13 @@ def check_threshold(value) -> float:
     return float(value)
 
 
+def with_topology(result, wanted: bool):
+    """The result with its grids' topology (table, metrics, overlay), unless switched off."""
+    if not wanted:
+        return result
+    return add_topology(result, threshold_of(result.metadata["landscape"]))
+
+
 def add_topology(result, threshold: float = DEFAULT_THRESHOLD, figures=None):
     """Give a 2-D landscape's Result its topology: the table ``"topology"``, the
     ``topology_*`` metrics, and the overlay on its figures (`figures`: which; all by

@@ -43,13 +43,13 @@ def curvature_figure(which: str, tables: dict, metas: dict, name: str):
                   f"(epsilon {meta['sharpness']['epsilon']:g})")
         return spectrum_plots.density_figure(
             tables["spectrum"], lambda_max=meta["lambda_max"], trace=meta["trace"],
-            trace_error=meta["trace_error"], note=note,
+            trace_error=meta["trace_error"], note=note, loss_name=loss_of(meta),
             title=f"{name}: eigenvalue density of the Hessian of {whole}")
     if which == "cuts":
         return spectrum_plots.cuts_figure(
             tables["eigen_cuts"], title=f"{name}: {whole}, along the Hessian's top "
             "eigenvectors v (unit length), against the second-order model; each cut reaches "
-            "where ½λt² equals the loss")
+            "where ½λt² equals the loss", loss_name=loss_of(meta))
     cmap = tables["curvature_map"]
     axes = tuple(map_meta["axes"])
     window = (f"{network}, {loss_of(map_meta)} on {samples}, over {axes[0]} and {axes[1]} "
@@ -63,7 +63,7 @@ def curvature_figure(which: str, tables: dict, metas: dict, name: str):
                 f"{minimum['eig_max']:.3g}")
         return curvature_plots.convexity_figure(
             cmap, axes=axes, centre=map_meta["centre"], minimum=minimum,
-            title=f"{name}: convexity map - {window}", note=note)
+            title=f"{name}: convexity map - {window}", note=note, loss_name=loss_of(map_meta))
     if which != "plateau":
         raise ValueError(f"no curvature figure {which!r}; expected one of {CURVATURE_FIGURES}")
     threshold = float(map_meta["plateau_threshold"])
@@ -76,7 +76,7 @@ def curvature_figure(which: str, tables: dict, metas: dict, name: str):
             f"  along {axes[0]} on {flat[0]:.1%} of the grid, along {axes[1]} on {flat[1]:.1%}")
     return curvature_plots.plateau_figure(
         cmap, axes=axes, centre=map_meta["centre"], minimum=minimum, threshold=threshold,
-        title=f"{name}: plateau map - {window}", note=note)
+        title=f"{name}: plateau map - {window}", note=note, loss_name=loss_of(map_meta))
 
 
 def _hessian_figure(table, meta: dict, network: str, samples: str, name: str):
@@ -121,7 +121,8 @@ def optimizer_figure(runs, paths, meta: dict, landscape, name: str):
     title = (f"{name}: optimizers on {meta['network']['name']}'s {loss_of(meta)} on "
              f"{samples_description(meta)} over {axes[0]} and {axes[1]}, {_held_fixed(meta)}; each "
              f"method at its best learning rate, kept inside the landscape's window")
-    return paths_plots.optimizer_paths_figure(title=title, verdict=meta["verdict"], **inputs)
+    return paths_plots.optimizer_paths_figure(title=title, verdict=meta["verdict"],
+                                              loss_name=loss_of(meta), **inputs)
 
 
 def optimizer_animation(runs, paths, meta: dict, landscape, name: str, out_path) -> None:
@@ -131,7 +132,8 @@ def optimizer_animation(runs, paths, meta: dict, landscape, name: str, out_path)
     methods = ", ".join(LABELS[m] for m in inputs["summary"])
     title = (f"{name}: {methods} on {meta['network']['name']}'s {loss_of(meta)} "
              f"({samples_description(meta)}), {_held_fixed(meta)}")
-    paths_plots.optimizer_animation(out_path=out_path, title=title, **inputs)
+    paths_plots.optimizer_animation(out_path=out_path, title=title, loss_name=loss_of(meta),
+                                    **inputs)
 
 
 def attack_figure(landscape, worst, meta: dict, found, paths, field, name: str,
@@ -153,7 +155,7 @@ def attack_figure(landscape, worst, meta: dict, found, paths, field, name: str,
              f"{ascent['radius']:g} of each data point")
     return attack_plots.attack_figure(landscape, field, worst, found, paths, shown_paths=shown,
                                       title=title, radius=float(ascent["radius"]),
-                                      labels=tuple(labels))
+                                      labels=tuple(labels), loss_name=loss_of(meta))
 
 
 def _spread_out(found, n: int, distance: float) -> np.ndarray:

@@ -306,13 +306,13 @@ def _figures(tables, names, name, metadata, heldout: bool) -> dict:
             f"one per seed) between every pair")
     figures = {
         "barriers": lambda: plots.barriers_figure(
-            tables["pairs"], names, heldout=heldout,
+            tables["pairs"], names, heldout=heldout, loss_name=metadata["network"]["loss"],
             title=f"{what}: barrier of the straight line before and after aligning the hidden "
                   f"units ({method} matching), and of a trained Bézier curve"),
         "plane": lambda: plots.plane_figure(
             tables["plane"], tables["paths"], tables["landmarks"], tables["pairs"],
             title=f"{what}: the plane through both ends (the second aligned) and the curve's "
-                  "control point"),
+                  "control point", loss_name=metadata["network"]["loss"]),
     }
     for row in tables["pairs"].to_dict("records"):
         first, second = row["first"], row["second"]
@@ -321,6 +321,6 @@ def _figures(tables, names, name, metadata, heldout: bool) -> dict:
         title = (f"{name}: {metadata['network']['loss']} along the paths from {first} "
                  f"(t = 0) to {second} (t = 1)")
         figures[f"path:{first}__{second}"] = (
-            lambda rows=rows, row=row, title=title: plots.path_figure(rows, pd.Series(row),
-                                                                      title=title))
+            lambda rows=rows, row=row, title=title: plots.path_figure(
+                rows, pd.Series(row), title=title, loss_name=metadata["network"]["loss"]))
     return figures

@@ -149,7 +149,8 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
         {"landscape": metadata, "stats": metadata},
         _finite(_with_heldout(metrics, table, metadata)),
         figures={"corner": lambda: directions_plots.corner_plot(
-            table, names, metadata["centre"], title=corner_title)},
+            table, names, metadata["centre"], title=corner_title,
+            loss_name=loss_of(metadata))},
         captions={"stats": title},
     )
 
@@ -222,15 +223,17 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
         figures={
             "plane": lambda: planes_plots.random_plane_figure(
                 grid.first, grid.second, planes[first], loss_centre,
-                title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}")
+                title=f"{what}, seed {first}; cosine(d1, d2) = {rows[0]['cosine_d1_d2']:.2f}",
+                loss_name=loss_of(metadata))
             if heldout is None else train_heldout_figure(
                 grid.first, grid.second, planes[first], heldout_planes[first], (0.0, 0.0),
                 ("a (along d1)", "b (along d2)"), n_train=len(y),
                 n_heldout=len(heldout[1]), title=f"{what}, seed {first}: training and "
-                f"held-out {loss_of(metadata)}"),
+                f"held-out {loss_of(metadata)}", loss_name=loss_of(metadata)),
             "seed_spread": lambda: planes_plots.seed_spread_figure(
                 grid.first, grid.second, planes, stats, SEED_SPREAD_STATISTICS,
-                title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds"),
+                title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds",
+                loss_name=loss_of(metadata)),
         },
     )
 
@@ -275,7 +278,7 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
         {"landscape": metadata}, _with_heldout(metrics, table, metadata),
         figures={"interpolation": lambda: directions_plots.interpolation_figure(
             alphas, loss, loss_initial, loss_trained, shape, title=title,
-            heldout=heldout_loss)},
+            heldout=heldout_loss, loss_name=loss_of(metadata))},
     )
 
 
@@ -349,7 +352,8 @@ def trajectory_pca_result(iterations, states, solver, net: Network, X, y, spec: 
         {"landscape": metadata, "path": metadata},
         _with_heldout(trajectory_metrics(plane, path), grid_table, metadata),
         figures={"trajectory_pca": lambda: directions_plots.trajectory_pca_figure(
-            grid.first, grid.second, loss, path, plane.explained, title=title)},
+            grid.first, grid.second, loss, path, plane.explained, title=title,
+            loss_name=loss_of(metadata))},
     )
 
 

@@ -113,11 +113,13 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
         {"landscape": metadata, "directions": metadata},
         _finite(_with_heldout(metrics, table, metadata)),
         figures={"plane": lambda: planes_plots.random_plane_figure(
-            grid.first, grid.second, loss, loss_centre, title=what, directions=labels)
+            grid.first, grid.second, loss, loss_centre, title=what, directions=labels,
+            loss_name=loss_of(metadata))
             if held is None else train_heldout_figure(
                 grid.first, grid.second, loss, held["loss"], (0.0, 0.0),
                 ("a (along v1)", "b (along v2)"), n_train=len(y), n_heldout=len(heldout[1]),
-                title=f"{what}: training and held-out {loss_of(metadata)}")},
+                title=f"{what}: training and held-out {loss_of(metadata)}",
+                loss_name=loss_of(metadata))},
     )
 
 

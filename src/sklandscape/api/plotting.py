@@ -4,7 +4,7 @@ of sklandscape.figures.landscapes. Used by the pipeline's figure stage and by Re
 from __future__ import annotations
 
 from sklandscape.figures import landscapes as landscapes_plots
-from sklandscape.figures.drawing import grid_of, loss_label, loss_of, samples_description
+from sklandscape.figures.drawing import grid_of, loss_of, samples_description
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import n_parameters
 
@@ -14,11 +14,6 @@ def grid_landscape_figure(table, metadata: dict, data, name: str):
 
     `data` is the dataset's frame (x0, x1, …, y); only an input landscape draws it.
     """
-    with loss_label(loss_of(metadata)):
-        return _grid_landscape_figure(table, metadata, data, name)
-
-
-def _grid_landscape_figure(table, metadata: dict, data, name: str):
     spec, network = metadata["landscape"], metadata["network"]["name"]
     if spec["kind"] == "input":
         plane = metadata.get("plane", {"columns": ["x0", "x1"], "names": ["x0", "x1"],
@@ -56,11 +51,12 @@ def _grid_landscape_figure(table, metadata: dict, data, name: str):
                  f"{n_others} weights held at their trained values")
         return train_heldout_figure(first, second, train, heldout, centre, axes, title=title,
                                     n_train=metadata["n_samples"],
-                                    n_heldout=metadata["heldout"]["n_samples"])
+                                    n_heldout=metadata["heldout"]["n_samples"],
+                                    loss_name=loss_of(metadata))
     title = (
         f"{name}: {loss_of(metadata)} of {network} on {samples_description(metadata)} over {axes[0]} and "
         f"{axes[1]} (±{spec['span']:g}); the other {n_others} weights held at their trained "
         f"values"
     )
     return landscapes_plots.weights_landscape_figure(table, axes=axes, centre=metadata["centre"],
-                                                     title=title)
+                                                     title=title, loss_name=loss_of(metadata))

@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from sklandscape import io
-from sklandscape.figures.drawing import loss_label, loss_of
+from sklandscape.figures.drawing import save_figure
+from sklandscape.kinds import names
 
 # Kinds whose main table is a grid of float64 columns, streamed by the pipeline with
 # fixed row groups (io.write_columns); every other table is written whole (io.write_table).
-GRID_KINDS = ("weights", "input")
+GRID_KINDS = names("landscape", grid=True)
 
 
 @dataclass
@@ -79,15 +80,19 @@ class Result:
         which = which or next(iter(self.figures))
         if which not in self.figures:
             raise ValueError(f"no figure {which!r}; this result has {list(self.figures)}")
-        with loss_label(loss_of(self.metadata)):
-            figure = self.figures[which]()
-        # What the picture is of, for save_figure's PNG text chunks (its provenance).
-        figure.sklandscape_provenance = figure_provenance(self.kind, self.name, self.metadata)
-        return figure
+        return self.figures[which]()
 
     @property
     def figure_names(self) -> list[str]:
         return list(self.figures)
+
+    def save_figure(self, path, which: str | None = None) -> Path:
+        """Draw a figure (as ``plot(which)``) and write it as the pipeline does: a
+        byte-reproducible PNG whose text chunks say what it maps (kind, name, network,
+        config; sklandscape.figures.drawing.save_figure)."""
+        save_figure(self.plot(which), path, figure_provenance(self.kind, self.name,
+                                                              self.metadata))
+        return Path(path)
 
     def save_animation(self, path) -> Path:
         """Write the result's animation (optimizers: the paths step by step) as a GIF."""

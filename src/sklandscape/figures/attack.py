@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sklandscape.figures.drawing import (
-    LOSS,
     colour_scale,
     grid_of,
     legend_below,
@@ -25,7 +24,8 @@ from sklandscape.figures.drawing import (
 
 def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFrame,
                   found: pd.DataFrame, paths: pd.DataFrame, *, shown_paths: np.ndarray,
-                  title: str, radius: float, labels: tuple[str, str] = ("x0", "x1")) -> Figure:
+                  title: str, radius: float, labels: tuple[str, str] = ("x0", "x1"),
+                  loss_name: str = "MSE") -> Figure:
     """Left: error map + unit gradient arrows + worst points + ascent paths. Right: before/after."""
     x0, x1, loss = grid_of(landscape, "x0", "x1", "loss")
     lo, hi, clipped = colour_scale(loss)
@@ -35,7 +35,7 @@ def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFr
     mesh = ax.pcolormesh(x0, x1, masked(loss, hi).T, cmap=with_bad_colour("magma"), norm=Normalize(lo, hi),
                          shading="nearest", rasterized=True)
     cbar = fig.colorbar(mesh, ax=ax, extend="max" if clipped else "neither", pad=0.01)
-    error = ("log-loss of the target class" if LOSS.get() == "log-loss"
+    error = ("log-loss of the target class" if loss_name == "log-loss"
              else "squared error (prediction \u2212 target)\u00b2")
     cbar.set_label(scale_label(error, hi, clipped))
     handles = [_arrows(ax, field)]
@@ -48,7 +48,7 @@ def attack_figure(landscape: pd.DataFrame, field: pd.DataFrame, worst: pd.DataFr
     ax.set_title("error over the input plane, its gradient, the worst data points and "
                  "ascent paths", fontsize=10)
     legend_below(ax, handles, ncols=2)
-    _before_after(side, found)
+    _before_after(side, found, loss_name)
     return fig
 
 
@@ -120,7 +120,7 @@ def _worst_points(ax, worst: pd.DataFrame) -> list:
                          f"(error {worst['error'].min():.2g} to {worst['error'].max():.2g})")]
 
 
-def _before_after(ax, found: pd.DataFrame) -> None:
+def _before_after(ax, found: pd.DataFrame, loss_name: str) -> None:
     before = found["error_start"].to_numpy(float)
     after = found["error"].to_numpy(float)
     both = np.r_[before, after]
@@ -133,8 +133,8 @@ def _before_after(ax, found: pd.DataFrame) -> None:
     limits = (floor / 1.5, max(float(np.nanmax(a)), float(np.nanmax(b))) * 1.5)
     ax.plot(limits, limits, "--", color="0.4", lw=1, label="no change")
     ax.set(xscale="log", yscale="log", xlim=limits, ylim=limits,
-           xlabel=f"{_error_word()} at the data point",
-           ylabel=f"highest {_error_word()} the ascent found")
+           xlabel=f"{_error_word(loss_name)} at the data point",
+           ylabel=f"highest {_error_word(loss_name)} the ascent found")
     ratio = float(np.mean(after) / np.mean(before)) if np.mean(before) > 0 else float("nan")
     ax.set_title(f"what a short ascent finds near each data point\nmean error {np.mean(before):.3g}"
                  f" \u2192 {np.mean(after):.3g} ({ratio:.1f}x); highest {np.max(before):.3g} "
@@ -142,5 +142,5 @@ def _before_after(ax, found: pd.DataFrame) -> None:
     ax.legend(loc="lower right", fontsize=8)
 
 
-def _error_word() -> str:
-    return "log-loss" if LOSS.get() == "log-loss" else "squared error"
+def _error_word(loss_name: str) -> str:
+    return "log-loss" if loss_name == "log-loss" else "squared error"

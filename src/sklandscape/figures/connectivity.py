@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from sklandscape.analyses.connectivity import PATH_NAMES, PATHS
 from sklandscape.figures.directions import loss_colorbar, loss_contour, loss_scale
-from sklandscape.figures.drawing import LOSS, new_figure
+from sklandscape.figures.drawing import new_figure
 
 STYLE = {"linear": dict(color="tab:red", ls="--"), "aligned": dict(color="tab:orange", ls="-"),
          "curve": dict(color="tab:blue", ls="-")}
@@ -30,7 +30,7 @@ def barrier_matrix(pairs: pd.DataFrame, names: list[str], column: str) -> np.nda
 
 
 def barriers_figure(pairs: pd.DataFrame, names: list[str], *, title: str,
-                    heldout: bool = False) -> Figure:
+                    heldout: bool = False, loss_name: str = "MSE") -> Figure:
     """One heatmap per path (before alignment, after, trained curve) on one colour scale, with
     each barrier written in its cell; a second row on the held-out rows."""
     rows = ("", "_heldout") if heldout else ("",)
@@ -59,11 +59,12 @@ def barriers_figure(pairs: pd.DataFrame, names: list[str], *, title: str,
             rows_name = "held-out rows" if suffix else "training rows"
             ax.set_title(f"{PATH_NAMES[path]}\n{rows_name}", fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8,
-                 label=f"barrier: max over the path of {LOSS.get()} above the ends' line")
+                 label=f"barrier: max over the path of {loss_name} above the ends' line")
     return fig
 
 
-def path_figure(paths: pd.DataFrame, pair: pd.Series, *, title: str) -> Figure:
+def path_figure(paths: pd.DataFrame, pair: pd.Series, *, title: str,
+                loss_name: str = "MSE") -> Figure:
     """The loss along each path of one pair (and the held-out loss, dashed thin), with each
     barrier in the legend; a classifier also gets its accuracy."""
     accuracy = "accuracy" in paths.columns
@@ -82,7 +83,7 @@ def path_figure(paths: pd.DataFrame, pair: pd.Series, *, title: str) -> Figure:
             if "accuracy_heldout" in rows.columns:
                 axes[1].plot(rows["t"], rows["accuracy_heldout"], lw=0.9, ls=":",
                              color=STYLE[path]["color"], label="held out")
-    axes[0].set(xlabel=f"t (0: {pair['first']}, 1: {pair['second']})", ylabel=LOSS.get())
+    axes[0].set(xlabel=f"t (0: {pair['first']}, 1: {pair['second']})", ylabel=loss_name)
     axes[0].legend(fontsize=7, loc="best")
     if accuracy:
         axes[1].set(xlabel=axes[0].get_xlabel(), ylabel="accuracy", ylim=(-0.02, 1.02))
@@ -91,7 +92,7 @@ def path_figure(paths: pd.DataFrame, pair: pd.Series, *, title: str) -> Figure:
 
 
 def plane_figure(plane: pd.DataFrame, paths: pd.DataFrame, landmarks: pd.DataFrame,
-                 pairs: pd.DataFrame, *, title: str) -> Figure:
+                 pairs: pd.DataFrame, *, title: str, loss_name: str = "MSE") -> Figure:
     """One contour panel per pair, all on one colour scale: the plane through the first
     network (0, 0), the aligned second on the x axis and the control point; the trained curve
     and the aligned line lie in it, the unaligned line is drawn as its projection."""
@@ -100,7 +101,7 @@ def plane_figure(plane: pd.DataFrame, paths: pd.DataFrame, landmarks: pd.DataFra
     lines = math.ceil(n / columns)
     fig = new_figure(title, (5.2 * columns + 1.2, 4.6 * lines + 1.2))
     axes = fig.subplots(lines, columns, squeeze=False)
-    norm, levels, label = loss_scale(plane["loss"])
+    norm, levels, label = loss_scale(plane["loss"], loss_name)
     for k, pair in enumerate(pairs.itertuples()):
         ax = axes.flat[k]
         mine = (plane["first"] == pair.first) & (plane["second"] == pair.second)

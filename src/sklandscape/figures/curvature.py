@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sklandscape.figures.drawing import LOSS, add_3d, grid_of, legend_below, new_figure
+from sklandscape.figures.drawing import add_3d, grid_of, legend_below, new_figure
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
 RATIO_LINEAR = 1e-6  # the convexity colour scale is linear within +-this, logarithmic beyond
@@ -73,15 +73,16 @@ def _eigenvector_panel(ax, vectors: np.ndarray, names: list[str], values: np.nda
     ax.figure.colorbar(image, ax=ax, label="component")
 
 
-def _mark_points(ax, axes: tuple[str, str], centre: dict, minimum: dict | None) -> None:
+def _mark_points(ax, axes: tuple[str, str], centre: dict, minimum: dict | None,
+                 loss_name: str) -> None:
     ax.plot(centre[axes[0]], centre[axes[1]], "X", ms=11, color="red", mec="white", ls="none",
             zorder=5, label="trained weights")
     if minimum:
         ax.plot(minimum[axes[0]], minimum[axes[1]], "*", ms=15, color="white", mec="black",
-                ls="none", zorder=5, label=f"slice minimum ({LOSS.get()} {minimum['loss']:.2g})")
+                ls="none", zorder=5, label=f"slice minimum ({loss_name} {minimum['loss']:.2g})")
 
 
-def _loss_lines(ax, x, y, loss) -> Line2D | None:
+def _loss_lines(ax, x, y, loss, loss_name: str) -> Line2D | None:
     """Thin MSE contour lines on a log scale, for orientation on a derived map."""
     finite = loss[np.isfinite(loss) & (loss > 0)]
     if finite.size < 2 or finite.min() == finite.max():
@@ -90,14 +91,15 @@ def _loss_lines(ax, x, y, loss) -> Line2D | None:
     X, Y = np.meshgrid(x, y, indexing="ij")
     ax.contour(X, Y, np.ma.masked_invalid(loss), levels=levels, colors="0.25", linewidths=0.6,
                alpha=0.7)
-    return Line2D([], [], color="0.25", lw=0.6, label=f"{LOSS.get()} contours (log-spaced)")
+    return Line2D([], [], color="0.25", lw=0.6, label=f"{loss_name} contours (log-spaced)")
 
 
-def _finish_map(ax, x, y, loss, axes, centre, minimum, handles, title: str, note: str) -> None:
+def _finish_map(ax, x, y, loss, axes, centre, minimum, handles, title: str, note: str,
+                loss_name: str) -> None:
     """What both slice maps add on top of their colours: MSE contours, the trained point and
     the slice minimum, the legend below, axis labels, the panel title and the note box."""
-    line = _loss_lines(ax, x, y, loss)
-    _mark_points(ax, axes, centre, minimum)
+    line = _loss_lines(ax, x, y, loss, loss_name)
+    _mark_points(ax, axes, centre, minimum, loss_name)
     handles = ax.get_legend_handles_labels()[0] + handles + ([line] if line else [])
     legend_below(ax, handles, ncols=2)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
@@ -108,7 +110,8 @@ def _finish_map(ax, x, y, loss, axes, centre, minimum, handles, title: str, note
 
 
 def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
-                     minimum: dict | None, title: str, note: str = "") -> Figure:
+                     minimum: dict | None, title: str, note: str = "",
+                     loss_name: str = "MSE") -> Figure:
     """Map of min / |max| eigenvalue of the slice's 2x2 Hessian; the convex region outlined."""
     x, y, ratio = grid_of(table, axes[0], axes[1], "convexity")
     _, _, loss = grid_of(table, axes[0], axes[1], "loss")
@@ -129,12 +132,13 @@ def convexity_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict
         ax.contour(X, Y, np.ma.masked_invalid(ratio), levels=[0], colors="black", linewidths=1.6)
         handles.append(Line2D([], [], color="black", lw=1.6, label="edge of the convex region"))
     _finish_map(ax, x, y, loss, axes, centre, minimum, handles,
-                "local convexity of the slice (Li et al. 2018 ratio)", note)
+                "local convexity of the slice (Li et al. 2018 ratio)", note, loss_name)
     return fig
 
 
 def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
-                   minimum: dict | None, threshold: float, title: str, note: str = "") -> Figure:
+                   minimum: dict | None, threshold: float, title: str, note: str = "",
+                   loss_name: str = "MSE") -> Figure:
     """Gradient norm on the slice (log colour), the plateau (norm < threshold) outlined."""
     x, y, norm = grid_of(table, axes[0], axes[1], "grad_norm")
     _, _, loss = grid_of(table, axes[0], axes[1], "loss")
@@ -148,7 +152,7 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     cmap = colormaps["cividis"].with_extremes(bad="0.55")
     shown = np.ma.masked_invalid(np.clip(norm, lo, hi))
     mesh = ax.pcolormesh(x, y, shown.T, cmap=cmap, norm=colour_norm, shading="nearest")
-    fig.colorbar(mesh, ax=ax, label=f"|gradient of the {LOSS.get()} on the slice| (log scale)")
+    fig.colorbar(mesh, ax=ax, label=f"|gradient of the {loss_name} on the slice| (log scale)")
     below = np.isfinite(norm) & (norm < threshold)
     handles = []
     if below.any():
@@ -159,7 +163,7 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
                          label=f"plateau: |gradient| < {threshold:g} "
                                f"({np.mean(below[np.isfinite(norm)]):.2%} of the grid)"))
     _finish_map(ax, x, y, loss, axes, centre, minimum, handles,
-                "gradient norm, plateau outlined", note)
+                "gradient norm, plateau outlined", note, loss_name)
     X, Y = np.meshgrid(x, y, indexing="ij")
     faces = cmap(colour_norm(np.clip(np.nan_to_num(norm, nan=hi), lo, hi)))
     # At most 60 x 60 facets: the panel is ~600 pixels wide, and every facet of a 101 x 101
@@ -167,6 +171,6 @@ def plateau_figure(table: pd.DataFrame, *, axes: tuple[str, str], centre: dict,
     ax3.plot_surface(X, Y, np.ma.masked_invalid(loss), facecolors=faces, linewidth=0,
                      antialiased=False, shade=False, rcount=60, ccount=60)
     ax3.set(xlabel=f"{axes[0]}", ylabel=f"{axes[1]}")
-    ax3.set_zlabel(f"{LOSS.get()}", labelpad=7)
-    ax3.set_title(f"{LOSS.get()} surface, coloured by |gradient| (same scale)", fontsize=10)
+    ax3.set_zlabel(f"{loss_name}", labelpad=7)
+    ax3.set_title(f"{loss_name} surface, coloured by |gradient| (same scale)", fontsize=10)
     return fig

@@ -17,7 +17,6 @@ from matplotlib.ticker import LogLocator, MaxNLocator
 
 from sklandscape.figures.drawing import (
     BAD_COLOUR,
-    LOSS,
     grid_of,
     new_figure,
     title_inches,
@@ -32,12 +31,12 @@ TRAINED = dict(marker="X", color="red", mec="white", ls="none", zorder=6)
 MINIMUM = dict(marker="*", color="white", mec="black", ls="none", zorder=5)
 
 
-def loss_scale(values) -> tuple[Normalize, np.ndarray, str]:
+def loss_scale(values, loss_name: str = "MSE") -> tuple[Normalize, np.ndarray, str]:
     """A shared norm, contour levels and a colorbar label for the finite values given."""
     finite = np.asarray(values, float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
-        return Normalize(0.0, 1.0), np.linspace(0.0, 1.0, N_LEVELS), f"{LOSS.get()}"
+        return Normalize(0.0, 1.0), np.linspace(0.0, 1.0, N_LEVELS), f"{loss_name}"
     positive = finite[finite > 0]
     hi = float(finite.max())
     clipped = ""
@@ -47,11 +46,11 @@ def loss_scale(values) -> tuple[Normalize, np.ndarray, str]:
     if positive.size and hi / float(positive.min()) > LOG_RATIO:
         lo = float(positive.min())
         return (LogNorm(lo, hi), np.geomspace(lo, hi, N_LEVELS),
-                f"{LOSS.get()} (log colour scale){clipped}")
+                f"{loss_name} (log colour scale){clipped}")
     lo = float(finite.min())
     if hi <= lo:
         lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
-    return Normalize(lo, hi), np.linspace(lo, hi, N_LEVELS), f"{LOSS.get()}{clipped}"
+    return Normalize(lo, hi), np.linspace(lo, hi, N_LEVELS), f"{loss_name}{clipped}"
 
 
 def loss_colorbar(fig, mappable, norm, label, **kwargs):
@@ -105,7 +104,8 @@ def grid_minimum(x, y, z):
 # --- weight pairs ------------------------------------------------------------------------
 
 
-def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: str) -> Figure:
+def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: str,
+                loss_name: str = "MSE") -> Figure:
     """Lower triangle of small contour panels, one per pair; one shared colour scale.
 
     The panel in row r, column c shows the pair (names[c], names[r + 1]): a column shares its
@@ -115,7 +115,7 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     n = len(names) - 1
     size = max(6.0, 1.75 * n + 2.0)
     fig = new_figure(title, (size + 1.2, size), layout=None)
-    norm, levels, label = loss_scale(table["loss"].to_numpy(float))
+    norm, levels, label = loss_scale(table["loss"].to_numpy(float), loss_name)
     groups = {pair: frame for pair, frame in table.groupby(["x_name", "y_name"], sort=False)}
     cells = [(r, c) for r in range(n) for c in range(r + 1) if (names[c], names[r + 1]) in groups]
     grid, colorbar_box, *grid_top_right = _corner_grid(fig, n, cells)
@@ -152,7 +152,7 @@ def corner_plot(table: pd.DataFrame, names: list[str], centre: dict, *, title: s
     fig.legend(handles=[
         Line2D([], [], ms=8, label="trained weights (every panel passes through them)",
                **TRAINED),
-        Line2D([], [], ms=10, label=f"lowest {LOSS.get()} on that panel", **MINIMUM),
+        Line2D([], [], ms=10, label=f"lowest {loss_name} on that panel", **MINIMUM),
     ], loc="upper right", bbox_to_anchor=grid_top_right, fontsize=10, frameon=False)
     return fig
 
@@ -191,29 +191,29 @@ def _corner_grid(fig, n: int, cells: list[tuple[int, int]]):
 
 
 def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float, shape: dict,
-                         *, title: str, heldout=None) -> Figure:
+                         *, title: str, heldout=None, loss_name: str = "MSE") -> Figure:
     """The loss along the line; with `heldout`, also on the rows the network did not see."""
     fig = new_figure(title, (9, 5))
     ax = fig.add_subplot()
     ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
     ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2,
-            label=f"{LOSS.get()} along the line" + (" (training rows)" if heldout is not None
+            label=f"{loss_name} along the line" + (" (training rows)" if heldout is not None
                                                     else ""))
     if heldout is not None:
         ax.plot(alphas, heldout, color="C2", lw=1.6, ls="--", zorder=2,
-                label=f"{LOSS.get()} on the held-out rows")
+                label=f"{loss_name} on the held-out rows")
         loss = np.concatenate([np.asarray(loss, float), np.asarray(heldout, float)])
     ax.plot([0.0], [loss_initial], "o", color="C1", ms=8, zorder=3, gid="initial",
-            label=f"initial weights (alpha = 0): {LOSS.get()} {loss_initial:.3g}")
+            label=f"initial weights (alpha = 0): {loss_name} {loss_initial:.3g}")
     ax.plot([1.0], [loss_trained], **{**TRAINED, "ms": 10}, gid="trained",
-            label=f"trained weights (alpha = 1): {LOSS.get()} {loss_trained:.3g}")
+            label=f"trained weights (alpha = 1): {loss_name} {loss_trained:.3g}")
     finite = np.asarray(loss, float)[np.isfinite(loss)]
     positive = finite[finite > 0]
     if positive.size and finite.size == positive.size and positive.max() / positive.min() > LOG_RATIO:
         ax.set_yscale("log")
-        ax.set_ylabel(f"{LOSS.get()} (log scale)")
+        ax.set_ylabel(f"{loss_name} (log scale)")
     else:
-        ax.set_ylabel(f"{LOSS.get()}")
+        ax.set_ylabel(f"{loss_name}")
     ax.set_xlabel("alpha: theta = (1 - alpha)·initial + alpha·trained")
     verdict = ("monotone decrease from initial to trained" if shape["monotone_between"]
                else f"not monotone: largest rise {shape['max_rise_between']:.3g}, "
@@ -227,12 +227,13 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
 # --- trajectory on its PCA plane ---------------------------------------------------------
 
 
-def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: str) -> Figure:
+def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: str,
+                          loss_name: str = "MSE") -> Figure:
     fig = new_figure(title, (13.5, 6.2))
     outer = fig.add_gridspec(2, 2, width_ratios=[1.35, 1])
     ax = fig.add_subplot(outer[:, 0])
     losses, distances = fig.add_subplot(outer[0, 1]), fig.add_subplot(outer[1, 1])
-    norm, levels, label = loss_scale(np.concatenate([np.ravel(loss), path["loss"]]))
+    norm, levels, label = loss_scale(np.concatenate([np.ravel(loss), path["loss"]]), loss_name)
     mappable = loss_contour(ax, a, b, loss, norm, levels)
     loss_colorbar(fig, mappable, norm, label, ax=ax)
     ax.plot(path["a"], path["b"], color="white", lw=1.0, zorder=3)
@@ -245,20 +246,20 @@ def trajectory_pca_figure(a, b, loss, path: pd.DataFrame, explained, *, title: s
     ax.plot([0.0], [0.0], ms=12, gid="trained", label="trained weights (origin)", **TRAINED)
     ax.set_xlabel(f"a: first principal direction ({explained[0]:.1%} of the path's spread)")
     ax.set_ylabel(f"b: second principal direction ({explained[1]:.1%})")
-    ax.set_title(f"{LOSS.get()} on the plane, with the training path projected onto it", fontsize=10)
+    ax.set_title(f"{loss_name} on the plane, with the training path projected onto it", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8, ncols=2, frameon=False)
     it = path["iteration"]
-    losses.plot(it, path["loss"], lw=1.6, label=f"{LOSS.get()} at the real path point")
+    losses.plot(it, path["loss"], lw=1.6, label=f"{loss_name} at the real path point")
     losses.plot(it, path["loss_projected"], lw=1.2, ls="--",
-                label=f"{LOSS.get()} at its projection (what the map shows)")
+                label=f"{loss_name} at its projection (what the map shows)")
     if "loss_heldout" in path.columns:
         losses.plot(it, path["loss_heldout"], lw=1.4, ls="-.", color="C2",
-                    label=f"{LOSS.get()} on the held-out rows")
+                    label=f"{loss_name} on the held-out rows")
     both = np.concatenate([path["loss"], path["loss_projected"]])
     both = both[np.isfinite(both)]
     if both.size and both.min() > 0 and both.max() / both.min() > 10:
         losses.set_yscale("log")
-    losses.set(ylabel=f"{LOSS.get()}", title="loss along the path")
+    losses.set(ylabel=f"{loss_name}", title="loss along the path")
     losses.title.set_fontsize(10)
     losses.legend(fontsize=8)
     distances.plot(it, path["distance"], color="C3", lw=1.6, label="distance from the plane")

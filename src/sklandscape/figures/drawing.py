@@ -9,8 +9,6 @@ figure state and parallel Snakemake jobs cannot interfere.
 from __future__ import annotations
 
 import textwrap
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -156,15 +154,15 @@ def scatter_data(ax, data: pd.DataFrame, axes=("x0", "x1"), **kw):
     return ax.scatter(data[axes[0]], data[axes[1]], zorder=3, **(style | kw))
 
 
-def save_figure(fig: Figure, path) -> None:
-    """Write a byte-reproducible PNG (fixed dpi, no software/version metadata), with the
-    figure's provenance (what it maps, of which network, from which config; in a pipeline
-    job also the code's commit and its inputs' sha256) in its text chunks, as JSON:
-    PIL's Image.open(path).text shows them."""
+def save_figure(fig: Figure, path, provenance: dict | None = None) -> None:
+    """Write a byte-reproducible PNG (fixed dpi, no software/version metadata), with
+    `provenance` (what it maps, of which network, from which config; in a pipeline job also
+    the code's commit and its inputs' sha256) in its text chunks, as JSON: PIL's
+    Image.open(path).text shows them."""
     import json
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    provenance = getattr(fig, "sklandscape_provenance", {})
+    provenance = dict(provenance or {})
     if JOB_PROVENANCE.get():  # a pipeline job's: the code's commit, its inputs' sha256
         provenance = {**provenance, "provenance": JOB_PROVENANCE.get()}
     text = {key: json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
@@ -180,21 +178,6 @@ def samples_description(metadata: dict) -> str:
     if samples == list(range(n)):
         return f"all {n} data points"
     return f"{n} data points"
-
-
-# What the figures call the loss: "MSE" for a regressor, "log-loss" for a classifier. Set by
-# the caller around drawing (`with loss_label(...)`), so that every label and colour bar of
-# the figure functions says it without each taking a parameter.
-LOSS = ContextVar("loss_label", default="MSE")
-
-
-@contextmanager
-def loss_label(name: str | None):
-    token = LOSS.set(name or "MSE")
-    try:
-        yield
-    finally:
-        LOSS.reset(token)
 
 
 def loss_of(metadata: dict) -> str:

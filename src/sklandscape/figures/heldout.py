@@ -10,7 +10,6 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sklandscape.figures.drawing import (
-    LOSS,
     colour_scale,
     label_axes,
     masked,
@@ -22,7 +21,7 @@ TRAINED = dict(marker="X", ms=11, color="red", mec="white", ls="none", zorder=6)
 
 
 def train_heldout_figure(first, second, train, heldout, centre, names, *, title: str,
-                         n_train: int, n_heldout: int) -> Figure:
+                         n_train: int, n_heldout: int, loss_name: str = "MSE") -> Figure:
     """Left two: the training and the held-out loss over the slice, each on its own colour
     scale (their levels can differ by far more than their shapes), the trained point marked
     and each map's minimum starred. Right: both along the two lines through the trained
@@ -34,7 +33,7 @@ def train_heldout_figure(first, second, train, heldout, centre, names, *, title:
     grid = fig.add_gridspec(2, 3, width_ratios=[1, 1, 0.9])
     maps = [fig.add_subplot(grid[:, 0]), fig.add_subplot(grid[:, 1])]
     X, Y = np.meshgrid(first, second, indexing="ij")
-    loss = LOSS.get()
+    loss = loss_name
     for ax, values, what, n in ((maps[0], train, "training", n_train),
                                 (maps[1], heldout, "held-out", n_heldout)):
         lo, hi, clipped = colour_scale(values)

@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sklandscape.figures.drawing import (
-    LOSS,
     add_3d,
     bad_patch,
     colour_scale,
@@ -218,7 +217,8 @@ def _high_error_region(ax, x0, x1, loss, top_fraction, labels=("x0", "x1")) -> l
 
 
 def weights_landscape_figure(table: pd.DataFrame, *, axes: tuple[str, str],
-                             centre: dict[str, float], title: str) -> Figure:
+                             centre: dict[str, float], title: str,
+                             loss_name: str = "MSE") -> Figure:
     """Fig. 5: MSE over two weights (others fixed); trained point and grid minimum marked."""
     wa, wb = axes
     xa, xb, loss = grid_of(table, wa, wb, "loss")
@@ -226,17 +226,17 @@ def weights_landscape_figure(table: pd.DataFrame, *, axes: tuple[str, str],
     fig = new_figure(title, (12, 5))
     ax = fig.add_subplot(1, 2, 1)
     ax3 = add_3d(fig, 1, 2, 2)
-    lo, hi, clipped = filled_contour(ax, xa, xb, loss, cmap=cmap, label=f"{LOSS.get()}", lines=True)
-    _mark_weights(ax, ax3, xa, xb, loss, (wa, wb), centre, hi)
+    lo, hi, clipped = filled_contour(ax, xa, xb, loss, cmap=cmap, label=f"{loss_name}", lines=True)
+    _mark_weights(ax, ax3, xa, xb, loss, (wa, wb), centre, hi, loss_name)
     handles = ax.get_legend_handles_labels()[0] + bad_patch(loss)
     legend_below(ax, handles)
-    label_axes(ax, f"{wa} (weight value)", f"{wb} (weight value)", f"{LOSS.get()} contour map")
-    surface_3d(ax3, xa, xb, loss, cmap=cmap, lo=lo, hi=hi, zlabel=f"{LOSS.get()}",
+    label_axes(ax, f"{wa} (weight value)", f"{wb} (weight value)", f"{loss_name} contour map")
+    surface_3d(ax3, xa, xb, loss, cmap=cmap, lo=lo, hi=hi, zlabel=f"{loss_name}",
                 xlabel=f"{wa} (weight value)", ylabel=f"{wb} (weight value)", clipped=clipped)
     return fig
 
 
-def _mark_weights(ax, ax3, xa, xb, loss, names, centre, hi) -> None:
+def _mark_weights(ax, ax3, xa, xb, loss, names, centre, hi, loss_name: str) -> None:
     """Mark the trained point and the grid minimum on both panels."""
     ca, cb = float(centre[names[0]]), float(centre[names[1]])
     points = [((ca, cb), dict(marker="X", ms=12, color="red", mec="white", gid="trained",
@@ -247,7 +247,7 @@ def _mark_weights(ax, ax3, xa, xb, loss, names, centre, hi) -> None:
         i, j = np.unravel_index(np.argmin(np.where(finite, loss, np.inf)), loss.shape)
         points.append(((xa[i], xb[j]), dict(
             marker="*", ms=16, color="white", mec="black", gid="grid-minimum",
-            label=f"grid minimum {LOSS.get()}={loss[i, j]:.3g} at ({xa[i]:.3g}, {xb[j]:.3g})")))
+            label=f"grid minimum {loss_name}={loss[i, j]:.3g} at ({xa[i]:.3g}, {xb[j]:.3g})")))
     for (x, y), style in points:
         ax.plot([x], [y], ls="none", zorder=5, **style)
         # The surface height at a point is read off the nearest grid cell (no evaluation).

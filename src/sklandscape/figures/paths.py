@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from sklandscape.analyses.optimizers import LABELS
-from sklandscape.figures.drawing import LOSS, add_3d, legend_below, new_figure, with_bad_colour
+from sklandscape.figures.drawing import add_3d, legend_below, new_figure, with_bad_colour
 
 COLOURS = {"gd": "#e41a1c", "momentum": "#377eb8", "nesterov": "#4daf4a", "adam": "#ff7f00"}
 GIF_DPI = 80
@@ -33,7 +33,7 @@ def _log_range(z: np.ndarray, floor: float) -> tuple[float, float]:
     return lo, hi
 
 
-def _background(ax, grid, floor: float):
+def _background(ax, grid, floor: float, loss_name: str):
     """The landscape's MSE grid (x, y, z) on a log colour scale, with log-spaced contours."""
     x, y, z = grid
     lo, hi = _log_range(z, floor)
@@ -47,7 +47,7 @@ def _background(ax, grid, floor: float):
                    linewidths=0.4, alpha=0.5)
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
-    ax.figure.colorbar(mesh, ax=ax, label=f"{LOSS.get()} (log scale, floor {lo:.2g})")
+    ax.figure.colorbar(mesh, ax=ax, label=f"{loss_name} (log scale, floor {lo:.2g})")
     return lo, hi
 
 
@@ -71,7 +71,7 @@ def _draw_paths(ax, paths: pd.DataFrame, upto: int | None = None) -> None:
                 color=COLOURS.get(method, "k"), mec="black", mew=0.5, zorder=4)
 
 
-def _draw_starts_and_minimum(ax, starts: np.ndarray, minimum: dict, axes) -> list:
+def _draw_starts_and_minimum(ax, starts: np.ndarray, minimum: dict, axes, loss_name: str) -> list:
     ax.plot(starts[:, 0], starts[:, 1], "s", ms=8, color="white", mec="black", ls="none",
             zorder=5)
     for k, (a, b) in enumerate(starts):
@@ -82,32 +82,33 @@ def _draw_starts_and_minimum(ax, starts: np.ndarray, minimum: dict, axes) -> lis
     return [Line2D([], [], marker="s", color="white", mec="black", ls="none",
                    label="starting points S0, S1, ..."),
             Line2D([], [], marker="*", ms=12, color="white", mec="black", ls="none",
-                   label=f"slice minimum, {LOSS.get()} {minimum['loss']:.2g}")]
+                   label=f"slice minimum, {loss_name} {minimum['loss']:.2g}")]
 
 
 def optimizer_paths_figure(paths: pd.DataFrame, *, background, starts: np.ndarray,
                            minimum: dict, axes: tuple[str, str], summary: dict, epsilon: float,
-                           title: str, verdict: str) -> Figure:
+                           title: str, verdict: str, loss_name: str = "MSE") -> Figure:
     """Paths on the contour map, on the 3-D surface, and the loss gap step by step."""
     fig = new_figure(title, (18, 6.2))
     ax = fig.add_subplot(1, 3, 1)
     ax3 = add_3d(fig, 1, 3, 2)
     axg = fig.add_subplot(1, 3, 3)
     floor = max(epsilon / 100, 1e-12)
-    lo, hi = _background(ax, background, floor)
+    lo, hi = _background(ax, background, floor, loss_name)
     _draw_paths(ax, paths)
-    handles = _method_handles(summary) + _draw_starts_and_minimum(ax, starts, minimum, axes)
+    handles = _method_handles(summary) + _draw_starts_and_minimum(ax, starts, minimum, axes,
+                                                                  loss_name)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
-    ax.set_title(f"paths on the {LOSS.get()} contour map", fontsize=10)
+    ax.set_title(f"paths on the {loss_name} contour map", fontsize=10)
     legend_below(ax, handles, ncols=1)
-    _surface_with_paths(ax3, background, paths, lo, hi, axes)
-    _gap_panel(axg, paths, minimum["loss"], epsilon, summary)
+    _surface_with_paths(ax3, background, paths, lo, hi, axes, loss_name)
+    _gap_panel(axg, paths, minimum["loss"], epsilon, summary, loss_name)
     axg.text(0.5, -0.16, textwrap.fill(verdict, 75), transform=axg.transAxes, ha="center",
              va="top", fontsize=9, bbox=dict(boxstyle="round", fc="lightyellow", ec="0.5"))
     return fig
 
 
-def _surface_with_paths(ax3, background, paths, lo, hi, axes) -> None:
+def _surface_with_paths(ax3, background, paths, lo, hi, axes, loss_name: str) -> None:
     x, y, z = background
     X, Y = np.meshgrid(x, y, indexing="ij")
     # log10 height, so the valley floor and the shelves are both visible
@@ -121,11 +122,11 @@ def _surface_with_paths(ax3, background, paths, lo, hi, axes) -> None:
         ax3.plot(part["u0"], part["u1"], np.log10(np.clip(part["loss"], lo, hi)),
                  color=COLOURS.get(method, "k"), lw=1.5, zorder=3)
     ax3.set(xlabel=axes[0], ylabel=axes[1])
-    ax3.set_zlabel(f"log10 {LOSS.get()}", labelpad=7)
-    ax3.set_title(f"3-D surface (log10 {LOSS.get()}) with the paths", fontsize=10)
+    ax3.set_zlabel(f"log10 {loss_name}", labelpad=7)
+    ax3.set_title(f"3-D surface (log10 {loss_name}) with the paths", fontsize=10)
 
 
-def _gap_panel(ax, paths, minimum: float, epsilon: float, summary: dict) -> None:
+def _gap_panel(ax, paths, minimum: float, epsilon: float, summary: dict, loss_name: str) -> None:
     floor = epsilon / 1e3
     for (method, _), path in paths.groupby(["method", "start"], sort=False):
         gap = np.maximum(path["loss"].to_numpy() - minimum, floor)
@@ -137,14 +138,14 @@ def _gap_panel(ax, paths, minimum: float, epsilon: float, summary: dict) -> None
     ax.set_yscale("log")
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(0, max(int(paths["step"].max()), 1))
-    ax.set(xlabel="step (linear to 10, then log)", ylabel=f"{LOSS.get()} \u2212 slice minimum (log)")
+    ax.set(xlabel="step (linear to 10, then log)", ylabel=f"{loss_name} \u2212 slice minimum (log)")
     ax.set_title(f"loss gap per step, every start\ndashed: epsilon = {epsilon:g}; dotted: steps "
                  "to epsilon of the slowest start", fontsize=9)
 
 
 def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
                         minimum: dict, axes: tuple[str, str], summary: dict, epsilon: float,
-                        title: str, frames: int = GIF_FRAMES) -> None:
+                        title: str, frames: int = GIF_FRAMES, loss_name: str = "MSE") -> None:
     """An animated GIF: the paths growing step by step (log-spaced frames) on the contour map.
 
     The static picture (map, colour bar, legend, labels) is rendered once; each frame draws
@@ -153,7 +154,7 @@ def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
     """
     last = int(paths["step"].max())
     schedule = np.unique(np.r_[0, np.round(np.geomspace(1, max(last, 1), frames - 1))]).astype(int)
-    static, ax = _static_frame(background, starts, minimum, axes, summary, epsilon, title)
+    static, ax = _static_frame(background, starts, minimum, axes, summary, epsilon, title, loss_name)
     picture = Image.fromarray(_render(static))
     fig = Figure(figsize=static.get_size_inches(), dpi=GIF_DPI)
     fig.patch.set_alpha(0.0)
@@ -178,13 +179,13 @@ def optimizer_animation(paths: pd.DataFrame, out_path, *, background, starts,
                    duration=round(1000 / GIF_FPS), loop=0)
 
 
-def _static_frame(background, starts, minimum, axes, summary, epsilon, title):
+def _static_frame(background, starts, minimum, axes, summary, epsilon, title, loss_name):
     """Everything of a GIF frame but the paths and the step counter, laid out for GIF_DPI."""
     fig = new_figure(title, (8, 7))
     fig.set_dpi(GIF_DPI)
     ax = fig.add_subplot()
-    _background(ax, background, max(epsilon / 100, 1e-12))
-    handles = _draw_starts_and_minimum(ax, starts, minimum, axes)
+    _background(ax, background, max(epsilon / 100, 1e-12), loss_name)
+    handles = _draw_starts_and_minimum(ax, starts, minimum, axes, loss_name)
     ax.set(xlabel=f"{axes[0]} (weight value)", ylabel=f"{axes[1]} (weight value)")
     ax.set_title(" ", fontsize=11)  # room for the overlay's step counter
     legend_below(ax, _method_handles(summary) + handles, ncols=2)

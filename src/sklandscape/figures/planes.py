@@ -21,7 +21,6 @@ from sklandscape.figures.directions import (
     loss_scale,
 )
 from sklandscape.figures.drawing import (
-    LOSS,
     add_3d,
     new_figure,
     surface_3d,
@@ -31,43 +30,44 @@ from sklandscape.figures.drawing import (
 
 
 def random_plane_figure(a, b, loss, loss_centre: float, *, title: str,
-                        directions: tuple[str, str] = ("direction d1", "direction d2")
-                        ) -> Figure:
+                        directions: tuple[str, str] = ("direction d1", "direction d2"),
+                        loss_name: str = "MSE") -> Figure:
     """Contour and 3-D surface of one plane through the trained point (0, 0); `directions`
     name what a and b step along."""
     fig = new_figure(title, (12, 5.2))
     ax = fig.add_subplot(1, 2, 1)
     ax3 = add_3d(fig, 1, 2, 2)
-    norm, levels, label = loss_scale(loss)
+    norm, levels, label = loss_scale(loss, loss_name)
     mappable = loss_contour(ax, a, b, loss, norm, levels)
     loss_colorbar(fig, mappable, norm, label, ax=ax)
     ax.plot([0.0], [0.0], ms=11, gid="trained",
-            label=f"trained weights (a = b = 0), {LOSS.get()} {loss_centre:.3g}", **TRAINED)
+            label=f"trained weights (a = b = 0), {loss_name} {loss_centre:.3g}", **TRAINED)
     found = grid_minimum(a, b, loss)
     if found:
         ax.plot([found[0]], [found[1]], ms=14, gid="grid-minimum", **MINIMUM,
-                label=f"grid minimum {LOSS.get()} {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
+                label=f"grid minimum {loss_name} {found[2]:.3g} at a={found[0]:.2f}, b={found[1]:.2f}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     ax.set(xlabel=f"a (step along {directions[0]})", ylabel=f"b (step along {directions[1]})")
-    ax.set_title(f"{LOSS.get()} contour map", fontsize=10)
+    ax.set_title(f"{loss_name} contour map", fontsize=10)
     log_scale = isinstance(norm, LogNorm)
     z = np.log10(np.clip(loss, norm.vmin, norm.vmax)) if log_scale else loss
     lo, hi = (np.log10(norm.vmin), np.log10(norm.vmax)) if log_scale else (norm.vmin, norm.vmax)
     surface_3d(ax3, a, b, z, cmap=with_bad_colour("viridis"), lo=lo, hi=hi,
-                zlabel=f"log10 {LOSS.get()}" if log_scale else f"{LOSS.get()}",
+                zlabel=f"log10 {loss_name}" if log_scale else f"{loss_name}",
                 xlabel=f"a ({directions[0].split(',')[0]})",
                 ylabel=f"b ({directions[1].split(',')[0]})")
     return fig
 
 
 def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
-                       title: str) -> Figure:
+                       title: str, loss_name: str = "MSE") -> Figure:
     """One small map per seed on a shared scale, their 1-D cuts overlaid, the spread table."""
     seeds = list(planes)
     k = len(seeds)
     fig = new_figure(title, (max(12.0, 2.6 * k + 1.5), 8.6), layout=None)
     map_grid, colorbar_box, cut_grid = _spread_grids(fig, k)
-    norm, levels, label = loss_scale(np.concatenate([p.ravel() for p in planes.values()]))
+    norm, levels, label = loss_scale(np.concatenate([p.ravel() for p in planes.values()]),
+                                     loss_name)
     maps = [fig.add_subplot(map_grid[0, 0])]
     maps += [fig.add_subplot(map_grid[0, m], sharey=maps[0]) for m in range(1, k)]
     for ax, seed in zip(maps, seeds):
@@ -90,7 +90,7 @@ def seed_spread_figure(a, b, planes: dict, stats: pd.DataFrame, statistics, *,
         cut_b.plot(b, planes[seed][i0, :], lw=1.4, label=f"seed {seed}")
     for ax, axis in ((cut_a, "a (along d1), b = 0"), (cut_b, "b (along d2), a = 0")):
         ax.set_xlabel(axis)
-        ax.set_ylabel(f"{LOSS.get()} (log scale)" if log_scale else f"{LOSS.get()}")
+        ax.set_ylabel(f"{loss_name} (log scale)" if log_scale else f"{loss_name}")
         if log_scale:
             ax.set_yscale("log")
         ax.axvline(0.0, color="red", lw=0.8, ls=":")

@@ -12,13 +12,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sklandscape.analyses.spectrum import Quadrature
-from sklandscape.figures.drawing import LOSS, legend_below, new_figure
+from sklandscape.figures.drawing import legend_below, new_figure
 
 DENSITY_POINTS = 2001
 
 
 def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
-                   trace_error: float, title: str, note: str = "") -> Figure:
+                   trace_error: float, title: str, note: str = "",
+                   loss_name: str = "MSE") -> Figure:
     """The eigenvalue density, Gaussian-smoothed nodes of every probe, and the nodes themselves."""
     values = nodes["node"].to_numpy(float)
     weights = nodes["weight"].to_numpy(float)
@@ -47,7 +48,7 @@ def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
     ax.set_xlim(limits)
     ax.set_yscale("log")
     ax.set_ylim(max(density.max() * 1e-6, 1e-12), density.max() * 3)
-    ax.set(xlabel=f"eigenvalue of the Hessian of the {LOSS.get()} (symmetric log scale)",
+    ax.set(xlabel=f"eigenvalue of the Hessian of the {loss_name} (symmetric log scale)",
            ylabel="density (log scale)")
     ax.set_title(f"eigenvalue density; trace {trace:.4g}"
                  + (f" ± {trace_error:.2g} (Hutchinson)" if trace_error else " (exact)"),
@@ -59,7 +60,7 @@ def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
     return fig
 
 
-def cuts_figure(cuts: pd.DataFrame, *, title: str) -> Figure:
+def cuts_figure(cuts: pd.DataFrame, *, title: str, loss_name: str = "MSE") -> Figure:
     """One panel per top eigenvector: the loss along it, the quadratic model, held-out loss."""
     ranks = sorted(cuts["rank"].unique())
     columns = min(len(ranks), 3)
@@ -69,7 +70,7 @@ def cuts_figure(cuts: pd.DataFrame, *, title: str) -> Figure:
         part = cuts[cuts["rank"] == rank]
         ax = fig.add_subplot(rows, columns, k + 1)
         t = part["t"].to_numpy(float)
-        ax.plot(t, part["loss"], color="black", lw=1.6, label=f"{LOSS.get()} (training rows)")
+        ax.plot(t, part["loss"], color="black", lw=1.6, label=f"{loss_name} (training rows)")
         ax.plot(t, part["quadratic"], color="#b2182b", ls="--", lw=1.2,
                 label="L + (g·v) t + ½ λ t²")
         if "loss_heldout" in part:
@@ -77,7 +78,7 @@ def cuts_figure(cuts: pd.DataFrame, *, title: str) -> Figure:
         ax.axvline(0, color="0.6", lw=0.8)
         ax.set_title(f"eigenvector {rank + 1} (λ = {part['eigenvalue'].iloc[0]:.4g})",
                      fontsize=10)
-        ax.set(xlabel="t (distance along the eigenvector)", ylabel=LOSS.get())
+        ax.set(xlabel="t (distance along the eigenvector)", ylabel=loss_name)
         if k == 0:
             fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center",
                        ncols=3, fontsize=9, frameon=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -282,3 +283,45 @@ def test_save_figure_is_byte_reproducible(tmp_path, strict_warnings):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data == second.read_bytes()
     assert b"Software" not in data and b"matplotlib" not in data.lower()
+
+
+def _texts(figure) -> str:
+    """Every word a figure shows: titles, axis and colour-bar labels, legend entries."""
+    from matplotlib.text import Text
+
+    found = [text.get_text() for text in figure.findobj(Text)]
+    found += [text.get_text() for ax in figure.axes for text in (ax.get_legend().get_texts()
+                                                                  if ax.get_legend() else [])]
+    return "\n".join(found)
+
+
+def test_a_classifiers_figures_name_its_loss_whoever_draws_them(tmp_path):
+    """The loss's name is an argument of every figure, not a setting around drawing: the
+    optimizers' figure, a plane and the curvature maps of a classifier say log-loss, and
+    saving a figure writes the provenance it is given."""
+    import warnings
+
+    from PIL import Image
+    from sklearn.datasets import load_iris
+    from sklearn.neural_network import MLPClassifier
+
+    import sklandscape as sl
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=200, random_state=0).fit(X, y)
+    slice_ = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=7, progress=False)
+    figures = [sl.random_plane(model, X, y, resolution=5, progress=False).plot("plane"),
+               slice_.plot(),
+               sl.optimizers(model, X, y, slice_, start_offsets=[[0.5, 0.5]],
+                             learning_rates=[0.1], max_steps=5, progress=False).plot()]
+    curvature = sl.curvature(model, X, y, slice_, progress=False)
+    figures += [curvature.plot(which) for which in ("plateau", "cuts", "spectrum")]
+    for figure in figures:
+        words = _texts(figure)
+        assert "log-loss" in words and "MSE" not in words, words[:500]
+    written = curvature.save_figure(tmp_path / "plateau.png", "plateau")
+    chunks = Image.open(written).text
+    assert json.loads(chunks["sklandscape:kind"]) == "curvature"
+    assert json.loads(chunks["sklandscape:network"])["loss"] == "log-loss"

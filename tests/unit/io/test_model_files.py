@@ -222,8 +222,12 @@ def test_a_figure_png_carries_its_provenance_in_text_chunks(tmp_path):
     model, X, y = fitted_mlp((3,), "tanh", n_features=2)
     result = sl.weights(model, X, y, axes=("W1[0,0]", "W2[0,0]"), span=0.5, resolution=5,
                         name="mine")
-    save_figure(result.plot(), tmp_path / "a.png")
-    save_figure(result.plot(), tmp_path / "b.png")
+    result.save_figure(tmp_path / "a.png")
+    result.save_figure(tmp_path / "b.png")
+    # the provenance is what saving is given: a figure alone carries none
+    save_figure(result.plot(), tmp_path / "bare.png")
+    with Image.open(tmp_path / "bare.png") as image:
+        assert not any(key.startswith("sklandscape:") for key in image.text)
     with Image.open(tmp_path / "a.png") as image:
         text = image.text
     assert json.loads(text["sklandscape:landscape"])["axes"] == ["W1[0,0]", "W2[0,0]"]

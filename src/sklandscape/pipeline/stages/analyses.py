@@ -20,7 +20,6 @@ from sklandscape.api.curvature import curvature_result
 from sklandscape.api.inputs import network_of
 from sklandscape.api.learning_rates import learning_rates as learning_rates_result
 from sklandscape.api.optimizer_runs import optimizers_result
-from sklandscape.figures.drawing import save_figure
 from sklandscape.pipeline.stages.landscapes import network_data
 from sklandscape.pipeline.stages.pages import connectivity_page
 
@@ -44,7 +43,7 @@ def _write(result, tables: dict, figures: dict) -> None:
         result.to_parquet(path, table)
     for which, path in figures.items():
         if path is not None:
-            save_figure(result.plot(which), path)
+            result.save_figure(path, which)
 
 
 def _name(name, first_output) -> str:
@@ -143,7 +142,7 @@ def connectivity(weights_paths, data_path, members: list[str], spec: dict, name:
     with io.atomic_folder(paths_folder) as folder:
         for which in result.figure_names:
             if which.startswith("path:"):
-                save_figure(result.plot(which), Path(folder) / f"{which[5:]}.png")
+                result.save_figure(Path(folder) / f"{which[5:]}.png", which)
     connectivity_page(result.tables["plane"], result.tables["paths"],
                       result.tables["landmarks"], page, name, result.metadata["network"]["loss"])
     return result.metrics

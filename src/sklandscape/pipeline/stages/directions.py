@@ -18,7 +18,6 @@ from sklandscape.api.directions import (
 )
 from sklandscape.api.hessian_plane import hessian_plane_result
 from sklandscape.api.topology import add_topology, threshold_of
-from sklandscape.figures.drawing import save_figure
 from sklandscape.pipeline.stages.landscapes import network_data
 
 STATS_CAPTION = (
@@ -49,7 +48,7 @@ def weight_pairs_landscape(weights_path, data_path, spec: dict, config_hash: str
     io.write_csv(result.tables["stats"], csv)
     io.write_sortable_html(result.tables["stats"], html, result.captions["stats"],
                            caption=STATS_CAPTION)
-    save_figure(result.plot("corner"), figure)
+    result.save_figure(figure, "corner")
     return result.metrics
 
 
@@ -65,8 +64,8 @@ def random_plane_landscape(weights_path, data_path, spec: dict, config_hash: str
     result.to_parquet(directions, "directions")
     result.to_parquet(stats, "stats")
     io.write_csv(result.tables["stats"], csv)
-    save_figure(result.plot("plane"), figure)
-    save_figure(result.plot("seed_spread"), spread_figure)
+    result.save_figure(figure, "plane")
+    result.save_figure(spread_figure, "seed_spread")
     return result.metrics
 
 
@@ -80,7 +79,7 @@ def hessian_plane_landscape(weights_path, data_path, spec: dict, config_hash: st
     result.to_parquet(table)
     result.to_parquet(topology, "topology")
     result.to_parquet(directions, "directions")
-    save_figure(result.plot("plane"), figure)
+    result.save_figure(figure, "plane")
     return result.metrics
 
 
@@ -97,7 +96,7 @@ def interpolation_landscape(initial_path, weights_path, data_path, spec: dict, c
                                   weights_file=weights_path, config_hash=config_hash,
                                   initial_weights_file=initial_path)
     result.to_parquet(table)
-    save_figure(result.plot(), figure)
+    result.save_figure(figure)
     return result.metrics
 
 
@@ -117,5 +116,5 @@ def trajectory_pca_landscape(trajectory_path, weights_path, data_path, spec: dic
     result.to_parquet(table)
     result.to_parquet(topology, "topology")
     result.to_parquet(path, "path")
-    save_figure(result.plot(), figure)
+    result.save_figure(figure)
     return result.metrics

@@ -160,9 +160,8 @@ def landscape_figure(landscape_path, data_path, out_path, grids=None) -> None:
     figure = grid_landscape_figure(table, metadata, data, _stem(landscape_path))
     if grids:
         overlay_topology(figure, grids)
-    figure.sklandscape_provenance = figure_provenance(metadata["landscape"]["kind"],
-                                                   _stem(landscape_path), metadata)
-    save_figure(figure, out_path)
+    save_figure(figure, out_path, figure_provenance(metadata["landscape"]["kind"],
+                                                    _stem(landscape_path), metadata))
 
 
 def _stem(path) -> str:

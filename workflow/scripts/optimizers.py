@@ -11,6 +11,7 @@ with pipeline_job(snakemake, "optimizers") as run:
         snakemake.input.weights, snakemake.input.data, snakemake.input.landscape,
         snakemake.params.spec, snakemake.wildcards.analysis,
         runs=out.runs, paths=out.paths, png=out.png, gif=gif,
+        n_jobs=snakemake.threads,
     )
     run.log_metrics(metrics)
     run.set_tags(tags)

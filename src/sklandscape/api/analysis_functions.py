@@ -139,7 +139,8 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
 def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[float]], *,
                learning_rates: Sequence[float] = LEARNING_RATES, epsilon: float = 1e-3,
                max_steps: int = 1000, methods: dict | None = None,
-               name: str = "optimizers", progress: bool = True) -> Result:
+               name: str = "optimizers", n_jobs: int | None = None,
+               progress: bool = True) -> Result:
     """Gradient descent, heavy ball, Nesterov and Adam on a weights landscape's slice, each at
     its best learning rate, from starts at `start_offsets` from the trained point.
 
@@ -162,6 +163,9 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
         Steps per run.
     name : str
         The analysis' name.
+    n_jobs : int, optional
+        Worker processes for the methods (as in scikit-learn: None = 1, -1 = every core);
+        the tables are the same bits for every n_jobs.
     progress : bool, default True
         A progress bar over the steps of every method.
 
@@ -198,6 +202,7 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
     """
     check_options("optimizers", start_offsets=start_offsets, learning_rates=learning_rates,
                   epsilon=epsilon, max_steps=max_steps)
+    check_n_jobs(n_jobs)
     if methods is not None:
         check_methods(methods)
     net, X, y, rows = _slice_of(model, X, y, landscape, "weights")
@@ -207,7 +212,7 @@ def optimizers(model, X, y, landscape: Result, start_offsets: Sequence[Sequence[
             "max_steps": max_steps, "methods": _methods(methods)}
     with running(progress):
         return optimizers_result(net, X[rows], y[rows], landscape.frame, landscape.metadata,
-                                 spec, name)
+                                 spec, name, n_jobs=n_jobs)
 
 
 def input_attack(model, X, y, landscape: Result, *, target_function: str | None = None,

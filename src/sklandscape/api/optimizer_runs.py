@@ -28,13 +28,14 @@ from sklandscape.analyses.optimizers import (
 from sklandscape.api.analyses import check_consistent, scored_as, slice_plane
 from sklandscape.api.analysis_plots import optimizer_animation, optimizer_figure
 from sklandscape.api.result import Result
+from sklandscape.engine.workers import banded
 from sklandscape.progress import ProgressLog
 
 log = logging.getLogger("sklandscape")
 
 
 def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
-                      source="the landscape") -> Result:
+                      source="the landscape", n_jobs=None) -> Result:
     """Each optimizer at each learning rate from each start; the best rate's paths kept.
 
     The question is how to minimise the slice as the landscape draws it, so every method
@@ -45,7 +46,8 @@ def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     A run's steps-to-epsilon is the first step from which its loss stays within epsilon
     of that minimum. Each method's learning rate is the one of
     the configured list that reaches epsilon from the most starts, then in the fewest
-    steps for the slowest start: every method at its best, a fair comparison.
+    steps for the slowest start: every method at its best, a fair comparison. The methods
+    are independent: `n_jobs` runs them in worker processes (the same bits).
     """
     net = scored_as(net, metadata)
     plane, axes, points, grid_loss = slice_plane(net, X, y, table, metadata)
@@ -67,14 +69,22 @@ def optimizers_result(net, X, y, table, metadata: dict, spec: dict, name: str,
     methods = sorted(spec["methods"], key=_method_order)
     progress = ProgressLog(f"optimizers {name}", chunks=False,
                            unit=f"steps ({len(starts)} starts x each learning rate at once)")
+    total = len(methods) * (max_steps + 1)
+
+    def compute(band: range, report):
+        for k in band:
+            settings = dict(spec["methods"][methods[k]] or {})
+            rates = np.asarray(settings.pop("learning_rates", spec["learning_rates"]),
+                               dtype=np.float64)
+            step = None if report is None else (
+                lambda t, k=k: report(k * (max_steps + 1) + t + 1, total))
+            yield rates, run(methods[k], plane.value_and_gradient, starts, rates, max_steps,
+                             window, step, **settings)
+
     # In the order of optimizers.METHODS, whatever the config's order: tables and legends
     # then read GD, heavy ball, Nesterov, Adam.
-    for k, method in enumerate(methods):
-        settings = dict(spec["methods"][method] or {})
-        rates = np.asarray(settings.pop("learning_rates", spec["learning_rates"]), dtype=np.float64)
-        result = run(method, plane.value_and_gradient, starts, rates, max_steps, window,
-                     lambda t, k=k: progress(k * (max_steps + 1) + t + 1,
-                                             len(methods) * (max_steps + 1)), **settings)
+    found = banded(compute, range(len(methods)), n_jobs, progress, unit=max_steps + 1)
+    for method, (rates, result) in zip(methods, found):
         steps = steps_to_epsilon(result.loss, minimum.loss, epsilon)  # (rates, starts)
         best = best_rate(steps)
         chosen[method] = (float(rates[best]), steps[best])

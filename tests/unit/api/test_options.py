@@ -373,3 +373,19 @@ def test_curvature_products_over_threads_are_the_same_bits():
     np.testing.assert_allclose(top, expected, rtol=1e-8)
     with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
         sl.curvature(model, X, y, slice_, n_jobs=0)
+
+
+def test_optimizer_methods_over_workers_are_the_same_bits(diabetes):
+    model, X, y = diabetes
+    slice_ = sl.weights(model, X, y, axes=AXES, span=0.5, resolution=7)
+    options = {"start_offsets": [[0.2, 0.2], [-0.3, 0.1]], "learning_rates": [0.01, 0.1],
+               "max_steps": 30}
+    one = sl.optimizers(model, X, y, slice_, **options)
+    two = sl.optimizers(model, X, y, slice_, n_jobs=2, **options)
+    assert sorted(one.tables["optimizer_runs"]["method"].unique()) == [
+        "adam", "gd", "momentum", "nesterov"]
+    for key, table in one.tables.items():
+        assert table.equals(two.tables[key]), key
+    assert one.metrics == two.metrics and one.tags == two.tags
+    with pytest.raises(OptionError, match="n_jobs: 0 is not None"):
+        sl.optimizers(model, X, y, slice_, start_offsets=[[0, 0]], n_jobs=0)

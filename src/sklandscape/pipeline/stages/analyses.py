@@ -75,11 +75,11 @@ def curvature(weights_path, data_path, landscape_path, spec: dict, name=None, *,
 
 
 def optimizers(weights_path, data_path, landscape_path, spec: dict, name=None, *, runs, paths,
-               png=None, gif=None):
+               png=None, gif=None, n_jobs=None):
     """Each optimizer at each learning rate from each start on the slice; figure and GIF."""
     net, X, y, table, metadata = load_slice(weights_path, data_path, landscape_path, "weights")
     result = optimizers_result(net, X, y, table, metadata, spec, _name(name, runs),
-                               source=landscape_path)
+                               source=landscape_path, n_jobs=n_jobs)
     _write(result, {"optimizer_runs": runs, "optimizer_paths": paths}, {"paths": png})
     if gif is not None:
         result.save_animation(gif)

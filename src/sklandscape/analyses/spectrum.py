@@ -235,6 +235,9 @@ def bottom_eigenpairs(op: HessianOperator, k: int, resolution: float, seed: int 
         # Residuals are orthogonal to V but for rounding: one Gram-Schmidt pass, a second
         # only on cancellation ("twice is enough")
         before = np.linalg.norm(Z, axis=1)
+        if np.any(before == 0):  # an exact eigenvector has no residual: a random direction
+            Z[before == 0] = rng.standard_normal((int(np.sum(before == 0)), size))
+            before = np.linalg.norm(Z, axis=1)
         Z -= (Z @ V[:n].T) @ V[:n]
         if np.any(np.linalg.norm(Z, axis=1) < 0.7 * before):
             Z -= (Z @ V[:n].T) @ V[:n]

@@ -39,7 +39,9 @@ class Kind:
     name: str
     family: str  # "landscape" or "analysis"
     module: str  # where the public function sklandscape.<name> lives
-    summary: str  # what it computes and what it holds fixed: its runs' description
+    # what it computes and what it holds fixed: its runs' description; "{axes}" and "{span}"
+    # are filled from the config entry
+    summary: str
     options: dict = field(default_factory=dict)  # option -> the schema's rule for it
     grid: bool = False  # made by the `landscape` rule, its rows split into tiles
     two_d: bool = False  # a 2-D grid of losses: it gets its topology
@@ -49,7 +51,7 @@ class Kind:
 
 _KINDS = (
     Kind("weights", "landscape", LANDSCAPES,
-         "over two weights ± span; every other weight held at its trained value",
+         "over {axes} ± {span}; every other weight held at its trained value",
          {"resolution": RESOLUTION, "span": SPAN, "axes": TWO_AXES},
          grid=True, two_d=True, page=True),
     Kind("input", "landscape", LANDSCAPES,

@@ -14,11 +14,11 @@ import pandas as pd
 
 from sklandscape import io
 from sklandscape.figures.drawing import colour_scale, grid_of, masked, with_bad_colour
+from sklandscape.kinds import names
 
 # kind -> how its table names the two axes (None: from the metadata)
 PLANE_AXES = ("a", "b")
-MAP_KINDS = ("weights", "input", "weight_pairs", "random_plane", "hessian_plane",
-             "trajectory_pca")
+MAP_KINDS = names(two_d=True)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from sklandscape.engine.landscape import FIGURE_POINTS
+from sklandscape.kinds import KINDS
 from sklandscape.model.network import n_parameters
 
 MEMORY_ENV = "SKLANDSCAPE_MEMORY_GB"
@@ -50,7 +51,7 @@ def landscape_memory(spec: dict, sizes: list[int] | None = None) -> float:
     """Bytes the landscape job holds at its peak: the figure, drawn from the whole grid, or
     for kinds weights and input (streamed to their table, their figure drawn from at most
     FIGURE_POINTS per axis) from the thinned grid."""
-    if spec["kind"] in ("weights", "input"):
+    if KINDS[spec["kind"]].grid:
         return min(spec["resolution"], FIGURE_POINTS) ** 2 * FIGURE_BYTES_PER_POINT
     points = spec["resolution"] ** 2
     if spec["kind"] == "random_plane":

@@ -26,10 +26,7 @@ def describe(rule: str, wildcards: dict, params: dict) -> str:
     spec = params.get("spec", {})
     kind = KINDS.get(spec.get("kind", rule))
     if kind is not None and kind.family == "landscape":  # its own rule, or landscape[_tile]
-        held = kind.summary
-        if kind.name == "weights":
-            held = held.replace("two weights", _fmt(spec.get("axes", [])), 1).replace(
-                "span", str(spec.get("span")), 1)
+        held = kind.summary.format(axes=_fmt(spec.get("axes", [])), span=spec.get("span"))
         part = " (one tile of its rows)" if rule == "landscape_tile" else ""
         return (f"Loss landscape **{wildcards.get('landscape')}**{part} of network "
                 f"{spec.get('network')}, kind {kind.name}: {held}; resolution "
@@ -37,5 +34,5 @@ def describe(rule: str, wildcards: dict, params: dict) -> str:
     if kind is not None:
         of = (f"network {spec.get('network')}" if kind.of == "network"
               else f"landscape {spec.get('landscape')}")
-        return f"Analysis **{wildcards.get('analysis')}** of {of}: {kind.summary}."
+        return f"Analysis **{wildcards.get('analysis')}** of {of}: {kind.summary.format()}."
     return ""

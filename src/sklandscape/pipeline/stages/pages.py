@@ -10,6 +10,7 @@ from sklandscape import io
 from sklandscape.api.topology import landscape_grids, largest_grid, threshold_of, too_large
 from sklandscape.figures.drawing import grid_of, loss_of
 from sklandscape.figures.interactive import surface_page
+from sklandscape.kinds import KINDS
 from sklandscape.pipeline.stages.figures import figure_table
 
 TURN = "drag to turn, scroll to zoom"
@@ -21,7 +22,7 @@ def _surface(landscape_path):
     job held whole, is read whole (several seeds' planes one after another); the page thins
     either to PAGE_POINTS per axis."""
     kind = io.read_metadata(landscape_path)["landscape"]["kind"]
-    reader = figure_table if kind in ("weights", "input") else io.read_table
+    reader = figure_table if KINDS[kind].grid else io.read_table
     table, metadata = reader(landscape_path)
     spec = metadata["landscape"]
     if kind == "weights":

@@ -12,7 +12,15 @@ computation lives here, and is read from here:
   and its tiles (grid kinds), topology (2-D grids), an interactive 3-D page
   (workflow/rules/common.smk, sklandscape.api.topology);
 - `of` says what an analysis reads: a landscape of a kind, or a network (the config check);
-- `summary` is the sentence its MLflow runs are described by (pipeline.stages.descriptions).
+- `summary` is the sentence its MLflow runs are described by (pipeline.stages.descriptions);
+- for a landscape kind that is not a grid, what its generated rule and job need
+  (workflow/rules/directions.smk, sklandscape.pipeline.stages.directions): `result`, the
+  function that makes its Result from the loaded network and data; `reads`, the network's
+  files it reads besides weights.parquet; `tables`, its tables besides the main one and the
+  topology (each written to <name>.<table>.parquet); `figures`, its figures besides the main
+  one (each to results/figures/<figure>_<name>.png, captioned by workflow/report/<figure>.rst);
+- `example` is a small config entry of it (on network N1 of the API-equals-pipeline test):
+  its case there, unless the test has one of its own.
 
 The API-equals-pipeline test runs one case per kind listed here and fails when one has none.
 docs/architecture.md walks through adding a kind.
@@ -32,6 +40,7 @@ BOTTOM_MAX_PRODUCTS = {"type": "integer", "minimum": 10, "maximum": 1000000}
 LANDSCAPES = "sklandscape.api.landscape_functions"
 PATHS = "sklandscape.api.path_functions"
 ANALYSES = "sklandscape.api.analysis_functions"
+DIRECTIONS = "sklandscape.api.directions"
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,13 @@ class Kind:
     two_d: bool = False  # a 2-D grid of losses: it gets its topology
     page: bool = False  # it gets an interactive 3-D page
     of: str = ""  # an analysis': "landscape:<kind>" or "network"
+    # a direction kind's job (see the module's docstring)
+    result: str = ""  # "module:function", called as (net, X, y, spec, name, *, heldout,
+    # samples, n_jobs, weights_file, config_hash, <read>_file for each of `reads`)
+    reads: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()
+    example: dict = field(default_factory=dict)
 
 
 _KINDS = (
@@ -59,23 +75,29 @@ _KINDS = (
          {"resolution": RESOLUTION, "margin": MARGIN}, grid=True, two_d=True, page=True),
     Kind("weight_pairs", "landscape", LANDSCAPES,
          "over every listed pair of weights; in each, the others held",
-         {"resolution": RESOLUTION, "span": SPAN}, two_d=True),
+         {"resolution": RESOLUTION, "span": SPAN}, two_d=True,
+         result=f"{DIRECTIONS}:weight_pairs_result", tables=("stats",)),
     Kind("random_plane", "landscape", LANDSCAPES,
          "over theta + a d1 + b d2, filter-normalised random directions",
-         {"resolution": RESOLUTION, "span": SPAN, "seeds": SEEDS}, two_d=True, page=True),
+         {"resolution": RESOLUTION, "span": SPAN, "seeds": SEEDS}, two_d=True, page=True,
+         result=f"{DIRECTIONS}:random_plane_result", tables=("directions", "stats"),
+         figures=("seed_spread",)),
     Kind("hessian_plane", "landscape", "sklandscape.api.hessian_plane",
          "over theta + a v1 + b v2, unit eigenvectors of the Hessian",
          {"resolution": RESOLUTION, "span": SPAN,
           "directions": {"enum": ["top_two", "top_bottom"]},
-          "bottom_max_products": BOTTOM_MAX_PRODUCTS}, two_d=True, page=True),
+          "bottom_max_products": BOTTOM_MAX_PRODUCTS}, two_d=True, page=True,
+         result="sklandscape.api.hessian_plane:hessian_plane_result", tables=("directions",)),
     Kind("interpolation", "landscape", PATHS,
          "from the initial to the trained weights",
          {"resolution": RESOLUTION,
           "range": {"type": "array", "minItems": 2, "maxItems": 2,
-                    "items": {"type": "number", "minimum": -1.0e100, "maximum": 1.0e100}}}),
+                    "items": {"type": "number", "minimum": -1.0e100, "maximum": 1.0e100}}},
+         result=f"{PATHS}:interpolation_from_files", reads=("initial_weights",)),
     Kind("trajectory_pca", "landscape", PATHS,
          "on the PCA plane of the training path",
-         {"resolution": RESOLUTION, "margin": MARGIN}, two_d=True, page=True),
+         {"resolution": RESOLUTION, "margin": MARGIN}, two_d=True, page=True,
+         result=f"{PATHS}:trajectory_pca_from_files", reads=("trajectory",), tables=("path",)),
     Kind("curvature", "analysis", ANALYSES,
          "the Hessian at the trained weights (spectrum, trace, sharpness, cuts) and the "
          "slice's convexity and plateau maps; the landscape's slice, grid and data rows held "
@@ -145,6 +167,26 @@ def names(family: str | None = None, **flags) -> tuple[str, ...]:
     names("landscape", grid=False)."""
     return tuple(k.name for k in _KINDS if (family is None or k.family == family)
                  and all(getattr(k, flag) == value for flag, value in flags.items()))
+
+
+def job_outputs(kind: str) -> dict[str, str]:
+    """The files a direction kind's job writes, by output name: a path under results/ with
+    "{name}" for the landscape's name (its rule in workflow/rules/directions.smk declares
+    them, sklandscape.pipeline.stages.directions writes them)."""
+    entry = KINDS[kind]
+    found = {"table": "landscapes/{name}.parquet"}
+    if entry.two_d:
+        found["topology"] = "landscapes/{name}.topology.parquet"
+    for table in entry.tables:
+        found[table] = f"landscapes/{{name}}.{table}.parquet"
+        if table == "stats":
+            found |= {"csv": "tables/{name}.csv", "html": "tables/{name}.html"}
+    found["figure"] = "figures/landscape_{name}.png"
+    for figure in entry.figures:
+        found[f"{figure}_figure"] = f"figures/{figure}_{{name}}.png"
+    if entry.page:
+        found["page"] = "figures/landscape_{name}.html"
+    return found
 
 
 # Where each public name of the package lives: every kind's function, and the rest. They are

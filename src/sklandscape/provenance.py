@@ -131,11 +131,12 @@ def _public_names() -> dict[str, str]:
     return dict(PUBLIC)
 
 
-def code_files(script) -> list[Path]:
-    """The sklandscape source files that a workflow script runs: the modules it imports,
+def code_files(script, modules=()) -> list[Path]:
+    """The sklandscape source files that a workflow script runs: the modules it imports, and
+    `modules` (what it imports by name at run time, e.g. a kind's module from the registry),
     followed through every module they import, and the packages that hold them."""
     found: dict[Path, None] = {}
-    todo = sorted(_named_modules(Path(script)))
+    todo = sorted(_named_modules(Path(script)) | set(modules))
     while todo:
         name = todo.pop()
         parts = name.split(".")
@@ -147,11 +148,11 @@ def code_files(script) -> list[Path]:
     return sorted(found)
 
 
-def code_sha256(script) -> str:
+def code_sha256(script, modules=()) -> str:
     """A hash of the script and of the sklandscape source it runs (code_files), by content:
     an edit to any of them changes it, and reverting the edit changes it back."""
     digest = hashlib.sha256()
-    for path in [Path(script).resolve(), *code_files(script)]:
+    for path in [Path(script).resolve(), *code_files(script, modules)]:
         relative = path.relative_to(PACKAGE.parent) if path.is_relative_to(PACKAGE.parent) \
             else Path(path.name)
         digest.update(f"{relative.as_posix()}\0".encode())

@@ -10,7 +10,7 @@ import uuid
 from snakemake.utils import validate
 
 from sklandscape.provenance import canonical_json, code_sha256, stable_hash
-from sklandscape.kinds import names as kind_names
+from sklandscape.kinds import KINDS, job_outputs, names as kind_names
 from sklandscape.pipeline.stages.software_versions import installed_versions
 from sklandscape.pipeline.tracking.records import process_key
 from sklandscape.pipeline.tracking.service import TrackingService, log_leftovers
@@ -141,14 +141,19 @@ else:
 CODE = {}
 
 
-def code_hash(script):
+def code_hash(script, kind=None):
     """What a rule's job runs, by content: its script and the sklandscape source it imports
-    (sklandscape.provenance.code_sha256). A param, so that an edit to the library reruns the
-    jobs whose code it changes (an edit to curvature code reruns curvature, not training) and
-    reverting the edit reruns them again; Snakemake's own code trigger sees the script only."""
-    if script not in CODE:
-        CODE[script] = code_sha256(os.path.join(workflow.basedir, "scripts", script))
-    return CODE[script]
+    (sklandscape.provenance.code_sha256), and for a direction kind the module of its registry
+    entry's `result`, which the shared script imports by name. A param, so that an edit to the
+    library reruns the jobs whose code it changes (an edit to curvature code reruns curvature,
+    not training; to random_plane's, not interpolation) and reverting the edit reruns them
+    again; Snakemake's own code trigger sees the script only."""
+    modules = (KINDS[kind].result.split(":")[0],) if kind else ()
+    if (script, modules) not in CODE:
+        CODE[script, modules] = code_sha256(
+            os.path.join(workflow.basedir, "scripts", script), modules
+        )
+    return CODE[script, modules]
 
 
 def _choice(names):
@@ -327,26 +332,61 @@ PAGE_KINDS = kind_names(page=True)
 
 
 # Landscapes along chosen directions (workflow/rules/directions.smk): every landscape kind
-# that the `landscape` rule does not make.
+# that the `landscape` rule does not make. Each has a rule made from its registry entry.
 DIRECTION_KINDS = kind_names("landscape", grid=False)
 
 
+def direction_inputs(kind):
+    """An input function: the network's weights, the data, and each file the kind reads."""
+    reads = KINDS[kind].reads
+
+    def inputs(wc):
+        network = landscape_network(wc.landscape)
+        found = landscape_inputs(wc)
+        found |= {r: f"{RESULTS}/models/{network}/{r}.parquet" for r in reads}
+        return found
+
+    return inputs
+
+
+def direction_outputs(kind):
+    """The kind's outputs (sklandscape.kinds.job_outputs), its figures and 3-D page as report
+    entries: the main figure captioned by landscape.rst, each other by <figure>.rst."""
+    found = {}
+    for key, path in job_outputs(kind).items():
+        path = f"{RESULTS}/{path.format(name='{landscape}')}"
+        if key == "figure":
+            path = landscape_report("png")
+        elif key == "page":
+            path = landscape_report("html")
+        elif key.endswith("_figure"):
+            path = figure_report(path, key.removesuffix("_figure"))
+        found[key] = path
+    return found
+
+
+def figure_report(path, figure):
+    """A direction kind's other figure as a report entry, captioned by <figure>.rst."""
+    what = figure.replace("_", " ")
+    return report(
+        path,
+        caption=f"../report/{figure}.rst",
+        category="3. Loss landscapes",
+        subcategory=lambda wc: landscape_network(wc.landscape),
+        labels=lambda wc: {"figure": f"{landscape_report_labels(wc.landscape)['figure']}, {what}"},
+    )
+
+
 def direction_targets():
-    targets = expand(
-        f"{RESULTS}/figures/landscape_{{landscape}}.png",
-        landscape=landscapes_of_kind(*DIRECTION_KINDS),
-    )
-    targets += expand(
-        f"{RESULTS}/figures/seed_spread_{{landscape}}.png",
-        landscape=landscapes_of_kind("random_plane"),
-    )
-    targets += expand(
-        f"{RESULTS}/tables/{{landscape}}.html", landscape=landscapes_of_kind("weight_pairs")
-    )
-    targets += expand(
-        f"{RESULTS}/figures/landscape_{{landscape}}.html",
-        landscape=landscapes_of_kind(*PAGE_KINDS),
-    )
+    """Every figure, table page and 3-D page of the direction kinds' landscapes."""
+    targets = []
+    for kind in DIRECTION_KINDS:
+        for key, path in job_outputs(kind).items():
+            if not path.endswith(".parquet"):
+                targets += expand(
+                    f"{RESULTS}/{path.format(name='{landscape}')}",
+                    landscape=landscapes_of_kind(kind),
+                )
     return targets
 
 

@@ -47,6 +47,18 @@ SEED_SPREAD_STATISTICS = ("loss_min", "loss_max", "loss_mean", "loss_median", "d
                           "range_a", "range_b", "anisotropy", "cosine_d1_d2")
 
 
+PAIR_STATS_COLUMNS = (
+    "One row per pair; click a column header to sort. x/y: the pair's first/second weight; "
+    "drop = loss at the trained weights - lowest loss on the slice; range_x/range_y: "
+    "max - min of the loss along the line through the trained point; anisotropy = "
+    "larger range / smaller range.")
+SEED_STATS_COLUMNS = (
+    "One row per seed; click a column header to sort. cosine_d1_d2: the cosine of the two "
+    "random directions; drop = loss at the trained weights - lowest loss on the plane; "
+    "range_a/range_b: max - min of the loss along each axis through the trained point; "
+    "anisotropy = larger range / smaller range.")
+
+
 def _rows(X, y, spec, samples=None):
     if samples is None:
         samples = select_samples(len(y), spec.get("samples", "all"))
@@ -151,7 +163,7 @@ def weight_pairs_result(net: Network, X, y, spec: dict, name: str, heldout=None,
         figures={"corner": lambda: directions_plots.corner_plot(
             table, names, metadata["centre"], title=corner_title,
             loss_name=loss_of(metadata))},
-        captions={"stats": title},
+        captions={"stats": title, "stats.columns": PAIR_STATS_COLUMNS},
     )
 
 
@@ -235,6 +247,7 @@ def random_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None,
                 title=f"{what}: does the picture depend on the seed? {len(seeds)} seeds",
                 loss_name=loss_of(metadata)),
         },
+        captions={"stats": f"{what}: one row per seed", "stats.columns": SEED_STATS_COLUMNS},
     )
 
 

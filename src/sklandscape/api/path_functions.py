@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sklandscape import io
 from sklandscape.api.directions import interpolation_result, trajectory_pca_result
 from sklandscape.api.inputs import (
     alpha_of,
@@ -244,3 +245,30 @@ def _initial_network(initial, net: Network) -> Network:
         raise ValueError(f"the initial weights' layer sizes {list(other.layer_sizes)} differ "
                          f"from the trained network's {list(net.layer_sizes)}")
     return net.with_flat(other.flat)
+
+
+# What the pipeline's job calls (sklandscape.kinds: `result`): the path kinds read a second
+# file of the network, checked against the weights before any work.
+
+def interpolation_from_files(net: Network, X, y, spec: dict, name: str, *,
+                             initial_weights_file, weights_file=None, **options) -> Result:
+    """interpolation's Result from the network's initial_weights.parquet."""
+    start = io.read_weights(initial_weights_file)
+    if start.layer_sizes != net.layer_sizes:
+        raise ValueError(f"{initial_weights_file}: layer sizes {list(start.layer_sizes)} differ "
+                         f"from {weights_file}'s {list(net.layer_sizes)}")
+    start = net.with_flat(start.flat)  # scored as the trained network is
+    return interpolation_result(start, net, X, y, spec, name, weights_file=weights_file,
+                                initial_weights_file=initial_weights_file, **options)
+
+
+def trajectory_pca_from_files(net: Network, X, y, spec: dict, name: str, *, trajectory_file,
+                              weights_file=None, **options) -> Result:
+    """trajectory_pca's Result from the network's trajectory.parquet."""
+    iterations, states, path_meta = io.read_trajectory(trajectory_file)
+    if states.shape[1] != net.flat.size or not (states[-1] == net.flat).all():
+        raise ValueError(f"{trajectory_file} does not end at the weights in {weights_file}: "
+                         "the two files come from different trainings; retrain the network")
+    return trajectory_pca_result(iterations, states, path_meta.get("solver"), net, X, y, spec,
+                                 name, weights_file=weights_file, trajectory_file=trajectory_file,
+                                 **options)

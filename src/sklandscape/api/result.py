@@ -38,7 +38,8 @@ class Result:
     figures : dict of str to callable
         Each figure's name and what draws it (call ``plot(name)``).
     captions : dict of str to str
-        A table's title in words, where it has one (the pipeline's sortable HTML tables).
+        A table's title in words, where it has one, and under ``"<table>.columns"`` its
+        columns in words (the pipeline's sortable HTML tables).
     topology : list of sklandscape.api.topology.Grid or None
         A 2-D landscape's grids, each with its critical points, persistence and per-cell
         basins (``grid.topology.basins``); the table ``"topology"`` lists their points.
@@ -51,7 +52,7 @@ class Result:
     metrics: dict[str, float]
     tags: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Callable] = field(default_factory=dict, repr=False)
-    captions: dict[str, str] = field(default_factory=dict)  # a table's title in words
+    captions: dict[str, str] = field(default_factory=dict)
     animation: Callable | None = field(default=None, repr=False)  # writes a GIF to a path
     # a 2-D landscape's grids with their topology (sklandscape.api.topology.Grid), if made
     topology: list | None = field(default=None, repr=False)

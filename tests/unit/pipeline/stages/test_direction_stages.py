@@ -1,4 +1,5 @@
-"""The four direction stages on real trained networks: every table's numbers against predict."""
+"""The direction kinds' stage on real trained networks: every table's numbers against predict,
+every file the registry says the job writes."""
 
 import copy
 import math
@@ -12,6 +13,7 @@ from sklandscape import io
 from sklandscape.api.directions import interpolation_shape
 from sklandscape.data.datasets import generate, split_xy
 from sklandscape.engine.slice_statistics import slice_statistics, statistics_columns
+from sklandscape.kinds import job_outputs
 from sklandscape.model.network import Network
 from sklandscape.pipeline.stages import directions as direction_stages
 from sklandscape.pipeline.stages import training
@@ -47,6 +49,20 @@ def trained(tmp_path_factory):
     return out
 
 
+def run_stage(kind, net, spec, name, root, **reads):
+    """The stage of `kind` on network `net` of the fixture: its metrics, and its files by
+    output name (every one but the 3-D page, which the job's script writes)."""
+    written = {key: root / name / path.format(name=name)
+               for key, path in job_outputs(kind).items() if key != "page"}
+    for path in written.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    result = direction_stages.direction_landscape(
+        kind, {"weights": net["weights"], "data": net["data"], **reads}, spec, "hash", name,
+        written)
+    assert all(path.stat().st_size > 0 for path in written.values())
+    return result.metrics, written
+
+
 def xy(path, rows=None):
     X, y = split_xy(io.read_table(path)[0])
     return (X, y) if rows is None else (X[rows], y[rows])
@@ -64,11 +80,8 @@ def test_weight_pairs_tables_and_corner_plot(trained):
     root, n1 = trained["root"], trained["N1"]
     spec = dict(network="N1", kind="weight_pairs", axes="all", span=2.0, resolution=7,
                 samples=[10])
-    paths = [root / f"pairs.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png",
-                                           "topology.parquet")]
-    metrics = direction_stages.weight_pairs_landscape(
-        n1["weights"], n1["data"], spec, "hash", "N1_pairs",
-        **dict(zip(("table", "stats", "csv", "html", "figure", "topology"), paths)))
+    metrics, files = run_stage("weight_pairs", n1, spec, "N1_pairs", root)
+    paths = [files[k] for k in ("table", "stats", "csv", "html", "figure", "topology")]
     topology, topology_meta = io.read_table(paths[5])
     assert topology_meta["topology"]["threshold"] == 0.01
     assert metrics["topology_grids"] == 21 == topology.groupby(["x_name", "y_name"]).ngroups
@@ -101,12 +114,10 @@ def test_random_plane_tables_reproduce_predict(trained):
     root, n2 = trained["root"], trained["N2"]
     spec = dict(network="N2", kind="random_plane", seeds=[3, 8], span=1.0, resolution=5,
                 samples="all", zero_biases=True)
-    paths = [root / f"plane.{s}" for s in ("parquet", "dir.parquet", "stats.parquet", "csv",
-                                           "png", "seeds.png")]
-    metrics = direction_stages.random_plane_landscape(
-        n2["weights"], n2["data"], spec, "hash", "N2_plane",
-        **dict(zip(("table", "directions", "stats", "csv", "figure", "spread_figure"), paths)),
-        topology=root / "plane.topology.parquet")
+    metrics, files = run_stage("random_plane", n2, spec, "N2_plane", root)
+    paths = [files[k] for k in ("table", "directions", "stats", "csv", "figure",
+                                "seed_spread_figure")]
+    assert "One row per seed" in files["html"].read_text()
     table, meta = io.read_table(paths[0])
     directions, _ = io.read_table(paths[1])
     stats, _ = io.read_table(paths[2])
@@ -132,10 +143,9 @@ def test_interpolation_table_ends_are_the_initial_and_trained_models(trained):
     root, n1 = trained["root"], trained["N1"]
     spec = dict(network="N1", kind="interpolation", range=[-0.5, 1.5], resolution=41,
                 samples="all")
-    metrics = direction_stages.interpolation_landscape(
-        n1["init"], n1["weights"], n1["data"], spec, "hash", "N1_line",
-        table=root / "line.parquet", figure=root / "line.png")
-    table, _ = io.read_table(root / "line.parquet")
+    metrics, files = run_stage("interpolation", n1, spec, "N1_line", root,
+                               initial_weights=n1["init"])
+    table, _ = io.read_table(files["table"])
     X, y = xy(n1["data"])
     initial = io.read_weights(n1["init"])
     at = dict(zip(table["alpha"], table["loss"]))
@@ -149,12 +159,10 @@ def test_interpolation_table_ends_are_the_initial_and_trained_models(trained):
 def test_trajectory_pca_path_table(trained):
     root, n2 = trained["root"], trained["N2"]
     spec = dict(network="N2", kind="trajectory_pca", resolution=7, margin=0.25, samples="all")
-    metrics = direction_stages.trajectory_pca_landscape(
-        n2["trajectory"], n2["weights"], n2["data"], spec, "hash", "N2_pca",
-        table=root / "pca.parquet", path=root / "pca.path.parquet", figure=root / "pca.png",
-        topology=root / "pca.topology.parquet")
-    path, meta = io.read_table(root / "pca.path.parquet")
-    grid, _ = io.read_table(root / "pca.parquet")
+    metrics, files = run_stage("trajectory_pca", n2, spec, "N2_pca", root,
+                               trajectory=n2["trajectory"])
+    path, meta = io.read_table(files["path"])
+    grid, _ = io.read_table(files["table"])
     _, states, _ = io.read_trajectory(n2["trajectory"])
     X, y = xy(n2["data"])
     d1, d2 = (np.array(meta["directions"][k]) for k in ("d1", "d2"))
@@ -184,11 +192,9 @@ def test_trajectory_from_another_training_is_refused(trained):
     root = trained["root"]
     spec = dict(network="N1", kind="trajectory_pca", resolution=5, samples="all")
     with pytest.raises(ValueError, match="does not end at the weights in .*retrain"):
-        direction_stages.trajectory_pca_landscape(
-            trained["N2"]["trajectory"], trained["N1"]["weights"], trained["N1"]["data"], spec,
-            "h", "bad", table=root / "bad.parquet", path=root / "bad.path.parquet",
-            figure=root / "bad.png", topology=root / "bad.topology.parquet")
-    assert not (root / "bad.parquet").exists()
+        run_stage("trajectory_pca", trained["N1"], spec, "bad", root,
+                  trajectory=trained["N2"]["trajectory"])
+    assert not (root / "bad").exists() or not any((root / "bad").rglob("*.parquet"))
 
 
 # --- statistics --------------------------------------------------------------------------
@@ -236,10 +242,6 @@ def test_interpolation_shape(curve, monotone, barrier):
 def test_too_many_weights_for_a_corner_plot_is_refused_before_any_work(trained):
     root, n2 = trained["root"], trained["N2"]
     spec = dict(network="N2", kind="weight_pairs", axes="all", span=1.0, resolution=3)
-    paths = [root / f"big.{s}" for s in ("parquet", "stats.parquet", "csv", "html", "png",
-                                         "topology.parquet")]
     with pytest.raises(ValueError, match="465 pairs of 31 weights .* list the weights to pair"):
-        direction_stages.weight_pairs_landscape(
-            n2["weights"], n2["data"], spec, "h", "big",
-            **dict(zip(("table", "stats", "csv", "html", "figure", "topology"), paths)))
-    assert not any(p.exists() for p in paths)
+        run_stage("weight_pairs", n2, spec, "big", root)
+    assert not any(path.is_file() for path in (root / "big").rglob("*"))

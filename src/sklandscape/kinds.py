@@ -36,6 +36,7 @@ MARGIN = {"type": "number", "minimum": 0, "maximum": 1.0e100}
 SEEDS = {"type": "array", "minItems": 1, "uniqueItems": True,
          "items": {"type": "integer", "minimum": 0}}
 TWO_AXES = {"type": "array", "minItems": 2, "maxItems": 2}
+RANDOM_STATE = {"type": "integer", "minimum": 0}
 BOTTOM_MAX_PRODUCTS = {"type": "integer", "minimum": 10, "maximum": 1000000}
 LANDSCAPES = "sklandscape.api.landscape_functions"
 PATHS = "sklandscape.api.path_functions"
@@ -86,7 +87,8 @@ _KINDS = (
          "over theta + a v1 + b v2, unit eigenvectors of the Hessian",
          {"resolution": RESOLUTION, "span": SPAN,
           "directions": {"enum": ["top_two", "top_bottom"]},
-          "bottom_max_products": BOTTOM_MAX_PRODUCTS}, two_d=True, page=True,
+          "bottom_max_products": BOTTOM_MAX_PRODUCTS, "random_state": RANDOM_STATE},
+         two_d=True, page=True,
          result="sklandscape.api.hessian_plane:hessian_plane_result", tables=("directions",)),
     Kind("interpolation", "landscape", PATHS,
          "from the initial to the trained weights",
@@ -110,7 +112,7 @@ _KINDS = (
           "density_probes": {"type": "integer", "minimum": 1, "maximum": 1000},
           "lanczos_steps": {"type": "integer", "minimum": 2, "maximum": 1000},
           "bottom_max_products": BOTTOM_MAX_PRODUCTS,
-          "seed": {"type": "integer", "minimum": 0},
+          "random_state": RANDOM_STATE,
           "sharpness_epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
           "sharpness_steps": {"type": "integer", "minimum": 1, "maximum": 10000},
           "cut_points": {"type": "integer", "minimum": 3, "maximum": 10001}},
@@ -145,7 +147,7 @@ _KINDS = (
                       "items": {"type": "number", "minimum": 1.0e-6, "maximum": 1.0e6}},
           "max_iter": {"type": "integer", "minimum": 2, "maximum": 100000},
           "perturbation": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-          "random_state": {"type": "integer", "minimum": 0}},
+          "random_state": RANDOM_STATE},
          of="network"),
     Kind("connectivity", "analysis", "sklandscape.api.connectivity",
          "the network's seeds joined by straight lines (before and after aligning their "

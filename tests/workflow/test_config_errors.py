@@ -39,6 +39,11 @@ SCHEMA_CASES = {
         lambda c: c["landscapes"]["N1_one"].update(colour="red"),
         "landscapes.N1_one: unknown key 'colour'; allowed keys: network, resolution, "
         "topology_threshold, kind, axes, span, objective, samples, tiles"),
+    "a key renamed to scikit-learn's name": (
+        lambda c: c["landscapes"].update({"N1_h": {"network": "N1", "kind": "hessian_plane",
+                                                   "resolution": 5, "seed": 3}}),
+        "landscapes.N1_h: unknown key 'seed' (renamed 'random_state', scikit-learn's name: see "
+        "the changelog)"),
     "wrong type (string for integer)": (
         lambda c: c["datasets"]["curve"].update(n_samples="40"),
         "datasets.curve.n_samples: '40' is not an integer"),

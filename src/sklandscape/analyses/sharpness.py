@@ -41,7 +41,7 @@ log = logging.getLogger("sklandscape")
 
 # Defaults of the curvature analysis' settings (the config schema repeats them).
 SETTINGS = {"full_hessian_max_weights": 1500, "top_k": 5, "trace_probes": 100,
-            "density_probes": 4, "lanczos_steps": 80, "bottom_max_products": 1000, "seed": 0,
+            "density_probes": 4, "lanczos_steps": 80, "bottom_max_products": 1000, "random_state": 0,
             "sharpness_epsilon": 1e-3, "sharpness_steps": 20, "cut_points": 41}
 
 
@@ -121,7 +121,7 @@ def spectrum(net: Network, X, y, settings: dict, label: str = "curvature",
     progress = ProgressLog(f"{label}: matrix-free", unit="Hessian-vector products (estimate)")
     op = HessianOperator(net, X, y, progress=lambda done: progress(min(done, expected - 1),
                                                                    expected), n_jobs=n_jobs)
-    seed = int(settings["seed"])
+    seed = int(settings["random_state"])
     log.info("%s: %d weights > full_hessian_max_weights %d: matrix-free (Lanczos top/bottom %d, "
              "Hutchinson %d probes, SLQ %d x %d steps)", label, size,
              settings["full_hessian_max_weights"], k, probes, density, steps)

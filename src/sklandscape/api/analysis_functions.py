@@ -39,7 +39,7 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
               eigenvalue_rtol: float | None = None, heldout=None,
               full_hessian_max_weights: int = 1500, top_k: int = 5, trace_probes: int = 100,
               density_probes: int = 4, lanczos_steps: int = 80, bottom_max_products: int = 1000,
-              seed: int = 0, sharpness_epsilon: float = 1e-3, sharpness_steps: int = 20,
+              random_state: int = 0, sharpness_epsilon: float = 1e-3, sharpness_steps: int = 20,
               cut_points: int = 41, name: str = "curvature", n_jobs: int | None = None,
               progress: bool = True) -> Result:
     """The Hessian of the loss at the trained weights (its spectrum, trace, sharpness and the
@@ -73,8 +73,9 @@ def curvature(model, X, y, landscape: Result, *, plateau_threshold: float = 1.0,
     bottom_max_products : int, default 1000
         Hessian-vector products the bottom of the spectrum may take (block Lanczos); it
         stops sooner once the bottom is clear, or crowds within 1e-4 λ_max of zero.
-    seed : int, default 0
-        Seed of the probes and the Lanczos starts.
+    random_state : int, default 0
+        Seed of the probes and the Lanczos starts (an int, so that the tables are the same
+        bits every run).
     sharpness_epsilon, sharpness_steps : float, int, default 1e-3, 20
         Keskar et al.'s ε-sharpness: the box's relative size, projected-ascent steps.
     cut_points : int, default 41

@@ -76,7 +76,7 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
     X, y, samples = _rows(X, y, spec, samples)
     which = spec.get("directions", "top_two")
     (d1, d2), eigenvalues, products = eigen_directions(
-        net, X, y, which, int(spec.get("seed", 0)), int(spec.get("bottom_max_products", 1000)),
+        net, X, y, which, int(spec["random_state"]), int(spec.get("bottom_max_products", 1000)),
         n_jobs)
     values = axis_values(0.0, spec["span"], spec["resolution"])
     grid = plane_grid(values, values)
@@ -124,7 +124,7 @@ def hessian_plane_result(net: Network, X, y, spec: dict, name: str, heldout=None
 
 
 def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0,
-                  resolution: int = 31, seed: int = 0, bottom_max_products: int = 1000,
+                  resolution: int = 31, random_state: int = 0, bottom_max_products: int = 1000,
                   samples="all", heldout=None, objective: str = "default",
                   topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
                   name: str = "hessian_plane", network: str | None = None,
@@ -145,8 +145,8 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
         a and b run over [-span, span], in weight-space distance (the vectors are unit).
     resolution : int, default 31
         Grid points per axis.
-    seed : int, default 0
-        Seed of the Lanczos start.
+    random_state : int, default 0
+        Seed of the Lanczos start (an int, so that the tables are the same bits every run).
     bottom_max_products : int, default 1000
         Hessian-vector products the smallest eigenvector may take ("top_bottom").
     samples, heldout, objective, topology, topology_threshold, name, network
@@ -186,12 +186,12 @@ def hessian_plane(model, X, y, *, directions: str = "top_two", span: float = 1.0
     """
     check_n_jobs(n_jobs)
     check_options("hessian_plane", resolution=resolution, span=span, directions=directions,
-                  bottom_max_products=bottom_max_products)
+                  bottom_max_products=bottom_max_products, random_state=random_state)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     spec = {"network": model_label(model, network), "kind": "hessian_plane",
             "objective": objective, "directions": directions, "span": span,
-            "resolution": resolution, "seed": seed, "bottom_max_products": bottom_max_products,
+            "resolution": resolution, "random_state": random_state, "bottom_max_products": bottom_max_products,
             "samples": samples, "topology_threshold": check_threshold(topology_threshold)}
     with running(progress):
         result = hessian_plane_result(net, X, y, spec, name, heldout_of(model, heldout),

@@ -99,7 +99,7 @@ def test_every_api_default_is_the_schemas_default_for_that_key():
     # every curvature setting is a keyword help() lists, and has the schema's default
     assert {n for k, n in compared if k == "curvature"} >= {
         "plateau_threshold", "full_hessian_max_weights", "top_k", "trace_probes",
-        "density_probes", "lanczos_steps", "bottom_max_products", "seed", "sharpness_epsilon",
+        "density_probes", "lanczos_steps", "bottom_max_products", "random_state", "sharpness_epsilon",
         "sharpness_steps", "cut_points"}
     assert len(compared) >= 30, compared
 

@@ -56,6 +56,10 @@ _TYPE_WORDS = {
 }
 
 
+# Keys renamed to scikit-learn's names (CHANGELOG): an old config is told the new name.
+RENAMED = {"seed": "random_state"}
+
+
 def _describe(error) -> str:
     """One schema error as a sentence; the schema's own `description` explains intent."""
     schema, instance, kind = error.schema, error.instance, error.validator
@@ -67,6 +71,8 @@ def _describe(error) -> str:
         for key in extra:
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if RENAMED.get(key) in allowed:
+                hint = f" (renamed {RENAMED[key]!r}, scikit-learn's name: see the changelog)"
             words.append(f"unknown key {key!r}{hint}")
         return f"{'; '.join(words)}; allowed keys: {', '.join(allowed)}"
     if kind == "required":

@@ -270,8 +270,8 @@ def rss_child(case: str, workdir: str) -> None:
     if rows != "all":
         tile = (0, int(resolution) // int(rows))
     out = work / f"{case.replace(':', '_')}.parquet"
-    if kind == "input":
-        spec = {"network": network, "kind": "input", "resolution": int(resolution), "margin": 0.5}
+    if kind == "input_space":
+        spec = {"network": network, "kind": "input_space", "resolution": int(resolution), "margin": 0.5}
         landscapes.input_space_landscape(weights, data, out, spec, dataset["function"], "-", tile)
     else:
         spec = {"network": network, "kind": "weights", "axes": kind.split("/"), "span": 3.0,

@@ -32,7 +32,7 @@ SMALL_CONFIG = {
                "solver": "adam", "alpha": 0.0, "max_iter": 20, "tol": 1e-6, "random_state": 0},
     },
     "landscapes": {
-        "N2_input": {"network": "N2", "kind": "input", "resolution": 11, "margin": 0.5},
+        "N2_input": {"network": "N2", "kind": "input_space", "resolution": 11, "margin": 0.5},
         "N1_one": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
                    "span": 2.0, "resolution": 7, "samples": [10]},
         "N1_all": {"network": "N1", "kind": "weights", "axes": ["b1[0]", "W2[1,0]"],

@@ -6,7 +6,7 @@
     result.plot()         # a matplotlib Figure
     result.to_parquet("landscape.parquet")   # the file the pipeline writes
 
-One function per landscape kind (weights, input, weight_pairs, random_plane, hessian_plane,
+One function per landscape kind (weights, input_space, weight_pairs, random_plane, hessian_plane,
 interpolation, trajectory_pca) and analysis (curvature, optimizers, input_attack, learning_rates,
 connectivity, with `align`); `fit` records a fit's path
 for interpolation and trajectory_pca; `LandscapeDisplay` draws a 2-D map on any Axes. The package's layers, lowest first: model and data,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # the public names for static tools; a kind need not be added
     from sklandscape.api.connectivity import align, connectivity  # noqa: F401
     from sklandscape.api.display import LandscapeDisplay  # noqa: F401
     from sklandscape.api.hessian_plane import hessian_plane  # noqa: F401
-    from sklandscape.api.landscape_functions import input, random_plane, weight_pairs, weights  # noqa: F401
+    from sklandscape.api.landscape_functions import input_space, random_plane, weight_pairs, weights  # noqa: F401
     from sklandscape.api.learning_rates import learning_rates  # noqa: F401
     from sklandscape.api.path_functions import Fit, fit, interpolation, trajectory_pca  # noqa: F401
     from sklandscape.api.result import Result  # noqa: F401

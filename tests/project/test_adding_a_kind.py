@@ -114,8 +114,8 @@ def test_a_new_kind_takes_four_files_and_runs_in_the_api_and_the_pipeline(tmp_pa
     _insert(copy / "src/sklandscape/kinds.py", ")\n\nKINDS = {", ENTRY)
     # 3. its schema section: the kind in the enum, its branch, its options
     schema = copy / "workflow/schemas/config.schema.yaml"
-    _insert(schema, "]\n        description: >-\n          `input`: squared", ", line")
-    _insert(schema, "\n\n  input_landscape:",
+    _insert(schema, "]\n        description: >-\n          `input_space`: the loss", ", line")
+    _insert(schema, "\n\n  input_space_landscape:",
             '\n      - if: {required: [kind], properties: {kind: {const: line}}}'
             '\n        then: {$ref: "#/$defs/line_landscape"}')
     _insert(schema, "  analysis:\n    type: object", SECTION)

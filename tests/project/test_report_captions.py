@@ -30,7 +30,7 @@ CONFIG = {
         "N_mine": {"dataset": "mine", "hidden_layer_sizes": [4, 3], "solver": "adam"},
     },
     "landscapes": {
-        "mine_input": {"network": "N_mine", "kind": "input", "resolution": 11},
+        "mine_input": {"network": "N_mine", "kind": "input_space", "resolution": 11},
         "gen_rows": {"network": "N_gen", "kind": "weights", "axes": ["W1[0,0]", "b1[1]"],
                      "span": 0.5, "resolution": 9, "samples": [3, 5]},
         "future": {"network": "N_gen", "kind": "something_new", "resolution": 9},

@@ -42,7 +42,7 @@ def test_what_reads_kinds_reads_the_registry():
 
     assert OPTIONS == {name: kind.options for name, kind in KINDS.items()}
     assert TOPOLOGY_KINDS == names(two_d=True)
-    assert names("landscape", grid=True) == ("weights", "input")
+    assert names("landscape", grid=True) == ("weights", "input_space")
     assert set(names(page=True)) <= set(names(two_d=True))  # a 3-D page draws a surface
     for name in names("analysis"):
         of = KINDS[name].of

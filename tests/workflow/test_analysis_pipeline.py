@@ -181,7 +181,7 @@ REFERENCE_CASES = {
     "landscape of the wrong kind": (lambda c: c["analyses"].update(
         bad_kind={"kind": "curvature", "landscape": "N2_input"}),
         "analyses.bad_kind: a curvature analysis needs a landscape of kind 'weights'; "
-        "landscapes.N2_input is of kind 'input'"),
+        "landscapes.N2_input is of kind 'input_space'"),
     "start outside the window": (lambda c: c["analyses"].update(
         bad_start={"kind": "optimizers", "landscape": "N1_all",
                    "start_offsets": [[0.5, 0.5], [0.0, 3.0]]}),

@@ -31,12 +31,12 @@ CONFIG = {
     "landscapes": {
         "N1_slice": {"network": "N1", "kind": "weights", "axes": ["W1[0,0]", "W2[0,0]"],
                      "span": 1.5, "resolution": 21, "samples": [3, 7, 30]},
-        "N2_input": {"network": "N2", "kind": "input", "resolution": 17, "margin": 0.25},
+        "N2_input": {"network": "N2", "kind": "input_space", "resolution": 17, "margin": 0.25},
         "N2_pairs": {"network": "N2", "kind": "weight_pairs", "span": 1.0, "resolution": 7,
                      "axes": ["W1[0,0]", "b2[1]", "W3[2,0]"], "samples": "all"},
         "N1_plane": {"network": "N1", "kind": "random_plane", "seeds": [0, 3], "span": 1.0,
                      "resolution": 9, "zero_biases": False, "samples": "all"},
-        "N1_line": {"network": "N1", "kind": "interpolation", "range": [-0.25, 1.25],
+        "N1_line": {"network": "N1", "kind": "interpolation", "alpha_range": [-0.25, 1.25],
                     "resolution": 31, "samples": "all"},
         "N2_path": {"network": "N2", "kind": "trajectory_pca", "resolution": 9, "margin": 0.5,
                     "samples": "all", "topology_threshold": 0.05},
@@ -95,7 +95,7 @@ def _api_landscape(root, name):
         options["initial"] = io.read_weights(models / "initial_weights.parquet")
     if spec["kind"] == "trajectory_pca":
         options["path"] = io.read_trajectory(models / "trajectory.parquet")[1]
-    if spec["kind"] == "input":
+    if spec["kind"] == "input_space":
         options["target"] = "waves_with_spike"
         options["domain"] = CONFIG["datasets"]["surface"]["domain"]
     return getattr(sl, spec["kind"])(model, X, y, **options)

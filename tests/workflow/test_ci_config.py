@@ -58,7 +58,7 @@ def test_the_ci_config_runs_end_to_end(tmp_path):
     assert runs and {run.info.status for run in runs} == {"FINISHED"}
     names = {run.info.run_name for run in runs}
     # a grid kind's run is named after the rule `landscape`, a direction kind's after its kind
-    assert {f"{'landscape' if spec['kind'] in ('input', 'weights') else spec['kind']}-{name}"
+    assert {f"{'landscape' if spec['kind'] in ('input_space', 'weights') else spec['kind']}-{name}"
             for name, spec in CI_CONFIG["landscapes"].items()} <= names
     for name, spec in CI_CONFIG["analyses"].items():  # (optimizers without its animation too)
         assert [n for n in names if n.startswith(spec["kind"]) and n.endswith(f"-{name}")], name

@@ -43,11 +43,11 @@ CONFIG = {
                     "axes": ["W1[0,0]", "b1[1]", "W2[1,2]"]},
         "M_plane": {"network": "M", "kind": "random_plane", "seeds": [0, 1], "span": 1.0,
                     "resolution": 9},
-        "M_map": {"network": "M", "kind": "input", "resolution": 21,
+        "M_map": {"network": "M", "kind": "input_space", "resolution": 21,
                   "features": ["petal length (cm)", "petal width (cm)"]},
         "R_slice": {"network": "R", "kind": "weights", "axes": ["W1[0,1]", "W2[3,0]"],
                     "span": 1.0, "resolution": 13},
-        "R_map": {"network": "R", "kind": "input", "resolution": 17, "features": ["bmi", "s5"],
+        "R_map": {"network": "R", "kind": "input_space", "resolution": 17, "features": ["bmi", "s5"],
                   "reference": 3},
     },
     "analyses": {

@@ -44,6 +44,12 @@ SCHEMA_CASES = {
                                                    "resolution": 5, "seed": 3}}),
         "landscapes.N1_h: unknown key 'seed' (renamed 'random_state', scikit-learn's name: see "
         "the changelog)"),
+    "a kind renamed not to shadow a builtin": (
+        lambda c: c["landscapes"].update({"N2_in": {"network": "N2", "kind": "input",
+                                                    "resolution": 5}}),
+        "landscapes.N2_in.kind: 'input' is not one of 'input_space', 'weights', 'weight_pairs', "
+        "'random_plane', 'hessian_plane', 'interpolation', 'trajectory_pca' (renamed "
+        "'input_space': see the changelog)"),
     "wrong type (string for integer)": (
         lambda c: c["datasets"]["curve"].update(n_samples="40"),
         "datasets.curve.n_samples: '40' is not an integer"),
@@ -84,7 +90,7 @@ SCHEMA_CASES = {
                                                   "axes": ["W1[0]", "b2[0]"], "span": 1.0}),
         "landscapes.badname.axes[0]: 'W1[0]' is not allowed: a weight name, W{l}[i,j] or b{l}[j]"),
     "name that cannot be a file name": (
-        lambda c: c["landscapes"].update({"bad-name": {"network": "N2", "kind": "input",
+        lambda c: c["landscapes"].update({"bad-name": {"network": "N2", "kind": "input_space",
                                                        "resolution": 3}}),
         "landscapes: name 'bad-name' is not allowed: Letters, digits and underscores"),
     "negative sample index": (
@@ -197,21 +203,21 @@ DATA_CASES = {
         "networks.N9.dataset: 'curv' is not defined under datasets (did you mean 'curve'?); "
         "defined: curve, surface,"),
     "landscape on an undefined network": (
-        lambda c: c["landscapes"].update({"L9": {"network": "N7", "kind": "input", "resolution": 3}}),
+        lambda c: c["landscapes"].update({"L9": {"network": "N7", "kind": "input_space", "resolution": 3}}),
         "landscapes.L9.network: 'N7' is not defined under networks; defined: N1, N2,"),
     "input landscape on a 1-D network": (
-        lambda c: c["landscapes"].update({"N1_in": {"network": "N1", "kind": "input", "resolution": 3}}),
-        "landscapes.N1_in: kind 'input' maps the loss over two input features, but dataset 'curve' "
+        lambda c: c["landscapes"].update({"N1_in": {"network": "N1", "kind": "input_space", "resolution": 3}}),
+        "landscapes.N1_in: kind 'input_space' maps the loss over two input features, but dataset 'curve' "
         "has 1 (40 samples over a 1-D domain)"),
     "input feature the data does not have": (
         lambda c: (c["datasets"].update(_file("wide", "wide.parquet", ("a", "b", "c"), "t")),
                    c["networks"].update(_net("NW", "wide")),
-                   c["landscapes"].update({"NW_in": {"network": "NW", "kind": "input", "resolution": 3,
+                   c["landscapes"].update({"NW_in": {"network": "NW", "kind": "input_space", "resolution": 3,
                                                      "features": ["a", "bb"]}})),
         "landscapes.NW_in.features[1]: dataset 'wide' has no feature 'bb' (did you mean 'b'?); its "
         "features: a, b, c"),
     "input reference row past the data": (
-        lambda c: c["landscapes"].update({"NW_ref": {"network": "NW", "kind": "input",
+        lambda c: c["landscapes"].update({"NW_ref": {"network": "NW", "kind": "input_space",
                                                      "resolution": 3, "reference": 12}}),
         "landscapes.NW_ref.reference: row 12 is out of range: dataset 'wide' has 12 rows "
         "(valid 0..11)"),
@@ -474,10 +480,10 @@ def test_a_yaml_alias_bomb_is_refused_in_a_second(tmp_path):
 def test_an_interpolation_range_that_is_no_interval_is_refused_before_any_job(tmp_path):
     config = copy.deepcopy(SMALL_CONFIG)
     config["landscapes"]["flat_line"] = {"network": "N1", "kind": "interpolation",
-                                         "range": [1.0, 1.0], "resolution": 11}
+                                         "alpha_range": [1.0, 1.0], "resolution": 11}
     root = make_workspace(tmp_path, config)
     problems = _problems(snakemake(root, "-n", "--cores", "1", check=False))
-    assert problems == ["landscapes.flat_line.range: [1.0, 1.0] is no interval: the first value "
+    assert problems == ["landscapes.flat_line.alpha_range: [1.0, 1.0] is no interval: the first value "
                         "(alpha at the start) must be below the second"]
 
 

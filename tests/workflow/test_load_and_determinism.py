@@ -55,8 +55,8 @@ LOAD_CONFIG = {
         "T1_huge": _weights("T1", ["W1[0,0]", "b1[0]"], HUGE),      # tanh saturates: finite
         # (a logistic network's overflow inside exp: tests/unit/pipeline/stages/test_numerics.py)
         "W_inf": _weights("W", ["W1[0,0]", "W2[0,0]"], HUGE),       # squared error overflows: inf
-        "R2_input": {"network": "R2", "kind": "input", "resolution": 7},
-        "U_input": {"network": "U", "kind": "input", "resolution": 7},  # nearest-point target
+        "R2_input": {"network": "R2", "kind": "input_space", "resolution": 7},
+        "U_input": {"network": "U", "kind": "input_space", "resolution": 7},  # nearest-point target
         "U_w": {**_weights("U", ["W1[1,2]", "b2[0]"], 1.0, [0, 5]), "tiles": 4},
         "T1_biases": _weights("T1", ["b1[1]", "b2[0]"]),
         # a hidden layer's weight

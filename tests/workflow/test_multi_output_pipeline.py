@@ -43,7 +43,7 @@ CONFIG = {
     "landscapes": {
         "L_slice": {"network": "L", "kind": "weights", "axes": ["W1[0,0]", "W2[1,2]"],
                     "span": 1.0, "resolution": 11, "tiles": 2},
-        "L_input": {"network": "L", "kind": "input", "features": ["Chins", "Jumps"],
+        "L_input": {"network": "L", "kind": "input_space", "features": ["Chins", "Jumps"],
                     "resolution": 9},
         "L_pairs": {"network": "L", "kind": "weight_pairs", "span": 1.0, "resolution": 5,
                     "axes": ["W1[0,0]", "b1[1]", "W2[2,2]"]},
@@ -122,7 +122,7 @@ def test_the_api_writes_the_same_files(workspace, name, tmp_path):
     heldout = np.setdiff1d(np.arange(len(Y)), rows)
     options = {"name": name, "network": network, **spec}
     X_train = X[rows]
-    if kind == "input":  # features by name: the data's own columns
+    if kind == "input_space":  # features by name: the data's own columns
         X_train = pd.DataFrame(X_train, columns=["Chins", "Situps", "Jumps"])
     else:
         options["heldout"] = (X[heldout], Y[heldout])

@@ -138,7 +138,7 @@ def test_input_landscape_table(workspace):
     model = io.read_model(workspace / "results/models/N2/model.skops")
     np.testing.assert_allclose(table["prediction"], model.predict(table[["x0", "x1"]].to_numpy()),
                                rtol=1e-12, atol=1e-12)
-    assert meta["landscape"]["kind"] == "input"
+    assert meta["landscape"]["kind"] == "input_space"
 
 
 def test_one_finished_run_per_job(workspace):

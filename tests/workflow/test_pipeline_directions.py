@@ -142,7 +142,7 @@ def test_nothing_to_do_after_a_full_run(workspace):
 
 def test_writing_out_the_defaults_reruns_nothing(workspace, edited):
     edited["landscapes"]["N1_plane"] |= {"zero_biases": True, "samples": "all"}
-    edited["landscapes"]["N1_line"]["range"] = [-0.5, 1.5]
+    edited["landscapes"]["N1_line"]["alpha_range"] = [-0.5, 1.5]
     edited["landscapes"]["N2_path"]["margin"] = 0.25
     write_config(workspace, edited)
     assert planned_jobs(workspace, targets=TARGETS) == []

@@ -269,7 +269,7 @@ def landscape_target_function(wc):
 
     None for a weights landscape, and for a user's data (its nearest data point is the target).
     """
-    if landscape_kind(wc.landscape) != "input":
+    if landscape_kind(wc.landscape) != "input_space":
         return None
     return dataset_function(network_dataset(landscape_network(wc.landscape)))
 

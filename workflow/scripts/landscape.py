@@ -6,7 +6,7 @@ spec = snakemake.params.spec
 tile = tuple(snakemake.params.tile) if "tile" in snakemake.params.keys() else None
 with pipeline_job(snakemake, "landscape") as run:
     run.link_to_producer(snakemake.input.weights)
-    if spec["kind"] == "input":
+    if spec["kind"] == "input_space":
         metrics = landscapes.input_space_landscape(
             snakemake.input.weights, snakemake.input.data, snakemake.output[0], spec,
             snakemake.params.target_function, snakemake.params.config_hash, tile,

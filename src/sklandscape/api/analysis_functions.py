@@ -232,7 +232,7 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     ----------
     model, X, y
         The fitted model and the data of the input landscape.
-    landscape : Result of ``sl.input``
+    landscape : Result of ``sl.input_space``
         Its two features, window and reference values are the attack's.
     target_function : str, optional
         A generating function's name (``"sine"``, …) to score against.
@@ -271,7 +271,7 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     >>> X = rng.uniform(-2, 2, (80, 2)); y = np.sin(X[:, 0]) * X[:, 1]
     >>> model = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs",
     ...                      max_iter=2000, random_state=0).fit(X, y)
-    >>> plane = sl.input(model, X, y, resolution=9, progress=False)
+    >>> plane = sl.input_space(model, X, y, resolution=9, progress=False)
     >>> result = sl.input_attack(model, X, y, plane, top_k=3, arrows=4, steps=5,
     ...                          progress=False)
     >>> len(result.tables["worst_inputs"]), bool(result.metrics["ascent_gain_mean"] >= 0)
@@ -279,8 +279,8 @@ def input_attack(model, X, y, landscape: Result, *, target_function: str | None 
     """
     check_options("input_attack", top_k=top_k, arrows=arrows, step_size=step_size, steps=steps,
                   radius=radius)
-    if not isinstance(landscape, Result) or landscape.kind != "input":
-        raise ValueError("input_attack needs a landscape of kind 'input' (from sl.input(...))")
+    if not isinstance(landscape, Result) or landscape.kind != "input_space":
+        raise ValueError("input_attack needs a landscape of kind 'input_space' (from sl.input_space(...))")
     net, X, y = inputs_of(model, X, y)
     if target_function is None:
         described = landscape.metadata.get("target", "")

@@ -263,7 +263,7 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     if start.layer_sizes != net.layer_sizes:
         raise ValueError(f"the initial weights' layer sizes {list(start.layer_sizes)} differ "
                          f"from the trained network's {list(net.layer_sizes)}")
-    low, high = spec.get("range", [-0.5, 1.5])
+    low, high = spec["alpha_range"]
     alphas = interpolation_alphas(low, high, spec["resolution"])
     points = interpolation_points(start.flat, net.flat, alphas)
     found = parameter_measures(net, X, y, points, ProgressLog(f"interpolation {name}"), n_jobs)

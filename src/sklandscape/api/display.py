@@ -91,7 +91,7 @@ class LandscapeDisplay:
                              "'landscape'): give results/landscapes/<name>.parquet")
         kind = spec["kind"]
         _check_kind(kind, source)
-        grid = {"weights": spec.get("axes", []), "input": metadata.get("plane", {}).get(
+        grid = {"weights": spec.get("axes", []), "input_space": metadata.get("plane", {}).get(
             "columns", []), "weight_pairs": ["x", "y"]}.get(kind, list(PLANE_AXES))
         missing = [c for c in grid if c not in frame.columns]
         if missing:
@@ -106,7 +106,7 @@ class LandscapeDisplay:
         if kind == "weights":
             axes = tuple(spec["axes"])
             centre = tuple(float(metadata["centre"][a]) for a in axes)
-        elif kind == "input":
+        elif kind == "input_space":
             axes = tuple(metadata["plane"]["columns"])
             labels = tuple(metadata["plane"]["names"])
         elif kind == "weight_pairs":

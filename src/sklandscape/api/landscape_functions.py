@@ -136,11 +136,11 @@ def weights(model, X, y, axes: Sequence[str], *, span: float = 1.0, resolution: 
         return _grid_result(stream, name, None, topology)
 
 
-def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
+def input_space(model, X, y, *, resolution: int = 101, margin: float = 0.5,
           target: Callable | str | None = None, domain=None,
           features: Sequence[int | str] | None = None, reference: str | int | None = None,
           topology: bool = True, topology_threshold: float = DEFAULT_THRESHOLD,
-          name: str = "input", network: str | None = None, n_jobs: int | None = None,
+          name: str = "input_space", network: str | None = None, n_jobs: int | None = None,
           progress: bool = True) -> Result:
     """The loss over two input features, the weights fixed and any other feature held at a
     reference point.
@@ -193,13 +193,13 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
     >>> X = rng.uniform(-2, 2, (80, 2)); y = np.sin(X[:, 0]) * X[:, 1]
     >>> model = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs",
     ...                      max_iter=2000, random_state=0).fit(X, y)
-    >>> result = sl.input(model, X, y, resolution=9, margin=0.0, progress=False)
+    >>> result = sl.input_space(model, X, y, resolution=9, margin=0.0, progress=False)
     >>> result.frame.shape, list(result.frame.columns)
     ((81, 5), ['x0', 'x1', 'target', 'prediction', 'loss'])
     """
     from sklandscape.data.datasets import generating_function
 
-    check_options("input", resolution=resolution, margin=margin)
+    check_options("input_space", resolution=resolution, margin=margin)
     check_threshold(topology_threshold)
     check_n_jobs(n_jobs)
     feature_names = _feature_names(model, X)
@@ -210,7 +210,7 @@ def input(model, X, y, *, resolution: int = 101, margin: float = 0.5,
         described = grids.TARGET_NEAREST
     else:
         described = getattr(target, "__name__", "a function of the inputs")
-    spec = {"network": model_label(model, network), "kind": "input", "resolution": resolution,
+    spec = {"network": model_label(model, network), "kind": "input_space", "resolution": resolution,
             "margin": margin, "topology_threshold": topology_threshold}
     if features is not None:
         spec["features"] = list(features)

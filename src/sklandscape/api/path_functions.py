@@ -104,7 +104,7 @@ def fit(estimator, X, y, *, progress: bool = True) -> Fit:
     return Fit(estimator, trajectory, None if rows is None else (X[rows], y[rows]))
 
 
-def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
+def interpolation(model, X, y, initial, *, alpha_range: Sequence[float] = (-0.5, 1.5),
                   resolution: int = 201, samples: Samples = "all", heldout=None,
                   objective: str = "default", name: str = "interpolation",
                   network: str | None = None, n_jobs: int | None = None,
@@ -118,7 +118,7 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     initial : Fit, Network, fitted estimator or array of shape (n_weights,)
         The other end: a Fit's starting weights (``sl.fit``), or a network of the same shape,
         or a flat weight vector.
-    range : [lo, hi], default (-0.5, 1.5)
+    alpha_range : [lo, hi], default (-0.5, 1.5)
         The alphas; 0 (initial) and 1 (trained) are exact.
     resolution : int, default 201
         Points along the line.
@@ -155,13 +155,13 @@ def interpolation(model, X, y, initial, *, range: Sequence[float] = (-0.5, 1.5),
     >>> bool(result.frame["loss"][1] > result.frame["loss"][3])  # start above the end
     True
     """
-    check_options("interpolation", resolution=resolution, range=range)
+    check_options("interpolation", resolution=resolution, alpha_range=alpha_range)
     check_n_jobs(n_jobs)
     net, X, y = inputs_of(model, X, y)
     net = scored(net, objective, alpha_of(model))
     start = _initial_network(initial, net)
     spec = {"network": model_label(model, network), "kind": "interpolation", "objective": objective,
-            "range": [float(v) for v in range], "resolution": resolution, "samples": samples}
+            "alpha_range": [float(v) for v in alpha_range], "resolution": resolution, "samples": samples}
     with running(progress):
         return interpolation_result(start, net, X, y, spec, name, heldout_of(model, heldout),
                                     n_jobs=n_jobs)

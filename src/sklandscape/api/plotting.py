@@ -15,7 +15,7 @@ def grid_landscape_figure(table, metadata: dict, data, name: str):
     `data` is the dataset's frame (x0, x1, …, y); only an input landscape draws it.
     """
     spec, network = metadata["landscape"], metadata["network"]["name"]
-    if spec["kind"] == "input":
+    if spec["kind"] == "input_space":
         plane = metadata.get("plane", {"columns": ["x0", "x1"], "names": ["x0", "x1"],
                                        "features": [0, 1], "reference": []})
         axes, labels = tuple(plane["columns"]), tuple(plane["names"])

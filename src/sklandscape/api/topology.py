@@ -40,7 +40,7 @@ def grid_layout(frame: pd.DataFrame, metadata: dict) -> tuple[tuple[str, str], t
     kind = spec["kind"]
     if kind == "weights":
         return tuple(spec["axes"]), ()
-    if kind == "input":
+    if kind == "input_space":
         plane = metadata.get("plane") or {}
         default = ("x0", "x1") if frame is None else tuple(frame.columns[:2])
         return tuple(plane.get("columns", default)), ()

@@ -112,7 +112,7 @@ def test_interpolation_and_trajectory_pca_equal_predict(diabetes):
 
 def test_input_landscape_prediction_is_predict():
     model, X, y = fitted_mlp((6,), "relu", n_features=2, n=80)
-    result = sl.input(model, X, y, resolution=15)
+    result = sl.input_space(model, X, y, resolution=15)
     points = result.frame[["x0", "x1"]].to_numpy()
     np.testing.assert_allclose(result.frame["prediction"], model.predict(points), rtol=1e-12)
     assert result.metadata["target"] == "y of the nearest data point"
@@ -128,7 +128,7 @@ def test_analyses_run_on_the_api_landscapes():
                                max_steps=30)
     assert "verdict_momentum" in optimizers.tags
     model2, X2, y2 = fitted_mlp((5,), "tanh", n_features=2, n=60)
-    plane = sl.input(model2, X2, y2, resolution=11, target="paraboloid")
+    plane = sl.input_space(model2, X2, y2, resolution=11, target="paraboloid")
     attack = sl.input_attack(model2, X2, y2, plane, top_k=3, arrows=4, steps=3)
     assert len(attack.tables["worst_inputs"]) == 3
     for result in (curvature, optimizers, attack):
@@ -168,7 +168,7 @@ def test_bad_input_gets_a_clear_error(diabetes):
     with pytest.raises(TypeError, match="expected a fitted MLPRegressor or MLPClassifier"):
         sl.weights(object(), X, y, axes=("W1[0,0]", "W2[0,0]"))
     slice_ = sl.weights(fit.model, X, y, axes=("W1[0,0]", "W2[0,0]"), resolution=5)
-    with pytest.raises(ValueError, match="landscape of kind 'input'"):
+    with pytest.raises(ValueError, match="landscape of kind 'input_space'"):
         sl.input_attack(fit.model, X, y, slice_)
     with pytest.raises(ValueError, match="no figure 'nope'"):
         slice_.plot("nope")

@@ -150,7 +150,7 @@ def test_heldout_cells_and_figure(wine_fit):
 def test_input_map_of_a_classifier_over_two_of_many_features():
     X, y = _data("iris")
     model = _fitted(MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=0), X, y)
-    result = sl.input(model, X, y, features=(2, 3), reference=7, resolution=13)
+    result = sl.input_space(model, X, y, features=(2, 3), reference=7, resolution=13)
     frame = result.frame
     assert list(frame.columns) == ["x2", "x3", "target", "prediction", "probability", "loss"]
     full = np.repeat(X[[7]], len(frame), axis=0)
@@ -207,7 +207,7 @@ def test_curvature_optimizers_and_attack_on_a_classifier():
     runs = sl.optimizers(model, X, y, slice_, [[0.5, 0.5]], learning_rates=[0.1, 1.0],
                          max_steps=40)
     assert set(runs.tables["optimizer_runs"]["method"]) == {"gd", "momentum", "nesterov", "adam"}
-    plane = sl.input(model, X, y, features=(0, 1), resolution=9)
+    plane = sl.input_space(model, X, y, features=(0, 1), resolution=9)
     attack = sl.input_attack(model, X, y, plane, top_k=3, arrows=4, steps=5)
     worst = attack.tables["worst_inputs"]
     index = np.searchsorted(_mlp(model).classes_, y)
@@ -246,7 +246,7 @@ def test_bad_classifier_input_is_named():
     with pytest.raises(ValueError, match="y holds 'setosa', not a number: a regressor"):
         sl.weights(regressor, X, y, axes=("W1[0,0]", "W2[0,0]"))
     with pytest.raises(ValueError, match=r"features \[0, 9\]: an input landscape needs two"):
-        sl.input(model, X, y, features=(0, 9))
+        sl.input_space(model, X, y, features=(0, 9))
 
 
 @pytest.mark.parametrize("estimator", ["regressor", "classifier"])

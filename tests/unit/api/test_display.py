@@ -52,7 +52,7 @@ def test_two_landscapes_share_one_figure_with_their_values(iris, tmp_path):
 
 def test_from_estimator_and_the_other_kinds(iris):
     model, X, y = iris
-    display = sl.LandscapeDisplay.from_estimator(model, X, y, "input", features=[2, 3],
+    display = sl.LandscapeDisplay.from_estimator(model, X, y, "input_space", features=[2, 3],
                                                  resolution=11, progress=False).plot()
     assert display.values.shape == (11, 11) and display.x_label == "x2"
     pairs = sl.weight_pairs(model, X, y, axes=["W1[0,0]", "b1[1]", "W2[3,1]"], resolution=5,

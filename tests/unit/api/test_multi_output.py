@@ -100,7 +100,7 @@ def test_a_recorded_fit_interpolation_and_its_pca_plane(linnerud):
 
 def test_input_map_compares_every_output_with_the_nearest_rows_targets(linnerud):
     model, X, Y = linnerud
-    result = sl.input(model, X, Y, features=[0, 2], resolution=7)
+    result = sl.input_space(model, X, Y, features=[0, 2], resolution=7)
     frame = result.frame
     assert list(frame.columns) == ["x0", "x2", "target_0", "target_1", "target_2",
                                    "prediction_0", "prediction_1", "prediction_2", "loss"]
@@ -179,4 +179,4 @@ def test_a_single_target_function_for_several_outputs_is_named(linnerud):
     model, X, Y = linnerud
     with pytest.raises(ValueError, match=r"network has 3 outputs, so it needs one target per "
                                          r"output, shape \(25, 3\)"):
-        sl.input(model, X, Y, target="sine", resolution=5)
+        sl.input_space(model, X, Y, target="sine", resolution=5)

@@ -66,7 +66,7 @@ def test_every_optimizer_setting_rule_is_the_schemas():
             assert rule == _rule_keys(expected), (method, name)
 
 
-KINDS = ["weights", "input", "weight_pairs", "random_plane", "hessian_plane", "interpolation",
+KINDS = ["weights", "input_space", "weight_pairs", "random_plane", "hessian_plane", "interpolation",
          "trajectory_pca", "curvature", "optimizers", "input_attack", "learning_rates",
          "connectivity"]
 
@@ -137,7 +137,7 @@ CASES = [
     (sl.weight_pairs, dict(span=0), "span: 0 is less than or equal to the minimum of 0"),
     (sl.hessian_plane, dict(directions="bottom"),
      "directions: 'bottom' is not one of 'top_two', 'top_bottom'"),
-    (sl.input, dict(resolution=1, margin=-1),
+    (sl.input_space, dict(resolution=1, margin=-1),
      "resolution: 1 is less than the minimum of 2; margin: -1 is less than the minimum of 0"),
     (sl.optimizers, dict(landscape=None, start_offsets=[[0.1]]),
      "start_offsets: [0.1] has 1 item; at least 2 are needed"),
@@ -170,7 +170,7 @@ CASES = [
                          ids=[f"{f.__name__}-{m.split(':')[0]}" for f, _, m in CASES])
 def test_a_bad_option_is_named_before_any_work(diabetes, function, options, message):
     model, X, y = diabetes
-    if function is sl.input:
+    if function is sl.input_space:
         X = X[:, :2]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -181,8 +181,8 @@ def test_a_bad_option_is_named_before_any_work(diabetes, function, options, mess
 
 def test_interpolation_and_trajectory_options_are_checked(diabetes):
     model, X, y = diabetes
-    with pytest.raises(OptionError, match=re.escape("range: [0.0] has 1 item; at least 2 are")):
-        sl.interpolation(model, X, y, model, range=[0.0])
+    with pytest.raises(OptionError, match=re.escape("alpha_range: [0.0] has 1 item; at least 2 are")):
+        sl.interpolation(model, X, y, model, alpha_range=[0.0])
     with pytest.raises(OptionError, match=re.escape("margin: inf is not a finite number")):
         sl.trajectory_pca(model, X, y, np.zeros((3, 49)), margin=float("inf"))
 
@@ -277,11 +277,11 @@ def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
                                    resolution=9, n_jobs=n_jobs)
 
         def input_map(n_jobs, model=model, data=data):
-            return sl.input(model, *data, features=[0, 5], resolution=19, n_jobs=n_jobs)
+            return sl.input_space(model, *data, features=[0, 5], resolution=19, n_jobs=n_jobs)
 
         def line(n_jobs, model=model, data=data):
             start = 0.5 * sl.Network.from_estimator(model).flat  # a flat weight vector
-            return sl.interpolation(model, *data, start, range=(-1.0, 2.0), resolution=41,
+            return sl.interpolation(model, *data, start, alpha_range=(-1.0, 2.0), resolution=41,
                                     heldout=(data[0][:30], data[1][:30]), n_jobs=n_jobs)
 
         calls = [weights, weight_pairs, input_map, line]
@@ -290,7 +290,7 @@ def test_grid_kinds_are_the_same_bits_for_every_n_jobs():
             for key, table in one.tables.items():
                 assert table.equals(two.tables[key]), (type(model).__name__, one.kind, key)
     for function, extra in ((sl.weights, {"axes": AXES}), (sl.weight_pairs, {}),
-                            (sl.input, {}), (sl.interpolation, {"initial": regressor})):
+                            (sl.input_space, {}), (sl.interpolation, {"initial": regressor})):
         with pytest.raises(OptionError, match="n_jobs: -0.5 is not None"):
             function(regressor, X / X.max(axis=0), X[:, 0], n_jobs=-0.5, **extra)
 

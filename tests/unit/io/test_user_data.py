@@ -76,7 +76,7 @@ def test_input_landscape_of_user_data(tmp_path):
     model = training.train(data, settings, model=tmp_path / "model.skops",
                            weights=tmp_path / "weights.parquet").model
     out = tmp_path / "input.parquet"
-    landscape = {"network": "U", "kind": "input", "resolution": 11, "margin": 0.25}
+    landscape = {"network": "U", "kind": "input_space", "resolution": 11, "margin": 0.25}
     landscapes.input_space_landscape(tmp_path / "weights.parquet", data, out, landscape, None, "h")
     table, metadata = io.read_table(out)
     # no domain for a user's file: the grid covers the data's bounding box plus the margin

@@ -56,8 +56,9 @@ _TYPE_WORDS = {
 }
 
 
-# Keys renamed to scikit-learn's names (CHANGELOG): an old config is told the new name.
-RENAMED = {"seed": "random_state"}
+# Keys and kinds renamed to scikit-learn's names, or not to shadow a builtin (CHANGELOG): an
+# old config is told the new name.
+RENAMED = {"seed": "random_state", "input": "input_space", "range": "alpha_range"}
 
 
 def _describe(error) -> str:
@@ -97,7 +98,9 @@ def _describe(error) -> str:
     if kind in ("minItems", "maxItems"):  # jsonschema's "is too short" names no number
         return items_problem(instance, schema)
     if kind == "enum":
-        return f"{instance!r} is not one of {', '.join(map(repr, schema['enum']))}"
+        renamed = RENAMED.get(instance) if isinstance(instance, str) else None
+        hint = f" (renamed {renamed!r}: see the changelog)" if renamed in schema["enum"] else ""
+        return f"{instance!r} is not one of {', '.join(map(repr, schema['enum']))}{hint}"
     return error.message + (f" ({description})" if description else "")
 
 
@@ -317,7 +320,7 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
     known = facts.get(dataset)
     if known is None:  # its dataset is undefined or broken: reported already
         return
-    if spec["kind"] == "input":
+    if spec["kind"] == "input_space":
         _check_input_plane(where, spec, dataset, known, problems)
         return
     sizes = layer_sizes(network, known.n_features, known.n_classes, known.n_targets)
@@ -328,10 +331,10 @@ def _check_landscape(where, spec, config, facts, problems) -> None:
                             f"{spec['axes'][0]!r} twice")
     elif spec["kind"] == "weight_pairs":
         _check_pair_axes(f"{where}.axes", spec.get("axes", "all"), network_name, sizes, problems)
-    elif spec["kind"] == "interpolation" and "range" in spec:
-        low, high = spec["range"]
+    elif spec["kind"] == "interpolation" and "alpha_range" in spec:
+        low, high = spec["alpha_range"]
         if not low < high:
-            problems.append(f"{where}.range: [{low}, {high}] is no interval: the first value "
+            problems.append(f"{where}.alpha_range: [{low}, {high}] is no interval: the first value "
                             f"(alpha at the start) must be below the second")
     samples = spec.get("samples", "all")
     rows = [samples] if isinstance(samples, int) else ([] if samples == "all" else samples)
@@ -349,7 +352,7 @@ def _check_input_plane(where, spec, dataset, known, problems) -> None:
     names = known.feature_names
     features = spec.get("features")
     if features is None and known.n_features < 2:
-        problems.append(f"{where}: kind 'input' maps the loss over two input features, but "
+        problems.append(f"{where}: kind 'input_space' maps the loss over two input features, but "
                         f"dataset {dataset!r} has {known.n_features} ({known.described})")
     for k, feature in enumerate(features or []):
         if feature not in names:

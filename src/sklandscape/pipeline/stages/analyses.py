@@ -90,8 +90,8 @@ def input_attack(weights_path, data_path, landscape_path, spec: dict, target_fun
                  name=None, *, worst, ascent, paths, field, png=None):
     """Worst data points, gradient-ascent search from every data point, gradient arrows."""
     table, metadata = io.read_table(landscape_path)
-    if metadata.get("landscape", {}).get("kind") != "input":
-        raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input'")
+    if metadata.get("landscape", {}).get("kind") != "input_space":
+        raise ValueError(f"{landscape_path}: an input attack needs a landscape of kind 'input_space'")
     net, X, y = network_data(weights_path, data_path)[:3]
     result = input_attack_result(net, X, y, table, metadata, spec,
                                  None if net.is_classifier else target_function,

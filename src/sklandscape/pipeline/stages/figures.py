@@ -153,7 +153,7 @@ def _figure_table(landscape_path: str, size: int, mtime_ns: int):
 def landscape_figure(landscape_path, data_path, out_path, grids=None) -> None:
     """A grid kind's PNG, with `grids` (its topology, sklandscape.api.topology) drawn over."""
     table, metadata = figure_table(landscape_path)
-    data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input" else None
+    data = io.read_table(data_path)[0] if metadata["landscape"]["kind"] == "input_space" else None
     classes = metadata["network"].get("classes")
     if data is not None and classes is not None:  # a classifier's labels, as class indices
         data["y"] = class_indices(data["y"].to_numpy(), classes, len(classes))

@@ -28,7 +28,7 @@ def _surface(landscape_path):
     if kind == "weights":
         columns = labels = tuple(spec["axes"])
         trained = (metadata["centre"][columns[0]], metadata["centre"][columns[1]])
-    elif kind == "input":
+    elif kind == "input_space":
         plane = metadata.get("plane", {"columns": ["x0", "x1"], "names": ["x0", "x1"]})
         columns, labels, trained = tuple(plane["columns"]), tuple(plane["names"]), None
     else:  # planes through the trained weights, in their own coordinates

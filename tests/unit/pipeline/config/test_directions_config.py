@@ -45,7 +45,7 @@ def test_a_valid_config_of_every_direction_kind_passes():
         "b": {"network": "N2", "kind": "weight_pairs", "span": 1.0, "resolution": 5,
               "axes": [["W1[0,0]", "W3[9,0]"], ["b1[0]", "b3[0]"]]},
         "c": {"network": "N2", "kind": "random_plane", "seeds": [0, 1], "resolution": 5},
-        "d": {"network": "N1", "kind": "interpolation", "resolution": 5, "range": [0, 1]},
+        "d": {"network": "N1", "kind": "interpolation", "resolution": 5, "alpha_range": [0, 1]},
         "e": {"network": "N2", "kind": "trajectory_pca", "resolution": 5, "samples": 99},
     }) == []
 
@@ -73,8 +73,8 @@ def test_a_valid_config_of_every_direction_kind_passes():
      "kind, seeds, span, zero_biases, objective, samples"),
     ({"network": "N1", "kind": "random_plane", "resolution": 5, "seeds": [1, 1]},
      "landscapes.bad.seeds: [1, 1] has non-unique elements"),
-    ({"network": "N1", "kind": "interpolation", "resolution": 5, "range": [0]},
-     "landscapes.bad.range: [0] has 1 item; at least 2 are needed"),
+    ({"network": "N1", "kind": "interpolation", "resolution": 5, "alpha_range": [0]},
+     "landscapes.bad.alpha_range: [0] has 1 item; at least 2 are needed"),
 ])
 def test_bad_direction_landscapes_are_named(landscape, expected):
     found = problems({"bad": landscape})

@@ -48,7 +48,7 @@ def files(tmp_path_factory):
     landscapes.weights_landscape(weights, data, root / "n1_one.parquet", spec, "0" * 16)
     data, weights, _ = paths["surface"]
     landscapes.input_space_landscape(weights, data, root / "n2_input.parquet",
-                                 {"network": "N2", "kind": "input", "resolution": 15,
+                                 {"network": "N2", "kind": "input_space", "resolution": 15,
                                   "margin": 0.5}, "waves_with_spike", "0" * 16)
     paths["root"] = root
     return paths
@@ -104,11 +104,11 @@ def test_a_stale_landscape_is_refused(files, tmp_path):
 def test_analyses_refuse_the_wrong_landscape_kind(files, tmp_path):
     root = files["root"]
     data, weights, _ = files["surface"]
-    with pytest.raises(ValueError, match="kind 'weights', not 'input'"):
+    with pytest.raises(ValueError, match="kind 'weights', not 'input_space'"):
         analyses.curvature(weights, data, root / "n2_input.parquet", {"plateau_threshold": 1.0},
                            tables=_curvature_tables(tmp_path))
     data, weights, _ = files["curve"]
-    with pytest.raises(ValueError, match="kind 'input'"):
+    with pytest.raises(ValueError, match="kind 'input_space'"):
         analyses.input_attack(weights, data, root / "n1_one.parquet", ATTACK, "sine",
                               **{k: tmp_path / f"{k}.parquet" for k in ATTACK_TABLES})
 

@@ -141,7 +141,7 @@ def test_random_plane_tables_reproduce_predict(trained):
 
 def test_interpolation_table_ends_are_the_initial_and_trained_models(trained):
     root, n1 = trained["root"], trained["N1"]
-    spec = dict(network="N1", kind="interpolation", range=[-0.5, 1.5], resolution=41,
+    spec = dict(network="N1", kind="interpolation", alpha_range=[-0.5, 1.5], resolution=41,
                 samples="all")
     metrics, files = run_stage("interpolation", n1, spec, "N1_line", root,
                                initial_weights=n1["init"])

@@ -96,7 +96,7 @@ def test_huge_margin_input_landscape_has_no_warnings(tmp_path, no_warnings):
     data = generate(function="waves_with_spike", n_samples=30, domain=[[-3, 3], [-3, 3]])
     io.write_table(data, tmp_path / "data.parquet", {"dataset": {"domain": [[-3, 3], [-3, 3]]}})
     io.write_weights(Network.from_estimator(model), tmp_path / "weights.parquet")
-    spec = {"network": "N", "kind": "input", "resolution": 7, "margin": HUGE}
+    spec = {"network": "N", "kind": "input_space", "resolution": 7, "margin": HUGE}
     out = tmp_path / "input.parquet"
     landscapes.input_space_landscape(tmp_path / "weights.parquet", tmp_path / "data.parquet", out,
                                  spec, "waves_with_spike", "hash")

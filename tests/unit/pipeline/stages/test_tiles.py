@@ -24,18 +24,18 @@ def inputs(tmp_path_factory):
 
 WEIGHTS = {"network": "N", "kind": "weights", "axes": ["W2[1,2]", "b1[0]"], "span": 1.0,
            "resolution": 23, "samples": "all"}
-INPUT = {"network": "N", "kind": "input", "resolution": 21, "margin": 0.5}
+INPUT = {"network": "N", "kind": "input_space", "resolution": 21, "margin": 0.5}
 
 
 def run_stage(inputs, spec, out, tile=None):
-    if spec["kind"] == "input":
+    if spec["kind"] == "input_space":
         return landscapes.input_space_landscape(inputs / "weights.parquet", inputs / "data.parquet", out,
                                             spec, "waves_with_spike", "hash", tile)
     return landscapes.weights_landscape(inputs / "weights.parquet", inputs / "data.parquet", out, spec,
                                     "hash", tile)
 
 
-@pytest.mark.parametrize("spec", [WEIGHTS, INPUT], ids=["weights", "input"])
+@pytest.mark.parametrize("spec", [WEIGHTS, INPUT], ids=["weights", "input_space"])
 def test_gathered_tiles_are_the_one_job_file_byte_for_byte(inputs, tmp_path, spec):
     whole = run_stage(inputs, spec, tmp_path / "whole.parquet")
     tiles = [tmp_path / f"tile{t}.parquet" for t in range(4)]

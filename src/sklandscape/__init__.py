@@ -25,6 +25,7 @@ __version__ = "0.2.0"  # pyproject.toml's (tested)
 # Where each public name lives (sklandscape.kinds): they are imported on first use, not with
 # the package, so a pipeline job that imports one stage pays for nothing else.
 _PUBLIC = PUBLIC
+_RENAMED = {"input": "input_space"}  # 0.2.0's names (`input` shadowed a builtin)
 
 # Every public name. Not a literal list: a kind added to the registry is public without an
 # edit here. Static tools (IDEs, type checkers) read the TYPE_CHECKING imports below.
@@ -36,6 +37,9 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_PUBLIC[name]), name)
         globals()[name] = value
         return value
+    if name in _RENAMED:
+        raise AttributeError(f"sklandscape.{name} was renamed sklandscape.{_RENAMED[name]} "
+                             "(see the changelog)")
     raise AttributeError(f"module 'sklandscape' has no attribute {name!r}")
 
 

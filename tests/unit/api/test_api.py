@@ -179,3 +179,10 @@ def test_import_sklandscape_loads_nothing_heavy():
             "'sklearn', 'mlflow') if m in sys.modules]; assert not heavy, heavy; "
             "assert callable(sklandscape.weights) and 'pandas' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_renamed_function_names_its_new_name():
+    with pytest.raises(AttributeError, match=r"sklandscape.input was renamed sklandscape.input_space"):
+        sl.input  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        sl.nothing  # noqa: B018

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # the public names for static tools; a kind need not be added
     from sklandscape.analyses.topology import topology  # noqa: F401
     from sklandscape.api.analysis_functions import curvature, input_attack, optimizers  # noqa: F401
     from sklandscape.api.connectivity import align, connectivity  # noqa: F401
-    from sklandscape.api.display import LandscapeDisplay  # noqa: F401
+    from sklandscape.api.display import InterpolationDisplay, LandscapeDisplay  # noqa: F401
     from sklandscape.api.hessian_plane import hessian_plane  # noqa: F401
     from sklandscape.api.landscape_functions import input_space, random_plane, weight_pairs, weights  # noqa: F401
     from sklandscape.api.learning_rates import learning_rates  # noqa: F401

@@ -201,6 +201,7 @@ PUBLIC = {name: kind.module for name, kind in KINDS.items()} | {
     "topology": "sklandscape.analyses.topology",
     "Result": "sklandscape.api.result",
     "LandscapeDisplay": "sklandscape.api.display",
+    "InterpolationDisplay": "sklandscape.api.display",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
     "OptionError": "sklandscape.errors",

@@ -1,7 +1,7 @@
-"""LandscapeDisplay: a 2-D landscape's map drawn on any matplotlib Axes, as scikit-learn's
-inspection Displays draw (``from_estimator``, ``from_result``, ``from_parquet``, then
-``plot(ax=...)``), so that two landscapes share a figure and a pipeline table is re-plotted in
-a notebook."""
+"""Displays, drawn on any matplotlib Axes as scikit-learn's inspection Displays draw
+(``from_estimator``, ``from_result``, ``from_parquet``, then ``plot(ax=...)``), so that two
+results share a figure and a pipeline table is re-plotted in a notebook: LandscapeDisplay, a
+2-D landscape's map; InterpolationDisplay, the loss from the initial to the trained weights."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sklandscape import io
-from sklandscape.figures.drawing import colour_scale, grid_of, masked, with_bad_colour
+from sklandscape.figures.directions import draw_interpolation
+from sklandscape.figures.drawing import colour_scale, grid_of, loss_of, masked, with_bad_colour
 from sklandscape.kinds import names
 
 # kind -> how its table names the two axes (None: from the metadata)
@@ -165,3 +166,105 @@ def _check_kind(kind: str, where: str) -> None:
     if kind not in MAP_KINDS:
         raise ValueError(f"{where}: a {kind!r} landscape is not a 2-D map; LandscapeDisplay "
                          f"draws {', '.join(MAP_KINDS)}")
+
+
+@dataclass
+class InterpolationDisplay:
+    """The loss along the straight line from a network's initial to its trained weights,
+    (1 - alpha)·initial + alpha·trained, as ``sl.interpolation`` computes it.
+
+    Make one with ``from_estimator``, ``from_result`` or ``from_parquet``; ``plot`` draws it
+    and sets ``ax_``, ``figure_`` and ``line_``. Plotted with ``annotate=False`` on the Axes
+    of another, a second network's curve is compared with the first's.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, numpy as np, sklandscape as sl
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> X = np.linspace(-3, 3, 60)[:, None]; y = np.sin(X).ravel()
+    >>> fits = [sl.fit(MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=200,
+    ...                             random_state=seed), X, y, progress=False) for seed in (0, 1)]
+    >>> fig, ax = plt.subplots()
+    >>> first = sl.InterpolationDisplay.from_estimator(fits[0].model, X, y, fits[0],
+    ...                                                resolution=21).plot(ax=ax, label="seed 0")
+    >>> second = sl.InterpolationDisplay.from_estimator(fits[1].model, X, y, fits[1],
+    ...     resolution=21).plot(ax=ax, label="seed 1", annotate=False)
+    >>> len(first.line_.get_xdata()), first.ax_ is second.ax_
+    (21, True)
+    """
+
+    alpha: np.ndarray
+    loss: np.ndarray
+    loss_initial: float
+    loss_trained: float
+    loss_name: str
+    title: str
+    loss_heldout: np.ndarray | None = None
+
+    @classmethod
+    def from_estimator(cls, model, X, y, initial, **options) -> InterpolationDisplay:
+        """Compute ``sl.interpolation(model, X, y, initial, **options)`` (its progress bar
+        off unless asked for) and take its curve."""
+        from sklandscape.api.path_functions import interpolation
+
+        return cls.from_result(interpolation(model, X, y, initial,
+                                             **{"progress": False, **options}))
+
+    @classmethod
+    def from_result(cls, result) -> InterpolationDisplay:
+        """The curve of a Result of ``sl.interpolation``."""
+        if getattr(result, "kind", None) != "interpolation":
+            raise ValueError(f"InterpolationDisplay draws an interpolation result, not "
+                             f"{getattr(result, 'kind', type(result).__name__)!r}")
+        return cls._from_table(result.frame, result.metadata, result.name,
+                               result.metrics.get("loss_initial"))
+
+    @classmethod
+    def from_parquet(cls, path) -> InterpolationDisplay:
+        """The curve of an interpolation table the pipeline wrote
+        (results/landscapes/<name>.parquet), or ``Result.to_parquet``."""
+        frame, metadata = io.read_table(path)
+        if metadata.get("landscape", {}).get("kind") != "interpolation" or \
+                not {"alpha", "loss"} <= set(frame.columns):
+            raise ValueError(f"{path} is not an interpolation table (kind "
+                             f"{metadata.get('landscape', {}).get('kind')!r}, columns "
+                             f"{list(frame.columns)})")
+        return cls._from_table(frame, metadata, Path(path).stem, None)
+
+    @classmethod
+    def _from_table(cls, frame, metadata, name, loss_initial) -> InterpolationDisplay:
+        alpha, loss = frame["alpha"].to_numpy(), frame["loss"].to_numpy()
+        if loss_initial is None:  # alpha = 0 is a point of every line (sl.interpolation)
+            at_zero = loss[alpha == 0.0]
+            loss_initial = float(at_zero[0]) if at_zero.size else float("nan")
+        network = metadata.get("network", {}).get("name", "the network")
+        loss_name = loss_of(metadata)
+        title = (f"{name}: {loss_name} of {network} along the straight line from its initial "
+                 f"weights (alpha = 0) to its trained weights (alpha = 1)")
+        heldout = frame["loss_heldout"].to_numpy() if "loss_heldout" in frame else None
+        return cls(alpha, loss, float(loss_initial), float(metadata["centre"]["loss"]),
+                   loss_name, title, heldout)
+
+    def plot(self, ax=None, *, label: str | None = None, annotate: bool = True, **kwargs
+             ) -> InterpolationDisplay:
+        """Draw the curve on `ax` (a new figure's Axes by default). `annotate` adds the band
+        between the ends, the two ends, the verdict (monotone or its barrier) and the axis
+        labels; turn it off for a second curve on the same Axes. `label` names the curve in
+        the legend; `kwargs` go to ``Axes.plot``. Returns the display, with ``ax_``,
+        ``figure_`` and ``line_`` set."""
+        from sklandscape.api.directions import interpolation_shape
+
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(9, 5))
+            ax.figure.suptitle(textwrap.fill(self.title, 100), fontsize=10)
+        shape = interpolation_shape(self.alpha, self.loss, self.loss_initial, self.loss_trained)
+        self.line_ = draw_interpolation(
+            ax, self.alpha, self.loss, self.loss_initial, self.loss_trained, shape,
+            heldout=self.loss_heldout, loss_name=self.loss_name, label=label,
+            annotate=annotate, **kwargs)
+        if not annotate and label is not None:
+            ax.legend(fontsize=8)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self

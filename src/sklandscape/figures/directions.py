@@ -194,20 +194,35 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
                          *, title: str, heldout=None, loss_name: str = "MSE") -> Figure:
     """The loss along the line; with `heldout`, also on the rows the network did not see."""
     fig = new_figure(title, (9, 5))
-    ax = fig.add_subplot()
-    ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
-    ax.plot(alphas, loss, color="C0", lw=1.8, zorder=2,
-            label=f"{loss_name} along the line" + (" (training rows)" if heldout is not None
-                                                    else ""))
+    draw_interpolation(fig.add_subplot(), alphas, loss, loss_initial, loss_trained, shape,
+                       heldout=heldout, loss_name=loss_name)
+    return fig
+
+
+def draw_interpolation(ax, alphas, loss, loss_initial: float, loss_trained: float, shape: dict,
+                       *, heldout=None, loss_name: str = "MSE", label: str | None = None,
+                       annotate: bool = True, **line_kwargs):
+    """The interpolation curve on `ax`; `annotate`: also the band between the ends, the two
+    ends, the verdict as the title, axis labels, grid and legend (off for a second curve on
+    the same axes). Returns the curve's Line2D."""
+    if annotate:
+        ax.axvspan(0.0, 1.0, color="0.93", zorder=0, label="between initial and trained")
+    style = {"color": "C0", "lw": 1.8, "zorder": 2} if annotate else {"lw": 1.8, "zorder": 2}
+    line, = ax.plot(alphas, loss, **(style | line_kwargs), label=label or (
+        f"{loss_name} along the line" + (" (training rows)" if heldout is not None else "")))
     if heldout is not None:
-        ax.plot(alphas, heldout, color="C2", lw=1.6, ls="--", zorder=2,
-                label=f"{loss_name} on the held-out rows")
-        loss = np.concatenate([np.asarray(loss, float), np.asarray(heldout, float)])
+        ax.plot(alphas, heldout, color="C2" if annotate else line.get_color(), lw=1.6, ls="--",
+                zorder=2, label=f"{loss_name} on the held-out rows")
+    if not annotate:
+        return line
+    values = np.asarray(loss, float)
+    if heldout is not None:
+        values = np.concatenate([values, np.asarray(heldout, float)])
     ax.plot([0.0], [loss_initial], "o", color="C1", ms=8, zorder=3, gid="initial",
             label=f"initial weights (alpha = 0): {loss_name} {loss_initial:.3g}")
     ax.plot([1.0], [loss_trained], **{**TRAINED, "ms": 10}, gid="trained",
             label=f"trained weights (alpha = 1): {loss_name} {loss_trained:.3g}")
-    finite = np.asarray(loss, float)[np.isfinite(loss)]
+    finite = values[np.isfinite(values)]
     positive = finite[finite > 0]
     if positive.size and finite.size == positive.size and positive.max() / positive.min() > LOG_RATIO:
         ax.set_yscale("log")
@@ -221,7 +236,7 @@ def interpolation_figure(alphas, loss, loss_initial: float, loss_trained: float,
     ax.set_title(verdict, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return fig
+    return line
 
 
 # --- trajectory on its PCA plane ---------------------------------------------------------

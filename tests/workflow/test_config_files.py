@@ -60,7 +60,7 @@ def test_a_copied_entry_under_the_same_name_is_refused(root):
     text = (REPO / "config/config.yaml").read_text()
     block = "  N1_one_point:\n    network: N1\n"
     at = text.index("  N1_all_points:")
-    problems = _dry_run(root, text[:at] + block + "    kind: input\n    resolution: 5\n" + text[at:])
+    problems = _dry_run(root, text[:at] + block + "    kind: input_space\n    resolution: 5\n" + text[at:])
     assert len(problems) == 1 and "key 'N1_one_point' is given twice" in problems[0]
 
 

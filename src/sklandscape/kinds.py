@@ -202,6 +202,7 @@ PUBLIC = {name: kind.module for name, kind in KINDS.items()} | {
     "Result": "sklandscape.api.result",
     "LandscapeDisplay": "sklandscape.api.display",
     "InterpolationDisplay": "sklandscape.api.display",
+    "CutsDisplay": "sklandscape.api.analysis_displays",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
     "OptionError": "sklandscape.errors",

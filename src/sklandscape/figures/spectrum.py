@@ -67,19 +67,25 @@ def cuts_figure(cuts: pd.DataFrame, *, title: str, loss_name: str = "MSE") -> Fi
     rows = -(-len(ranks) // columns)
     fig = new_figure(title, (4.3 * columns, 3.4 * rows + 0.9))
     for k, rank in enumerate(ranks):
-        part = cuts[cuts["rank"] == rank]
         ax = fig.add_subplot(rows, columns, k + 1)
-        t = part["t"].to_numpy(float)
-        ax.plot(t, part["loss"], color="black", lw=1.6, label=f"{loss_name} (training rows)")
-        ax.plot(t, part["quadratic"], color="#b2182b", ls="--", lw=1.2,
-                label="L + (g·v) t + ½ λ t²")
-        if "loss_heldout" in part:
-            ax.plot(t, part["loss_heldout"], color="#2166ac", lw=1.2, label="held-out rows")
-        ax.axvline(0, color="0.6", lw=0.8)
-        ax.set_title(f"eigenvector {rank + 1} (λ = {part['eigenvalue'].iloc[0]:.4g})",
-                     fontsize=10)
-        ax.set(xlabel="t (distance along the eigenvector)", ylabel=loss_name)
+        draw_cut(ax, cuts[cuts["rank"] == rank], loss_name)
         if k == 0:
             fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center",
                        ncols=3, fontsize=9, frameon=False)
     return fig
+
+
+def draw_cut(ax, part: pd.DataFrame, loss_name: str = "MSE", **kwargs):
+    """One eigenvector's cut on `ax` (rows of one rank of an eigen_cuts table): the loss, the
+    second-order model, the held-out loss. `kwargs` go to the loss curve. Returns its Line2D."""
+    t = part["t"].to_numpy(float)
+    line, = ax.plot(t, part["loss"], **({"color": "black", "lw": 1.6} | kwargs),
+                    label=f"{loss_name} (training rows)")
+    ax.plot(t, part["quadratic"], color="#b2182b", ls="--", lw=1.2, label="L + (g·v) t + ½ λ t²")
+    if "loss_heldout" in part:
+        ax.plot(t, part["loss_heldout"], color="#2166ac", lw=1.2, label="held-out rows")
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_title(f"eigenvector {int(part['rank'].iloc[0]) + 1} "
+                 f"(λ = {part['eigenvalue'].iloc[0]:.4g})", fontsize=10)
+    ax.set(xlabel="t (distance along the eigenvector)", ylabel=loss_name)
+    return line

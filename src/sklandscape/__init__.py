@@ -49,7 +49,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the public names for static tools; a kind need not be added here
     from sklandscape.analyses.topology import topology  # noqa: F401
-    from sklandscape.api.analysis_displays import CutsDisplay  # noqa: F401
+    from sklandscape.api.analysis_displays import CutsDisplay, SpectrumDisplay  # noqa: F401
     from sklandscape.api.analysis_functions import curvature, input_attack, optimizers  # noqa: F401
     from sklandscape.api.connectivity import align, connectivity  # noqa: F401
     from sklandscape.api.display import InterpolationDisplay, LandscapeDisplay  # noqa: F401

@@ -203,6 +203,7 @@ PUBLIC = {name: kind.module for name, kind in KINDS.items()} | {
     "LandscapeDisplay": "sklandscape.api.display",
     "InterpolationDisplay": "sklandscape.api.display",
     "CutsDisplay": "sklandscape.api.analysis_displays",
+    "SpectrumDisplay": "sklandscape.api.analysis_displays",
     "Network": "sklandscape.model.network",
     "SklandscapeError": "sklandscape.errors",
     "OptionError": "sklandscape.errors",

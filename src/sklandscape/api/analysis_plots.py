@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from sklandscape.analyses.optimizers import LABELS
+from sklandscape.api.analysis_displays import CutsDisplay, SpectrumDisplay
 from sklandscape.figures import attack as attack_plots
 from sklandscape.figures import curvature as curvature_plots
 from sklandscape.figures import paths as paths_plots
-from sklandscape.figures import spectrum as spectrum_plots
-from sklandscape.figures.drawing import grid_of, loss_of, samples_description
+from sklandscape.figures.drawing import grid_of, loss_of, new_figure, samples_description
 
 
 def _held_fixed(metadata: dict) -> str:
@@ -35,21 +35,25 @@ def curvature_figure(which: str, tables: dict, metas: dict, name: str):
     if which == "hessian":
         return _hessian_figure(tables["hessian"], meta, network, samples, name)
     if which == "spectrum":
-        note = (f"{meta['size']} weights, {meta['method']}"
-                + (f" ({meta['products']} Hessian-vector products)"
-                   if meta["method"] != "exact" else "")
-                + f"\n~{meta['negative_share']:.1%} of the eigenvalues negative"
-                + f"\nepsilon-sharpness {meta['sharpness']['value']:.3g} "
-                  f"(epsilon {meta['sharpness']['epsilon']:g})")
-        return spectrum_plots.density_figure(
-            tables["spectrum"], lambda_max=meta["lambda_max"], trace=meta["trace"],
-            trace_error=meta["trace_error"], note=note, loss_name=loss_of(meta),
-            title=f"{name}: eigenvalue density of the Hessian of {whole}")
+        display = SpectrumDisplay.from_table(tables["spectrum"], metas["spectrum"], name)
+        display.note += (f"\n~{meta['negative_share']:.1%} of the eigenvalues negative"
+                         f"\nepsilon-sharpness {meta['sharpness']['value']:.3g} "
+                         f"(epsilon {meta['sharpness']['epsilon']:g})")
+        fig = new_figure(f"{name}: eigenvalue density of the Hessian of {whole}", (10, 5.6))
+        return display.plot(ax=fig.add_subplot()).figure_
     if which == "cuts":
-        return spectrum_plots.cuts_figure(
-            tables["eigen_cuts"], title=f"{name}: {whole}, along the Hessian's top "
-            "eigenvectors v (unit length), against the second-order model; each cut reaches "
-            "where ½λt² equals the loss", loss_name=loss_of(meta))
+        display = CutsDisplay.from_table(tables["eigen_cuts"], metas["eigen_cuts"], name)
+        columns = min(len(display.ranks), 3)
+        rows = -(-len(display.ranks) // columns)
+        fig = new_figure(f"{name}: {whole}, along the Hessian's top eigenvectors v (unit "
+                         "length), against the second-order model; each cut reaches where "
+                         "½λt² equals the loss", (4.3 * columns, 3.4 * rows + 0.9))
+        display.plot(ax=[fig.add_subplot(rows, columns, k + 1)
+                         for k in range(len(display.ranks))])
+        display.ax_.get_legend().remove()  # one legend for all panels, below them
+        fig.legend(handles=display.ax_.get_legend_handles_labels()[0],
+                   loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+        return fig
     cmap = tables["curvature_map"]
     axes = tuple(map_meta["axes"])
     window = (f"{network}, {loss_of(map_meta)} on {samples}, over {axes[0]} and {axes[1]} "

@@ -1,4 +1,5 @@
-"""Figures of the whole network's Hessian, drawn from the curvature analysis' tables:
+"""Drawing of the whole network's Hessian on an Axes, from the curvature analysis' tables
+(sklandscape.api.analysis_displays' SpectrumDisplay and CutsDisplay draw with these):
 
 - the eigenvalue density (stochastic Lanczos quadrature, or the exact eigenvalues), on a
   symmetric-log eigenvalue axis so that the bulk near zero and the outliers both show;
@@ -9,33 +10,39 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sklandscape.analyses.spectrum import Quadrature
-from sklandscape.figures.drawing import legend_below, new_figure
+from sklandscape.figures.drawing import legend_below
 
 DENSITY_POINTS = 2001
 
 
-def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
-                   trace_error: float, title: str, note: str = "",
-                   loss_name: str = "MSE") -> Figure:
-    """The eigenvalue density, Gaussian-smoothed nodes of every probe, and the nodes themselves."""
+def draw_density(ax, nodes: pd.DataFrame, *, lambda_max: float, trace: float,
+                 trace_error: float, note: str = "", loss_name: str = "MSE",
+                 label: str | None = None, annotate: bool = True, **kwargs):
+    """The eigenvalue density on `ax`: Gaussian-smoothed nodes of every probe, and with
+    `annotate` the nodes themselves, the largest eigenvalue, the trace, the axes' scales and
+    labels (off for a second network's density on the same Axes, drawn on its scale).
+    `kwargs` go to the density curve. Returns its Line2D."""
     values = nodes["node"].to_numpy(float)
     weights = nodes["weight"].to_numpy(float)
     probes = int(nodes["probe"].max()) + 1 if len(nodes) else 1
     scale = max(float(np.max(np.abs(values))), np.finfo(float).tiny)
     threshold = scale * 1e-4  # the symmetric-log axis is linear within +-this
-    fig = new_figure(title, (10, 5.6))
-    ax = fig.add_subplot()
+    if not annotate and ax.get_xscale() == "symlog":  # another density's axis: its scale
+        threshold = ax.xaxis.get_transform().linthresh
     # Smooth in the axis' own coordinates, so that a peak looks as wide near zero as far out.
     warped = Quadrature(nodes["probe"].to_numpy(), np.arcsinh(values / threshold), weights,
                         probes)
     grid = np.linspace(warped.nodes.min() - 1, warped.nodes.max() + 1, DENSITY_POINTS)
     density = warped.density(grid, sigma=(grid[-1] - grid[0]) / 200)
     x = threshold * np.sinh(grid)
-    ax.fill_between(x, density, color="#4c72b0", alpha=0.35, lw=0)
-    ax.plot(x, density, color="#4c72b0", lw=1.4, label="smoothed density (per unit of asinh axis)")
+    style = {"color": "#4c72b0", "lw": 1.4} if annotate else {"lw": 1.4}
+    line, = ax.plot(x, density, **(style | kwargs),
+                    label=label or "smoothed density (per unit of asinh axis)")
+    ax.fill_between(x, density, color=line.get_color(), alpha=0.35 if annotate else 0.15, lw=0)
+    if not annotate:
+        return line
     ax.vlines(values, 0, weights * density.max() / max(weights.max(), 1e-300), color="0.2",
               lw=0.6, alpha=0.7, label="quadrature nodes (height: weight)")
     ax.axvline(lambda_max, color="#b2182b", ls="--", lw=1.2,
@@ -57,22 +64,7 @@ def density_figure(nodes: pd.DataFrame, *, lambda_max: float, trace: float,
     if note:
         ax.text(0.02, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
                 bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
-    return fig
-
-
-def cuts_figure(cuts: pd.DataFrame, *, title: str, loss_name: str = "MSE") -> Figure:
-    """One panel per top eigenvector: the loss along it, the quadratic model, held-out loss."""
-    ranks = sorted(cuts["rank"].unique())
-    columns = min(len(ranks), 3)
-    rows = -(-len(ranks) // columns)
-    fig = new_figure(title, (4.3 * columns, 3.4 * rows + 0.9))
-    for k, rank in enumerate(ranks):
-        ax = fig.add_subplot(rows, columns, k + 1)
-        draw_cut(ax, cuts[cuts["rank"] == rank], loss_name)
-        if k == 0:
-            fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower center",
-                       ncols=3, fontsize=9, frameon=False)
-    return fig
+    return line
 
 
 def draw_cut(ax, part: pd.DataFrame, loss_name: str = "MSE", **kwargs):

@@ -1,6 +1,8 @@
 """InterpolationDisplay: the curve of sl.interpolation on any Axes, from a model, a Result or a
 pipeline's Parquet table; two networks' curves on one Axes."""
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,8 +21,11 @@ import sklandscape as sl  # noqa: E402
 def fits():
     X, y = load_diabetes(return_X_y=True)
     y = (y - y.mean()) / y.std()
-    return X, y, [sl.fit(MLPRegressor(hidden_layer_sizes=(6,), max_iter=40, random_state=seed),
-                         X, y, progress=False) for seed in (0, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 40 epochs of adam, on purpose short
+        return X, y, [sl.fit(MLPRegressor(hidden_layer_sizes=(6,), max_iter=40,
+                                          random_state=seed), X, y, progress=False)
+                      for seed in (0, 1)]
 
 
 def test_the_curve_is_the_results_and_the_parquet_tables(fits, tmp_path):

@@ -42,8 +42,7 @@ SCHEMA_CASES = {
     "a key renamed to scikit-learn's name": (
         lambda c: c["landscapes"].update({"N1_h": {"network": "N1", "kind": "hessian_plane",
                                                    "resolution": 5, "seed": 3}}),
-        "landscapes.N1_h: unknown key 'seed' (renamed 'random_state', scikit-learn's name: see "
-        "the changelog)"),
+        "landscapes.N1_h: unknown key 'seed' (renamed 'random_state': see the changelog)"),
     "a kind renamed not to shadow a builtin": (
         lambda c: c["landscapes"].update({"N2_in": {"network": "N2", "kind": "input",
                                                     "resolution": 5}}),

@@ -274,6 +274,8 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     metadata = landscape_metadata(spec, net, samples, **provenance)
     metadata["initial_weights_file"] = None if initial_file is None else str(initial_file)
     metadata["centre"] = {"alpha": 1.0, "loss": loss_trained}
+    # the start's loss, also where alpha = 0 is not on the grid (InterpolationDisplay reads it)
+    metadata["initial"] = {"alpha": 0.0, "loss": loss_initial}
     _heldout_meta(metadata, net, heldout)
     table = pd.DataFrame({"alpha": alphas, **_flat_columns(found)})
     heldout_loss = None

@@ -234,7 +234,9 @@ class InterpolationDisplay:
     @classmethod
     def _from_table(cls, frame, metadata, name, loss_initial) -> InterpolationDisplay:
         alpha, loss = frame["alpha"].to_numpy(), frame["loss"].to_numpy()
-        if loss_initial is None:  # alpha = 0 is a point of every line (sl.interpolation)
+        if loss_initial is None:  # the table's metadata keeps it (alpha = 0 may be off grid)
+            loss_initial = metadata.get("initial", {}).get("loss")
+        if loss_initial is None:  # a table written before it did: its alpha = 0 row, if any
             at_zero = loss[alpha == 0.0]
             loss_initial = float(at_zero[0]) if at_zero.size else float("nan")
         network = metadata.get("network", {}).get("name", "the network")

@@ -68,3 +68,13 @@ def test_a_table_of_another_kind_is_refused(fits, tmp_path):
         sl.InterpolationDisplay.from_parquet(path)
     with pytest.raises(ValueError, match="draws an interpolation result, not 'random_plane'"):
         sl.InterpolationDisplay.from_result(plane)
+
+
+def test_the_start_is_known_where_alpha_zero_is_off_the_grid(fits, tmp_path):
+    X, y, (first, _) = fits
+    result = sl.interpolation(first.model, X, y, first, alpha_range=(-0.3, 1.2), resolution=12,
+                              progress=False)
+    assert not (result.frame["alpha"] == 0.0).any()
+    display = sl.InterpolationDisplay.from_parquet(result.to_parquet(tmp_path / "l.parquet"))
+    assert display.loss_initial == result.metrics["loss_initial"]
+    assert np.isfinite(display.loss_initial)

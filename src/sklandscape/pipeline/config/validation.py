@@ -73,7 +73,7 @@ def _describe(error) -> str:
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             if RENAMED.get(key) in allowed:
-                hint = f" (renamed {RENAMED[key]!r}, scikit-learn's name: see the changelog)"
+                hint = f" (renamed {RENAMED[key]!r}: see the changelog)"
             words.append(f"unknown key {key!r}{hint}")
         return f"{'; '.join(words)}; allowed keys: {', '.join(allowed)}"
     if kind == "required":

@@ -19,9 +19,10 @@ NODE_COLUMNS = ("probe", "node", "weight")
 
 
 def _curvature(model, X, y, landscape, options):
-    from sklandscape.api.analysis_functions import curvature
+    import sklandscape  # by attribute: a pipeline job's code hash (provenance) reads imports,
+    # and a figure drawn through these displays does not run sl.curvature
 
-    return curvature(model, X, y, landscape, **{"progress": False, **options})
+    return sklandscape.curvature(model, X, y, landscape, **{"progress": False, **options})
 
 
 def _table_of(result, table: str, display: str):

@@ -205,10 +205,11 @@ class InterpolationDisplay:
     def from_estimator(cls, model, X, y, initial, **options) -> InterpolationDisplay:
         """Compute ``sl.interpolation(model, X, y, initial, **options)`` (its progress bar
         off unless asked for) and take its curve."""
-        from sklandscape.api.path_functions import interpolation
+        import sklandscape  # by attribute: a pipeline job's code hash (provenance) reads
+        # imports, and a figure drawn through this display does not run sl.interpolation
 
-        return cls.from_result(interpolation(model, X, y, initial,
-                                             **{"progress": False, **options}))
+        return cls.from_result(sklandscape.interpolation(model, X, y, initial,
+                                                         **{"progress": False, **options}))
 
     @classmethod
     def from_result(cls, result) -> InterpolationDisplay:

@@ -12,7 +12,13 @@ from sklandscape.api.analysis_displays import CutsDisplay, SpectrumDisplay
 from sklandscape.figures import attack as attack_plots
 from sklandscape.figures import curvature as curvature_plots
 from sklandscape.figures import paths as paths_plots
-from sklandscape.figures.drawing import grid_of, loss_of, new_figure, samples_description
+from sklandscape.figures.drawing import (
+    display_figure,
+    grid_of,
+    loss_of,
+    new_figure,
+    samples_description,
+)
 
 
 def _held_fixed(metadata: dict) -> str:
@@ -39,8 +45,8 @@ def curvature_figure(which: str, tables: dict, metas: dict, name: str):
         display.note += (f"\n~{meta['negative_share']:.1%} of the eigenvalues negative"
                          f"\nepsilon-sharpness {meta['sharpness']['value']:.3g} "
                          f"(epsilon {meta['sharpness']['epsilon']:g})")
-        fig = new_figure(f"{name}: eigenvalue density of the Hessian of {whole}", (10, 5.6))
-        return display.plot(ax=fig.add_subplot()).figure_
+        return display_figure(display, f"{name}: eigenvalue density of the Hessian of {whole}",
+                              (10, 5.6))
     if which == "cuts":
         display = CutsDisplay.from_table(tables["eigen_cuts"], metas["eigen_cuts"], name)
         columns = min(len(display.ranks), 3)

@@ -36,7 +36,7 @@ from sklandscape.engine.slice_statistics import slice_statistics
 from sklandscape.engine.structured import weights_slice_grid
 from sklandscape.figures import directions as directions_plots
 from sklandscape.figures import planes as planes_plots
-from sklandscape.figures.drawing import loss_of, new_figure, samples_description
+from sklandscape.figures.drawing import display_figure, loss_of, samples_description
 from sklandscape.figures.heldout import train_heldout_figure
 from sklandscape.model.network import Network
 from sklandscape.progress import ProgressLog, part_of
@@ -292,15 +292,10 @@ def interpolation_result(start: Network, net: Network, X, y, spec: dict, name: s
     return Result(
         "interpolation", name, {"landscape": table},
         {"landscape": metadata}, _with_heldout(metrics, table, metadata),
-        figures={"interpolation": lambda: _display_figure(InterpolationDisplay(
-            alphas, loss, loss_initial, loss_trained, loss_of(metadata), title, heldout_loss))},
+        figures={"interpolation": lambda: display_figure(InterpolationDisplay(
+            alphas, loss, loss_initial, loss_trained, loss_of(metadata), title, heldout_loss),
+            title, (9, 5))},
     )
-
-
-def _display_figure(display, size=(9, 5)):
-    """The pipeline's figure of a display: its title on top, the display on the one Axes."""
-    fig = new_figure(display.title, size)
-    return display.plot(ax=fig.add_subplot()).figure_
 
 
 def interpolation_shape(alphas, loss, loss_initial: float, loss_trained: float) -> dict:

@@ -42,6 +42,13 @@ def new_figure(title: str, size: tuple[float, float], *, layout: str | None = "c
     return fig
 
 
+def display_figure(display, title: str, size: tuple[float, float]) -> Figure:
+    """The pipeline's figure of a one-Axes Display (sklandscape.api): `title` on top, the
+    display drawn on the figure's one Axes (no pyplot: a job keeps no figure state)."""
+    fig = new_figure(title, size)
+    return display.plot(ax=fig.add_subplot()).figure_
+
+
 def title_inches(fig: Figure) -> float:
     """Height the wrapped title of a new_figure(..., layout=None) takes from the top edge."""
     lines = fig.get_suptitle().count("\n") + 1
